@@ -1,0 +1,254 @@
+"""The ``talentflow`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from talentflow._version import __version__
+from talentflow.errors import TalentflowError, UsageError
+from talentflow.ingest import IngestReport, ingest
+from talentflow.sources import FORMATS
+from talentflow.store import ENV_DB, Store
+
+app = typer.Typer(
+    name="talentflow",
+    help="Measure, explain and forecast tech-talent flight from job-board records.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+reference_app = typer.Typer(help="Reference data: the hh.ru area tree.", no_args_is_help=True)
+app.add_typer(reference_app, name="reference")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", envvar=ENV_DB, help="Store file [default: ./talentflow.duckdb].", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"talentflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """talentflow: reproducible indicators and migration estimates from job-board records."""
+
+
+def _parse_map(items: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        column, sep, field = item.partition("=")
+        if not sep or not column or not field:
+            raise UsageError(f"--map {item!r}: expected COLUMN=FIELD, e.g. --map title=name")
+        mapping[column] = field
+    return mapping
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--observed-at {value!r}: expected an ISO 8601 time such as 2022-03-01T12:00:00+03:00") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+@app.command("ingest", epilog="""
+**Examples**
+
+    talentflow ingest vacancies.ndjson.gz
+    talentflow ingest ../shared/data/hh-vacancies-urfu --json
+    talentflow ingest export.csv --map vacancy=vacancy_id --map posted=published_at --map city=area_name
+    talentflow ingest page.json --observed-at 2022-03-01T12:00:00+03:00
+""")
+def ingest_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (walked); .gz is read as is.")],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")
+    ] = "auto",
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", "-m", help="CSV/Parquet column mapping COLUMN=FIELD (repeatable)."),
+    ] = None,
+    observed_at: Annotated[
+        str | None,
+        typer.Option(help="When the records were seen, for inputs that do not say (ISO 8601)."),
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Name of the board, e.g. hh.ru [default: by format].")] = None,
+    force: Annotated[bool, typer.Option(help="Read inputs again even if their content was ingested.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Read job-board records into the store; every record is accepted, a duplicate, or quarantined."""
+    mapping = _parse_map(map_ or [])
+    when = _parse_time(observed_at)
+    show = not as_json and err.is_terminal
+    with _IngestProgress(enabled=show) as hook:
+        report = ingest(
+            paths, db=db, format=format, mapping=mapping, observed_at=when, source=source, force=force,
+            progress=hook if show else None,
+        )
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        _print_report(report)
+
+
+class _IngestProgress:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(), console=err, transient=True, disable=not enabled,
+        )
+        self.task: Any = None
+
+    def __enter__(self) -> _IngestProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: str, payload: Any) -> None:
+        if event == "start":
+            name = Path(payload["input"]).name
+            label = f"[{payload['index'] + 1}/{payload['total']}] {name} ({payload['bytes'] / 1e6:,.1f} MB)"
+            if self.task is None:
+                self.task = self.progress.add_task(label, total=1.0)
+            self.progress.update(self.task, description=label, completed=0)
+        elif event == "progress" and self.task is not None:
+            self.progress.update(self.task, completed=payload)
+        elif event == "done" and self.task is not None:
+            self.progress.update(self.task, completed=1.0)
+
+
+def _print_report(report: IngestReport) -> None:
+    table = Table(title=f"Ingested into {report.store}", title_justify="left")
+    for col in ("input", "format", "read", "accepted", "duplicates", "quarantined"):
+        table.add_column(col, justify="right" if col not in ("input", "format") else "left")
+    for i in report.inputs:
+        fmt = i.format or "-"
+        if i.already_ingested:
+            fmt += " (seen before)"
+        if i.skipped:
+            fmt = f"skipped: {i.skipped}"
+        table.add_row(i.input, fmt, f"{i.read:,}", f"{i.accepted:,}", f"{i.duplicates:,}", f"{i.quarantined:,}")
+    if len(report.inputs) > 1:
+        table.add_row("total", "", f"{report.read:,}", f"{report.accepted:,}", f"{report.duplicates:,}",
+                      f"{report.quarantined:,}", style="bold")
+    out.print(table)
+    for i in report.inputs:
+        for warning in i.warnings:
+            err.print(f"[yellow]note[/]: {i.input}: {warning}")
+    if report.quarantined:
+        err.print(f"{report.quarantined:,} records quarantined: see `talentflow status` for the reasons.")
+
+
+@app.command("status", epilog="""
+**Examples**
+
+    talentflow status
+    talentflow status --json --db /data/ru-2022.duckdb
+""")
+def status_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Row counts per table, the inputs ingested, and the quarantine by reason."""
+    with Store(db, read_only=True) as store:
+        status = store.status()
+    if as_json:
+        print(json.dumps(status, ensure_ascii=False))
+        return
+    tables = Table(title=f"Store {status['store']}", title_justify="left")
+    tables.add_column("table")
+    tables.add_column("rows", justify="right")
+    for name, n in status["tables"].items():
+        tables.add_row(name, f"{n:,}")
+    out.print(tables)
+    if status["inputs"]:
+        inputs = Table(title="Inputs", title_justify="left")
+        for col in ("id", "input", "format", "read", "accepted", "duplicates", "quarantined"):
+            inputs.add_column(col, justify="left" if col in ("input", "format") else "right")
+        for i in status["inputs"]:
+            inputs.add_row(str(i["ingest_id"]), i["input"], i["format"], *(f"{i[k]:,}" for k in
+                           ("read", "accepted", "duplicates", "quarantined")))
+        out.print(inputs)
+    if status["quarantine_by_reason"]:
+        q = Table(title="Quarantine by reason", title_justify="left")
+        q.add_column("reason")
+        q.add_column("records", justify="right")
+        for r in status["quarantine_by_reason"]:
+            q.add_row(r["reason"], f"{r['count']:,}")
+        out.print(q)
+
+
+@reference_app.command("areas", epilog="""
+**Examples**
+
+    talentflow reference areas ../shared/data/hh-api/dictionaries/areas_2024-12.json
+    talentflow reference areas --live --json
+""")
+def areas_cmd(
+    file: Annotated[Path | None, typer.Argument(help="A dump of hh.ru's GET /areas.")] = None,
+    live: Annotated[bool, typer.Option("--live", help="Fetch the tree from api.hh.ru instead.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load hh.ru's area tree, so that every area id and name maps to a country and region."""
+    from talentflow.reference.areas import API_URL, fetch_tree, load_areas, read_tree
+
+    if (file is None) == (not live):
+        raise UsageError("give either FILE or --live")
+    roots = fetch_tree() if live else read_tree(file)  # type: ignore[arg-type]
+    with Store(db) as store:
+        result = load_areas(store, roots, API_URL if live else str(file))
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        out.print(
+            f"Loaded {result.nodes:,} areas in {result.countries} countries from {result.source}; "
+            f"re-derived the country of {result.updated_vacancies:,} vacancy and "
+            f"{result.updated_resumes:,} resume records."
+        )
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except TalentflowError as exc:
+        err.print(f"[red]error[/]: {exc}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("interrupted: the store is as it was before the command")
+        sys.exit(130)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(130)
+        raise

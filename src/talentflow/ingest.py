@@ -1,0 +1,350 @@
+"""Ingest: inputs → adapters → the store, in one transaction, with every record accounted for.
+
+For each input: read = accepted + duplicates + quarantined. A record is a duplicate when its natural key
+(e.g. source, vacancy_id, observed_at) is already stored or came earlier in the same input; an input whose
+content, format and options were ingested before is not read again and reports all its records as
+duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from talentflow._version import __version__
+from talentflow.errors import InputError, UsageError
+from talentflow.sources import FORMATS, Context, Staged, StageResult, adapter, detect
+from talentflow.sources._scan import cut
+from talentflow.store import Store
+
+_SKIP_NAMES = {".DS_Store", "Thumbs.db"}
+
+
+@dataclass
+class InputReport:
+    input: str
+    format: str | None
+    sha256: str | None = None
+    read: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    already_ingested: bool = False
+    skipped: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.accepted + self.duplicates + self.quarantined
+
+
+@dataclass
+class IngestReport:
+    inputs: list[InputReport]
+    store: str
+
+    @property
+    def read(self) -> int:
+        return sum(i.read for i in self.inputs)
+
+    @property
+    def accepted(self) -> int:
+        return sum(i.accepted for i in self.inputs)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(i.duplicates for i in self.inputs)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(i.quarantined for i in self.inputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "store": self.store,
+            "read": self.read,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "inputs": [asdict(i) for i in self.inputs],
+        }
+
+
+@dataclass
+class _Plan:
+    path: Path
+    display: str
+    format: str | None
+    builtin: str | None = None
+
+
+#: Called as (event, payload): ("start", {"input", "bytes", "index", "total"}), ("progress", fraction),
+#: ("done", InputReport).
+ProgressHook = Callable[[str, Any], None]
+
+
+def ingest(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    *,
+    store: Store | None = None,
+    db: str | os.PathLike[str] | None = None,
+    format: str = "auto",
+    mapping: dict[str, str] | None = None,
+    observed_at: datetime | None = None,
+    source: str | None = None,
+    force: bool = False,
+    progress: ProgressHook | None = None,
+) -> IngestReport:
+    """Ingest files or directories into the store, all in one transaction.
+
+    Raises InputError, before the store is opened, when an input cannot be read at all.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if format not in FORMATS:
+        raise UsageError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
+    if mapping and format not in ("auto", "csv"):
+        raise UsageError("--map applies to CSV and Parquet inputs (--format csv)")
+    plans = _plan(paths, format, bool(mapping))
+    own = store is None
+    store = store or Store(db)
+    try:
+        reports = []
+        with store.transaction():
+            next_id = store.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()[0]  # type: ignore[index]
+            for index, plan in enumerate(plans):
+                if progress:
+                    progress("start", {"input": plan.display, "bytes": plan.path.stat().st_size,
+                                       "index": index, "total": len(plans)})
+                if plan.format is None:
+                    report = InputReport(plan.display, None, skipped="empty file")
+                else:
+                    report = _ingest_one(store, plan, next_id, mapping or {}, observed_at, source, force, progress)
+                    if not report.already_ingested:
+                        next_id += 1
+                reports.append(report)
+                if progress:
+                    progress("done", report)
+        return IngestReport(reports, str(store.path))
+    finally:
+        if own:
+            store.close()
+
+
+def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: bool) -> list[_Plan]:
+    plans: list[_Plan] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        if path.is_dir():
+            files = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.name not in _SKIP_NAMES and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not files:
+                raise InputError(f"{path}: the directory holds no files to ingest")
+            plans.extend(_plan_file(f, format, has_mapping) for f in files)
+        else:
+            plans.append(_plan_file(path, format, has_mapping))
+    return plans
+
+
+def _plan_file(path: Path, format: str, has_mapping: bool) -> _Plan:
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: not readable (permission denied)")
+    detected = detect(path, has_mapping=has_mapping)
+    chosen = detected if format == "auto" or detected is None else format
+    builtin = None
+    if chosen == "csv":
+        from talentflow.sources.flat import builtin_for_path
+
+        builtin = builtin_for_path(path)
+    return _Plan(path, str(path), chosen, builtin)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(8 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _ingest_one(
+    store: Store,
+    plan: _Plan,
+    ingest_id: int,
+    mapping: dict[str, str],
+    observed_at: datetime | None,
+    source: str | None,
+    force: bool,
+    progress: ProgressHook | None,
+) -> InputReport:
+    con = store.con
+    assert plan.format is not None
+    options = json.dumps(
+        {"map": mapping or None, "observed_at": observed_at.isoformat() if observed_at else None,
+         "source": source, "builtin": plan.builtin},
+        sort_keys=True,
+    )
+    started = datetime.now(UTC)
+    ctx = Context(con, plan.path, plan.display, started, mapping, observed_at, source, plan.builtin)
+    # Hashing runs beside DuckDB's scan: both read the file, neither waits for the other.
+    with ThreadPoolExecutor(1) as pool:
+        digest = pool.submit(_sha256, plan.path)
+        with _poll_progress(store, progress):
+            staged = adapter(plan.format).stage(ctx)
+        sha = digest.result()
+    report = InputReport(plan.display, plan.format, sha, warnings=list(staged.warnings))
+    previous = con.execute(
+        "SELECT read FROM ingest_log WHERE sha256 = ? AND format = ? AND options = ? ORDER BY ingest_id LIMIT 1",
+        [sha, plan.format, options],
+    ).fetchone()
+    if previous is not None and not force:
+        report.read = report.duplicates = int(previous[0])
+        report.already_ingested = True
+        return report
+    _finish(store, ctx, staged, ingest_id, sha, report)
+    con.execute(
+        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+        [ingest_id, plan.display, sha, plan.format, options, report.read, report.accepted,
+         report.duplicates, report.quarantined, started, __version__],
+    )
+    return report
+
+
+def _finish(store: Store, ctx: Context, result: StageResult, ingest_id: int, sha: str, report: InputReport) -> None:
+    con = store.con
+    bad: list[tuple[str, str, str]] = list(result.rejects)
+    for st in result.staged:
+        read, good = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE _reason IS NULL) FROM {st.name} WHERE {st.where}"
+        ).fetchone()  # type: ignore[misc]
+        report.read += read
+        bad.extend(_locate_bad(ctx, st, [loc for loc, _, _ in result.rejects]))
+        inserted = _insert_new(store, st, ingest_id)
+        report.accepted += inserted
+        report.duplicates += good - inserted
+    report.read += len(result.rejects)
+    report.quarantined = len(bad)
+    duplicates_q = _quarantine(store, bad, ingest_id, ctx.display, sha)
+    # A record quarantined before, from the same bytes at the same place, is a duplicate now.
+    report.quarantined -= duplicates_q
+    report.duplicates += duplicates_q
+    for st in {s.name for s in result.staged}:
+        con.execute(f"DROP TABLE IF EXISTS {st}")
+
+
+def _insert_new(store: Store, st: Staged, ingest_id: int) -> int:
+    table = st.table
+    cols = ", ".join(table.column_names[:-1])
+    key_match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM t.{k}" for k in table.key)
+    partition = ", ".join(table.key)
+    order = ", ".join(c for c in table.column_names[:-1] if c not in table.key)
+    (inserted,) = store.con.execute(
+        f"""
+        INSERT INTO {table.name} ({cols}, ingest_id)
+        SELECT {', '.join('s.' + c for c in table.column_names[:-1])}, {ingest_id}
+        FROM (
+            SELECT {cols} FROM {st.name} WHERE ({st.where}) AND _reason IS NULL
+            QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {order}) = 1
+        ) s
+        ANTI JOIN {table.name} t ON {key_match}
+        """
+    ).fetchone()  # type: ignore[misc]
+    return int(inserted)
+
+
+def _locate_bad(ctx: Context, st: Staged, reject_locs: list[str]) -> list[tuple[str, str, str]]:
+    rows = ctx.con.execute(
+        f"SELECT _loc, _ref, _ptr, _raw, _reason FROM {st.name} WHERE ({st.where}) AND _reason IS NOT NULL"
+    ).fetchall()
+    unlocated = [r[1] for r in rows if r[0] is None]
+    lines: dict[str, list[int]] = {}
+    if unlocated and st.scan is not None and st.ref_sql is not None:
+        reject_lines = [int(loc.rsplit(":", 1)[1]) for loc in reject_locs]
+        lines = st.scan.locate(ctx.con, st.ref_sql, unlocated, reject_lines)
+    out = []
+    used: dict[tuple[str, str], int] = {}
+    for loc, ref, ptr, raw, reason in rows:
+        if loc is None:
+            found = lines.get(ref, [])
+            # Identical records on several lines: hand out their lines in order.
+            k = used.get((ref, ptr), 0)
+            used[(ref, ptr)] = k + 1
+            line = found[min(k, len(found) - 1)] if found else "?"
+            loc = f"{ctx.display}:{line}{ptr or ''}"
+        out.append((loc, raw or "", reason))
+    return out
+
+
+def _quarantine(store: Store, bad: list[tuple[str, str, str]], ingest_id: int, display: str, sha: str) -> int:
+    """Store quarantined records; returns how many were already there."""
+    if not bad:
+        return 0
+    n = len(bad)
+    table = pa.table(
+        {
+            "ingest_id": pa.array([ingest_id] * n, pa.int64()),
+            "input": pa.array([display] * n, pa.string()),
+            "sha256": pa.array([sha] * n, pa.string()),
+            "location": pa.array([b[0] for b in bad], pa.string()),
+            "raw": pa.array([cut(b[1]) for b in bad], pa.string()),
+            "reason": pa.array([b[2] for b in bad], pa.string()),
+        }
+    )
+    con = store.con
+    con.register("tf_bad", table)
+    try:
+        (inserted,) = con.execute(
+            """
+            INSERT INTO quarantine
+            SELECT b.* FROM (SELECT DISTINCT ON (sha256, location, reason) * FROM tf_bad) b
+            ANTI JOIN quarantine q ON q.sha256 = b.sha256 AND q.location = b.location AND q.reason = b.reason
+            """
+        ).fetchone()  # type: ignore[misc]
+    finally:
+        con.unregister("tf_bad")
+    return n - int(inserted)
+
+
+class _poll_progress:
+    """Reports DuckDB's progress on the running query to the hook, from a side thread."""
+
+    def __init__(self, store: Store, hook: ProgressHook | None) -> None:
+        self.store, self.hook = store, hook
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> None:
+        if self.hook is None:
+            return
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        assert self.hook is not None
+        while not self.stop.wait(0.2):
+            try:
+                pct = self.store.con.query_progress()
+            except Exception:  # noqa: BLE001 - progress is best effort
+                return
+            if pct is not None and pct >= 0:
+                self.hook("progress", min(pct, 100.0) / 100.0)
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+

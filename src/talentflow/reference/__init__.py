@@ -1,0 +1,1 @@
+"""Reference data written for talentflow: countries, IT roles, currencies and the hh.ru area tree."""

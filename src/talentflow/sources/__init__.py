@@ -1,0 +1,75 @@
+"""Adapters: one per external format. An adapter parses and maps to the canonical model; nothing more."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from talentflow.errors import InputError
+from talentflow.sources._base import Adapter, Context, Staged, StageResult
+from talentflow.sources._text import PARQUET_MAGIC, head
+
+FORMATS = ("auto", "hh", "csv", "jsonld", "innovation-graph", "hiring-lab")
+
+__all__ = ["FORMATS", "Adapter", "Context", "StageResult", "Staged", "adapter", "detect"]
+
+
+def adapter(name: str) -> Adapter:
+    from talentflow.sources.flat import FlatAdapter
+    from talentflow.sources.hh import HHAdapter
+    from talentflow.sources.hiring_lab import HiringLabAdapter
+    from talentflow.sources.innovation_graph import InnovationGraphAdapter
+    from talentflow.sources.jsonld import JsonLdAdapter
+
+    adapters: dict[str, Adapter] = {
+        "hh": HHAdapter(),
+        "csv": FlatAdapter(),
+        "jsonld": JsonLdAdapter(),
+        "innovation-graph": InnovationGraphAdapter(),
+        "hiring-lab": HiringLabAdapter(),
+    }
+    return adapters[name]
+
+
+def detect(path: Path, *, has_mapping: bool = False) -> str | None:
+    """The format of an input from its content; None for an empty file.
+
+    Raises InputError for content talentflow cannot read (binary, an unknown CSV header without --map).
+    """
+    data = head(path)
+    if not data:
+        return None
+    if data.startswith(PARQUET_MAGIC):
+        return "csv"
+    if b"\x00" in data:
+        raise InputError(f"{path}: binary content, not a format talentflow reads (JSON, NDJSON, CSV, Parquet)")
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text[:1] in "{[":
+        if '"@context"' in text[:4096] or ('"@type"' in text and "JobPosting" in text):
+            return "jsonld"
+        return "hh"
+    header = header_of(text)
+    from talentflow.sources.hiring_lab import matches as is_hiring_lab
+    from talentflow.sources.innovation_graph import matches as is_innovation_graph
+
+    if is_innovation_graph(header):
+        return "innovation-graph"
+    if is_hiring_lab(header):
+        return "hiring-lab"
+    from talentflow.sources.flat import builtin_mapping
+
+    if builtin_mapping(header) or has_mapping:
+        return "csv"
+    raise InputError(
+        f"{path}: a CSV whose header ({', '.join(header[:12])}) matches no built-in format; "
+        "map its columns with --map COLUMN=FIELD (see `talentflow ingest --help`)"
+    )
+
+
+def header_of(text: str) -> list[str]:
+    first = text.split("\n", 1)[0].rstrip("\r")
+    try:
+        return [h.strip() for h in next(csv.reader(io.StringIO(first)))]
+    except StopIteration:
+        return []

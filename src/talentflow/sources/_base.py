@@ -1,0 +1,58 @@
+"""What an adapter hands to the ingest: staged records, one temp table per canonical table.
+
+A staged table has the canonical columns (without ``ingest_id``) and five bookkeeping columns:
+``_reason`` (NULL for a good record, else why it is quarantined), ``_raw`` (its text, for quarantine),
+``_loc`` (its location when known), ``_ref`` (for a line-based scan: the value that finds its line again)
+and ``_ptr`` (a JSON pointer within the line, for items of a search page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+
+from talentflow.model import Table
+from talentflow.sources._scan import Scan
+
+BOOKKEEPING = ("_reason", "_raw", "_loc", "_ref", "_ptr")
+
+
+@dataclass
+class Context:
+    con: duckdb.DuckDBPyConnection
+    path: Path
+    display: str
+    now: datetime
+    mapping: dict[str, str] = field(default_factory=dict)
+    observed_at: datetime | None = None
+    source: str | None = None
+    builtin: str | None = None  # name of a built-in column mapping picked from the header
+
+
+@dataclass
+class Staged:
+    table: Table
+    name: str
+    scan: Scan | None = None
+    ref_sql: str | None = None
+    #: SQL condition selecting this table's rows when one staged table feeds several canonical tables.
+    where: str = "true"
+
+
+@dataclass
+class StageResult:
+    staged: list[Staged]
+    #: Records that could not be read at all: (location, raw, reason).
+    rejects: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Notes for the user that are not errors (e.g. areas missing from the area tree).
+    warnings: list[str] = field(default_factory=list)
+
+
+class Adapter(Protocol):
+    name: str
+
+    def stage(self, ctx: Context) -> StageResult: ...

@@ -1,0 +1,109 @@
+"""SQL for the checks every adapter applies to a record, each with a reason a person understands.
+
+A check is a pair (condition, message), both SQL; the first condition that holds names the record's
+reason for quarantine. Raw values are compared before and after casting, so "abc" in a number field is
+told apart from a missing value.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from talentflow.reference import currencies
+from talentflow.sources._scan import sql_str
+
+Check = tuple[str, str]
+
+EARLIEST = "1990-01-01"
+TS_EXAMPLE = "an ISO 8601 time such as 2022-10-15T01:01:22+0300"
+
+
+def reason(checks: list[Check]) -> str:
+    if not checks:
+        return "NULL::VARCHAR"
+    whens = "\n    ".join(f"WHEN {cond} THEN {msg}" for cond, msg in checks)
+    return f"CASE\n    {whens}\n  END"
+
+
+def msg(*parts: str) -> str:
+    """Concatenate SQL string literals (given as plain text) and SQL expressions (given as ``{expr}``)."""
+    out = []
+    for part in parts:
+        if part.startswith("{") and part.endswith("}"):
+            out.append(f"coalesce({part[1:-1]}, 'NULL')")
+        else:
+            out.append(sql_str(part))
+    return " || ".join(out)
+
+
+def required(raw: str, label: str) -> Check:
+    return (f"({raw}) IS NULL OR trim(({raw})::VARCHAR) = ''", msg(f"missing required field {label}"))
+
+
+def latest(now: datetime) -> str:
+    return sql_str((now + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S+00"))
+
+
+def timestamp(raw: str, parsed: str, label: str, now: datetime) -> list[Check]:
+    """A present value must parse and lie between 1990 and tomorrow."""
+    present = f"({raw}) IS NOT NULL AND trim({raw}) <> ''"
+    return [
+        (
+            f"{present} AND {parsed} IS NULL",
+            msg(f"{label}: expected {TS_EXAMPLE}, got ", f"{{tf_quote({raw})}}"),
+        ),
+        (
+            f"{parsed} < TIMESTAMPTZ '{EARLIEST} 00:00:00+00'",
+            msg(f"{label} ", f"{{tf_quote({raw})}}", " is before 1990"),
+        ),
+        (
+            f"{parsed} > {latest(now)}::TIMESTAMPTZ",
+            msg(f"{label} ", f"{{tf_quote({raw})}}", " is in the future"),
+        ),
+    ]
+
+
+def number(raw: str, label: str, *, non_negative: bool = True) -> list[Check]:
+    checks = [
+        (
+            f"({raw}) IS NOT NULL AND tf_num({raw}) IS NULL",
+            msg(f"{label}: expected a number, got ", f"{{tf_quote({raw})}}"),
+        )
+    ]
+    if non_negative:
+        checks.append((f"tf_num({raw}) < 0", msg(f"{label}: negative amount ", f"{{{raw}}}")))
+    return checks
+
+
+def boolean(raw: str, label: str) -> Check:
+    return (
+        f"({raw}) IS NOT NULL AND tf_bool({raw}) IS NULL",
+        msg(f"{label}: expected true or false, got ", f"{{tf_quote({raw})}}"),
+    )
+
+
+def currency(raw: str, label: str) -> Check:
+    return (
+        f"({raw}) IS NOT NULL AND {currency_sql(raw)} IS NULL",
+        msg(f"{label}: unknown currency code ", f"{{tf_quote({raw})}}"),
+    )
+
+
+def currency_sql(raw: str) -> str:
+    """The ISO 4217 code for a raw code, NULL when unknown."""
+    aliases = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in currencies.ALIASES.items())
+    known = ", ".join(sql_str(c) for c in sorted(currencies.ISO_CODES))
+    up = f"upper(trim({raw}))"
+    return f"(CASE {up} {aliases} ELSE (CASE WHEN {up} IN ({known}) THEN {up} END) END)"
+
+
+def not_after(earlier: str, later: str, earlier_label: str, later_label: str) -> Check:
+    return (
+        f"{earlier} > {later}",
+        msg(
+            f"{earlier_label} ",
+            f"{{strftime({earlier}, '%Y-%m-%dT%H:%M:%SZ')}}",
+            f" is after {later_label} ",
+            f"{{strftime({later}, '%Y-%m-%dT%H:%M:%SZ')}}",
+        ),
+    )

@@ -1,0 +1,131 @@
+"""Reading files inside DuckDB: lines of NDJSON and rows of CSV, with the bad ones kept and located.
+
+The fast path scans without line numbers (numbering every row costs a serial pass). Lines DuckDB cannot
+read at all (bad UTF-8, longer than the limit, wrong column count) come back from its rejects table with
+their line numbers. Records that read but fail validation are located afterwards by a second scan that
+numbers rows, only when there are any.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+MAX_LINE_BYTES = 16 << 20
+RAW_LIMIT = 64 << 10
+
+_REJECTS = "rejects_table='tf_rej', rejects_scan='tf_rej_scan'"
+
+_REJECT_REASONS = {
+    "INVALID ENCODING": "not valid UTF-8 text",
+    "LINE SIZE OVER MAXIMUM": "line longer than the {limit} MiB limit",
+    "TOO MANY COLUMNS": "more columns than the header",
+    "MISSING COLUMNS": "fewer columns than the header",
+    "UNQUOTED VALUE": "a quote character inside an unquoted value",
+    "CAST ERROR": "a value of the wrong type",
+}
+
+
+def sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+@dataclass
+class Scan:
+    """One DuckDB scan of a file, as lines (NDJSON) or as CSV rows with a header."""
+
+    path: Path
+    kind: str  # "lines" or "csv"
+    columns: list[str] = field(default_factory=list)
+    delimiter: str = ","
+
+    def relation(self) -> str:
+        p = sql_str(str(self.path))
+        common = f"store_rejects=true, {_REJECTS}, max_line_size={MAX_LINE_BYTES}"
+        if self.kind == "lines":
+            return (
+                f"read_csv({p}, columns={{'text': 'VARCHAR'}}, header=false, delim='\\x01', quote='', "
+                f"escape='', auto_detect=false, {common})"
+            )
+        cols = ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in self.columns)
+        return (
+            f"read_csv({p}, columns={{{cols}}}, header=true, delim={sql_str(self.delimiter)}, quote='\"', "
+            f"escape='\"', auto_detect=false, strict_mode=true, null_padding=false, {common})"
+        )
+
+    @property
+    def header_lines(self) -> int:
+        return 0 if self.kind == "lines" else 1
+
+    def reset_rejects(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("DROP TABLE IF EXISTS tf_rej")
+        con.execute("DROP TABLE IF EXISTS tf_rej_scan")
+
+    def rejects(self, con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+        """(line, raw, reason) of every line the scan could not read."""
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'tf_rej' AND temporary"
+        ).fetchone()[0]  # type: ignore[index]
+        if not exists:
+            return []
+        rows = con.execute(
+            "SELECT line, any_value(csv_line), string_agg(DISTINCT error_type, ', '), "
+            "any_value(error_message) FROM tf_rej GROUP BY line ORDER BY line"
+        ).fetchall()
+        out = []
+        for line, raw, types, message in rows:
+            reasons = [
+                _REJECT_REASONS.get(t, "unreadable").format(limit=MAX_LINE_BYTES >> 20) for t in types.split(", ")
+            ]
+            reason = "; ".join(reasons)
+            if "TOO MANY" in types or "MISSING" in types:
+                reason += f" ({message.strip()})"
+            out.append((int(line), raw or "", reason))
+        return out
+
+    def locate(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        ref_sql: str,
+        refs: list[str],
+        reject_lines: list[int],
+    ) -> dict[str, list[int]]:
+        """Line numbers of the rows whose ``ref_sql`` value is in ``refs``, in file order.
+
+        Rows are numbered by a serial rescan; a line DuckDB rejected is not a row, so the numbers are shifted
+        past the rejected lines (exact unless a quoted CSV value spans lines).
+        """
+        if not refs:
+            return {}
+        con.execute("CREATE OR REPLACE TEMP TABLE tf_refs (ref VARCHAR)")
+        con.executemany("INSERT INTO tf_refs VALUES (?)", [(r,) for r in set(refs)])
+        self.reset_rejects(con)
+        rows = con.execute(
+            f"SELECT n, ref FROM (SELECT row_number() OVER () AS n, ({ref_sql}) AS ref "
+            f"FROM {self.relation()}) WHERE ref IN (SELECT ref FROM tf_refs) ORDER BY n"
+        ).fetchall()
+        rejected = sorted(reject_lines)
+        found: dict[str, list[int]] = defaultdict(list)
+        for n, ref in rows:
+            found[ref].append(_physical_line(n + self.header_lines, rejected))
+        return found
+
+
+def _physical_line(row_line: int, rejected: list[int]) -> int:
+    """The physical line of the ``row_line``-th readable line, skipping the rejected ones."""
+    line = row_line
+    while True:
+        shifted = row_line + bisect_right(rejected, line)
+        if shifted == line:
+            return line
+        line = shifted
+
+
+def cut(raw: str | None) -> str | None:
+    if raw is None or len(raw) <= RAW_LIMIT:
+        return raw
+    return raw[:RAW_LIMIT] + f"… [cut: {len(raw):,} characters in all]"

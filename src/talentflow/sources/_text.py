@@ -1,0 +1,33 @@
+"""Opening inputs: plain or gzip-compressed, as bytes or text."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+from typing import IO
+
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+
+
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == GZIP_MAGIC
+
+
+def open_bytes(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115
+
+
+def open_text(path: Path) -> IO[str]:
+    return io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig", errors="replace")
+
+
+def head(path: Path, size: int = 1 << 16) -> bytes:
+    """The first bytes of the input's content, decompressed."""
+    with open_bytes(path) as f:
+        try:
+            return f.read(size)
+        except (OSError, EOFError):  # a truncated or corrupt gzip stream
+            return b""

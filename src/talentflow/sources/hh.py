@@ -1,0 +1,321 @@
+"""hh.ru API JSON: vacancies and resumes, single objects, search pages, arrays and NDJSON.
+
+NDJSON is parsed inside DuckDB (``from_json`` over the file's lines); a JSON document is split into its
+records in Python, then mapped by the same SQL. Every leaf is extracted as text first so that a wrong type
+("abc" as a salary) is caught and named rather than turned into a silent NULL.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+
+from talentflow.model import RESUME_OBSERVATION, VACANCY_OBSERVATION
+from talentflow.reference.roles import IT_PROFAREA_ID, IT_ROLES_STABLE
+from talentflow.sources import _checks as ck
+from talentflow.sources._base import Context, Staged, StageResult
+from talentflow.sources._scan import Scan, cut, sql_str
+from talentflow.sources._text import open_bytes, open_text
+
+SOURCE = "hh.ru"
+
+_ID = '"VARCHAR"'
+_REF = '{"id": "VARCHAR"}'
+_STRUCT = json.dumps(
+    {
+        "id": "VARCHAR",
+        "name": "VARCHAR",
+        "title": "VARCHAR",
+        "observed_at": "VARCHAR",
+        "area": {"id": "VARCHAR", "name": "VARCHAR"},
+        "salary": {
+            "from": "VARCHAR",
+            "to": "VARCHAR",
+            "amount": "VARCHAR",
+            "currency": "VARCHAR",
+            "gross": "VARCHAR",
+        },
+        "published_at": "VARCHAR",
+        "created_at": "VARCHAR",
+        "updated_at": "VARCHAR",
+        "archived": "VARCHAR",
+        "archived_at": "VARCHAR",
+        "expires_at": "VARCHAR",
+        "country": "VARCHAR",
+        "source": "VARCHAR",
+        "employer": {"id": "VARCHAR", "name": "VARCHAR"},
+        "schedule": {"id": "VARCHAR"},
+        "work_format": [{"id": "VARCHAR"}],
+        "experience": {"id": "VARCHAR"},
+        "employment": {"id": "VARCHAR"},
+        "professional_roles": [{"id": "VARCHAR"}],
+        "specialization": [{"profarea_id": "VARCHAR"}],
+        "relocation": {"type": {"id": "VARCHAR"}, "area": [{"id": "VARCHAR"}], "areas": [{"id": "VARCHAR"}]},
+        "citizenship": [{"id": "VARCHAR"}],
+        "total_experience": {"months": "VARCHAR"},
+        "job_search_status": {"id": "VARCHAR"},
+        "errors": [{"type": "VARCHAR", "value": "VARCHAR"}],
+        "value": "VARCHAR",
+        "captcha_url": "VARCHAR",
+        "bad_argument": "VARCHAR",
+        "description": "VARCHAR",
+    }
+)
+
+_STABLE_ROLES = "[" + ", ".join(sql_str(r) for r in sorted(IT_ROLES_STABLE, key=int)) + "]"
+
+
+class HHAdapter:
+    name = "hh"
+
+    def stage(self, ctx: Context) -> StageResult:
+        scan: Scan | None = None
+        rejects: list[tuple[str, str, str]] = []
+        if is_ndjson(ctx.path):
+            scan = Scan(ctx.path, "lines")
+            scan.reset_rejects(ctx.con)
+            records = _ndjson_records(scan.relation())
+        else:
+            docs, rejects = split_document(ctx.path, ctx.display)
+            ctx.con.register("tf_docs", pa.table({"loc": docs[0], "text": docs[1]}, schema=_DOC_SCHEMA))
+            records = "SELECT loc AS _loc, NULL::VARCHAR AS _ref, '' AS _ptr, text FROM tf_docs"
+        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE tf_hh AS {_mapping_sql(records, ctx)}")
+        if scan is not None:
+            rejects = [(f"{ctx.display}:{line}", raw, why) for line, raw, why in scan.rejects(ctx.con)]
+        else:
+            ctx.con.unregister("tf_docs")
+        ref = "hash(text)::VARCHAR"
+        return StageResult(
+            staged=[
+                Staged(VACANCY_OBSERVATION, "tf_hh", scan, ref, where="_kind <> 'resume'"),
+                Staged(RESUME_OBSERVATION, "tf_hh", scan, ref, where="_kind = 'resume'"),
+            ],
+            rejects=rejects,
+        )
+
+
+_DOC_SCHEMA = pa.schema([("loc", pa.string()), ("text", pa.string())])
+
+
+def is_ndjson(path: Path) -> bool:
+    """One JSON value per line (a single-line document counts), as opposed to a pretty-printed document."""
+    with open_text(path) as f:
+        head = f.read(1 << 16)
+    stripped = head.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("["):
+        return False
+    first, newline, _ = stripped.partition("\n")
+    if not newline and len(head) == 1 << 16:
+        return True  # a first line longer than the sniff: one record per line
+    try:
+        json.loads(first)
+    except ValueError:
+        return False
+    return True
+
+
+def split_document(path: Path, display: str) -> tuple[tuple[list[str], list[str]], list[tuple[str, str, str]]]:
+    """A JSON document's records as (locations, texts); a document that does not parse is one reject."""
+    with open_bytes(path) as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        head = raw[max(0, exc.start - 40) : exc.start + 40].decode("utf-8", "replace")
+        return ([], []), [(display, head, f"not valid UTF-8 text (byte {exc.start:,})")]
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        why = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not valid JSON"
+        return ([], []), [
+            (f"{display}:{exc.lineno}", cut(text) or "", f"{why}: {exc.msg} at line {exc.lineno} column {exc.colno}")
+        ]
+    locs: list[str] = []
+    texts: list[str] = []
+    for pointer, record in _records(doc, ""):
+        locs.append(f"{display}#{pointer or '/'}")
+        texts.append(json.dumps(record, ensure_ascii=False))
+    return (locs, texts), []
+
+
+def _records(doc: object, pointer: str):
+    if isinstance(doc, list):
+        for i, item in enumerate(doc):
+            yield from _records(item, f"{pointer}/{i}")
+    elif isinstance(doc, dict) and isinstance(doc.get("items"), list):
+        for i, item in enumerate(doc["items"]):
+            yield f"{pointer}/items/{i}", item
+    else:
+        yield pointer, doc
+
+
+def _ndjson_records(relation: str) -> str:
+    # A line holding a search page becomes one record per item; other lines are records themselves.
+    return f"""
+    WITH lines AS (SELECT text FROM {relation} WHERE text IS NOT NULL AND trim(text) <> ''),
+    pages AS (
+        SELECT text, try(from_json(text, '{{"items": ["JSON"]}}')).items AS items
+        FROM lines WHERE contains(text, '"items"')
+    )
+    SELECT NULL::VARCHAR AS _loc, hash(text)::VARCHAR AS _ref, '' AS _ptr, text
+    FROM lines WHERE NOT contains(text, '"items"')
+    UNION ALL
+    SELECT NULL, hash(text)::VARCHAR, '', text FROM pages WHERE items IS NULL
+    UNION ALL
+    SELECT NULL, _ref, '#/items/' || i, item::VARCHAR FROM (
+        SELECT hash(text)::VARCHAR AS _ref, unnest(items) AS item, unnest(range(len(items))) AS i
+        FROM pages WHERE items IS NOT NULL
+    )
+    """
+
+
+def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE) -> str:
+    now = ctx.now
+    option_ts = (
+        f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
+    )
+    source = f"coalesce({sql_str(ctx.source) if ctx.source else 'NULL'}, j.source, {sql_str(default_source)})"
+    vac_checks: list[ck.Check] = [
+        ck.required("j.published_at", "published_at"),
+        *ck.timestamp("j.published_at", "published_ts", "published_at", now),
+        *ck.timestamp("j.created_at", "created_ts", "created_at", now),
+        *ck.timestamp("j.archived_at", "archived_ts", "archived_at", now),
+        (
+            "j.expires_at IS NOT NULL AND tf_ts(j.expires_at) IS NULL",
+            ck.msg(f"expires_at: expected {ck.TS_EXAMPLE}, got ", "{tf_quote(j.expires_at)}"),
+        ),
+        ck.boolean("j.archived", "archived"),
+        ck.boolean("j.salary.gross", "salary.gross"),
+        *ck.number("j.salary.from", "salary.from"),
+        *ck.number("j.salary.to", "salary.to"),
+        ck.currency("j.salary.currency", "salary.currency"),
+        (
+            "(j.salary.from IS NOT NULL OR j.salary.to IS NOT NULL) AND j.salary.currency IS NULL",
+            ck.msg("salary: an amount without a currency"),
+        ),
+        ck.not_after("published_ts", "observed_ts", "published_at", "observed_at"),
+    ]
+    res_checks: list[ck.Check] = [
+        (
+            "j.updated_at IS NULL AND j.observed_at IS NULL AND observed_opt IS NULL",
+            ck.msg("missing required field updated_at (or observed_at)"),
+        ),
+        *ck.timestamp("j.updated_at", "updated_ts", "updated_at", now),
+        *ck.timestamp("j.created_at", "created_ts", "created_at", now),
+        *ck.number("j.salary.amount", "salary.amount"),
+        ck.currency("j.salary.currency", "salary.currency"),
+        *ck.number("j.total_experience.months", "total_experience.months"),
+    ]
+    common: list[ck.Check] = [
+        ("j IS NULL", ck.msg("not valid JSON (malformed or truncated)")),
+        (
+            "_kind = 'error'",
+            ck.msg(
+                "hh.ru API error response (",
+                "{coalesce(j.errors[1].type, json_extract_string(text, '$.type'), j.value)}",
+                "), not a vacancy or resume",
+            ),
+        ),
+        ("_kind = 'unknown'", ck.msg("not an hh.ru vacancy or resume: no name, title or published_at")),
+        ck.required("j.id", "id"),
+        *ck.timestamp("j.observed_at", "observed_rec", "observed_at", now),
+        (
+            "j.salary IS NOT NULL AND j.salary.from IS NULL AND j.salary.to IS NULL "
+            "AND j.salary.amount IS NULL AND j.salary.currency IS NULL",
+            ck.msg("salary: expected an object with from/to (or amount) and currency"),
+        ),
+    ]
+    reason = ck.reason(
+        common
+        + [(f"_kind = 'vacancy' AND ({cond})", m) for cond, m in vac_checks]
+        + [(f"_kind = 'resume' AND ({cond})", m) for cond, m in res_checks]
+    )
+    roles = "list_transform(j.professional_roles, r -> r.id)"
+    reloc = "coalesce(j.relocation.area, j.relocation.areas)"
+    return f"""
+    WITH recs AS ({records}),
+    amap AS (SELECT map_from_entries(list(struct_pack(k := area_id, v := country))) AS m FROM area),
+    parsed AS (
+        SELECT _loc, _ref, _ptr, text, try(from_json(text, {sql_str(_STRUCT)})) AS j FROM recs
+    ),
+    typed AS (
+        SELECT *,
+            CASE
+                WHEN j IS NULL THEN 'invalid'
+                WHEN j.id IS NULL AND (j.errors IS NOT NULL OR j.captcha_url IS NOT NULL
+                     OR j.bad_argument IS NOT NULL OR (j.value IS NOT NULL AND j.name IS NULL
+                     AND j.title IS NULL)) THEN 'error'
+                WHEN j.name IS NOT NULL OR j.published_at IS NOT NULL OR j.employer IS NOT NULL THEN 'vacancy'
+                WHEN j.title IS NOT NULL OR j.updated_at IS NOT NULL OR j.relocation IS NOT NULL THEN 'resume'
+                ELSE 'unknown'
+            END AS _kind,
+            tf_ts(j.published_at) AS published_ts,
+            tf_ts(j.created_at) AS created_ts,
+            tf_ts(j.updated_at) AS updated_ts,
+            tf_ts(j.archived_at) AS archived_ts,
+            tf_ts(j.observed_at) AS observed_rec,
+            {option_ts} AS observed_opt
+        FROM parsed
+    ),
+    observed AS (
+        SELECT *,
+            coalesce(observed_rec, observed_opt, CASE WHEN _kind = 'resume' THEN updated_ts
+                     ELSE published_ts END) AS observed_ts,
+            CASE WHEN observed_rec IS NOT NULL THEN 'record' WHEN observed_opt IS NOT NULL THEN 'option'
+                 WHEN _kind = 'resume' THEN 'updated_at' ELSE 'published_at' END AS observed_basis
+        FROM typed
+    ),
+    checked AS (SELECT *, {reason} AS _reason FROM observed)
+    SELECT
+        {source} AS source,
+        j.id AS vacancy_id,
+        j.id AS resume_id,
+        observed_ts AS observed_at,
+        observed_basis,
+        coalesce(j.name, j.title) AS title,
+        {roles} AS role_ids,
+        CASE WHEN list_has_any({roles}, {_STABLE_ROLES}) THEN true
+             WHEN list_contains(list_transform(j.specialization, s -> s.profarea_id), {sql_str(IT_PROFAREA_ID)})
+                THEN true
+             WHEN j.professional_roles IS NOT NULL AND len(j.professional_roles) > 0 THEN false END AS is_it,
+        j.employer.id AS employer_id,
+        j.employer.name AS employer_name,
+        j.area.id AS area_id,
+        j.area.name AS area_name,
+        a.region AS region,
+        coalesce(a.country, upper(j.country)) AS country,
+        published_ts AS published_at,
+        created_ts AS created_at,
+        updated_ts AS updated_at,
+        tf_bool(j.archived) AS archived,
+        archived_ts AS archived_at,
+        tf_ts(j.expires_at) AS expires_at,
+        tf_num(j.salary.from) AS salary_from,
+        tf_num(j.salary.to) AS salary_to,
+        tf_num(j.salary.amount) AS salary_amount,
+        {ck.currency_sql("j.salary.currency")} AS currency,
+        tf_bool(j.salary.gross) AS salary_gross,
+        j.schedule.id AS schedule,
+        CASE WHEN j.schedule.id = 'remote'
+                  OR list_contains(list_transform(j.work_format, w -> upper(w.id)), 'REMOTE') THEN true
+             WHEN j.schedule.id IS NOT NULL OR j.work_format IS NOT NULL THEN false END AS is_remote,
+        j.experience.id AS experience,
+        j.employment.id AS employment,
+        j.relocation.type.id AS relocation_type,
+        list_transform({reloc}, r -> r.id) AS relocation_area_ids,
+        list_transform({reloc}, r -> amap.m[r.id]) AS relocation_countries,
+        list_transform(j.citizenship, c -> amap.m[c.id]) AS citizenship,
+        j.job_search_status.id AS job_search_status,
+        try_cast(tf_num(j.total_experience.months) AS INTEGER) AS experience_months,
+        _kind,
+        _reason,
+        CASE WHEN _reason IS NOT NULL THEN text END AS _raw,
+        _loc,
+        _ref,
+        _ptr
+    FROM checked
+    LEFT JOIN area a ON a.area_id = j.area.id
+    CROSS JOIN amap
+    """

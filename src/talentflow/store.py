@@ -1,0 +1,152 @@
+"""The embedded store: one DuckDB file holding the canonical tables, read through Ibis."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from talentflow import model
+from talentflow.errors import StoreError
+from talentflow.reference.countries import COUNTRY_AREAS
+
+DEFAULT_DB = "talentflow.duckdb"
+ENV_DB = "TALENTFLOW_DB"
+SCHEMA_VERSION = "1"
+
+# Helpers used by the adapters' SQL. hh.ru writes offsets without a colon (+0300); %z accepts both forms.
+_MACROS = """
+CREATE OR REPLACE TEMP MACRO tf_ts(s) AS coalesce(
+    try_strptime(s, ['%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S%z']),
+    try_strptime(s, ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S',
+                     '%Y-%m-%d'])::TIMESTAMP AT TIME ZONE 'UTC'
+);
+CREATE OR REPLACE TEMP MACRO tf_num(s) AS try_cast(trim(s::VARCHAR) AS DOUBLE);
+CREATE OR REPLACE TEMP MACRO tf_bool(s) AS CASE
+    WHEN lower(trim(s::VARCHAR)) IN ('true', 't', '1', 'yes', 'y') THEN true
+    WHEN lower(trim(s::VARCHAR)) IN ('false', 'f', '0', 'no', 'n') THEN false END;
+CREATE OR REPLACE TEMP MACRO tf_quote(s) AS '''' || left(s::VARCHAR, 60) || '''';
+"""
+
+
+def default_path() -> Path:
+    return Path(os.environ.get(ENV_DB) or DEFAULT_DB)
+
+
+class Store:
+    """A talentflow store: a DuckDB file with the canonical tables.
+
+    >>> with Store("talentflow.duckdb") as store:
+    ...     store.table("vacancy_observation").count().execute()
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no store here (ingest something first, or pass --db)")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+        self.read_only = read_only
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(_MACROS)
+        self._ibis: Any = None
+        if not read_only:
+            with self.transaction():
+                self.ensure_schema()
+        elif not self._has_schema():
+            raise StoreError(f"{self.path}: not a talentflow store")
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All or nothing: an exception (Ctrl-C included) rolls back; a killed process leaves no trace."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    # -- schema ---------------------------------------------------------------------------------------
+    def _has_schema(self) -> bool:
+        names = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        return all(t.name in names for t in model.ALL_TABLES)
+
+    def ensure_schema(self) -> None:
+        for table in model.ALL_TABLES:
+            self.con.execute(table.ddl())
+        self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        self.con.execute(
+            "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION]
+        )
+        (builtin,) = self.con.execute("SELECT count(*) FROM area").fetchone()  # type: ignore[misc]
+        if builtin == 0:
+            self.con.executemany(
+                "INSERT INTO area VALUES (?, NULL, NULL, ?, NULL, 0, 'builtin')",
+                list(COUNTRY_AREAS.items()),
+            )
+
+    # -- reads ----------------------------------------------------------------------------------------
+    @property
+    def ibis(self) -> Any:
+        """The Ibis backend over this store's connection."""
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.con)
+        return self._ibis
+
+    def table(self, name: str) -> Any:
+        """An Ibis table expression for one of the store's tables."""
+        if name not in model.BY_NAME:
+            known = ", ".join(model.BY_NAME)
+            raise StoreError(f"unknown table {name!r}; the tables are: {known}")
+        return self.ibis.table(name)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            t.name: self.con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]  # type: ignore[index]
+            for t in model.ALL_TABLES
+        }
+
+    def status(self) -> dict[str, Any]:
+        """Row counts per table, inputs ingested and quarantine size by reason."""
+        inputs = self.con.execute(
+            "SELECT ingest_id, input, format, read, accepted, duplicates, quarantined, "
+            "strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ') FROM ingest_log ORDER BY ingest_id"
+        ).fetchall()
+        keys = ["ingest_id", "input", "format", "read", "accepted", "duplicates", "quarantined", "finished_at"]
+        reasons = self.con.execute(
+            "SELECT regexp_replace(reason, '''[^'']*''', '…', 'g') AS kind, count(*) FROM quarantine "
+            "GROUP BY kind ORDER BY count(*) DESC, kind"
+        ).fetchall()
+        return {
+            "store": str(self.path),
+            "tables": self.counts(),
+            "inputs": [dict(zip(keys, row, strict=True)) for row in inputs],
+            "quarantine_by_reason": [{"reason": r, "count": n} for r, n in reasons],
+        }
+
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table, sorted: for comparing a store before and after a command."""
+        out = {}
+        for t in (*model.ALL_TABLES,):
+            cols = ", ".join(t.column_names)
+            out[t.name] = self.con.execute(f"SELECT {cols} FROM {t.name} ORDER BY ALL").fetchall()
+        return out
