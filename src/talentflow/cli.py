@@ -25,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
 )
 reference_app = typer.Typer(help="Reference data: the hh.ru area tree.", no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
@@ -234,21 +235,7 @@ def areas_cmd(
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        app()
     except TalentflowError as exc:
         err.print(f"[red]error[/]: {exc}")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("interrupted: the store is as it was before the command")
-        sys.exit(130)
-    except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
-        raise

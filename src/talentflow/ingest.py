@@ -27,7 +27,10 @@ from talentflow.sources import FORMATS, Context, Staged, StageResult, adapter, d
 from talentflow.sources._scan import cut
 from talentflow.store import Store
 
-_SKIP_NAMES = {".DS_Store", "Thumbs.db"}
+#: In a directory walk, files with these endings are read; others are listed as skipped.
+DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".jsonld", ".csv", ".parquet")
+#: Descriptors that sit beside data files (frictionless data packages) and are not records.
+_METADATA_NAMES = {"datapackage.json"}
 
 
 @dataclass
@@ -86,6 +89,7 @@ class _Plan:
     display: str
     format: str | None
     builtin: str | None = None
+    skipped: str | None = None
 
 
 #: Called as (event, payload): ("start", {"input", "bytes", "index", "total"}), ("progress", fraction),
@@ -127,7 +131,7 @@ def ingest(
                     progress("start", {"input": plan.display, "bytes": plan.path.stat().st_size,
                                        "index": index, "total": len(plans)})
                 if plan.format is None:
-                    report = InputReport(plan.display, None, skipped="empty file")
+                    report = InputReport(plan.display, None, skipped=plan.skipped or "empty file")
                 else:
                     report = _ingest_one(store, plan, next_id, mapping or {}, observed_at, source, force, progress)
                     if not report.already_ingested:
@@ -150,14 +154,30 @@ def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: boo
         if path.is_dir():
             files = sorted(
                 p for p in path.rglob("*")
-                if p.is_file() and p.name not in _SKIP_NAMES and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
-            if not files:
-                raise InputError(f"{path}: the directory holds no files to ingest")
-            plans.extend(_plan_file(f, format, has_mapping) for f in files)
+            data = [f for f in files if _is_data_file(f)]
+            if not data:
+                raise InputError(f"{path}: the directory holds no data files ({', '.join(DATA_SUFFIXES)}, .gz)")
+            found = []
+            for f in files:
+                try:
+                    found.append(_plan_file(f, format, has_mapping) if f in data else
+                                 _Plan(f, str(f), None, skipped="not a data file"))
+                except InputError as exc:  # in a walk, a file of no known format is listed, not fatal
+                    found.append(_Plan(f, str(f), None, skipped=str(exc).removeprefix(f"{f}: ")))
+            if all(p.skipped for p in found):
+                reasons = "; ".join(f"{p.path.name}: {p.skipped}" for p in found)
+                raise InputError(f"{path}: no file in the directory can be ingested ({reasons})")
+            plans.extend(found)
         else:
             plans.append(_plan_file(path, format, has_mapping))
     return plans
+
+
+def _is_data_file(path: Path) -> bool:
+    name = path.name.lower().removesuffix(".gz")
+    return name.endswith(DATA_SUFFIXES) and name not in _METADATA_NAMES
 
 
 def _plan_file(path: Path, format: str, has_mapping: bool) -> _Plan:
@@ -255,7 +275,7 @@ def _insert_new(store: Store, st: Staged, ingest_id: int) -> int:
     (inserted,) = store.con.execute(
         f"""
         INSERT INTO {table.name} ({cols}, ingest_id)
-        SELECT {', '.join('s.' + c for c in table.column_names[:-1])}, {ingest_id}
+        SELECT {', '.join(f"CAST(s.{c.name} AS {c.type})" for c in table.columns[:-1])}, {ingest_id}
         FROM (
             SELECT {cols} FROM {st.name} WHERE ({st.where}) AND _reason IS NULL
             QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {order}) = 1

@@ -108,9 +108,9 @@ def load_areas(store: Store, roots: list[dict[str, Any]], source: str) -> AreaLo
         con.unregister("tf_tree")
         updated = [_backfill(store, t) for t in ("vacancy_observation", "resume_observation")]
         con.execute(
-            "UPDATE resume_observation SET relocation_countries = list_transform(relocation_area_ids, "
-            "x -> (SELECT map_from_entries(list(struct_pack(k := area_id, v := country))) FROM area)[x]) "
-            "WHERE relocation_area_ids IS NOT NULL"
+            "UPDATE resume_observation r SET relocation_countries = list_transform(r.relocation_area_ids, "
+            "x -> amap.m[x]) FROM (SELECT map_from_entries(list(struct_pack(k := area_id, v := country))) "
+            "AS m FROM area) amap WHERE r.relocation_area_ids IS NOT NULL"
         )
     return AreaLoad(
         source=source,

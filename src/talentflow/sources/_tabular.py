@@ -20,8 +20,8 @@ def stage_csv(
     scan = Scan(ctx.path, "csv", columns)
     scan.reset_rejects(ctx.con)
     ref_sql = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")::VARCHAR"
-    raw_sql = "concat_ws(',', " + ", ".join(f'"{c}"' for c in columns) + ")"
-    outputs = ",\n        ".join(f"{select.get(c, 'NULL')} AS {c}" for c in table.column_names[:-1])
+    raw_sql = "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in columns) + ")"
+    outputs = ",\n        ".join(f"CAST({select.get(c.name, 'NULL')} AS {c.type}) AS {c.name}" for c in table.columns[:-1])
     ctx.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {name} AS

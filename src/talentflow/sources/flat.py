@@ -99,7 +99,7 @@ class FlatAdapter:
             scan.reset_rejects(ctx.con)
             relation = f"(SELECT *, NULL::VARCHAR AS _loc FROM {scan.relation()})"
         ref_sql = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")::VARCHAR"
-        raw_sql = "concat_ws(',', " + ", ".join(f'"{c}"' for c in columns) + ")"
+        raw_sql = "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in columns) + ")"
         ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE tf_flat AS {_sql(ctx, relation, exprs, basis, ref_sql, raw_sql)}")
         rejects = []
         if scan is not None:
