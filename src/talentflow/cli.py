@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -38,6 +39,20 @@ DbOption = Annotated[
     typer.Option("--db", envvar=ENV_DB, help="Store file [default: ./talentflow.duckdb].", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")]
+
+
+def _command(fn: Callable[..., None]) -> Callable[..., None]:
+    """Turns talentflow's errors into a message and an exit code (2 for unreadable input)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except TalentflowError as exc:
+            err.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return run
 
 
 def _version(value: bool) -> None:
@@ -83,6 +98,7 @@ def _parse_time(value: str | None) -> datetime | None:
     talentflow ingest export.csv --map vacancy=vacancy_id --map posted=published_at --map city=area_name
     talentflow ingest page.json --observed-at 2022-03-01T12:00:00+03:00
 """)
+@_command
 def ingest_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories (walked); .gz is read as is.")],
     format: Annotated[
@@ -162,7 +178,7 @@ def _print_report(report: IngestReport) -> None:
     out.print(table)
     for i in report.inputs:
         for warning in i.warnings:
-            err.print(f"[yellow]note[/]: {i.input}: {warning}")
+            err.print(f"[yellow]note[/]: {i.input}: {warning}", soft_wrap=True)
     if report.quarantined:
         err.print(f"{report.quarantined:,} records quarantined: see `talentflow status` for the reasons.")
 
@@ -173,6 +189,7 @@ def _print_report(report: IngestReport) -> None:
     talentflow status
     talentflow status --json --db /data/ru-2022.duckdb
 """)
+@_command
 def status_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Row counts per table, the inputs ingested, and the quarantine by reason."""
     with Store(db, read_only=True) as store:
@@ -209,6 +226,7 @@ def status_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
     talentflow reference areas ../shared/data/hh-api/dictionaries/areas_2024-12.json
     talentflow reference areas --live --json
 """)
+@_command
 def areas_cmd(
     file: Annotated[Path | None, typer.Argument(help="A dump of hh.ru's GET /areas.")] = None,
     live: Annotated[bool, typer.Option("--live", help="Fetch the tree from api.hh.ru instead.")] = False,
@@ -234,8 +252,4 @@ def areas_cmd(
 
 
 def main() -> None:
-    try:
-        app()
-    except TalentflowError as exc:
-        err.print(f"[red]error[/]: {exc}")
-        sys.exit(exc.exit_code)
+    app()

@@ -128,16 +128,20 @@ def split_document(path: Path, display: str) -> tuple[tuple[list[str], list[str]
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        why = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not valid JSON"
-        return ([], []), [
-            (f"{display}:{exc.lineno}", cut(text) or "", f"{why}: {exc.msg} at line {exc.lineno} column {exc.colno}")
-        ]
+        return ([], []), [(f"{display}:{exc.lineno}", cut(text) or "", json_error(exc, text))]
     locs: list[str] = []
     texts: list[str] = []
     for pointer, record in _records(doc, ""):
         locs.append(f"{display}#{pointer or '/'}")
         texts.append(json.dumps(record, ensure_ascii=False))
     return (locs, texts), []
+
+
+def json_error(exc: json.JSONDecodeError, text: str) -> str:
+    """A reason for a document that does not parse, telling a cut-off file from a malformed one."""
+    ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+    why = "truncated JSON (the document ends early)" if ends_early else "not valid JSON"
+    return f"{why}: {exc.msg} (line {exc.lineno}, column {exc.colno})"
 
 
 def _records(doc: object, pointer: str):

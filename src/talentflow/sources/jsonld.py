@@ -18,7 +18,7 @@ from talentflow.model import VACANCY_OBSERVATION
 from talentflow.sources._base import Context, Staged, StageResult
 from talentflow.sources._scan import cut
 from talentflow.sources._text import open_bytes
-from talentflow.sources.hh import _DOC_SCHEMA, _mapping_sql
+from talentflow.sources.hh import _DOC_SCHEMA, _mapping_sql, json_error
 
 _PER_MONTH = {"MONTH": 1.0, "YEAR": 1 / 12, "WEEK": 52 / 12, "DAY": 5 * 52 / 12, "HOUR": 40 * 52 / 12}
 _EMPLOYMENT = {
@@ -72,7 +72,7 @@ def _documents(text: str, display: str) -> Iterator[tuple[str, Any, str | None]]
     except json.JSONDecodeError as whole:
         lines = text.splitlines()
         if len(lines) < 2 or not lines[0].strip().startswith("{"):
-            yield f"{display}:{whole.lineno}", text, f"not valid JSON: {whole.msg} at line {whole.lineno} column {whole.colno}"
+            yield f"{display}:{whole.lineno}", text, json_error(whole, text)
             return
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -80,7 +80,7 @@ def _documents(text: str, display: str) -> Iterator[tuple[str, Any, str | None]]
         try:
             yield f"{display}:{n}", json.loads(line), None
         except json.JSONDecodeError as exc:
-            yield f"{display}:{n}", line, f"not valid JSON: {exc.msg} at column {exc.colno}"
+            yield f"{display}:{n}", line, json_error(exc, line)
 
 
 def _is_posting(obj: dict[str, Any]) -> bool:

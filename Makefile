@@ -1,0 +1,51 @@
+# talentflow: `make demo` runs the main job on the built-in default, `make test` runs every test.
+# Both set up what they need: system packages when missing, Python packages into .venv.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared/data
+DEMO_DB ?= demo/talentflow.duckdb
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test bench lint format clean system
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# A JDK for Spark (used by the Spark engine and its tests): installed only when missing.
+system:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "installing a JDK (openjdk-17-jre-headless)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+
+demo: setup
+	@rm -f $(DEMO_DB) && mkdir -p $(dir $(DEMO_DB))
+	@if [ ! -d "$(SHARED)" ]; then echo "make demo needs the real data in $(SHARED) (set SHARED=...)"; exit 2; fi
+	$(BIN)/talentflow reference areas $(SHARED)/hh-api/dictionaries/areas_2024-12.json --db $(DEMO_DB)
+	$(BIN)/talentflow ingest $(SHARED)/hh-api/examples $(SHARED)/hh-vacancies-urfu $(SHARED)/innovationgraph \
+		$(SHARED)/indeed-hiring-lab --db $(DEMO_DB)
+	$(BIN)/talentflow status --db $(DEMO_DB)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) demo spark-warehouse .pytest_cache .ruff_cache
