@@ -54,6 +54,9 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
         self.read_only = read_only
         self.con.execute("SET TimeZone = 'UTC'")
+        # query_progress() needs the progress bar on; talentflow draws its own, so DuckDB must not print one.
+        self.con.execute("SET enable_progress_bar = true")
+        self.con.execute("SET enable_progress_bar_print = false")
         self.con.execute(_MACROS)
         self._ibis: Any = None
         if not read_only:

@@ -1,0 +1,3 @@
+from talentflow.cli import main
+
+main()
