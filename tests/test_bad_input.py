@@ -119,3 +119,20 @@ def test_unreadable_input_leaves_an_existing_store_untouched(tmp_path, db, cli):
     cli("ingest", good, tmp_path / "missing.json", "--db", db, code=2)
     with Store(db) as store:
         assert store.snapshot() == before
+
+
+def test_checks_fail_on_the_fast_path_are_located_too(tmp_path, db):
+    """A file DuckDB's JSON reader reads whole: records failing a check still get their line."""
+    records = [vacancy(i) for i in range(6)]
+    records[3]["salary"] = {"from": "abc", "to": None, "currency": "RUR", "gross": True}
+    records[5]["published_at"] = "2099-01-01T00:00:00+0300"
+    path = tmp_path / "clean.ndjson"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    report = ingest([path], db=db)
+    assert (report.read, report.accepted, report.quarantined) == (6, 4, 2)
+    q = _quarantine(db)
+    assert q[f"{path}:4"] == "salary.from: expected a number, got 'abc'"
+    assert q[f"{path}:6"] == "published_at '2099-01-01T00:00:00+0300' is in the future"
+    with duckdb.connect(str(db), read_only=True) as con:
+        (raw,) = con.execute("SELECT raw FROM quarantine WHERE location LIKE '%:4'").fetchone()
+    assert raw == json.dumps(records[3], ensure_ascii=False)

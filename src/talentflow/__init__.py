@@ -8,7 +8,7 @@ True
 
 from talentflow._version import __version__
 from talentflow.errors import InputError, StoreError, TalentflowError, UsageError
-from talentflow.ingest import IngestReport, InputReport, ingest
+from talentflow.ingestion import IngestReport, InputReport, ingest
 from talentflow.store import Store
 
 __all__ = [

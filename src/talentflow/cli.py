@@ -16,7 +16,7 @@ from rich.table import Table
 
 from talentflow._version import __version__
 from talentflow.errors import TalentflowError, UsageError
-from talentflow.ingest import IngestReport, ingest
+from talentflow.ingestion import IngestReport, ingest
 from talentflow.sources import FORMATS
 from talentflow.store import ENV_DB, Store
 

@@ -18,13 +18,10 @@ DEFAULT_DB = "talentflow.duckdb"
 ENV_DB = "TALENTFLOW_DB"
 SCHEMA_VERSION = "1"
 
-# Helpers used by the adapters' SQL. hh.ru writes offsets without a colon (+0300); %z accepts both forms.
+# Helpers used by the adapters' SQL. DuckDB's cast reads ISO 8601 with +0300, +03:00 or Z, and a bare date;
+# the session time zone is UTC, so a time without an offset is taken as UTC.
 _MACROS = """
-CREATE OR REPLACE TEMP MACRO tf_ts(s) AS coalesce(
-    try_strptime(s, ['%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S%z']),
-    try_strptime(s, ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S',
-                     '%Y-%m-%d'])::TIMESTAMP AT TIME ZONE 'UTC'
-);
+CREATE OR REPLACE TEMP MACRO tf_ts(s) AS try_cast(trim(s) AS TIMESTAMPTZ);
 CREATE OR REPLACE TEMP MACRO tf_num(s) AS try_cast(trim(s::VARCHAR) AS DOUBLE);
 CREATE OR REPLACE TEMP MACRO tf_bool(s) AS CASE
     WHEN lower(trim(s::VARCHAR)) IN ('true', 't', '1', 'yes', 'y') THEN true

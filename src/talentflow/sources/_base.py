@@ -31,6 +31,11 @@ class Context:
     observed_at: datetime | None = None
     source: str | None = None
     builtin: str | None = None  # name of a built-in column mapping picked from the header
+    tag: str = "0"  # makes staged table names unique per input of one command
+
+    def table(self, base: str) -> str:
+        """Name of a staged temporary table for this input."""
+        return f"{base}_{self.tag}"
 
 
 @dataclass

@@ -93,8 +93,8 @@ class Scan:
         ref_sql: str,
         refs: list[str],
         reject_lines: list[int],
-    ) -> dict[str, list[int]]:
-        """Line numbers of the rows whose ``ref_sql`` value is in ``refs``, in file order.
+    ) -> dict[str, list[tuple[int, str | None]]]:
+        """(line number, line text) of the rows whose ``ref_sql`` value is in ``refs``, in file order.
 
         Rows are numbered by a serial rescan; a line DuckDB rejected is not a row, so the numbers are shifted
         past the rejected lines (exact unless a quoted CSV value spans lines).
@@ -104,14 +104,15 @@ class Scan:
         con.execute("CREATE OR REPLACE TEMP TABLE tf_refs (ref VARCHAR)")
         con.executemany("INSERT INTO tf_refs VALUES (?)", [(r,) for r in set(refs)])
         self.reset_rejects(con)
+        text = "text" if self.kind == "lines" else "NULL::VARCHAR"
         rows = con.execute(
-            f"SELECT n, ref FROM (SELECT row_number() OVER () AS n, ({ref_sql}) AS ref "
+            f"SELECT n, ref, line FROM (SELECT row_number() OVER () AS n, ({ref_sql}) AS ref, {text} AS line "
             f"FROM {self.relation()}) WHERE ref IN (SELECT ref FROM tf_refs) ORDER BY n"
         ).fetchall()
         rejected = sorted(reject_lines)
-        found: dict[str, list[int]] = defaultdict(list)
-        for n, ref in rows:
-            found[ref].append(_physical_line(n + self.header_lines, rejected))
+        found: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
+        for n, ref, line in rows:
+            found[ref].append((_physical_line(n + self.header_lines, rejected), line))
         return found
 
 

@@ -100,20 +100,21 @@ class FlatAdapter:
             relation = f"(SELECT *, NULL::VARCHAR AS _loc FROM {scan.relation()})"
         ref_sql = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")::VARCHAR"
         raw_sql = "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in columns) + ")"
-        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE tf_flat AS {_sql(ctx, relation, exprs, basis, ref_sql, raw_sql)}")
+        name = ctx.table("tf_flat")
+        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_sql(ctx, relation, exprs, basis, ref_sql, raw_sql)}")
         rejects = []
         if scan is not None:
             rejects = [(f"{ctx.display}:{line}", raw, why) for line, raw, why in scan.rejects(ctx.con)]
         warnings = []
         (unmapped,) = ctx.con.execute(
-            "SELECT count(*) FROM tf_flat WHERE _reason IS NULL AND area_name IS NOT NULL AND country IS NULL"
+            f"SELECT count(*) FROM {name} WHERE _reason IS NULL AND area_name IS NOT NULL AND country IS NULL"
         ).fetchone()  # type: ignore[misc]
         if unmapped:
             warnings.append(
                 f"{unmapped:,} records have an area name the area tree does not place in one country "
                 "(load the tree with `talentflow reference areas FILE`)"
             )
-        return StageResult([Staged(VACANCY_OBSERVATION, "tf_flat", scan, ref_sql)], rejects, warnings)
+        return StageResult([Staged(VACANCY_OBSERVATION, name, scan, ref_sql)], rejects, warnings)
 
 
 def _user_mapping(mapping: dict[str, str], columns: list[str], path: Path) -> dict[str, str]:

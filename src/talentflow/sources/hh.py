@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from talentflow.model import RESUME_OBSERVATION, VACANCY_OBSERVATION
 from talentflow.reference.roles import IT_PROFAREA_ID, IT_ROLES_STABLE
 from talentflow.sources import _checks as ck
 from talentflow.sources._base import Context, Staged, StageResult
-from talentflow.sources._scan import Scan, cut, sql_str
+from talentflow.sources._scan import MAX_LINE_BYTES, Scan, cut, sql_str
 from talentflow.sources._text import open_bytes, open_text
 
 SOURCE = "hh.ru"
@@ -48,8 +49,10 @@ _STRUCT = json.dumps(
         "employer": {"id": "VARCHAR", "name": "VARCHAR"},
         "schedule": {"id": "VARCHAR"},
         "work_format": [{"id": "VARCHAR"}],
-        "experience": {"id": "VARCHAR"},
+        "experience": "JSON",  # an object on vacancies, a list of jobs on resumes
         "employment": {"id": "VARCHAR"},
+        "type": "JSON",  # an object on vacancies, a string in an error envelope
+        "items": "JSON",  # present on search pages
         "professional_roles": [{"id": "VARCHAR"}],
         "specialization": [{"profarea_id": "VARCHAR"}],
         "relocation": {"type": {"id": "VARCHAR"}, "area": [{"id": "VARCHAR"}], "areas": [{"id": "VARCHAR"}]},
@@ -64,6 +67,8 @@ _STRUCT = json.dumps(
     }
 )
 
+PARSE = f"try(from_json(text, {sql_str(_STRUCT)}))"
+
 _STABLE_ROLES = "[" + ", ".join(sql_str(r) for r in sorted(IT_ROLES_STABLE, key=int)) + "]"
 
 
@@ -71,29 +76,71 @@ class HHAdapter:
     name = "hh"
 
     def stage(self, ctx: Context) -> StageResult:
-        scan: Scan | None = None
-        rejects: list[tuple[str, str, str]] = []
-        if is_ndjson(ctx.path):
-            scan = Scan(ctx.path, "lines")
+        if not is_ndjson(ctx.path):
+            return self._stage_document(ctx)
+        name = ctx.table("tf_hh")
+        scan = Scan(ctx.path, "lines")
+        # Fast path: DuckDB's JSON reader parses the file in one pass. It stops at the first line that is
+        # not a JSON object of the expected shape; the file is then read line by line, every line kept.
+        try:
+            ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql('', ctx, parsed=_read_json(ctx))}")
+            fast = ctx.con.execute(f"SELECT count(*) FROM {name} WHERE _kind = 'page'").fetchone()[0] == 0  # type: ignore[index]
+        except duckdb.Error:
+            fast = False
+        ref = f"hash({PARSE})::VARCHAR"
+        if not fast:
             scan.reset_rejects(ctx.con)
             records = _ndjson_records(scan.relation())
-        else:
-            docs, rejects = split_document(ctx.path, ctx.display)
-            ctx.con.register("tf_docs", pa.table({"loc": docs[0], "text": docs[1]}, schema=_DOC_SCHEMA))
+            ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql(records, ctx)}")
+        countries_of_areas(ctx.con, name)
+        rejects = [] if fast else [(f"{ctx.display}:{n}", raw, why) for n, raw, why in scan.rejects(ctx.con)]
+        return self._result(name, scan, ref if fast else "hash(text)::VARCHAR", rejects)
+
+    def _stage_document(self, ctx: Context) -> StageResult:
+        name = ctx.table("tf_hh")
+        docs, rejects = split_document(ctx.path, ctx.display)
+        ctx.con.register("tf_docs", pa.table({"loc": docs[0], "text": docs[1]}, schema=_DOC_SCHEMA))
+        try:
             records = "SELECT loc AS _loc, NULL::VARCHAR AS _ref, '' AS _ptr, text FROM tf_docs"
-        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE tf_hh AS {_mapping_sql(records, ctx)}")
-        if scan is not None:
-            rejects = [(f"{ctx.display}:{line}", raw, why) for line, raw, why in scan.rejects(ctx.con)]
-        else:
+            ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql(records, ctx)}")
+        finally:
             ctx.con.unregister("tf_docs")
-        ref = "hash(text)::VARCHAR"
+        countries_of_areas(ctx.con, name)
+        return self._result(name, None, None, rejects)
+
+    @staticmethod
+    def _result(name: str, scan: Scan | None, ref: str | None, rejects: list[tuple[str, str, str]]) -> StageResult:
         return StageResult(
             staged=[
-                Staged(VACANCY_OBSERVATION, "tf_hh", scan, ref, where="_kind <> 'resume'"),
-                Staged(RESUME_OBSERVATION, "tf_hh", scan, ref, where="_kind = 'resume'"),
+                Staged(VACANCY_OBSERVATION, name, scan, ref, where="_kind <> 'resume'"),
+                Staged(RESUME_OBSERVATION, name, scan, ref, where="_kind = 'resume'"),
             ],
             rejects=rejects,
         )
+
+
+def _duck_type(spec: object) -> str:
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, list):
+        return _duck_type(spec[0]) + "[]"
+    assert isinstance(spec, dict)
+    return "STRUCT(" + ", ".join(f'"{k}" {_duck_type(v)}' for k, v in spec.items()) + ")"
+
+
+def _read_json(ctx: Context) -> str:
+    """Records parsed by read_json into the same struct ``from_json`` gives, so refs hash alike."""
+    spec = json.loads(_STRUCT)
+    columns = "{" + ", ".join(f"{sql_str(k)}: {sql_str(_duck_type(v))}" for k, v in spec.items()) + "}"
+    pack = ", ".join(f'"{k}" := "{k}"' for k in spec)
+    return f"""
+        SELECT NULL::VARCHAR AS _loc, hash(j)::VARCHAR AS _ref, '' AS _ptr, NULL::VARCHAR AS text, j
+        FROM (
+            SELECT struct_pack({pack}) AS j
+            FROM read_json({sql_str(str(ctx.path))}, format='newline_delimited', columns={columns},
+                           maximum_object_size={MAX_LINE_BYTES})
+        )
+    """
 
 
 _DOC_SCHEMA = pa.schema([("loc", pa.string()), ("text", pa.string())])
@@ -155,27 +202,49 @@ def _records(doc: object, pointer: str):
         yield pointer, doc
 
 
+def countries_of_areas(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Fill relocation_countries and citizenship from their area ids, through the area table.
+
+    A join over the few records that have these lists; a per-row lookup in a map of the whole tree costs
+    more than parsing the JSON.
+    """
+    for ids, out in (("relocation_area_ids", "relocation_countries"), ("_citizenship_ids", "citizenship")):
+        con.execute(
+            f"""
+            UPDATE {table} t SET {out} = s.countries
+            FROM (
+                SELECT rid, list(a.country ORDER BY pos) AS countries
+                FROM (
+                    SELECT rowid AS rid, unnest({ids}) AS area_id, unnest(range(len({ids}))) AS pos
+                    FROM {table} WHERE {ids} IS NOT NULL
+                ) u
+                LEFT JOIN area a USING (area_id)
+                GROUP BY rid
+            ) s
+            WHERE t.rowid = s.rid
+            """
+        )
+
+
 def _ndjson_records(relation: str) -> str:
-    # A line holding a search page becomes one record per item; other lines are records themselves.
+    # A line holding a search page becomes one record per item, other lines one record each. One pass over
+    # the lines: a second reference to them would make DuckDB materialise every line's text.
     return f"""
-    WITH lines AS (SELECT text FROM {relation} WHERE text IS NOT NULL AND trim(text) <> ''),
-    pages AS (
-        SELECT text, try(from_json(text, '{{"items": ["JSON"]}}')).items AS items
-        FROM lines WHERE contains(text, '"items"')
-    )
-    SELECT NULL::VARCHAR AS _loc, hash(text)::VARCHAR AS _ref, '' AS _ptr, text
-    FROM lines WHERE NOT contains(text, '"items"')
-    UNION ALL
-    SELECT NULL, hash(text)::VARCHAR, '', text FROM pages WHERE items IS NULL
-    UNION ALL
-    SELECT NULL, _ref, '#/items/' || i, item::VARCHAR FROM (
-        SELECT hash(text)::VARCHAR AS _ref, unnest(items) AS item, unnest(range(len(items))) AS i
-        FROM pages WHERE items IS NOT NULL
+    SELECT NULL::VARCHAR AS _loc, hash(text)::VARCHAR AS _ref,
+           unnest(CASE WHEN items IS NULL THEN [''] ELSE list_transform(range(len(items)), i -> '#/items/' || i) END)
+               AS _ptr,
+           unnest(coalesce(items, [text])) AS text
+    FROM (
+        SELECT text, CASE WHEN contains(text, '"items"')
+                          THEN try(from_json(text, '{{"items": ["VARCHAR"]}}')).items END AS items
+        FROM {relation}
+        WHERE text IS NOT NULL AND NOT regexp_full_match(text, '\s*')
     )
     """
 
 
-def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE) -> str:
+def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, parsed: str | None = None) -> str:
+    """SQL mapping records (_loc, _ref, _ptr, text) to staged rows; ``parsed`` supplies ``j`` already parsed."""
     now = ctx.now
     option_ts = (
         f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
@@ -218,7 +287,7 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE) -> st
             "_kind = 'error'",
             ck.msg(
                 "hh.ru API error response (",
-                "{coalesce(j.errors[1].type, json_extract_string(text, '$.type'), j.value)}",
+                "{coalesce(j.errors[1].type, CASE WHEN json_type(j.type) = 'VARCHAR' THEN j.type ->> '$' END, j.value)}",
                 "), not a vacancy or resume",
             ),
         ),
@@ -239,15 +308,13 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE) -> st
     roles = "list_transform(j.professional_roles, r -> r.id)"
     reloc = "coalesce(j.relocation.area, j.relocation.areas)"
     return f"""
-    WITH recs AS ({records}),
-    amap AS (SELECT map_from_entries(list(struct_pack(k := area_id, v := country))) AS m FROM area),
-    parsed AS (
-        SELECT _loc, _ref, _ptr, text, try(from_json(text, {sql_str(_STRUCT)})) AS j FROM recs
-    ),
+    WITH {f"recs AS ({records})," if records else ""}
+    parsed AS ({parsed or f"SELECT _loc, _ref, _ptr, text, {PARSE} AS j FROM recs"}),
     typed AS (
         SELECT *,
             CASE
                 WHEN j IS NULL THEN 'invalid'
+                WHEN j.id IS NULL AND j.items IS NOT NULL THEN 'page'
                 WHEN j.id IS NULL AND (j.errors IS NOT NULL OR j.captcha_url IS NOT NULL
                      OR j.bad_argument IS NOT NULL OR (j.value IS NOT NULL AND j.name IS NULL
                      AND j.title IS NULL)) THEN 'error'
@@ -305,21 +372,21 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE) -> st
         CASE WHEN j.schedule.id = 'remote'
                   OR list_contains(list_transform(j.work_format, w -> upper(w.id)), 'REMOTE') THEN true
              WHEN j.schedule.id IS NOT NULL OR j.work_format IS NOT NULL THEN false END AS is_remote,
-        j.experience.id AS experience,
+        json_extract_string(j.experience, '$.id') AS experience,
         j.employment.id AS employment,
         j.relocation.type.id AS relocation_type,
         list_transform({reloc}, r -> r.id) AS relocation_area_ids,
-        list_transform({reloc}, r -> amap.m[r.id]) AS relocation_countries,
-        list_transform(j.citizenship, c -> amap.m[c.id]) AS citizenship,
+        NULL::VARCHAR[] AS relocation_countries,
+        list_transform(j.citizenship, c -> c.id) AS _citizenship_ids,
+        NULL::VARCHAR[] AS citizenship,
         j.job_search_status.id AS job_search_status,
         try_cast(tf_num(j.total_experience.months) AS INTEGER) AS experience_months,
         _kind,
         _reason,
-        CASE WHEN _reason IS NOT NULL THEN text END AS _raw,
+        CASE WHEN _reason IS NOT NULL THEN coalesce(text, to_json(j)::VARCHAR) END AS _raw,
         _loc,
         _ref,
         _ptr
     FROM checked
     LEFT JOIN area a ON a.area_id = j.area.id
-    CROSS JOIN amap
     """

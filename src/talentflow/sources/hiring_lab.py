@@ -52,4 +52,4 @@ class HiringLabAdapter:
             checks += [ck.required('"indeed_job_postings_index_NSA"', "indeed_job_postings_index_NSA"),
                        *ck.number('"indeed_job_postings_index_NSA"', "indeed_job_postings_index_NSA"),
                        *ck.number('"indeed_job_postings_index_SA"', "indeed_job_postings_index_SA")]
-        return stage_csv(ctx, SERIES, header, select, checks, "tf_hl")
+        return stage_csv(ctx, SERIES, header, select, checks, ctx.table("tf_hl"))

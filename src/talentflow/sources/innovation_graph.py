@@ -51,7 +51,7 @@ class InnovationGraphAdapter:
             }
             checks = [*year_quarter_checks(), ck.required('"count_distinct_economies"', "count_distinct_economies"),
                       *ck.number('"count_distinct_economies"', "count_distinct_economies")]
-            return stage_csv(ctx, SERIES, header, select, checks, "tf_ig")
+            return stage_csv(ctx, SERIES, header, select, checks, ctx.table("tf_ig"))
         if header == _BILATERAL:
             economy, partner, value, metric = '"source"', '"destination"', '"weight"', "'economy_collaborators'"
             checks = [*_economy("source", "source"), *_economy("destination", "destination")]
@@ -69,4 +69,4 @@ class InnovationGraphAdapter:
             "metric": metric,
             "value": f"tf_num({value})",
         }
-        return stage_csv(ctx, POPULATION, header, select, checks, "tf_ig")
+        return stage_csv(ctx, POPULATION, header, select, checks, ctx.table("tf_ig"))

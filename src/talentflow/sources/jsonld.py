@@ -18,7 +18,7 @@ from talentflow.model import VACANCY_OBSERVATION
 from talentflow.sources._base import Context, Staged, StageResult
 from talentflow.sources._scan import cut
 from talentflow.sources._text import open_bytes
-from talentflow.sources.hh import _DOC_SCHEMA, _mapping_sql, json_error
+from talentflow.sources.hh import _DOC_SCHEMA, _mapping_sql, countries_of_areas, json_error
 
 _PER_MONTH = {"MONTH": 1.0, "YEAR": 1 / 12, "WEEK": 52 / 12, "DAY": 5 * 52 / 12, "HOUR": 40 * 52 / 12}
 _EMPLOYMENT = {
@@ -57,11 +57,13 @@ class JsonLdAdapter:
         return self._stage(ctx, [], [], rejects)
 
     def _stage(self, ctx: Context, locs: list[str], texts: list[str], rejects: list[tuple[str, str, str]]) -> StageResult:
+        name = ctx.table("tf_jsonld")
         ctx.con.register("tf_docs", pa.table({"loc": locs, "text": texts}, schema=_DOC_SCHEMA))
         records = "SELECT loc AS _loc, NULL::VARCHAR AS _ref, '' AS _ptr, text FROM tf_docs"
-        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE tf_jsonld AS {_mapping_sql(records, ctx, default_source='jsonld')}")
+        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql(records, ctx, default_source='jsonld')}")
+        countries_of_areas(ctx.con, name)
         ctx.con.unregister("tf_docs")
-        return StageResult([Staged(VACANCY_OBSERVATION, "tf_jsonld")], rejects)
+        return StageResult([Staged(VACANCY_OBSERVATION, name)], rejects)
 
 
 def _documents(text: str, display: str) -> Iterator[tuple[str, Any, str | None]]:

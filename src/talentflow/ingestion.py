@@ -122,18 +122,26 @@ def ingest(
     plans = _plan(paths, format, bool(mapping))
     own = store is None
     store = store or Store(db)
+    staged: list[_Staging | None] = []
     try:
+        # Stage every input first, in temporary tables: DuckDB's fast JSON reader may fail on a bad line,
+        # and a failed statement would abort a transaction that was already open.
+        for index, plan in enumerate(plans):
+            if progress:
+                progress("start", {"input": plan.display, "bytes": plan.path.stat().st_size,
+                                   "index": index, "total": len(plans)})
+            staged.append(
+                None if plan.format is None
+                else _stage_one(store, plan, index, mapping or {}, observed_at, source, progress)
+            )
         reports = []
         with store.transaction():
             next_id = store.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()[0]  # type: ignore[index]
-            for index, plan in enumerate(plans):
-                if progress:
-                    progress("start", {"input": plan.display, "bytes": plan.path.stat().st_size,
-                                       "index": index, "total": len(plans)})
-                if plan.format is None:
+            for plan, staging in zip(plans, staged, strict=True):
+                if staging is None:
                     report = InputReport(plan.display, None, skipped=plan.skipped or "empty file")
                 else:
-                    report = _ingest_one(store, plan, next_id, mapping or {}, observed_at, source, force, progress)
+                    report = _finish_one(store, staging, next_id, force)
                     if not report.already_ingested:
                         next_id += 1
                 reports.append(report)
@@ -141,6 +149,10 @@ def ingest(
                     progress("done", report)
         return IngestReport(reports, str(store.path))
     finally:
+        for staging in staged:
+            if staging is not None:
+                for name in {s.name for s in staging.result.staged}:
+                    store.con.execute(f"DROP TABLE IF EXISTS {name}")
         if own:
             store.close()
 
@@ -201,45 +213,57 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _ingest_one(
+@dataclass
+class _Staging:
+    plan: _Plan
+    ctx: Context
+    result: StageResult
+    sha256: str
+    options: str
+
+
+def _stage_one(
     store: Store,
     plan: _Plan,
-    ingest_id: int,
+    index: int,
     mapping: dict[str, str],
     observed_at: datetime | None,
     source: str | None,
-    force: bool,
     progress: ProgressHook | None,
-) -> InputReport:
-    con = store.con
+) -> _Staging:
     assert plan.format is not None
     options = json.dumps(
         {"map": mapping or None, "observed_at": observed_at.isoformat() if observed_at else None,
          "source": source, "builtin": plan.builtin},
         sort_keys=True,
     )
-    started = datetime.now(UTC)
-    ctx = Context(con, plan.path, plan.display, started, mapping, observed_at, source, plan.builtin)
+    ctx = Context(store.con, plan.path, plan.display, datetime.now(UTC), mapping, observed_at, source,
+                  plan.builtin, tag=str(index))
     # Hashing runs beside DuckDB's scan: both read the file, neither waits for the other.
     with ThreadPoolExecutor(1) as pool:
         digest = pool.submit(_sha256, plan.path)
         with _poll_progress(store, progress):
-            staged = adapter(plan.format).stage(ctx)
+            result = adapter(plan.format).stage(ctx)
         sha = digest.result()
-    report = InputReport(plan.display, plan.format, sha, warnings=list(staged.warnings))
+    return _Staging(plan, ctx, result, sha, options)
+
+
+def _finish_one(store: Store, staging: _Staging, ingest_id: int, force: bool) -> InputReport:
+    plan, con = staging.plan, store.con
+    report = InputReport(plan.display, plan.format, staging.sha256, warnings=list(staging.result.warnings))
     previous = con.execute(
         "SELECT read FROM ingest_log WHERE sha256 = ? AND format = ? AND options = ? ORDER BY ingest_id LIMIT 1",
-        [sha, plan.format, options],
+        [staging.sha256, plan.format, staging.options],
     ).fetchone()
     if previous is not None and not force:
         report.read = report.duplicates = int(previous[0])
         report.already_ingested = True
         return report
-    _finish(store, ctx, staged, ingest_id, sha, report)
+    _finish(store, staging.ctx, staging.result, ingest_id, staging.sha256, report)
     con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
-        [ingest_id, plan.display, sha, plan.format, options, report.read, report.accepted,
-         report.duplicates, report.quarantined, started, __version__],
+        [ingest_id, plan.display, staging.sha256, plan.format, staging.options, report.read, report.accepted,
+         report.duplicates, report.quarantined, staging.ctx.now, __version__],
     )
     return report
 
@@ -262,8 +286,6 @@ def _finish(store: Store, ctx: Context, result: StageResult, ingest_id: int, sha
     # A record quarantined before, from the same bytes at the same place, is a duplicate now.
     report.quarantined -= duplicates_q
     report.duplicates += duplicates_q
-    for st in {s.name for s in result.staged}:
-        con.execute(f"DROP TABLE IF EXISTS {st}")
 
 
 def _insert_new(store: Store, st: Staged, ingest_id: int) -> int:
@@ -271,14 +293,13 @@ def _insert_new(store: Store, st: Staged, ingest_id: int) -> int:
     cols = ", ".join(table.column_names[:-1])
     key_match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM t.{k}" for k in table.key)
     partition = ", ".join(table.key)
-    order = ", ".join(c for c in table.column_names[:-1] if c not in table.key)
     (inserted,) = store.con.execute(
         f"""
         INSERT INTO {table.name} ({cols}, ingest_id)
         SELECT {', '.join(f"CAST(s.{c.name} AS {c.type})" for c in table.columns[:-1])}, {ingest_id}
         FROM (
-            SELECT {cols} FROM {st.name} WHERE ({st.where}) AND _reason IS NULL
-            QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY {order}) = 1
+            SELECT {cols}, _ref, _ptr FROM {st.name} WHERE ({st.where}) AND _reason IS NULL
+            QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY _ref, _ptr) = 1
         ) s
         ANTI JOIN {table.name} t ON {key_match}
         """
@@ -291,7 +312,7 @@ def _locate_bad(ctx: Context, st: Staged, reject_locs: list[str]) -> list[tuple[
         f"SELECT _loc, _ref, _ptr, _raw, _reason FROM {st.name} WHERE ({st.where}) AND _reason IS NOT NULL"
     ).fetchall()
     unlocated = [r[1] for r in rows if r[0] is None]
-    lines: dict[str, list[int]] = {}
+    lines: dict[str, list[tuple[int, str | None]]] = {}
     if unlocated and st.scan is not None and st.ref_sql is not None:
         reject_lines = [int(loc.rsplit(":", 1)[1]) for loc in reject_locs]
         lines = st.scan.locate(ctx.con, st.ref_sql, unlocated, reject_lines)
@@ -303,8 +324,10 @@ def _locate_bad(ctx: Context, st: Staged, reject_locs: list[str]) -> list[tuple[
             # Identical records on several lines: hand out their lines in order.
             k = used.get((ref, ptr), 0)
             used[(ref, ptr)] = k + 1
-            line = found[min(k, len(found) - 1)] if found else "?"
+            line, text = found[min(k, len(found) - 1)] if found else ("?", None)
             loc = f"{ctx.display}:{line}{ptr or ''}"
+            if text is not None and not ptr:
+                raw = text  # the line as written, rather than the record as parsed
         out.append((loc, raw or "", reason))
     return out
 
