@@ -289,18 +289,20 @@ def _finish(store: Store, ctx: Context, result: StageResult, ingest_id: int, sha
 
 
 def _insert_new(store: Store, st: Staged, ingest_id: int) -> int:
+    """Insert the good staged rows whose key is not stored yet; the first of repeated keys wins."""
     table = st.table
     cols = ", ".join(table.column_names[:-1])
+    key = ", ".join(table.key)
+    good = f"SELECT {cols}, _ref, _ptr FROM {st.name} WHERE ({st.where}) AND _reason IS NULL"
+    (repeats,) = store.con.execute(f"SELECT count(*) - count(DISTINCT ({key})) FROM ({good})").fetchone()  # type: ignore[misc]
+    if repeats:  # numbering rows per key costs a sort; only pay it when keys repeat
+        good += f" QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _ref, _ptr) = 1"
     key_match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM t.{k}" for k in table.key)
-    partition = ", ".join(table.key)
     (inserted,) = store.con.execute(
         f"""
         INSERT INTO {table.name} ({cols}, ingest_id)
         SELECT {', '.join(f"CAST(s.{c.name} AS {c.type})" for c in table.columns[:-1])}, {ingest_id}
-        FROM (
-            SELECT {cols}, _ref, _ptr FROM {st.name} WHERE ({st.where}) AND _reason IS NULL
-            QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY _ref, _ptr) = 1
-        ) s
+        FROM ({good}) s
         ANTI JOIN {table.name} t ON {key_match}
         """
     ).fetchone()  # type: ignore[misc]
@@ -312,12 +314,12 @@ def _locate_bad(ctx: Context, st: Staged, reject_locs: list[str]) -> list[tuple[
         f"SELECT _loc, _ref, _ptr, _raw, _reason FROM {st.name} WHERE ({st.where}) AND _reason IS NOT NULL"
     ).fetchall()
     unlocated = [r[1] for r in rows if r[0] is None]
-    lines: dict[str, list[tuple[int, str | None]]] = {}
+    lines: dict[int, list[tuple[int, str | None]]] = {}
     if unlocated and st.scan is not None and st.ref_sql is not None:
         reject_lines = [int(loc.rsplit(":", 1)[1]) for loc in reject_locs]
         lines = st.scan.locate(ctx.con, st.ref_sql, unlocated, reject_lines)
     out = []
-    used: dict[tuple[str, str], int] = {}
+    used: dict[tuple[int, str], int] = {}
     for loc, ref, ptr, raw, reason in rows:
         if loc is None:
             found = lines.get(ref, [])

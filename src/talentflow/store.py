@@ -23,9 +23,7 @@ SCHEMA_VERSION = "1"
 _MACROS = """
 CREATE OR REPLACE TEMP MACRO tf_ts(s) AS try_cast(trim(s) AS TIMESTAMPTZ);
 CREATE OR REPLACE TEMP MACRO tf_num(s) AS try_cast(trim(s::VARCHAR) AS DOUBLE);
-CREATE OR REPLACE TEMP MACRO tf_bool(s) AS CASE
-    WHEN lower(trim(s::VARCHAR)) IN ('true', 't', '1', 'yes', 'y') THEN true
-    WHEN lower(trim(s::VARCHAR)) IN ('false', 'f', '0', 'no', 'n') THEN false END;
+CREATE OR REPLACE TEMP MACRO tf_bool(s) AS try_cast(trim(s::VARCHAR) AS BOOLEAN);
 CREATE OR REPLACE TEMP MACRO tf_quote(s) AS '''' || left(s::VARCHAR, 60) || '''';
 """
 

@@ -94,7 +94,8 @@ def currency_sql(raw: str) -> str:
     aliases = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in currencies.ALIASES.items())
     known = ", ".join(sql_str(c) for c in sorted(currencies.ISO_CODES))
     up = f"upper(trim({raw}))"
-    return f"(CASE {up} {aliases} ELSE (CASE WHEN {up} IN ({known}) THEN {up} END) END)"
+    # A constant list, not IN (...): DuckDB plans a long IN list as a join, run once per use.
+    return f"(CASE {up} {aliases} ELSE (CASE WHEN list_contains([{known}], {up}) THEN {up} END) END)"
 
 
 def not_after(earlier: str, later: str, earlier_label: str, later_label: str) -> Check:

@@ -91,9 +91,9 @@ class Scan:
         self,
         con: duckdb.DuckDBPyConnection,
         ref_sql: str,
-        refs: list[str],
+        refs: list[int],
         reject_lines: list[int],
-    ) -> dict[str, list[tuple[int, str | None]]]:
+    ) -> dict[int, list[tuple[int, str | None]]]:
         """(line number, line text) of the rows whose ``ref_sql`` value is in ``refs``, in file order.
 
         Rows are numbered by a serial rescan; a line DuckDB rejected is not a row, so the numbers are shifted
@@ -101,7 +101,7 @@ class Scan:
         """
         if not refs:
             return {}
-        con.execute("CREATE OR REPLACE TEMP TABLE tf_refs (ref VARCHAR)")
+        con.execute("CREATE OR REPLACE TEMP TABLE tf_refs (ref UBIGINT)")
         con.executemany("INSERT INTO tf_refs VALUES (?)", [(r,) for r in set(refs)])
         self.reset_rejects(con)
         text = "text" if self.kind == "lines" else "NULL::VARCHAR"
@@ -110,7 +110,7 @@ class Scan:
             f"FROM {self.relation()}) WHERE ref IN (SELECT ref FROM tf_refs) ORDER BY n"
         ).fetchall()
         rejected = sorted(reject_lines)
-        found: dict[str, list[tuple[int, str | None]]] = defaultdict(list)
+        found: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
         for n, ref, line in rows:
             found[ref].append((_physical_line(n + self.header_lines, rejected), line))
         return found

@@ -19,7 +19,7 @@ def stage_csv(
     """Stage a CSV whose header is ``columns``; ``select`` gives each canonical column as SQL."""
     scan = Scan(ctx.path, "csv", columns)
     scan.reset_rejects(ctx.con)
-    ref_sql = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")::VARCHAR"
+    ref_sql = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")"
     raw_sql = "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in columns) + ")"
     outputs = ",\n        ".join(f"CAST({select.get(c.name, 'NULL')} AS {c.type}) AS {c.name}" for c in table.columns[:-1])
     ctx.con.execute(

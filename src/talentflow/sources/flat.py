@@ -98,7 +98,7 @@ class FlatAdapter:
             scan = Scan(ctx.path, "csv", columns)
             scan.reset_rejects(ctx.con)
             relation = f"(SELECT *, NULL::VARCHAR AS _loc FROM {scan.relation()})"
-        ref_sql = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")::VARCHAR"
+        ref_sql = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")"
         raw_sql = "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in columns) + ")"
         name = ctx.table("tf_flat")
         ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_sql(ctx, relation, exprs, basis, ref_sql, raw_sql)}")

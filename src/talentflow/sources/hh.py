@@ -87,21 +87,21 @@ class HHAdapter:
             fast = ctx.con.execute(f"SELECT count(*) FROM {name} WHERE _kind = 'page'").fetchone()[0] == 0  # type: ignore[index]
         except duckdb.Error:
             fast = False
-        ref = f"hash({PARSE})::VARCHAR"
+        ref = f"hash({PARSE})"
         if not fast:
             scan.reset_rejects(ctx.con)
             records = _ndjson_records(scan.relation())
             ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql(records, ctx)}")
         countries_of_areas(ctx.con, name)
         rejects = [] if fast else [(f"{ctx.display}:{n}", raw, why) for n, raw, why in scan.rejects(ctx.con)]
-        return self._result(name, scan, ref if fast else "hash(text)::VARCHAR", rejects)
+        return self._result(name, scan, ref if fast else "hash(text)", rejects)
 
     def _stage_document(self, ctx: Context) -> StageResult:
         name = ctx.table("tf_hh")
         docs, rejects = split_document(ctx.path, ctx.display)
         ctx.con.register("tf_docs", pa.table({"loc": docs[0], "text": docs[1]}, schema=_DOC_SCHEMA))
         try:
-            records = "SELECT loc AS _loc, NULL::VARCHAR AS _ref, '' AS _ptr, text FROM tf_docs"
+            records = "SELECT loc AS _loc, NULL::UBIGINT AS _ref, '' AS _ptr, text FROM tf_docs"
             ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql(records, ctx)}")
         finally:
             ctx.con.unregister("tf_docs")
@@ -134,7 +134,7 @@ def _read_json(ctx: Context) -> str:
     columns = "{" + ", ".join(f"{sql_str(k)}: {sql_str(_duck_type(v))}" for k, v in spec.items()) + "}"
     pack = ", ".join(f'"{k}" := "{k}"' for k in spec)
     return f"""
-        SELECT NULL::VARCHAR AS _loc, hash(j)::VARCHAR AS _ref, '' AS _ptr, NULL::VARCHAR AS text, j
+        SELECT NULL::VARCHAR AS _loc, hash(j) AS _ref, '' AS _ptr, NULL::VARCHAR AS text, j
         FROM (
             SELECT struct_pack({pack}) AS j
             FROM read_json({sql_str(str(ctx.path))}, format='newline_delimited', columns={columns},
@@ -230,7 +230,7 @@ def _ndjson_records(relation: str) -> str:
     # A line holding a search page becomes one record per item, other lines one record each. One pass over
     # the lines: a second reference to them would make DuckDB materialise every line's text.
     return f"""
-    SELECT NULL::VARCHAR AS _loc, hash(text)::VARCHAR AS _ref,
+    SELECT NULL::VARCHAR AS _loc, hash(text) AS _ref,
            unnest(CASE WHEN items IS NULL THEN [''] ELSE list_transform(range(len(items)), i -> '#/items/' || i) END)
                AS _ptr,
            unnest(coalesce(items, [text])) AS text
