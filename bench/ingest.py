@@ -41,9 +41,7 @@ def duckdb_raw_load(path: Path, db: Path) -> float:
     columns = "{" + ", ".join(f"'{k}': '{v}'" for k, v in BASELINE_COLUMNS.items()) + "}"
     start = time.perf_counter()
     con = duckdb.connect(str(db))
-    con.execute(
-        f"CREATE TABLE raw AS SELECT * FROM read_json('{path}', format='newline_delimited', columns={columns})"
-    )
+    con.execute(f"CREATE TABLE raw AS SELECT * FROM read_json('{path}', format='newline_delimited', columns={columns})")
     con.close()
     return time.perf_counter() - start
 
@@ -64,8 +62,10 @@ def main() -> None:
         path = work / "vacancies.ndjson"
         t = time.perf_counter()
         write_vacancies(path, args.rows)
-        print(f"generated {args.rows:,} vacancies ({path.stat().st_size / 1e6:,.0f} MB) "
-              f"in {time.perf_counter() - t:.1f} s")
+        print(
+            f"generated {args.rows:,} vacancies ({path.stat().st_size / 1e6:,.0f} MB) "
+            f"in {time.perf_counter() - t:.1f} s"
+        )
         best_tf = best_raw = float("inf")
         for i in range(args.repeat):
             best_raw = min(best_raw, duckdb_raw_load(path, work / f"raw{i}.duckdb"))

@@ -136,3 +136,10 @@ def test_checks_fail_on_the_fast_path_are_located_too(tmp_path, db):
     with duckdb.connect(str(db), read_only=True) as con:
         (raw,) = con.execute("SELECT raw FROM quarantine WHERE location LIKE '%:4'").fetchone()
     assert raw == json.dumps(records[3], ensure_ascii=False)
+
+
+def test_corrupt_gzip_is_an_error(tmp_path, db, cli):
+    path = tmp_path / "v.ndjson.gz"
+    path.write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(200)))
+    result = cli("ingest", path, "--db", db, code=2)
+    assert "not a readable gzip file" in result.output

@@ -26,11 +26,17 @@ def test_accounting_per_input_and_in_total(tmp_path, db, cli):
     summary = cli.json("ingest", a, b, "--db", db)
     rows = [(i["read"], i["accepted"], i["duplicates"], i["quarantined"]) for i in summary["inputs"]]
     assert rows == [(6, 4, 1, 1), (3, 2, 1, 0)]
-    assert (summary["read"], summary["accepted"], summary["duplicates"], summary["quarantined"]) == (9, 6, 2, 1)
+    assert (summary["read"], summary["accepted"], summary["duplicates"], summary["quarantined"]) == (
+        9,
+        6,
+        2,
+        1,
+    )
     with Store(db) as store:
         assert store.counts()["vacancy_observation"] == 6
-        logged = store.con.execute("SELECT sum(read), sum(accepted), sum(duplicates), sum(quarantined) "
-                                   "FROM ingest_log").fetchone()
+        logged = store.con.execute(
+            "SELECT sum(read), sum(accepted), sum(duplicates), sum(quarantined) FROM ingest_log"
+        ).fetchone()
     assert logged == (9, 6, 2, 1)
 
 

@@ -86,24 +86,27 @@ def _parse_time(value: str | None) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"--observed-at {value!r}: expected an ISO 8601 time such as 2022-03-01T12:00:00+03:00") from None
+        raise UsageError(
+            f"--observed-at {value!r}: expected an ISO 8601 time such as 2022-03-01T12:00:00+03:00"
+        ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-@app.command("ingest", epilog="""
+@app.command(
+    "ingest",
+    epilog="""
 **Examples**
 
     talentflow ingest vacancies.ndjson.gz
     talentflow ingest ../shared/data/hh-vacancies-urfu --json
     talentflow ingest export.csv --map vacancy=vacancy_id --map posted=published_at --map city=area_name
     talentflow ingest page.json --observed-at 2022-03-01T12:00:00+03:00
-""")
+""",
+)
 @_command
 def ingest_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories (walked); .gz is read as is.")],
-    format: Annotated[
-        str, typer.Option("--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")
-    ] = "auto",
+    format: Annotated[str, typer.Option("--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")] = "auto",
     map_: Annotated[
         list[str] | None,
         typer.Option("--map", "-m", help="CSV/Parquet column mapping COLUMN=FIELD (repeatable)."),
@@ -123,7 +126,13 @@ def ingest_cmd(
     show = not as_json and err.is_terminal
     with _IngestProgress(enabled=show) as hook:
         report = ingest(
-            paths, db=db, format=format, mapping=mapping, observed_at=when, source=source, force=force,
+            paths,
+            db=db,
+            format=format,
+            mapping=mapping,
+            observed_at=when,
+            source=source,
+            force=force,
             progress=hook if show else None,
         )
     if as_json:
@@ -136,8 +145,13 @@ class _IngestProgress:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(), console=err, transient=True, disable=not enabled,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=not enabled,
         )
         self.task: Any = None
 
@@ -173,8 +187,15 @@ def _print_report(report: IngestReport) -> None:
             fmt = f"skipped: {i.skipped}"
         table.add_row(i.input, fmt, f"{i.read:,}", f"{i.accepted:,}", f"{i.duplicates:,}", f"{i.quarantined:,}")
     if len(report.inputs) > 1:
-        table.add_row("total", "", f"{report.read:,}", f"{report.accepted:,}", f"{report.duplicates:,}",
-                      f"{report.quarantined:,}", style="bold")
+        table.add_row(
+            "total",
+            "",
+            f"{report.read:,}",
+            f"{report.accepted:,}",
+            f"{report.duplicates:,}",
+            f"{report.quarantined:,}",
+            style="bold",
+        )
     out.print(table)
     for i in report.inputs:
         for warning in i.warnings:
@@ -183,12 +204,15 @@ def _print_report(report: IngestReport) -> None:
         err.print(f"{report.quarantined:,} records quarantined: see `talentflow status` for the reasons.")
 
 
-@app.command("status", epilog="""
+@app.command(
+    "status",
+    epilog="""
 **Examples**
 
     talentflow status
     talentflow status --json --db /data/ru-2022.duckdb
-""")
+""",
+)
 @_command
 def status_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Row counts per table, the inputs ingested, and the quarantine by reason."""
@@ -208,8 +232,12 @@ def status_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
         for col in ("id", "input", "format", "read", "accepted", "duplicates", "quarantined"):
             inputs.add_column(col, justify="left" if col in ("input", "format") else "right")
         for i in status["inputs"]:
-            inputs.add_row(str(i["ingest_id"]), i["input"], i["format"], *(f"{i[k]:,}" for k in
-                           ("read", "accepted", "duplicates", "quarantined")))
+            inputs.add_row(
+                str(i["ingest_id"]),
+                i["input"],
+                i["format"],
+                *(f"{i[k]:,}" for k in ("read", "accepted", "duplicates", "quarantined")),
+            )
         out.print(inputs)
     if status["quarantine_by_reason"]:
         q = Table(title="Quarantine by reason", title_justify="left")
@@ -220,12 +248,15 @@ def status_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
         out.print(q)
 
 
-@reference_app.command("areas", epilog="""
+@reference_app.command(
+    "areas",
+    epilog="""
 **Examples**
 
     talentflow reference areas ../shared/data/hh-api/dictionaries/areas_2024-12.json
     talentflow reference areas --live --json
-""")
+""",
+)
 @_command
 def areas_cmd(
     file: Annotated[Path | None, typer.Argument(help="A dump of hh.ru's GET /areas.")] = None,

@@ -128,10 +128,18 @@ def ingest(
         # and a failed statement would abort a transaction that was already open.
         for index, plan in enumerate(plans):
             if progress:
-                progress("start", {"input": plan.display, "bytes": plan.path.stat().st_size,
-                                   "index": index, "total": len(plans)})
+                progress(
+                    "start",
+                    {
+                        "input": plan.display,
+                        "bytes": plan.path.stat().st_size,
+                        "index": index,
+                        "total": len(plans),
+                    },
+                )
             staged.append(
-                None if plan.format is None
+                None
+                if plan.format is None
                 else _stage_one(store, plan, index, mapping or {}, observed_at, source, progress)
             )
         reports = []
@@ -165,7 +173,8 @@ def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: boo
             raise InputError(f"{path}: no such file or directory")
         if path.is_dir():
             files = sorted(
-                p for p in path.rglob("*")
+                p
+                for p in path.rglob("*")
                 if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             data = [f for f in files if _is_data_file(f)]
@@ -174,8 +183,11 @@ def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: boo
             found = []
             for f in files:
                 try:
-                    found.append(_plan_file(f, format, has_mapping) if f in data else
-                                 _Plan(f, str(f), None, skipped="not a data file"))
+                    found.append(
+                        _plan_file(f, format, has_mapping)
+                        if f in data
+                        else _Plan(f, str(f), None, skipped="not a data file")
+                    )
                 except InputError as exc:  # in a walk, a file of no known format is listed, not fatal
                     found.append(_Plan(f, str(f), None, skipped=str(exc).removeprefix(f"{f}: ")))
             if all(p.skipped for p in found):
@@ -233,12 +245,25 @@ def _stage_one(
 ) -> _Staging:
     assert plan.format is not None
     options = json.dumps(
-        {"map": mapping or None, "observed_at": observed_at.isoformat() if observed_at else None,
-         "source": source, "builtin": plan.builtin},
+        {
+            "map": mapping or None,
+            "observed_at": observed_at.isoformat() if observed_at else None,
+            "source": source,
+            "builtin": plan.builtin,
+        },
         sort_keys=True,
     )
-    ctx = Context(store.con, plan.path, plan.display, datetime.now(UTC), mapping, observed_at, source,
-                  plan.builtin, tag=str(index))
+    ctx = Context(
+        store.con,
+        plan.path,
+        plan.display,
+        datetime.now(UTC),
+        mapping,
+        observed_at,
+        source,
+        plan.builtin,
+        tag=str(index),
+    )
     # Hashing runs beside DuckDB's scan: both read the file, neither waits for the other.
     with ThreadPoolExecutor(1) as pool:
         digest = pool.submit(_sha256, plan.path)
@@ -261,9 +286,21 @@ def _finish_one(store: Store, staging: _Staging, ingest_id: int, force: bool) ->
         return report
     _finish(store, staging.ctx, staging.result, ingest_id, staging.sha256, report)
     con.execute(
-        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
-        [ingest_id, plan.display, staging.sha256, plan.format, staging.options, report.read, report.accepted,
-         report.duplicates, report.quarantined, staging.ctx.now, __version__],
+        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            ingest_id,
+            plan.display,
+            staging.sha256,
+            plan.format,
+            staging.options,
+            report.read,
+            report.accepted,
+            report.duplicates,
+            report.quarantined,
+            staging.ctx.now,
+            datetime.now(UTC),
+            __version__,
+        ],
     )
     return report
 
@@ -289,19 +326,22 @@ def _finish(store: Store, ctx: Context, result: StageResult, ingest_id: int, sha
 
 
 def _insert_new(store: Store, st: Staged, ingest_id: int) -> int:
-    """Insert the good staged rows whose key is not stored yet; the first of repeated keys wins."""
+    """Insert the good staged rows whose key is not stored yet.
+
+    Of records repeating a key within one input, one is kept: the same one whatever the order of the input.
+    """
     table = st.table
     cols = ", ".join(table.column_names[:-1])
     key = ", ".join(table.key)
-    good = f"SELECT {cols}, _ref, _ptr FROM {st.name} WHERE ({st.where}) AND _reason IS NULL"
+    good = f"SELECT {cols} FROM {st.name} WHERE ({st.where}) AND _reason IS NULL"
     (repeats,) = store.con.execute(f"SELECT count(*) - count(DISTINCT ({key})) FROM ({good})").fetchone()  # type: ignore[misc]
     if repeats:  # numbering rows per key costs a sort; only pay it when keys repeat
-        good += f" QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _ref, _ptr) = 1"
+        good += f" QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY hash({cols})) = 1"
     key_match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM t.{k}" for k in table.key)
     (inserted,) = store.con.execute(
         f"""
         INSERT INTO {table.name} ({cols}, ingest_id)
-        SELECT {', '.join(f"CAST(s.{c.name} AS {c.type})" for c in table.columns[:-1])}, {ingest_id}
+        SELECT {", ".join(f"CAST(s.{c.name} AS {c.type})" for c in table.columns[:-1])}, {ingest_id}
         FROM ({good}) s
         ANTI JOIN {table.name} t ON {key_match}
         """
@@ -383,7 +423,7 @@ class _poll_progress:
         while not self.stop.wait(0.2):
             try:
                 pct = self.store.con.query_progress()
-            except Exception:  # noqa: BLE001 - progress is best effort
+            except Exception:
                 return
             if pct is not None and pct >= 0:
                 self.hook("progress", min(pct, 100.0) / 100.0)
@@ -392,4 +432,3 @@ class _poll_progress:
         self.stop.set()
         if self.thread is not None:
             self.thread.join()
-

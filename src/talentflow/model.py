@@ -51,7 +51,11 @@ VACANCY_OBSERVATION = Table(
     "from its sightings.",
     (
         _c("source", "VARCHAR", "The board or data set the record came from, e.g. `hh.ru`."),
-        _c("vacancy_id", "VARCHAR", "The board's vacancy id (hh.ru `id`), or a hash where the input has none."),
+        _c(
+            "vacancy_id",
+            "VARCHAR",
+            "The board's vacancy id (hh.ru `id`), or a hash where the input has none.",
+        ),
         _c("observed_at", "TIMESTAMPTZ", "When the vacancy was seen, UTC."),
         _c(
             "observed_basis",
@@ -69,7 +73,11 @@ VACANCY_OBSERVATION = Table(
         _c("created_at", "TIMESTAMPTZ", "Creation time, UTC (hh.ru `created_at`)."),
         _c("archived", "BOOLEAN", "Archived at the time of the sighting (hh.ru `archived`)."),
         _c("archived_at", "TIMESTAMPTZ", "Archive time when the input gives it (hh.ru `archived_at`)."),
-        _c("expires_at", "TIMESTAMPTZ", "When the posting says it ends (hh.ru `expires_at`, JSON-LD `validThrough`)."),
+        _c(
+            "expires_at",
+            "TIMESTAMPTZ",
+            "When the posting says it ends (hh.ru `expires_at`, JSON-LD `validThrough`).",
+        ),
         _c("salary_from", "DOUBLE", "Lower bound of the monthly salary, in `currency` (hh.ru `salary.from`)."),
         _c("salary_to", "DOUBLE", "Upper bound of the monthly salary (hh.ru `salary.to`)."),
         _c("currency", "VARCHAR", "ISO 4217 code of the salary (hh.ru RUR → RUB, BYR → BYN)."),
@@ -199,7 +207,11 @@ QUARANTINE = Table(
         _c("ingest_id", "BIGINT", "The ingest that read the record."),
         _c("input", "VARCHAR", "Path of the input."),
         _c("sha256", "VARCHAR", "SHA-256 of the input."),
-        _c("location", "VARCHAR", "Where in the input: `file:line`, `file:line#/json/pointer` or `file#/pointer`."),
+        _c(
+            "location",
+            "VARCHAR",
+            "Where in the input: `file:line`, `file:line#/json/pointer` or `file#/pointer`.",
+        ),
         _c("raw", "VARCHAR", "The record's text (cut at 64 KiB)."),
         _c("reason", "VARCHAR", "Why it was set aside, in words."),
     ),

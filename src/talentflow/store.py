@@ -90,9 +90,7 @@ class Store:
         for table in model.ALL_TABLES:
             self.con.execute(table.ddl())
         self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        self.con.execute(
-            "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION]
-        )
+        self.con.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
         (builtin,) = self.con.execute("SELECT count(*) FROM area").fetchone()  # type: ignore[misc]
         if builtin == 0:
             self.con.executemany(
@@ -129,7 +127,16 @@ class Store:
             "SELECT ingest_id, input, format, read, accepted, duplicates, quarantined, "
             "strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ') FROM ingest_log ORDER BY ingest_id"
         ).fetchall()
-        keys = ["ingest_id", "input", "format", "read", "accepted", "duplicates", "quarantined", "finished_at"]
+        keys = [
+            "ingest_id",
+            "input",
+            "format",
+            "read",
+            "accepted",
+            "duplicates",
+            "quarantined",
+            "finished_at",
+        ]
         reasons = self.con.execute(
             "SELECT regexp_replace(reason, '''[^'']*''', '…', 'g') AS kind, count(*) FROM quarantine "
             "GROUP BY kind ORDER BY count(*) DESC, kind"

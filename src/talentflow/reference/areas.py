@@ -64,11 +64,19 @@ def _validate(doc: Any, where: str) -> list[dict[str, Any]]:
     return roots
 
 
-def flatten(roots: list[dict[str, Any]]) -> Iterator[tuple[str, str | None, str, str | None, str | None, int]]:
+def flatten(
+    roots: list[dict[str, Any]],
+) -> Iterator[tuple[str, str | None, str, str | None, str | None, int]]:
     """(area_id, parent_id, name, country, region, depth) for every node."""
 
-    def walk(node: dict[str, Any], parent: str | None, country: str | None, country_depth: int | None,
-             region: str | None, depth: int) -> Iterator[tuple[str, str | None, str, str | None, str | None, int]]:
+    def walk(
+        node: dict[str, Any],
+        parent: str | None,
+        country: str | None,
+        country_depth: int | None,
+        region: str | None,
+        depth: int,
+    ) -> Iterator[tuple[str, str | None, str, str | None, str | None, int]]:
         area_id = str(node["id"])
         if area_id in COUNTRY_AREAS:
             # A country; the children of 1001 are countries in their own right.

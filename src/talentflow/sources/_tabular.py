@@ -21,7 +21,9 @@ def stage_csv(
     scan.reset_rejects(ctx.con)
     ref_sql = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")"
     raw_sql = "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in columns) + ")"
-    outputs = ",\n        ".join(f"CAST({select.get(c.name, 'NULL')} AS {c.type}) AS {c.name}" for c in table.columns[:-1])
+    outputs = ",\n        ".join(
+        f"CAST({select.get(c.name, 'NULL')} AS {c.type}) AS {c.name}" for c in table.columns[:-1]
+    )
     ctx.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {name} AS

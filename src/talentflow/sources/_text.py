@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from pathlib import Path
 from typing import IO
+
+from talentflow.errors import InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
@@ -17,7 +20,7 @@ def is_gzip(path: Path) -> bool:
 
 
 def open_bytes(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
 
 
 def open_text(path: Path) -> IO[str]:
@@ -29,5 +32,5 @@ def head(path: Path, size: int = 1 << 16) -> bytes:
     with open_bytes(path) as f:
         try:
             return f.read(size)
-        except (OSError, EOFError):  # a truncated or corrupt gzip stream
-            return b""
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{path}: not a readable gzip file ({exc})") from None

@@ -41,7 +41,11 @@ BUILTINS: dict[str, tuple[tuple[str, ...], dict[str, str], str]] = {
     "hh-urfu-daily": (
         ("name", "salary_from", "salary_to", "salary_currency", "area_name", "published_at", "snapshot_day",
          "source_repo", "source_commit"),
-        {**_URFU_COMMON, "observed_at": "(\"snapshot_day\"::DATE + INTERVAL 1 DAY)::VARCHAR", "is_it": "'true'"},
+        {
+            **_URFU_COMMON,
+            "observed_at": "(try_cast(\"snapshot_day\" AS DATE) + INTERVAL 1 DAY)::VARCHAR",
+            "is_it": "'true'",
+        },
         "snapshot",
     ),
     "hh-urfu-sample": (
@@ -121,7 +125,9 @@ def _user_mapping(mapping: dict[str, str], columns: list[str], path: Path) -> di
     exprs = {}
     for column, field in mapping.items():
         if column not in columns:
-            raise UsageError(f"{path}: --map names column {column!r}, which is not in the header ({', '.join(columns)})")
+            raise UsageError(
+                f"{path}: --map names column {column!r}, which is not in the header ({', '.join(columns)})"
+            )
         if field not in FIELDS:
             raise UsageError(f"--map {column}={field}: unknown field {field!r}; the fields are: {', '.join(FIELDS)}")
         exprs[field] = f'"{column}"'

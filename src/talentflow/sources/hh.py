@@ -134,7 +134,7 @@ def _read_json(ctx: Context) -> str:
     columns = "{" + ", ".join(f"{sql_str(k)}: {sql_str(_duck_type(v))}" for k, v in spec.items()) + "}"
     pack = ", ".join(f'"{k}" := "{k}"' for k in spec)
     return f"""
-        SELECT NULL::VARCHAR AS _loc, hash(j) AS _ref, '' AS _ptr, NULL::VARCHAR AS text, j
+        SELECT NULL::VARCHAR AS _loc, NULL::UBIGINT AS _ref, '' AS _ptr, NULL::VARCHAR AS text, j
         FROM (
             SELECT struct_pack({pack}) AS j
             FROM read_json({sql_str(str(ctx.path))}, format='newline_delimited', columns={columns},
@@ -229,7 +229,7 @@ def countries_of_areas(con: duckdb.DuckDBPyConnection, table: str) -> None:
 def _ndjson_records(relation: str) -> str:
     # A line holding a search page becomes one record per item, other lines one record each. One pass over
     # the lines: a second reference to them would make DuckDB materialise every line's text.
-    return f"""
+    return rf"""
     SELECT NULL::VARCHAR AS _loc, hash(text) AS _ref,
            unnest(CASE WHEN items IS NULL THEN [''] ELSE list_transform(range(len(items)), i -> '#/items/' || i) END)
                AS _ptr,
@@ -246,9 +246,7 @@ def _ndjson_records(relation: str) -> str:
 def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, parsed: str | None = None) -> str:
     """SQL mapping records (_loc, _ref, _ptr, text) to staged rows; ``parsed`` supplies ``j`` already parsed."""
     now = ctx.now
-    option_ts = (
-        f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
-    )
+    option_ts = f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
     source = f"coalesce({sql_str(ctx.source) if ctx.source else 'NULL'}, j.source, {sql_str(default_source)})"
     vac_checks: list[ck.Check] = [
         ck.required("j.published_at", "published_at"),
@@ -287,7 +285,8 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
             "_kind = 'error'",
             ck.msg(
                 "hh.ru API error response (",
-                "{coalesce(j.errors[1].type, CASE WHEN json_type(j.type) = 'VARCHAR' THEN j.type ->> '$' END, j.value)}",
+                "{coalesce(j.errors[1].type, "
+                "CASE WHEN json_type(j.type) = 'VARCHAR' THEN j.type ->> '$' END, j.value)}",
                 "), not a vacancy or resume",
             ),
         ),
@@ -385,7 +384,7 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
         _reason,
         CASE WHEN _reason IS NOT NULL THEN coalesce(text, to_json(j)::VARCHAR) END AS _raw,
         _loc,
-        _ref,
+        CASE WHEN _reason IS NOT NULL THEN coalesce(_ref, hash(j)) END AS _ref,
         _ptr
     FROM checked
     LEFT JOIN area a ON a.area_id = j.area.id

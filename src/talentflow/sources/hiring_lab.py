@@ -12,7 +12,13 @@ from talentflow.sources import _checks as ck
 from talentflow.sources._base import Context, StageResult
 from talentflow.sources._tabular import stage_csv
 
-_AGGREGATE = ["date", "jobcountry", "indeed_job_postings_index_SA", "indeed_job_postings_index_NSA", "variable"]
+_AGGREGATE = [
+    "date",
+    "jobcountry",
+    "indeed_job_postings_index_SA",
+    "indeed_job_postings_index_NSA",
+    "variable",
+]
 _SECTOR = ["date", "jobcountry", "indeed_job_postings_index", "variable", "display_name"]
 
 
@@ -37,19 +43,34 @@ class HiringLabAdapter:
         }
         checks: list[ck.Check] = [
             ck.required('"date"', "date"),
-            ('try_cast("date" AS DATE) IS NULL', ck.msg("date: expected YYYY-MM-DD, got ", '{tf_quote("date")}')),
+            (
+                'try_cast("date" AS DATE) IS NULL',
+                ck.msg("date: expected YYYY-MM-DD, got ", '{tf_quote("date")}'),
+            ),
             ck.required('"jobcountry"', "jobcountry"),
         ]
         if "display_name" in header:
-            select = {**common, "metric": "'sector_job_postings_index'", "segment": '"display_name"',
-                      "value": 'tf_num("indeed_job_postings_index")'}
-            checks += [ck.required('"indeed_job_postings_index"', "indeed_job_postings_index"),
-                       *ck.number('"indeed_job_postings_index"', "indeed_job_postings_index")]
+            select = {
+                **common,
+                "metric": "'sector_job_postings_index'",
+                "segment": '"display_name"',
+                "value": 'tf_num("indeed_job_postings_index")',
+            }
+            checks += [
+                ck.required('"indeed_job_postings_index"', "indeed_job_postings_index"),
+                *ck.number('"indeed_job_postings_index"', "indeed_job_postings_index"),
+            ]
         else:
-            select = {**common, "metric": "'job_postings_index'", "segment": '"variable"',
-                      "value": 'tf_num("indeed_job_postings_index_NSA")',
-                      "value_sa": 'tf_num("indeed_job_postings_index_SA")'}
-            checks += [ck.required('"indeed_job_postings_index_NSA"', "indeed_job_postings_index_NSA"),
-                       *ck.number('"indeed_job_postings_index_NSA"', "indeed_job_postings_index_NSA"),
-                       *ck.number('"indeed_job_postings_index_SA"', "indeed_job_postings_index_SA")]
+            select = {
+                **common,
+                "metric": "'job_postings_index'",
+                "segment": '"variable"',
+                "value": 'tf_num("indeed_job_postings_index_NSA")',
+                "value_sa": 'tf_num("indeed_job_postings_index_SA")',
+            }
+            checks += [
+                ck.required('"indeed_job_postings_index_NSA"', "indeed_job_postings_index_NSA"),
+                *ck.number('"indeed_job_postings_index_NSA"', "indeed_job_postings_index_NSA"),
+                *ck.number('"indeed_job_postings_index_SA"', "indeed_job_postings_index_SA"),
+            ]
         return stage_csv(ctx, SERIES, header, select, checks, ctx.table("tf_hl"))

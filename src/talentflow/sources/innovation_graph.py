@@ -49,17 +49,29 @@ class InnovationGraphAdapter:
                 "date": quarter_start(),
                 "value": 'tf_num("count_distinct_economies")',
             }
-            checks = [*year_quarter_checks(), ck.required('"count_distinct_economies"', "count_distinct_economies"),
-                      *ck.number('"count_distinct_economies"', "count_distinct_economies")]
+            checks = [
+                *year_quarter_checks(),
+                ck.required('"count_distinct_economies"', "count_distinct_economies"),
+                *ck.number('"count_distinct_economies"', "count_distinct_economies"),
+            ]
             return stage_csv(ctx, SERIES, header, select, checks, ctx.table("tf_ig"))
         if header == _BILATERAL:
-            economy, partner, value, metric = '"source"', '"destination"', '"weight"', "'economy_collaborators'"
+            economy, partner, value, metric = (
+                '"source"',
+                '"destination"',
+                '"weight"',
+                "'economy_collaborators'",
+            )
             checks = [*_economy("source", "source"), *_economy("destination", "destination")]
         else:
             metric_col = header[0]
             economy, partner, value, metric = '"iso2_code"', "NULL", f'"{metric_col}"', f"'{metric_col}'"
             checks = _economy("iso2_code", "iso2_code")
-        checks += [*year_quarter_checks(), ck.required(value, value.strip('"')), *ck.number(value, value.strip('"'))]
+        checks += [
+            *year_quarter_checks(),
+            ck.required(value, value.strip('"')),
+            *ck.number(value, value.strip('"')),
+        ]
         select = {
             "source": SOURCE,
             "economy": economy,

@@ -56,10 +56,12 @@ class JsonLdAdapter:
     def _empty(self, ctx: Context, rejects: list[tuple[str, str, str]]) -> StageResult:
         return self._stage(ctx, [], [], rejects)
 
-    def _stage(self, ctx: Context, locs: list[str], texts: list[str], rejects: list[tuple[str, str, str]]) -> StageResult:
+    def _stage(
+        self, ctx: Context, locs: list[str], texts: list[str], rejects: list[tuple[str, str, str]]
+    ) -> StageResult:
         name = ctx.table("tf_jsonld")
         ctx.con.register("tf_docs", pa.table({"loc": locs, "text": texts}, schema=_DOC_SCHEMA))
-        records = "SELECT loc AS _loc, NULL::VARCHAR AS _ref, '' AS _ptr, text FROM tf_docs"
+        records = "SELECT loc AS _loc, NULL::UBIGINT AS _ref, '' AS _ptr, text FROM tf_docs"
         ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql(records, ctx, default_source='jsonld')}")
         countries_of_areas(ctx.con, name)
         ctx.con.unregister("tf_docs")
@@ -129,8 +131,10 @@ def to_hh(p: dict[str, Any]) -> dict[str, Any]:
         "name": _text(p.get("title")),
         "published_at": _text(p.get("datePosted")),
         "expires_at": _text(p.get("validThrough")),
-        "employer": {"id": _text(org.get("identifier")) or _text(org.get("sameAs")) or _text(org.get("name")),
-                     "name": _text(org.get("name"))},
+        "employer": {
+            "id": _text(org.get("identifier")) or _text(org.get("sameAs")) or _text(org.get("name")),
+            "name": _text(org.get("name")),
+        },
         "area": {"id": None, "name": locality} if locality else None,
         "country": country.upper() if country and len(country) == 2 else None,
         "schedule": {"id": "remote"} if remote else None,
