@@ -145,3 +145,9 @@ def test_innovation_graph_and_hiring_lab_row_counts(real_store):
     assert us == (9_763_122.0,)
     assert ge_ru == (14_302.0,)
     assert peak == ("2022-02-28",)
+
+
+def test_status_groups_quarantine_reasons(real_store, cli):
+    db, _ = real_store
+    reasons = {r["reason"]: r["count"] for r in cli.json("status", "--db", db)["quarantine_by_reason"]}
+    assert reasons["published_at … is after observed_at …"] == 12

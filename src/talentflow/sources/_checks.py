@@ -102,9 +102,10 @@ def not_after(earlier: str, later: str, earlier_label: str, later_label: str) ->
     return (
         f"{earlier} > {later}",
         msg(
-            f"{earlier_label} ",
+            f"{earlier_label} '",
             f"{{strftime({earlier}, '%Y-%m-%dT%H:%M:%SZ')}}",
-            f" is after {later_label} ",
+            f"' is after {later_label} '",
             f"{{strftime({later}, '%Y-%m-%dT%H:%M:%SZ')}}",
+            "'",
         ),
     )
