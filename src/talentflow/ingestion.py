@@ -56,21 +56,13 @@ class IngestReport:
     inputs: list[InputReport]
     store: str
 
-    @property
-    def read(self) -> int:
-        return sum(i.read for i in self.inputs)
+    def _total(self, count: str) -> int:
+        return sum(getattr(i, count) for i in self.inputs)
 
-    @property
-    def accepted(self) -> int:
-        return sum(i.accepted for i in self.inputs)
-
-    @property
-    def duplicates(self) -> int:
-        return sum(i.duplicates for i in self.inputs)
-
-    @property
-    def quarantined(self) -> int:
-        return sum(i.quarantined for i in self.inputs)
+    read = property(lambda self: self._total("read"), doc="Records read, over all inputs.")
+    accepted = property(lambda self: self._total("accepted"), doc="Records stored.")
+    duplicates = property(lambda self: self._total("duplicates"), doc="Records already stored or repeated.")
+    quarantined = property(lambda self: self._total("quarantined"), doc="Records set aside in quarantine.")
 
     def to_dict(self) -> dict[str, Any]:
         return {

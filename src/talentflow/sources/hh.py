@@ -1,8 +1,10 @@
 """hh.ru API JSON: vacancies and resumes, single objects, search pages, arrays and NDJSON.
 
-NDJSON is parsed inside DuckDB (``from_json`` over the file's lines); a JSON document is split into its
-records in Python, then mapped by the same SQL. Every leaf is extracted as text first so that a wrong type
-("abc" as a salary) is caught and named rather than turned into a silent NULL.
+NDJSON is parsed inside DuckDB: first by ``read_json`` in one pass; if DuckDB cannot take some line (not
+JSON, bad UTF-8, an unexpected shape, a search page), line by line with ``from_json`` so that every line is
+kept and located. A JSON document is split into its records in Python, then mapped by the same SQL.
+Every leaf is extracted as text first so that a wrong type ("abc" as a salary) is caught and named rather
+than turned into a silent NULL.
 """
 
 from __future__ import annotations
