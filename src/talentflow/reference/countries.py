@@ -12,7 +12,6 @@ from __future__ import annotations
 #: Area 1001 and its child 6868 «Другое» mean "abroad, country not stated": ZZ is ISO 3166's code for
 #: an unknown country.
 UNKNOWN_COUNTRY = "ZZ"
-OTHER_REGIONS_AREA_ID = "1001"
 
 COUNTRY_AREAS: dict[str, str] = {
     # Roots of the tree: countries with their own hh site.

@@ -18,8 +18,6 @@ import duckdb
 from talentflow.model import Table
 from talentflow.sources._scan import Scan
 
-BOOKKEEPING = ("_reason", "_raw", "_loc", "_ref", "_ptr")
-
 
 @dataclass
 class Context:
