@@ -300,12 +300,14 @@ def _finish_one(store: Store, staging: _Staging, ingest_id: int, force: bool) ->
 def _finish(store: Store, ctx: Context, result: StageResult, ingest_id: int, sha: str, report: InputReport) -> None:
     con = store.con
     bad: list[tuple[str, str, str]] = list(result.rejects)
+    # Several canonical tables may be fed by one staged table: its bad rows are located once.
+    for st in {s.name: s for s in result.staged}.values():
+        bad.extend(_locate_bad(ctx, st))
     for st in result.staged:
         read, good = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE _reason IS NULL) FROM {st.name} WHERE {st.where}"
         ).fetchone()  # type: ignore[misc]
         report.read += read
-        bad.extend(_locate_bad(ctx, st, [loc for loc, _, _ in result.rejects]))
         inserted = _insert_new(store, st, ingest_id)
         report.accepted += inserted
         report.duplicates += good - inserted
@@ -341,15 +343,15 @@ def _insert_new(store: Store, st: Staged, ingest_id: int) -> int:
     return int(inserted)
 
 
-def _locate_bad(ctx: Context, st: Staged, reject_locs: list[str]) -> list[tuple[str, str, str]]:
+def _locate_bad(ctx: Context, st: Staged) -> list[tuple[str, str, str]]:
+    """Every quarantined row of a staged table, with its location (found by a rescan where unknown)."""
     rows = ctx.con.execute(
-        f"SELECT _loc, _ref, _ptr, _raw, _reason FROM {st.name} WHERE ({st.where}) AND _reason IS NOT NULL"
+        f"SELECT _loc, _ref, _ptr, _raw, _reason FROM {st.name} WHERE _reason IS NOT NULL"
     ).fetchall()
     unlocated = [r[1] for r in rows if r[0] is None]
     lines: dict[int, list[tuple[int, str | None]]] = {}
     if unlocated and st.scan is not None and st.ref_sql is not None:
-        reject_lines = [int(loc.rsplit(":", 1)[1]) for loc in reject_locs]
-        lines = st.scan.locate(ctx.con, st.ref_sql, unlocated, reject_lines)
+        lines = st.scan.locate(ctx.con, st.ref_sql, unlocated)
     out = []
     used: dict[tuple[int, str], int] = {}
     for loc, ref, ptr, raw, reason in rows:

@@ -21,6 +21,15 @@ from talentflow.reference.countries import COUNTRY_AREAS
 from talentflow.store import Store
 
 API_URL = "https://api.hh.ru/areas"
+
+#: Area names that place an area in one country: the tree's name → (area_id, country, region). A name used in
+#: several countries is left out; a name used twice in one country keeps its country but not its region.
+AREA_BY_NAME = """
+    SELECT name, any_value(area_id) AS area_id, any_value(country) AS country,
+           CASE WHEN count(*) = 1 THEN any_value(region) END AS region
+    FROM area WHERE name IS NOT NULL
+    GROUP BY name HAVING count(DISTINCT country) = 1
+"""
 USER_AGENT = "talentflow/0.1 (https://github.com/talentflow)"
 
 
@@ -143,11 +152,7 @@ def _backfill(store: Store, table: str) -> int:
     by_name = store.con.execute(
         f"""
         UPDATE {table} t SET area_id = n.area_id, country = n.country, region = n.region
-        FROM (
-            SELECT name, any_value(area_id) AS area_id, any_value(country) AS country,
-                   CASE WHEN count(*) = 1 THEN any_value(region) END AS region
-            FROM area WHERE name IS NOT NULL GROUP BY name HAVING count(DISTINCT country) = 1
-        ) n
+        FROM ({AREA_BY_NAME}) n
         WHERE t.area_id IS NULL AND t.country IS NULL AND t.area_name = n.name
         """
     ).fetchone()[0]  # type: ignore[index]

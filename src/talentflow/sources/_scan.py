@@ -42,6 +42,8 @@ class Scan:
     kind: str  # "lines" or "csv"
     columns: list[str] = field(default_factory=list)
     delimiter: str = ","
+    #: Lines DuckDB could not read, filled by ``rejects``; ``locate`` skips past them.
+    rejected_lines: list[int] = field(default_factory=list)
 
     def relation(self) -> str:
         p = sql_str(str(self.path))
@@ -61,12 +63,22 @@ class Scan:
     def header_lines(self) -> int:
         return 0 if self.kind == "lines" else 1
 
+    @property
+    def row_ref(self) -> str:
+        """SQL identifying a CSV row by its values, the same in the first scan and in ``locate``."""
+        return "hash(" + ", ".join(f'"{c}"' for c in self.columns) + ")"
+
+    @property
+    def row_text(self) -> str:
+        """SQL giving a CSV row back as text, for the quarantine."""
+        return "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in self.columns) + ")"
+
     def reset_rejects(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE IF EXISTS tf_rej")
         con.execute("DROP TABLE IF EXISTS tf_rej_scan")
 
-    def rejects(self, con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
-        """(line, raw, reason) of every line the scan could not read."""
+    def rejects(self, con: duckdb.DuckDBPyConnection, display: str) -> list[tuple[str, str, str]]:
+        """(``display:line``, raw, reason) of every line the scan could not read."""
         exists = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'tf_rej' AND temporary"
         ).fetchone()[0]  # type: ignore[index]
@@ -85,19 +97,19 @@ class Scan:
             if "TOO MANY" in types or "MISSING" in types:
                 reason += f" ({message.strip()})"
             out.append((int(line), raw or "", reason))
-        return out
+        self.rejected_lines = [line for line, _, _ in out]
+        return [(f"{display}:{line}", raw, reason) for line, raw, reason in out]
 
     def locate(
         self,
         con: duckdb.DuckDBPyConnection,
         ref_sql: str,
         refs: list[int],
-        reject_lines: list[int],
     ) -> dict[int, list[tuple[int, str | None]]]:
         """(line number, line text) of the rows whose ``ref_sql`` value is in ``refs``, in file order.
 
         Rows are numbered by a serial rescan; a line DuckDB rejected is not a row, so the numbers are shifted
-        past the rejected lines (exact unless a quoted CSV value spans lines).
+        past ``rejected_lines`` (exact unless a quoted CSV value spans lines).
         """
         if not refs:
             return {}
@@ -109,7 +121,7 @@ class Scan:
             f"SELECT n, ref, line FROM (SELECT row_number() OVER () AS n, ({ref_sql}) AS ref, {text} AS line "
             f"FROM {self.relation()}) WHERE ref IN (SELECT ref FROM tf_refs) ORDER BY n"
         ).fetchall()
-        rejected = sorted(reject_lines)
+        rejected = sorted(self.rejected_lines)
         found: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
         for n, ref, line in rows:
             found[ref].append((_physical_line(n + self.header_lines, rejected), line))

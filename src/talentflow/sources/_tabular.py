@@ -19,8 +19,7 @@ def stage_csv(
     """Stage a CSV whose header is ``columns``; ``select`` gives each canonical column as SQL."""
     scan = Scan(ctx.path, "csv", columns)
     scan.reset_rejects(ctx.con)
-    ref_sql = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")"
-    raw_sql = "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in columns) + ")"
+    ref_sql, raw_sql = scan.row_ref, scan.row_text
     outputs = ",\n        ".join(
         f"CAST({select.get(c.name, 'NULL')} AS {c.type}) AS {c.name}" for c in table.columns[:-1]
     )
@@ -38,8 +37,7 @@ def stage_csv(
         FROM checked
         """
     )
-    rejects = [(f"{ctx.display}:{line}", raw, why) for line, raw, why in scan.rejects(ctx.con)]
-    return StageResult([Staged(table, name, scan, ref_sql)], rejects)
+    return StageResult([Staged(table, name, scan, ref_sql)], scan.rejects(ctx.con, ctx.display))
 
 
 def year_quarter_checks(year: str = '"year"', quarter: str = '"quarter"') -> list[ck.Check]:

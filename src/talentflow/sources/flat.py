@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from talentflow.errors import UsageError
 from talentflow.model import VACANCY_OBSERVATION
+from talentflow.reference.areas import AREA_BY_NAME
 from talentflow.sources import _checks as ck
 from talentflow.sources._base import Context, Staged, StageResult
 from talentflow.sources._scan import Scan, sql_str
@@ -91,24 +92,21 @@ class FlatAdapter:
             exprs = dict(exprs)
         else:
             raise UsageError(f"{ctx.path}: no column mapping; pass --map COLUMN=FIELD")
-        if parquet:
-            scan = None
+        rows = Scan(ctx.path, "csv", columns)
+        scan = None if parquet else rows
+        if scan is None:
             cols = ", ".join(f'"{c}"::VARCHAR AS "{c}"' for c in columns)
             relation = (
                 f"(SELECT {cols}, {sql_str(ctx.display)} || ':row ' || (file_row_number + 1) AS _loc "
                 f"FROM read_parquet({sql_str(str(ctx.path))}, file_row_number=true))"
             )
         else:
-            scan = Scan(ctx.path, "csv", columns)
             scan.reset_rejects(ctx.con)
             relation = f"(SELECT *, NULL::VARCHAR AS _loc FROM {scan.relation()})"
-        ref_sql = "hash(" + ", ".join(f'"{c}"' for c in columns) + ")"
-        raw_sql = "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in columns) + ")"
+        ref_sql, raw_sql = rows.row_ref, rows.row_text
         name = ctx.table("tf_flat")
         ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_sql(ctx, relation, exprs, basis, ref_sql, raw_sql)}")
-        rejects = []
-        if scan is not None:
-            rejects = [(f"{ctx.display}:{line}", raw, why) for line, raw, why in scan.rejects(ctx.con)]
+        rejects = [] if scan is None else scan.rejects(ctx.con, ctx.display)
         warnings = []
         (unmapped,) = ctx.con.execute(
             f"SELECT count(*) FROM {name} WHERE _reason IS NULL AND area_name IS NOT NULL AND country IS NULL"
@@ -169,12 +167,6 @@ def _sql(ctx: Context, relation: str, exprs: dict[str, str], basis: str, ref_sql
         ),
         ck.not_after("published_ts", "observed_ts", "published_at", "observed_at"),
     ]
-    by_name = """
-        SELECT name, any_value(area_id) AS area_id, any_value(country) AS country,
-               CASE WHEN count(*) = 1 THEN any_value(region) END AS region
-        FROM area WHERE name IS NOT NULL
-        GROUP BY name HAVING count(DISTINCT country) = 1
-    """
     return f"""
     WITH raw AS (SELECT * FROM {relation}),
     typed AS (
@@ -191,7 +183,7 @@ def _sql(ctx: Context, relation: str, exprs: dict[str, str], basis: str, ref_sql
                n.area_id AS _n_area, n.region AS _n_region, n.country AS _n_country
         FROM checked c
         LEFT JOIN area a ON a.area_id = c._k_area
-        LEFT JOIN ({by_name}) n ON c._k_area IS NULL AND n.name = c._k_area_name
+        LEFT JOIN ({AREA_BY_NAME}) n ON c._k_area IS NULL AND n.name = c._k_area_name
     )
     SELECT
         coalesce({f("source")}, {sql_str(ctx.source or "hh.ru")}) AS source,

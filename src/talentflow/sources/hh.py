@@ -95,19 +95,13 @@ class HHAdapter:
             records = _ndjson_records(scan.relation())
             ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql(records, ctx)}")
         countries_of_areas(ctx.con, name)
-        rejects = [] if fast else [(f"{ctx.display}:{n}", raw, why) for n, raw, why in scan.rejects(ctx.con)]
+        rejects = [] if fast else scan.rejects(ctx.con, ctx.display)
         return self._result(name, scan, ref if fast else "hash(text)", rejects)
 
     def _stage_document(self, ctx: Context) -> StageResult:
         name = ctx.table("tf_hh")
-        docs, rejects = split_document(ctx.path, ctx.display)
-        ctx.con.register("tf_docs", pa.table({"loc": docs[0], "text": docs[1]}, schema=_DOC_SCHEMA))
-        try:
-            records = "SELECT loc AS _loc, NULL::UBIGINT AS _ref, '' AS _ptr, text FROM tf_docs"
-            ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql(records, ctx)}")
-        finally:
-            ctx.con.unregister("tf_docs")
-        countries_of_areas(ctx.con, name)
+        (locs, texts), rejects = split_document(ctx.path, ctx.display)
+        stage_records(ctx, name, locs, texts)
         return self._result(name, None, None, rejects)
 
     @staticmethod
@@ -202,6 +196,17 @@ def _records(doc: object, pointer: str):
             yield f"{pointer}/items/{i}", item
     else:
         yield pointer, doc
+
+
+def stage_records(ctx: Context, name: str, locs: list[str], texts: list[str], default_source: str = SOURCE) -> None:
+    """Stage records already split out in Python (with their locations) through the hh.ru mapping."""
+    ctx.con.register("tf_docs", pa.table({"loc": locs, "text": texts}, schema=_DOC_SCHEMA))
+    try:
+        records = "SELECT loc AS _loc, NULL::UBIGINT AS _ref, '' AS _ptr, text FROM tf_docs"
+        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql(records, ctx, default_source)}")
+    finally:
+        ctx.con.unregister("tf_docs")
+    countries_of_areas(ctx.con, name)
 
 
 def countries_of_areas(con: duckdb.DuckDBPyConnection, table: str) -> None:

@@ -12,13 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
-import pyarrow as pa
-
 from talentflow.model import VACANCY_OBSERVATION
 from talentflow.sources._base import Context, Staged, StageResult
 from talentflow.sources._scan import cut
 from talentflow.sources._text import open_bytes
-from talentflow.sources.hh import _DOC_SCHEMA, _mapping_sql, countries_of_areas, json_error
+from talentflow.sources.hh import json_error, stage_records
 
 _PER_MONTH = {"MONTH": 1.0, "YEAR": 1 / 12, "WEEK": 52 / 12, "DAY": 5 * 52 / 12, "HOUR": 40 * 52 / 12}
 _EMPLOYMENT = {
@@ -43,7 +41,7 @@ class JsonLdAdapter:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            return self._empty(ctx, [(ctx.display, "", f"not valid UTF-8 text (byte {exc.start:,})")])
+            return self._stage(ctx, [], [], [(ctx.display, "", f"not valid UTF-8 text (byte {exc.start:,})")])
         for where, doc, error in _documents(text, ctx.display):
             if error is not None:
                 rejects.append((where, cut(doc) or "", error))
@@ -53,18 +51,11 @@ class JsonLdAdapter:
                 texts.append(json.dumps(to_hh(posting), ensure_ascii=False))
         return self._stage(ctx, locs, texts, rejects)
 
-    def _empty(self, ctx: Context, rejects: list[tuple[str, str, str]]) -> StageResult:
-        return self._stage(ctx, [], [], rejects)
-
     def _stage(
         self, ctx: Context, locs: list[str], texts: list[str], rejects: list[tuple[str, str, str]]
     ) -> StageResult:
         name = ctx.table("tf_jsonld")
-        ctx.con.register("tf_docs", pa.table({"loc": locs, "text": texts}, schema=_DOC_SCHEMA))
-        records = "SELECT loc AS _loc, NULL::UBIGINT AS _ref, '' AS _ptr, text FROM tf_docs"
-        ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql(records, ctx, default_source='jsonld')}")
-        countries_of_areas(ctx.con, name)
-        ctx.con.unregister("tf_docs")
+        stage_records(ctx, name, locs, texts, default_source="jsonld")
         return StageResult([Staged(VACANCY_OBSERVATION, name)], rejects)
 
 
