@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -280,6 +280,87 @@ def areas_cmd(
             f"re-derived the country of {result.updated_vacancies:,} vacancy and "
             f"{result.updated_resumes:,} resume records."
         )
+
+
+@app.command(
+    "simulate",
+    epilog="""
+**Examples**
+
+    talentflow simulate --list
+    talentflow simulate exodus-2022 --out sim --scale 0.05 --seed 7
+    talentflow simulate my-scenario.toml --out sim --start 2021-06-01 --end 2022-12-31 --json
+    talentflow ingest sim        # the board records go into the store like any other hh.ru data
+""",
+)
+@_command
+def simulate_cmd(
+    scenario: Annotated[
+        str | None, typer.Argument(help="A built-in scenario name or a scenario TOML file.", show_default=False)
+    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory (new or empty).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical output.")] = 0,
+    scale: Annotated[float, typer.Option(help="Share of the population simulated (counts are scaled back).")] = 0.01,
+    start: Annotated[str | None, typer.Option(help="First week (ISO date) [default: the scenario's].")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day (ISO date) [default: the scenario's].")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the built-in scenarios.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Simulate an IT labour market under a talent-flight shock: board records (hh.ru JSON) plus the truth."""
+    from talentflow import simulate as sim
+
+    if list_:
+        rows = [{"name": n, "description": sim.load_scenario(n).description} for n in sim.builtin_names()]
+        if as_json:
+            print(json.dumps(rows, ensure_ascii=False))
+        else:
+            for row in rows:
+                out.print(f"[bold]{row['name']}[/]  {row['description']}", highlight=False)
+        return
+    if scenario is None or out_dir is None:
+        raise UsageError("give a SCENARIO and --out DIR (or --list); see talentflow simulate --help")
+    chosen = sim.load_scenario(scenario)
+    show = not as_json and err.is_terminal
+    progress = Progress(
+        TextColumn("[bold]simulating {task.fields[name]}"),
+        BarColumn(),
+        TextColumn("week {task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not show,
+    )
+    with progress:
+        task = progress.add_task("simulate", total=chosen.weeks(), name=chosen.name)
+        result = sim.simulate(
+            chosen,
+            out_dir,
+            seed=seed,
+            scale=scale,
+            start=_parse_date(start, "--start"),
+            end=_parse_date(end, "--end"),
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    last = result.summary[-1]
+    out.print(
+        f"Simulated [bold]{result.scenario}[/] for {result.weeks} weeks at scale {result.scale} (seed {result.seed}): "
+        f"{result.records.get('vacancy_records', 0):,} vacancy and {result.records.get('resume_records', 0):,} "
+        f"resume records in {result.out}.\nAt {last['month']}: {last['it_workers_home']:,.0f} IT workers at home, "
+        f"{last['abroad']:,.0f} abroad. Truth in {result.out / 'truth'}; ingest with: talentflow ingest {result.out}",
+        highlight=False,
+    )
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r}: expected a date like 2022-02-24") from None
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import duckdb
 
 from talentflow import model
 from talentflow.errors import StoreError
+from talentflow.reference.cities import builtin_cities
 from talentflow.reference.countries import COUNTRY_AREAS
 
 DEFAULT_DB = "talentflow.duckdb"
@@ -97,6 +98,7 @@ class Store:
                 "INSERT INTO area VALUES (?, NULL, NULL, ?, NULL, 0, 'builtin')",
                 list(COUNTRY_AREAS.items()),
             )
+            self.con.executemany("INSERT INTO area VALUES (?, ?, ?, ?, ?, ?, 'builtin')", builtin_cities())
 
     # -- reads ----------------------------------------------------------------------------------------
     @property

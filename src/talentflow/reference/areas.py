@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from talentflow.errors import InputError
+from talentflow.reference.cities import builtin_cities
 from talentflow.reference.countries import COUNTRY_AREAS
 from talentflow.store import Store
 
@@ -121,6 +122,11 @@ def load_areas(store: Store, roots: list[dict[str, Any]], source: str) -> AreaLo
             "INSERT INTO area SELECT ?, NULL, NULL, ?, NULL, 0, 'builtin' WHERE NOT EXISTS "
             "(SELECT 1 FROM area WHERE area_id = ?)",
             [(k, v, k) for k, v in COUNTRY_AREAS.items()],
+        )
+        con.executemany(
+            "INSERT INTO area SELECT ?, ?, ?, ?, ?, ?, 'builtin' "
+            "WHERE NOT EXISTS (SELECT 1 FROM area WHERE area_id = ?)",
+            [(*row, row[0]) for row in builtin_cities()],
         )
         con.unregister("tf_tree")
         updated = [_backfill(store, t) for t in ("vacancy_observation", "resume_observation")]

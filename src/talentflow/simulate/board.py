@@ -1,0 +1,437 @@
+"""The observation model: what a job board (and a crawler of its API) shows of the simulated market.
+
+The board sees a share of the vacancies and of the job seekers, some vacancies twice, republished vacancies
+with a new ``published_at``, hidden salaries, resumes that keep their old city after a move, relocation wishes
+that name no destination. A crawler sees each record when it appears, when it changes (a vacancy archived, a
+resume's owner moving) and in a full pass at every month end, always some days late. Records are written as
+hh.ru API JSON (search items for vacancies, resume objects) with the crawl time in ``observed_at``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from talentflow.reference.cities import CITY_AREAS
+from talentflow.reference.countries import COUNTRY_AREAS
+from talentflow.simulate.market import EPOCH, HOME, LEVELS, Market, Week
+from talentflow.simulate.scenario import Board as BoardParams
+
+DAY = 86_400
+VACANCY_ID_BASE = 40_000_000
+DUPLICATE_ID_BASE = 80_000_000
+RESUME_ID_BASE = 50_000_000
+EMPLOYER_ID_BASE = 9_000_000
+_FLUSH_ROWS = 2_000_000
+
+TITLES = {
+    "96": [
+        "Python-разработчик",
+        "Java-разработчик",
+        "Frontend-разработчик",
+        "Go-разработчик",
+        "1С-программист",
+        "Android-разработчик",
+        "C++ разработчик",
+        "PHP-разработчик",
+    ],
+    "124": ["QA-инженер", "Тестировщик", "Инженер по автоматизации тестирования"],
+    "10": ["Системный аналитик", "Бизнес-аналитик", "Аналитик данных"],
+    "113": ["Системный администратор", "Системный администратор Linux"],
+    "107": ["Руководитель проектов", "Project manager"],
+    "116": ["Специалист по информационной безопасности", "Аналитик SOC"],
+    "34": ["UX/UI дизайнер", "Дизайнер интерфейсов"],
+    "121": ["Специалист технической поддержки", "Инженер поддержки"],
+    "104": ["Руководитель группы разработки", "Team lead"],
+    "112": ["Сетевой инженер"],
+    "114": ["Системный инженер", "DevOps-инженер"],
+    "73": ["Менеджер продукта", "Product owner"],
+    "36": ["Директор по ИТ"],
+    "125": ["Технический директор (CTO)"],
+    "126": ["Технический писатель"],
+    "12": ["Арт-директор"],
+    "25": ["Гейм-дизайнер"],
+}
+EXPERIENCE_IDS = ("noExperience", "between1And3", "between3And6", "moreThan6")
+_CURRENCY_ABROAD_RATE = 75.0  # RUB per USD, for vacancies of employers that moved their hiring abroad
+
+
+class Board:
+    """Turns each simulated week into crawler sightings; `write` turns them into hh.ru-shaped NDJSON."""
+
+    def __init__(self, market: Market, params: BoardParams, rng: np.random.Generator, parts: Path) -> None:
+        self.m = market
+        self.p = params
+        self.rng = rng
+        self.parts = parts
+        parts.mkdir(parents=True, exist_ok=True)
+        self.end_second = (market.start_day + 7 * market.sc.weeks()) * DAY
+        # Per vacancy, drawn when it opens.
+        self.v_posted = np.zeros(0, bool)
+        self.v_dup = np.zeros(0, bool)
+        self.v_shown = np.zeros(0, bool)
+        self.v_gross = np.zeros(0, bool)
+        self.v_from_only = np.zeros(0, bool)
+        self.v_second = np.zeros(0, np.int64)  # time of day it was published
+        # Per worker, drawn when first needed.
+        self.w_drawn = 0
+        self.w_profile = np.zeros(0, bool)
+        self.w_unspecified = np.zeros(0, bool)
+        self.w_desirable = np.zeros(0, bool)
+        self.w_noise = np.zeros(0, np.float32)
+        self.w_shown_area = np.zeros(0, np.int32)
+        self.w_created = np.zeros(0, np.int64)
+        self.home_ids = np.array([int(a) for a in market.regions], np.int32)
+        self.abroad_ids = np.array([int(a) for a in market.destinations], np.int32)
+        self.reloc_ids = np.array([int(a) for a in market.reloc_destinations], np.int32)
+        self._vs: list[dict[str, np.ndarray]] = []
+        self._rs: list[dict[str, np.ndarray]] = []
+        self._pending = 0
+        self._part = 0
+        self.counts = {"vacancy_sightings": 0, "resume_sightings": 0}
+
+    # -- per week ---------------------------------------------------------------------------------------
+    def observe(self, week: Week) -> None:
+        self._draw_vacancies()
+        self._draw_workers()
+        m, rng, p = self.m, self.rng, self.p
+        vac = m.vac
+        opened_s = vac["opened"].astype(np.int64) * DAY + self.v_second
+        closed_s = np.where(vac["closed"] >= 0, vac["closed"].astype(np.int64) * DAY + self.v_second, -1)
+        run_start = m.start_day * DAY
+
+        # Vacancies: the first crawl after publication, the crawl that finds them archived, month ends.
+        new = week.opened[self.v_posted[week.opened]]
+        seen = np.maximum(opened_s[new], run_start) + self._lag(len(new))
+        alive_then = (closed_s[new] < 0) | (closed_s[new] > seen)
+        new, seen = new[alive_then], seen[alive_then]
+        self._vacancy_rows(new, seen, self._published(opened_s[new], seen), archived=False)
+        gone = week.closed[self.v_posted[week.closed]]
+        seen = closed_s[gone] + self._lag(len(gone))
+        self._vacancy_rows(gone, seen, self._published(opened_s[gone], closed_s[gone]), archived=True)
+
+        month_end = self._month_end(week.first_day)
+        if month_end is not None:
+            snap = (month_end * DAY) + 21 * 3600  # midnight in Moscow
+            cand = np.concatenate([m.vac_open, week.closed])
+            cand = cand[
+                self.v_posted[cand] & (opened_s[cand] <= snap) & ((closed_s[cand] < 0) | (closed_s[cand] > snap))
+            ]
+            cand = cand[rng.random(len(cand)) >= p.snapshot_miss]
+            at = np.full(len(cand), snap) + rng.integers(0, 3600, len(cand))
+            self._vacancy_rows(cand, at, self._published(opened_s[cand], at), archived=False)
+
+        # Resumes: a new search spell, a move while searching, month ends.
+        n = m.n
+        start_s = week.first_day * DAY
+        started = week.seek_started
+        started = started[m.alive[started] & m.seeking[started] & self.w_profile[started]]
+        self.w_shown_area[started] = self._area_of(started)
+        self._resume_rows(started, start_s + rng.integers(0, 7 * DAY, len(started)) + self._lag(len(started)))
+        moved = np.concatenate([week.emigrated, week.returned])
+        update = moved[rng.random(len(moved)) >= p.stale_location]
+        self.w_shown_area[update] = self._area_of(update)
+        moved = moved[m.alive[moved] & m.seeking[moved] & self.w_profile[moved]]
+        self._resume_rows(moved, start_s + rng.integers(0, 7 * DAY, len(moved)) + self._lag(len(moved)))
+        if month_end is not None:
+            snap = (month_end * DAY) + 21 * 3600
+            who = np.flatnonzero(m.alive[:n] & m.seeking[:n] & self.w_profile[:n])
+            who = who[rng.random(len(who)) >= p.snapshot_miss]
+            self._resume_rows(who, np.full(len(who), snap) + rng.integers(0, 3600, len(who)))
+        if self._pending >= _FLUSH_ROWS:
+            self._flush()
+
+    def _lag(self, k: int) -> np.ndarray:
+        return self.rng.integers(0, (self.p.lag_days + 1) * DAY, k)
+
+    def _published(self, opened: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """The latest republication not after ``at``: employers refresh a vacancy every `repost_days`."""
+        period = self.p.repost_days * DAY
+        return opened + np.maximum(0, at - opened) // period * period
+
+    @staticmethod
+    def _month_end(first_day: int) -> int | None:
+        for day in range(first_day, first_day + 7):
+            d = dt.date.fromordinal(EPOCH.toordinal() + day)
+            if d.day == calendar.monthrange(d.year, d.month)[1]:
+                return day
+        return None
+
+    def _area_of(self, who: np.ndarray) -> np.ndarray:
+        m = self.m
+        res = m.residence[who]
+        return np.where(res == HOME, self.home_ids[m.region[who]], self.abroad_ids[np.maximum(res, 0)])
+
+    def _draw_vacancies(self) -> None:
+        n, have = self.m.vac.n, len(self.v_posted)
+        if n == have:
+            return
+        k, rng, p = n - have, self.rng, self.p
+        posted = rng.random(k) < p.vacancy_coverage
+        self.v_posted = np.concatenate([self.v_posted, posted])
+        self.v_dup = np.concatenate([self.v_dup, posted & (rng.random(k) < p.duplicate_share)])
+        self.v_shown = np.concatenate([self.v_shown, rng.random(k) < p.salary_shown])
+        self.v_gross = np.concatenate([self.v_gross, rng.random(k) < p.gross_share])
+        self.v_from_only = np.concatenate([self.v_from_only, rng.random(k) < 0.4])
+        self.v_second = np.concatenate([self.v_second, rng.integers(6 * 3600, 18 * 3600, k)])
+
+    def _draw_workers(self) -> None:
+        n, have = self.m.n, self.w_drawn
+        if n == have:
+            return
+        k, rng, p, m = n - have, self.rng, self.p, self.m
+        self.w_profile = np.concatenate([self.w_profile, rng.random(k) < p.resume_coverage])
+        self.w_unspecified = np.concatenate([self.w_unspecified, rng.random(k) < p.relocation_unspecified])
+        self.w_desirable = np.concatenate([self.w_desirable, rng.random(k) < 0.4])
+        self.w_noise = np.concatenate([self.w_noise, rng.lognormal(0, 0.25, k).astype(np.float32)])
+        self.w_shown_area = np.concatenate([self.w_shown_area, np.zeros(k, np.int32)])
+        joined = m.joined_day[have:n].astype(np.int64)
+        self.w_created = np.concatenate([self.w_created, joined * DAY + rng.integers(0, DAY, k)])
+        self.w_drawn = n
+
+    # -- rows -------------------------------------------------------------------------------------------
+    def _vacancy_rows(self, idx: np.ndarray, observed: np.ndarray, published: np.ndarray, *, archived: bool) -> None:
+        keep = observed < self.end_second
+        if not keep.any():
+            return
+        self._vs.append(
+            {
+                "vac": idx[keep].astype(np.int64),
+                "observed": observed[keep].astype(np.int64),
+                "published": published[keep].astype(np.int64),
+                "archived": np.full(int(keep.sum()), archived),
+            }
+        )
+        self._pending += int(keep.sum())
+
+    def _resume_rows(self, who: np.ndarray, observed: np.ndarray) -> None:
+        keep = observed < self.end_second
+        who, observed = who[keep], observed[keep]
+        if not len(who):
+            return
+        m, sc = self.m, self.m.sc
+        willing = m.willing[who]
+        at_home = m.residence[who] == HOME
+        # Domestic wishes name the biggest city that is not one's own; abroad wishes their preferred place,
+        # or hh.ru's "other regions" (1001) when the resume names no country.
+        own = self.home_ids[m.region[who]]
+        domestic = np.where(own == 1, 2, 1).astype(np.int32)
+        abroad = np.where(self.w_unspecified[who], 1001, self.abroad_ids[m.preference[who]])
+        reloc_area = np.where(willing == 2, abroad, np.where((willing == 1) & ~self.w_unspecified[who], domestic, -1))
+        reloc_type = np.where(willing == 0, 0, np.where(self.w_desirable[who], 2, 1))
+        reloc_area = np.where(at_home, reloc_area, -1)  # abroad, a resume lists where one lives now
+        reloc_type = np.where(at_home, reloc_type, np.where(willing == 0, 0, 1))
+        days = observed // DAY
+        years = (days - m.start_day) / 365.25
+        median = np.array([sc.salary.median_rub[x] for x in LEVELS])[m.level[who]]
+        salary = median * (1 + sc.salary.growth_per_year) ** years * self.w_noise[who]
+        self._rs.append(
+            {
+                "worker": who.astype(np.int64),
+                "observed": observed.astype(np.int64),
+                "area": self.w_shown_area[who],
+                "reloc_type": reloc_type.astype(np.int8),
+                "reloc_area": reloc_area.astype(np.int32),
+                "employed": m.employer[who] >= 0,
+                "salary": (np.round(salary / 5000) * 5000).astype(np.float64),
+                "months": ((days - m.joined_day[who]) / 30.4).astype(np.int32),
+                "role": m.role[who].astype(np.int8),
+                "created": self.w_created[who],
+            }
+        )
+        self._pending += len(who)
+
+    def _flush(self) -> None:
+        for kind, buf in (("vs", self._vs), ("rs", self._rs)):
+            if buf:
+                table = pa.table({k: np.concatenate([b[k] for b in buf]) for k in buf[0]})
+                pq.write_table(table, self.parts / f"{kind}-{self._part:04d}.parquet")
+                self.counts["vacancy_sightings" if kind == "vs" else "resume_sightings"] += table.num_rows
+        self._vs, self._rs, self._pending = [], [], 0
+        self._part += 1
+
+    # -- output -----------------------------------------------------------------------------------------
+    def vacancy_table(self) -> pa.Table:
+        m = self.m
+        vac = m.vac
+        n = vac.n
+        abroad = vac["abroad"]
+        area = np.where(
+            abroad, self.reloc_ids[np.where(abroad, vac["area"], 0)], self.home_ids[np.where(abroad, 0, vac["area"])]
+        )
+        return pa.table(
+            {
+                "vac": np.arange(n, dtype=np.int64),
+                "vacancy_id": (VACANCY_ID_BASE + np.arange(n)).astype(str),
+                "duplicate_id": pa.array(
+                    np.where(self.v_dup[:n], (DUPLICATE_ID_BASE + np.arange(n)).astype(str), None)
+                ),
+                "posted": self.v_posted[:n],
+                "employer_id": (EMPLOYER_ID_BASE + vac["employer"]).astype(str),
+                "foreign_owned": m.foreign[vac["employer"]],
+                "role_id": np.array(m.roles)[vac["role"]],
+                "level": vac["level"],
+                "opened": (vac["opened"].astype(np.int64) * DAY + self.v_second[:n]).astype("datetime64[s]"),
+                "closed": pa.array(
+                    np.where(vac["closed"] >= 0, vac["closed"].astype(np.int64) * DAY + self.v_second[:n], 0).astype(
+                        "datetime64[s]"
+                    ),
+                    mask=vac["closed"] < 0,
+                ),
+                "filled": vac["filled"],
+                "remote": vac["remote"],
+                "salary_rub": vac["salary"],
+                "salary_shown": self.v_shown[:n],
+                "salary_gross": self.v_gross[:n],
+                "salary_from_only": self.v_from_only[:n],
+                "area_id": area.astype(str),
+                "abroad": vac["abroad"],
+            }
+        )
+
+    def write(self, out: Path, truth_dir: Path) -> dict[str, int]:
+        """Write vacancies.ndjson.gz and resumes.ndjson.gz (and truth/vacancies.parquet) into ``out``."""
+        self._flush()
+        vacancies = truth_dir / "vacancies.parquet"
+        pq.write_table(self.vacancy_table(), vacancies)
+        con = duckdb.connect()
+        con.execute("SET preserve_insertion_order = true")
+        con.execute(_NAMES_SQL.format(names=_area_names_values()))
+        con.execute("CREATE TEMP TABLE titles (role_id VARCHAR, ts VARCHAR[])")
+        con.executemany("INSERT INTO titles VALUES (?, ?)", list(TITLES.items()))
+        counts = {}
+        vs = sorted(self.parts.glob("vs-*.parquet"))
+        rs = sorted(self.parts.glob("rs-*.parquet"))
+        if vs:
+            con.execute(
+                _VACANCY_JSON.format(parts=_list(vs), vacancies=_q(vacancies), out=_q(out / "vacancies.ndjson.gz"))
+            )
+            counts["vacancy_records"] = con.execute(
+                f"SELECT count(*) + count(*) FILTER (v.duplicate_id IS NOT NULL) FROM read_parquet({_list(vs)}) s "
+                f"JOIN read_parquet({_q(vacancies)}) v USING (vac)"
+            ).fetchone()[0]
+        if rs:
+            roles = "[" + ", ".join(f"'{r}'" for r in self.m.roles) + "]"
+            con.execute(
+                _RESUME_JSON.format(
+                    parts=_list(rs),
+                    roles=roles,
+                    citizenship=_country_area(self.m.sc.origin),
+                    out=_q(out / "resumes.ndjson.gz"),
+                )
+            )
+            counts["resume_records"] = con.execute(f"SELECT count(*) FROM read_parquet({_list(rs)})").fetchone()[0]
+        con.close()
+        for part in vs + rs:
+            part.unlink()
+        self.parts.rmdir()
+        return counts
+
+
+def _q(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _list(paths: list[Path]) -> str:
+    return "[" + ", ".join(_q(p) for p in paths) + "]"
+
+
+def _country_area(iso2: str) -> str:
+    return next(k for k, v in COUNTRY_AREAS.items() if v == iso2)
+
+
+# Display names of the country-level areas the built-in scenarios use (as in hh.ru's tree).
+_COUNTRY_NAMES = {
+    "13": "Армения",
+    "27": "Германия",
+    "33": "Израиль",
+    "85": "США",
+    "94": "Турция",
+    "146": "Сербия",
+    "208": "ОАЭ",
+    "236": "Кипр",
+    "5046": "Черногория",
+    "1001": "Другие регионы",
+}
+
+
+def _area_names_values() -> str:
+    rows = [(k, v[0]) for k, v in CITY_AREAS.items()] + list(_COUNTRY_NAMES.items())
+    return ", ".join(f"({int(k)}, '{n}')" for k, n in rows)
+
+
+_NAMES_SQL = "CREATE TEMP TABLE names AS SELECT * FROM (VALUES {names}) t(area_id, name)"
+
+# hh.ru writes times as local (Moscow) time with a colon-less offset.
+_TS = "strftime(make_timestamp(({x} + 10800) * 1000000), '%Y-%m-%dT%H:%M:%S') || '+0300'"
+
+_VACANCY_JSON = f"""
+COPY (
+    WITH s AS (SELECT * FROM read_parquet({{parts}})),
+    v AS (SELECT *, epoch(opened)::BIGINT AS opened_s FROM read_parquet({{vacancies}})),
+    rows AS (
+        SELECT s.*, v.vacancy_id AS id, v.* EXCLUDE (vac, vacancy_id) FROM s JOIN v USING (vac)
+        UNION ALL
+        SELECT s.*, v.duplicate_id AS id, v.* EXCLUDE (vac, vacancy_id)
+        FROM s JOIN v USING (vac) WHERE v.duplicate_id IS NOT NULL
+    )
+    SELECT
+        id,
+        tl.ts[1 + (vac % len(tl.ts))] AS name,
+        {{{{'id': rows.area_id, 'name': n.name}}}} AS area,
+        CASE WHEN salary_shown THEN {{{{
+            'from': round(CASE WHEN abroad THEN salary_rub / {_CURRENCY_ABROAD_RATE} ELSE salary_rub END
+                          * CASE WHEN salary_gross THEN 1.15 ELSE 1 END * 0.9, -3),
+            'to': CASE WHEN NOT salary_from_only THEN
+                        round(CASE WHEN abroad THEN salary_rub / {_CURRENCY_ABROAD_RATE} ELSE salary_rub END
+                              * CASE WHEN salary_gross THEN 1.15 ELSE 1 END * 1.15, -3) END,
+            'currency': CASE WHEN abroad THEN 'USD' ELSE 'RUR' END,
+            'gross': salary_gross}}}} END AS salary,
+        {{{{'id': 'open', 'name': 'Открытая'}}}} AS type,
+        {_TS.format(x="published")} AS published_at,
+        {_TS.format(x="opened_s")} AS created_at,
+        archived,
+        {{{{'id': employer_id, 'name': 'Компания ' || employer_id}}}} AS employer,
+        {{{{'id': CASE WHEN remote THEN 'remote' ELSE 'fullDay' END}}}} AS schedule,
+        [{{{{'id': role_id}}}}] AS professional_roles,
+        {{{{'id': ['noExperience', 'between1And3', 'between3And6', 'moreThan6'][level + 1]}}}} AS experience,
+        {{{{'id': 'full'}}}} AS employment,
+        {_TS.format(x="observed")} AS observed_at
+    FROM rows
+    LEFT JOIN names n ON n.area_id = rows.area_id::INTEGER
+    JOIN titles tl USING (role_id)
+    ORDER BY observed, id
+) TO {{out}} (FORMAT JSON, COMPRESSION GZIP)
+"""
+
+_RESUME_JSON = f"""
+COPY (
+    WITH r AS (SELECT *, {{roles}}[role + 1] AS role_id FROM read_parquet({{parts}}))
+    SELECT
+        ({RESUME_ID_BASE} + worker)::VARCHAR AS id,
+        tl.ts[1 + (worker % len(tl.ts))] AS title,
+        {{{{'id': area::VARCHAR, 'name': n.name}}}} AS area,
+        {{{{'type': {{{{'id': ['no_relocation', 'relocation_possible', 'relocation_desirable'][reloc_type + 1]}}}},
+          'area': CASE WHEN reloc_area >= 0 THEN [{{{{'id': reloc_area::VARCHAR, 'name': rn.name}}}}]
+                       ELSE [] END}}}} AS relocation,
+        [{{{{'id': '{{citizenship}}'}}}}] AS citizenship,
+        [{{{{'id': role_id}}}}] AS professional_roles,
+        {{{{'amount': salary, 'currency': 'RUR'}}}} AS salary,
+        {{{{'months': months}}}} AS total_experience,
+        {{{{'id': CASE WHEN employed THEN 'looking_for_offers' ELSE 'active_search' END}}}} AS job_search_status,
+        {_TS.format(x="least(created, observed - 86400)")} AS created_at,
+        {_TS.format(x="observed - 3600 * (1 + worker % 20)")} AS updated_at,
+        {_TS.format(x="observed")} AS observed_at
+    FROM r
+    LEFT JOIN names n ON n.area_id = r.area
+    LEFT JOIN names rn ON rn.area_id = r.reloc_area
+    JOIN titles tl USING (role_id)
+    ORDER BY observed, id
+) TO {{out}} (FORMAT JSON, COMPRESSION GZIP)
+"""

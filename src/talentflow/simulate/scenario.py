@@ -1,0 +1,328 @@
+"""Scenarios: the simulator's parameters as a TOML file, validated before anything runs.
+
+Every rate is per year or a share, every date an ISO date, every count at full population scale. The built-in
+scenarios live in ``scenarios/``; a user's file may set any subset of the keys (the rest keep their defaults)
+and may start from a built-in one with ``extends = "exodus-2022"``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from talentflow.errors import InputError, UsageError
+from talentflow.reference.cities import CITY_AREAS
+from talentflow.reference.countries import COUNTRY_AREAS
+from talentflow.reference.roles import IT_ROLES_STABLE
+
+Share = Annotated[float, Field(ge=0, le=1)]
+Rate = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Population(_Part):
+    workers: Annotated[int, Field(gt=0)] = 1_000_000
+    """IT workers living in the origin country when the run starts."""
+    unemployment: Share = 0.05
+    """Share of them without a job at the start."""
+    entry_per_year: Rate = 0.06
+    """Graduates and career changers entering IT, as a share of the starting workforce per year."""
+    exit_per_year: Rate = 0.04
+    """Workers leaving IT for good (retirement, other careers), per worker and year."""
+    roles: dict[str, Positive] = {
+        "96": 0.55,
+        "124": 0.1,
+        "10": 0.1,
+        "113": 0.07,
+        "107": 0.07,
+        "116": 0.04,
+        "34": 0.04,
+        "121": 0.03,
+    }
+    """hh.ru professional role id → weight."""
+    regions: dict[str, Positive] = {
+        "1": 0.45,
+        "2": 0.17,
+        "4": 0.05,
+        "3": 0.05,
+        "88": 0.04,
+        "66": 0.04,
+        "53": 0.03,
+        "78": 0.03,
+        "76": 0.03,
+        "72": 0.03,
+        "90": 0.02,
+        "26": 0.02,
+        "99": 0.02,
+        "104": 0.01,
+        "68": 0.01,
+    }
+    """Home city area id → weight."""
+
+    @model_validator(mode="after")
+    def _known_ids(self) -> Population:
+        unknown_roles = sorted(set(self.roles) - IT_ROLES_STABLE)
+        if unknown_roles:
+            raise ValueError(f"roles: {unknown_roles} are not IT roles stable over 2022-2024")
+        unknown = sorted(a for a in self.regions if a not in CITY_AREAS)
+        if unknown:
+            raise ValueError(f"regions: unknown city area ids {unknown} (known: {sorted(CITY_AREAS, key=int)})")
+        return self
+
+
+class Employers(_Part):
+    count: Annotated[int, Field(gt=0)] = 30_000
+    foreign_owned_share: Share = 0.12
+    """Share of IT employment in foreign-owned firms."""
+    vacancy_margin: Rate = 0.3
+    """Open demand: desired headcount above the current workforce's share, as a share of headcount."""
+    fill_share_per_week: Share = 0.35
+    """Share of an employer's unfilled demand opened as vacancies each week."""
+    vacancy_weeks: Positive = 8
+    """Mean weeks before an unfilled vacancy is taken down (it is reposted as a new one if still needed)."""
+    remote_share: Share = 0.2
+    """Share of vacancies offering remote work."""
+    demand: list[tuple[dt.date, Rate]] = []
+    """Multiplier on the open demand (``vacancy_margin``), piecewise-linear between dated points (1 before the
+    first)."""
+
+
+class Exits(_Part):
+    start: dt.date | None = None
+    """When foreign-owned employers begin to leave (none when unset)."""
+    share: Share = 0.0
+    """Share of foreign-owned employers that leave."""
+    weeks: Positive = 16
+    """Mean weeks from ``start`` to an exit."""
+    staff_abroad_share: Share = 0.0
+    """Share of a leaving employer's staff it moves abroad (who then work for a foreign employer)."""
+
+
+class Relocations(_Part):
+    start: dt.date | None = None
+    share: Share = 0.0
+    """Share of domestic employers that move their hiring abroad."""
+    weeks: Positive = 20
+    staff_share: Share = 0.3
+    """Share of a relocating employer's staff who move with it (and keep working for it)."""
+    destinations: dict[str, Positive] = {"2758": 0.35, "13": 0.25, "160": 0.2, "146": 0.1, "236": 0.1}
+
+
+class Wave(_Part):
+    start: dt.date
+    share: Share
+    """Share of the IT workers then at home who leave over the wave (before depletion)."""
+    weeks: Positive
+    """Decay time: the wave's weekly hazard falls as exp(-t / weeks)."""
+
+
+class Migration(_Part):
+    emigration_per_year: Rate = 0.004
+    """Background emigration hazard outside waves, per worker and year."""
+    return_per_year: Rate = 0.25
+    """Return hazard of those abroad, per year."""
+    waves: list[Wave] = []
+    willing_hazard_ratio: Positive = 3.0
+    """Emigration hazard of workers willing to move abroad relative to the others."""
+    keep_home_employer: Share = 0.97
+    """Probability that an emigrant with a domestic employer keeps working for it remotely."""
+    lose_home_employer_per_year: Rate = 0.03
+    """Hazard, for those abroad, of ending remote work for the home employer."""
+    destinations: dict[str, Positive] = {
+        "2758": 0.2,
+        "13": 0.16,
+        "94": 0.12,
+        "160": 0.1,
+        "146": 0.08,
+        "236": 0.05,
+        "208": 0.05,
+        "33": 0.05,
+        "27": 0.05,
+        "85": 0.03,
+        "2759": 0.04,
+        "2760": 0.03,
+        "5046": 0.02,
+        "1002": 0.02,
+    }
+    """Destination area id (a city or a country) → weight."""
+
+
+class Willingness(_Part):
+    abroad: Share = 0.365
+    """Share of workers whose resume lists a destination abroad."""
+    domestic: Share = 0.12
+    """Share willing to move only within the country."""
+    shift: Share = 0.0
+    """Share of the rest who become willing to move abroad over each wave (same timing as the wave)."""
+
+
+class Search(_Part):
+    on_the_job: Share = 0.4
+    """Equilibrium share of employed workers looking for another job."""
+    spell_weeks: Positive = 10
+    """Mean weeks an employed worker keeps looking."""
+    apply_per_week: Share = 0.5
+    """Probability that a job seeker applies to a vacancy in a week."""
+    acceptance: Share = 0.3
+    """Probability that an application picked by an employer becomes a hire."""
+    separation_per_year: Rate = 0.12
+    """Layoffs and quits into unemployment, per employed worker and year."""
+    abroad_on_the_job: Share = 0.25
+    """Equilibrium share of those abroad looking for another job (their resumes stay on the board)."""
+    intensity: list[tuple[dt.date, Positive]] = []
+    """Multiplier on the rate at which employed workers start looking, piecewise-linear between dated points."""
+
+
+class Salary(_Part):
+    median_rub: dict[str, Positive] = {"junior": 70_000, "middle": 160_000, "senior": 280_000, "lead": 380_000}
+    spread: Positive = 0.3
+    """Standard deviation of log salary within a level."""
+    growth_per_year: Rate = 0.1
+
+
+class Policy(_Part):
+    name: str
+    start: dt.date
+    end: dt.date | None = None
+    emigration: Rate = 1.0
+    """Multiplier on the emigration hazard while the lever is on."""
+    returns: Rate = 1.0
+    """Multiplier on the return hazard while the lever is on."""
+
+
+class Board(_Part):
+    """What the job board shows of the market (the observation model)."""
+
+    vacancy_coverage: Share = 0.76
+    resume_coverage: Share = 0.8
+    duplicate_share: Share = 0.04
+    """Share of vacancies posted twice under different ids."""
+    repost_days: Annotated[int, Field(gt=0)] = 30
+    """Days after which an open vacancy is republished (same id, new published_at)."""
+    salary_shown: Share = 0.5
+    gross_share: Share = 0.3
+    lag_days: Annotated[int, Field(ge=0)] = 3
+    """Most days between an event and the crawl that sees it."""
+    snapshot_miss: Share = 0.02
+    """Chance that a monthly crawl misses a record (the API's 2,000-result cap, timeouts)."""
+    stale_location: Share = 0.3
+    """Chance that a resume keeps its old city after its owner moves, until the next search spell."""
+    relocation_unspecified: Share = 0.15
+    """Chance that a resume willing to move abroad names no destination (hh.ru's 1001 «Другие регионы»)."""
+
+
+class Scenario(_Part):
+    name: str
+    description: str = ""
+    origin: str = "RU"
+    start: dt.date = dt.date(2021, 1, 4)
+    end: dt.date = dt.date(2023, 12, 31)
+    population: Population = Population()
+    employers: Employers = Employers()
+    exits: Exits = Exits()
+    relocations: Relocations = Relocations()
+    migration: Migration = Migration()
+    willingness: Willingness = Willingness()
+    search: Search = Search()
+    salary: Salary = Salary()
+    policy: list[Policy] = []
+    board: Board = Board()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        if self.origin not in set(COUNTRY_AREAS.values()):
+            raise ValueError(f"origin: {self.origin!r} is not a country talentflow knows")
+        places = set(CITY_AREAS) | set(COUNTRY_AREAS)
+        for key, ids in (
+            ("migration.destinations", self.migration.destinations),
+            ("relocations.destinations", self.relocations.destinations),
+        ):
+            unknown = sorted(a for a in ids if a not in places)
+            if unknown:
+                raise ValueError(f"{key}: unknown area ids {unknown}")
+            home = sorted(a for a in ids if _country(a) == self.origin)
+            if home:
+                raise ValueError(f"{key}: {home} are in the origin country {self.origin}")
+        if self.willingness.abroad + self.willingness.domestic > 1:
+            raise ValueError("willingness: abroad + domestic must not exceed 1")
+        return self
+
+    def weeks(self) -> int:
+        return (self.end - self.start).days // 7 + 1
+
+
+def _country(area_id: str) -> str | None:
+    if area_id in CITY_AREAS:
+        return CITY_AREAS[area_id][2]
+    return COUNTRY_AREAS.get(area_id)
+
+
+def builtin_names() -> list[str]:
+    folder = resources.files("talentflow.simulate") / "scenarios"
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _builtin_text(name: str) -> str:
+    return (resources.files("talentflow.simulate") / "scenarios" / f"{name}.toml").read_text(encoding="utf-8")
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _parse(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{where}: not valid TOML ({exc})") from None
+
+
+def load_scenario(spec: str | Path) -> Scenario:
+    """A built-in scenario by name, or a TOML file by path."""
+    path = Path(spec)
+    if str(spec) in builtin_names():
+        data, where = _parse(_builtin_text(str(spec)), f"built-in scenario {spec}"), f"built-in scenario {spec}"
+    elif path.suffix == ".toml" or path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such scenario file") from None
+        data, where = _parse(text, str(path)), str(path)
+        data.setdefault("name", path.stem)
+    else:
+        raise UsageError(f"unknown scenario {str(spec)!r}: use one of {', '.join(builtin_names())} or a .toml file")
+    parent = data.pop("extends", None)
+    if parent is not None:
+        if parent not in builtin_names():
+            raise InputError(f"{where}: extends = {parent!r}: no such built-in scenario ({', '.join(builtin_names())})")
+        base = _parse(_builtin_text(parent), f"built-in scenario {parent}")
+        data = _merge(base, data)
+    return validate(data, where)
+
+
+def validate(data: dict[str, Any], where: str = "scenario") -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            if err["type"] == "extra_forbidden":
+                problems.append(f"{field}: unknown key")
+            else:
+                problems.append(f"{field}: {err['msg']} (got {err.get('input')!r})")
+        raise InputError(f"{where}: invalid scenario:\n  " + "\n  ".join(problems)) from None
