@@ -34,3 +34,12 @@ def test_it_roles():
     assert len(roles.IT_ROLES_STABLE) == 17
     assert len(roles.IT_ROLES_CURRENT) == 25
     assert "96" in roles.IT_ROLES_STABLE and "160" not in roles.IT_ROLES_STABLE
+
+
+def test_builtin_cities_match_the_area_tree(shared):
+    from talentflow.reference.areas import flatten, read_tree
+    from talentflow.reference.cities import CITY_AREAS
+
+    tree = {r[0]: r for r in flatten(read_tree(shared / "hh-api" / "dictionaries" / "areas_2024-12.json"))}
+    for area_id, (name, parent, country, region) in CITY_AREAS.items():
+        assert tree[area_id][1:5] == (parent, name, country, region), area_id

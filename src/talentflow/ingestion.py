@@ -8,6 +8,7 @@ duplicates.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -29,6 +30,8 @@ from talentflow.store import Store
 
 #: In a directory walk, files with these endings are read; others are listed as skipped.
 DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".jsonld", ".csv", ".parquet")
+#: A file in a walked folder listing files to leave out (see `_ignored`).
+IGNORE_FILE = ".talentflowignore"
 #: Descriptors that sit beside data files (frictionless data packages) and are not records.
 _METADATA_NAMES = {"datapackage.json"}
 
@@ -169,6 +172,8 @@ def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: boo
                 for p in path.rglob("*")
                 if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
+            ignored = _ignored(path, files)
+            files = [f for f in files if f not in ignored]
             data = [f for f in files if _is_data_file(f)]
             if not data:
                 raise InputError(f"{path}: the directory holds no data files ({', '.join(DATA_SUFFIXES)}, .gz)")
@@ -186,9 +191,36 @@ def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: boo
                 reasons = "; ".join(f"{p.path.name}: {p.skipped}" for p in found)
                 raise InputError(f"{path}: no file in the directory can be ingested ({reasons})")
             plans.extend(found)
+            plans.extend(_Plan(f, str(f), None, skipped=f"listed in {IGNORE_FILE}") for f in sorted(ignored))
         else:
             plans.append(_plan_file(path, format, has_mapping))
     return plans
+
+
+def _ignored(root: Path, files: list[Path]) -> set[Path]:
+    """Files a walk leaves out: those matching a pattern in a ``.talentflowignore`` of their folder or above.
+
+    One glob pattern per line, relative to the folder holding the file; ``#`` starts a comment; a pattern
+    ending in ``/`` (or naming a folder) leaves out everything under it. The simulator writes one so that its
+    truth tables and settings beside the board records are not read as records.
+    """
+    out: set[Path] = set()
+    for ignore in root.rglob(IGNORE_FILE):
+        base = ignore.parent
+        patterns = [
+            line.strip().rstrip("/")
+            for line in ignore.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.strip().startswith("#")
+        ]
+        for f in files:
+            if not f.is_relative_to(base):
+                continue
+            rel = f.relative_to(base).as_posix()
+            parts = rel.split("/")
+            prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+            if any(fnmatch.fnmatchcase(prefix, pat) for pat in patterns for prefix in prefixes):
+                out.add(f)
+    return out
 
 
 def _is_data_file(path: Path) -> bool:

@@ -95,5 +95,8 @@ def simulate(
         )
         + "\n"
     )
+    # `talentflow ingest DIR` reads the board records only.
+    ignore = "# written by talentflow simulate: not board records\ntruth/\nscenario.json\n"
+    (out / ".talentflowignore").write_text(ignore)
     files = {p.name: str(p) for p in sorted(out.rglob("*")) if p.is_file()}
     return SimulationResult(out, scenario.name, seed, scale, weeks, market.n, files, records, summary)

@@ -243,8 +243,9 @@ class Market:
         age = self.rng.exponential(7 * self.sc.employers.vacancy_weeks, len(employers)).astype(np.int32)
         self._pending_open = self._open_vacancies(employers, self.start_day - 1 - age)
 
-    def _close(self, idx: np.ndarray, day: np.ndarray | int, *, filled: bool) -> None:
-        self.vac.cols["closed"][idx] = day
+    def _close(self, idx: np.ndarray, day: np.ndarray, *, filled: bool) -> None:
+        # Days within a week are drawn independently: a vacancy opened late in the week closes no earlier.
+        self.vac.cols["closed"][idx] = np.maximum(day, self.vac.cols["opened"][idx])
         self.vac.cols["filled"][idx] = filled
 
     # -- one week ---------------------------------------------------------------------------------------

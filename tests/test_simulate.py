@@ -1,0 +1,166 @@
+"""The simulator at small scale: reproducible, stock-flow consistent, shocked only when told, ingestible."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from talentflow import Store, ingest
+from talentflow.errors import InputError
+from talentflow.simulate import load_scenario, simulate, validate
+
+SCALE = 0.005  # 5,000 workers: seconds per run
+
+
+@pytest.fixture(scope="module")
+def exodus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("exodus") / "sim"
+    simulate(load_scenario("exodus-2022"), out, scale=SCALE, seed=11)
+    return out
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("baseline") / "sim"
+    simulate(load_scenario("baseline"), out, scale=SCALE, seed=11)
+    return out
+
+
+def summary(out: Path) -> dict[str, dict]:
+    return {row["month"]: row for row in json.loads((out / "truth" / "summary.json").read_text())}
+
+
+def test_same_seed_gives_byte_identical_output(exodus: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    other = tmp_path / "other"
+    simulate(load_scenario("exodus-2022"), again, scale=SCALE, seed=11)
+    simulate(load_scenario("exodus-2022"), other, scale=SCALE, seed=12)
+    files = sorted(p.relative_to(exodus) for p in exodus.rglob("*") if p.is_file())
+    assert Path("vacancies.ndjson.gz") in files and Path("truth/summary.json") in files
+    for name in files:
+        assert (exodus / name).read_bytes() == (again / name).read_bytes(), name
+    assert (exodus / "vacancies.ndjson.gz").read_bytes() != (other / "vacancies.ndjson.gz").read_bytes()
+    assert summary(exodus) != summary(other)
+
+
+@pytest.mark.parametrize("run", ["exodus", "baseline"])
+def test_stocks_change_by_the_flows_every_month(run: str, request: pytest.FixtureRequest) -> None:
+    rows = list(summary(request.getfixturevalue(run)).values())
+    home, abroad = 1_000_000.0, 0.0  # the starting population, at full scale
+    for row in rows:
+        home += row["entered"] - row["left_it_home"] - row["emigrated"] + row["returned"]
+        abroad += row["emigrated"] - row["returned"] - row["left_it_abroad"]
+        assert row["it_workers_home"] == pytest.approx(home, abs=1e-6), row["month"]
+        assert row["abroad"] == pytest.approx(abroad, abs=1e-6), row["month"]
+        assert row["employed_home"] + row["unemployed_home"] == pytest.approx(row["it_workers_home"], abs=1e-6)
+
+
+def test_baseline_has_no_exodus(baseline: Path) -> None:
+    rows = summary(baseline)
+    monthly = [r["emigrated"] / r["it_workers_home"] for r in rows.values()]
+    assert max(monthly) < 0.002  # background emigration only: under 0.2% of the workforce in any month
+    assert rows["2022-12"]["abroad"] < 0.02 * rows["2022-12"]["it_workers_home"]
+    jan, aug = rows["2022-01"], rows["2022-08"]
+    assert aug["vacancies_active"] / jan["vacancies_active"] == pytest.approx(1, abs=0.1)
+    assert aug["resumes_active"] / jan["resumes_active"] == pytest.approx(1, abs=0.1)
+
+
+def test_exodus_has_two_waves_returns_and_a_tighter_market(exodus: Path) -> None:
+    rows = summary(exodus)
+    quiet = rows["2022-01"]["emigrated"]
+    first, between, second = rows["2022-03"]["emigrated"], rows["2022-08"]["emigrated"], rows["2022-10"]["emigrated"]
+    assert first > 20 * quiet and second > 20 * quiet
+    assert between < first / 10 and between < second / 10
+    returned_2022 = sum(rows[f"2022-{m:02d}"]["returned"] for m in range(1, 13))
+    emigrated_2022 = sum(rows[f"2022-{m:02d}"]["emigrated"] for m in range(1, 13))
+    assert 0.1 < returned_2022 / emigrated_2022 < 0.3
+    assert rows["2022-12"]["abroad_working_for_home_employers"] / rows["2022-12"]["abroad"] > 0.7
+    jan, aug = rows["2022-01"], rows["2022-08"]
+    assert aug["vacancies_active"] < 0.9 * jan["vacancies_active"]
+    assert aug["resumes_active"] > 1.3 * jan["resumes_active"]
+    assert rows["2022-03"]["relocation_abroad_share"] > rows["2022-02"]["relocation_abroad_share"]
+
+
+def test_output_round_trips_through_ingestion(exodus: Path, tmp_path: Path) -> None:
+    report = ingest([exodus], db=tmp_path / "sim.duckdb")
+    assert report.quarantined == 0
+    with gzip.open(exodus / "vacancies.ndjson.gz", "rt") as f:
+        vacancy_lines = sum(1 for _ in f)
+    with gzip.open(exodus / "resumes.ndjson.gz", "rt") as f:
+        resume_lines = sum(1 for _ in f)
+    assert report.read == report.accepted == vacancy_lines + resume_lines
+    skipped = {Path(i.input).name for i in report.inputs if i.skipped}
+    assert skipped == {
+        "scenario.json",
+        "summary.json",
+        "weekly.parquet",
+        "monthly.parquet",
+        "moves.parquet",
+        "vacancies.parquet",
+    }
+    with Store(tmp_path / "sim.duckdb") as store:
+        con = store.con
+        countries = dict(con.execute("SELECT country, count(*) FROM vacancy_observation GROUP BY 1").fetchall())
+        assert None not in countries and countries["RU"] > 0.9 * sum(countries.values())
+        assert con.execute("SELECT bool_and(is_it) FROM resume_observation").fetchone()[0]
+        # The board follows the truth: month-end crawls see fewer vacancies in August than in January 2022.
+        snap = """SELECT count(DISTINCT vacancy_id) FROM vacancy_observation
+                  WHERE NOT archived AND observed_at::DATE = ?::DATE"""
+        jan, aug = (con.execute(snap, [d]).fetchone()[0] for d in ("2022-01-31", "2022-08-31"))
+        truth = summary(exodus)
+        ratio = truth["2022-08"]["vacancies_active"] / truth["2022-01"]["vacancies_active"]
+        assert aug / jan == pytest.approx(ratio, abs=0.1)
+
+
+def test_moves_truth_names_the_workers_and_destinations(exodus: Path) -> None:
+    moves = duckdb.sql(f"SELECT kind, count(*) AS n FROM '{exodus}/truth/moves.parquet' GROUP BY 1").fetchall()
+    rows = summary(exodus)
+    assert dict(moves)["emigrated"] == round(sum(r["emigrated"] for r in rows.values()) * SCALE)
+    assert dict(moves)["returned"] == round(sum(r["returned"] for r in rows.values()) * SCALE)
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("name = 'x'\n[migration]\nreturn_per_year = -0.1\n", "migration.return_per_year: Input should be greater"),
+        ("name = 'x'\n[population]\nworkers = 'many'\n", "population.workers: Input should be a valid integer"),
+        ("name = 'x'\n[migration]\nspeed = 3\n", "migration.speed: unknown key"),
+        (
+            "name = 'x'\n[[migration.waves]]\nstart = 2022-02-24\nshare = 0.1\n",
+            "migration.waves.0.weeks: Field required",
+        ),
+        ("name = 'x'\n[migration]\ndestinations = {'1' = 1.0}\n", "in the origin country RU"),
+        ("extends = 'exodus-2021'\n", "no such built-in scenario"),
+        ("name = 'x'\nstart = 2023-01-01\nend = 2022-01-01\n", "must be after start"),
+        ("name = [\n", "not valid TOML"),
+    ],
+)
+def test_bad_scenarios_are_rejected_with_the_field(toml: str, message: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(toml)
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_user_scenario_extends_a_builtin(tmp_path: Path) -> None:
+    path = tmp_path / "double-returns.toml"
+    path.write_text('extends = "exodus-2022"\n[migration]\nreturn_per_year = 0.84\n')
+    sc = load_scenario(path)
+    assert sc.name == "double-returns" and sc.migration.return_per_year == 0.84
+    assert len(sc.migration.waves) == 2  # the rest comes from exodus-2022
+    assert validate(sc.model_dump()) == sc
+
+
+def test_cli_lists_and_runs(cli, tmp_path: Path) -> None:
+    listed = json.loads(cli("simulate", "--list", "--json").stdout)
+    assert [s["name"] for s in listed] == ["baseline", "exodus-2022"]
+    result = cli.json("simulate", "baseline", "--out", tmp_path / "b", "--scale", "0.002", "--end", "2021-06-30")
+    assert result["weeks"] == 26 and result["records"]["vacancy_records"] > 0
+    assert cli("simulate", "nosuch", "--out", tmp_path / "c", code=2).exit_code == 2
+    cli("simulate", "baseline", "--out", tmp_path / "b", code=2)  # not empty
+    cli("simulate", "baseline", "--out", tmp_path / "d", "--scale", "2", code=2)
