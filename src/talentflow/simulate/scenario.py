@@ -81,6 +81,7 @@ class Population(_Part):
 
 class Employers(_Part):
     count: Annotated[int, Field(gt=0)] = 30_000
+    """Employers hiring IT workers (sizes are log-normal)."""
     foreign_owned_share: Share = 0.12
     """Share of IT employment in foreign-owned firms."""
     vacancy_margin: Rate = 0.3
@@ -109,16 +110,20 @@ class Exits(_Part):
 
 class Relocations(_Part):
     start: dt.date | None = None
+    """When domestic employers begin to move their hiring abroad (none when unset)."""
     share: Share = 0.0
     """Share of domestic employers that move their hiring abroad."""
     weeks: Positive = 20
+    """Mean weeks from ``start`` to a move."""
     staff_share: Share = 0.3
     """Share of a relocating employer's staff who move with it (and keep working for it)."""
     destinations: dict[str, Positive] = {"2758": 0.35, "13": 0.25, "160": 0.2, "146": 0.1, "236": 0.1}
+    """Where they move: area id → weight; their new vacancies are posted there."""
 
 
 class Wave(_Part):
     start: dt.date
+    """First day of the wave."""
     share: Share
     """Share of the IT workers then at home who leave over the wave (before depletion)."""
     weeks: Positive
@@ -131,6 +136,7 @@ class Migration(_Part):
     return_per_year: Rate = 0.25
     """Return hazard of those abroad, per year."""
     waves: list[Wave] = []
+    """Shock waves of departures (see `[[migration.waves]]`)."""
     willing_hazard_ratio: Positive = 3.0
     """Emigration hazard of workers willing to move abroad relative to the others."""
     keep_home_employer: Share = 0.97
@@ -184,15 +190,20 @@ class Search(_Part):
 
 class Salary(_Part):
     median_rub: dict[str, Positive] = {"junior": 70_000, "middle": 160_000, "senior": 280_000, "lead": 380_000}
+    """Median monthly net salary in roubles at the run's start, by level."""
     spread: Positive = 0.3
     """Standard deviation of log salary within a level."""
     growth_per_year: Rate = 0.1
+    """Nominal salary growth."""
 
 
 class Policy(_Part):
     name: str
+    """A label for the lever."""
     start: dt.date
+    """First day it acts."""
     end: dt.date | None = None
+    """Day it stops acting (never when unset)."""
     emigration: Rate = 1.0
     """Multiplier on the emigration hazard while the lever is on."""
     returns: Rate = 1.0
@@ -203,13 +214,17 @@ class Board(_Part):
     """What the job board shows of the market (the observation model)."""
 
     vacancy_coverage: Share = 0.76
+    """Share of vacancies posted on the board."""
     resume_coverage: Share = 0.8
+    """Share of workers with a resume on the board (shown while they look for a job)."""
     duplicate_share: Share = 0.04
     """Share of vacancies posted twice under different ids."""
     repost_days: Annotated[int, Field(gt=0)] = 30
     """Days after which an open vacancy is republished (same id, new published_at)."""
     salary_shown: Share = 0.5
+    """Share of vacancies that show a salary."""
     gross_share: Share = 0.3
+    """Share of shown salaries quoted before tax."""
     lag_days: Annotated[int, Field(ge=0)] = 3
     """Most days between an event and the crawl that sees it."""
     snapshot_miss: Share = 0.02
