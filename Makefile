@@ -25,19 +25,26 @@ system:
 		echo "installing a JDK (openjdk-17-jre-headless)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
 
+# The main job on the built-in default: simulate exodus-2022 (50,000 workers, counts scaled to the full
+# market), ingest its board records, then the real data in ../shared/data when it is there.
 demo: setup
-	@rm -f $(DEMO_DB) && mkdir -p $(dir $(DEMO_DB))
-	@if [ ! -d "$(SHARED)" ]; then echo "make demo needs the real data in $(SHARED) (set SHARED=...)"; exit 2; fi
-	$(BIN)/talentflow reference areas $(SHARED)/hh-api/dictionaries/areas_2024-12.json --db $(DEMO_DB)
-	$(BIN)/talentflow ingest $(SHARED)/hh-api/examples $(SHARED)/hh-vacancies-urfu $(SHARED)/innovationgraph \
-		$(SHARED)/indeed-hiring-lab --db $(DEMO_DB)
+	@rm -rf $(DEMO_DB) demo/sim && mkdir -p $(dir $(DEMO_DB))
+	$(BIN)/talentflow simulate exodus-2022 --out demo/sim --scale 0.05 --seed 1
+	$(BIN)/talentflow ingest demo/sim --db $(DEMO_DB)
+	@if [ -d "$(SHARED)" ]; then \
+		$(BIN)/talentflow reference areas $(SHARED)/hh-api/dictionaries/areas_2024-12.json --db $(DEMO_DB) && \
+		$(BIN)/talentflow ingest $(SHARED)/hh-api/examples $(SHARED)/hh-vacancies-urfu $(SHARED)/innovationgraph \
+			$(SHARED)/indeed-hiring-lab --db $(DEMO_DB); \
+	else echo "no real data at $(SHARED): the demo store holds the simulated market only"; fi
 	$(BIN)/talentflow status --db $(DEMO_DB)
 
 test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/simulate.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -116,7 +116,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        result = simulate(load_scenario("exodus-2022"), Path(tmp) / "out", scale=args.scale, seed=args.seed)
+        result = simulate(
+            load_scenario("exodus-2022"), Path(tmp) / "out", scale=args.scale, seed=args.seed, board=False
+        )
     print(f"exodus-2022, scale {args.scale}, seed {args.seed} ({result.workers:,} workers simulated)\n")
     print("| target | source | accepted range | simulated | holds |")
     print("|---|---|---|---|---|")

@@ -303,6 +303,9 @@ def simulate_cmd(
     scale: Annotated[float, typer.Option(help="Share of the population simulated (counts are scaled back).")] = 0.01,
     start: Annotated[str | None, typer.Option(help="First week (ISO date) [default: the scenario's].")] = None,
     end: Annotated[str | None, typer.Option(help="Last day (ISO date) [default: the scenario's].")] = None,
+    truth_only: Annotated[
+        bool, typer.Option("--truth-only", help="Write the truth tables only, no board records (faster).")
+    ] = False,
     list_: Annotated[bool, typer.Option("--list", help="List the built-in scenarios.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -340,6 +343,7 @@ def simulate_cmd(
             start=_parse_date(start, "--start"),
             end=_parse_date(end, "--end"),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            board=not truth_only,
         )
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))

@@ -59,8 +59,13 @@ def simulate(
     start: dt.date | None = None,
     end: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    board: bool = True,
 ) -> SimulationResult:
-    """Run ``scenario`` and write its board records and truth into ``out`` (created; must be empty or absent)."""
+    """Run ``scenario`` and write its board records and truth into ``out`` (created; must be empty or absent).
+
+    ``board=False`` writes the truth only: for scenario sweeps and calibration, where the board's records
+    (most of the run time at full scale) are not needed.
+    """
     if not 0 < scale <= 1:
         raise UsageError(f"--scale must be in (0, 1], got {scale}")
     changes = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
@@ -74,18 +79,19 @@ def simulate(
     # Independent streams for the market and the board: changing what the board sees leaves the market alone.
     market_seq, board_seq = np.random.SeedSequence(seed).spawn(2)
     market = Market(scenario, scale=scale, rng=np.random.default_rng(market_seq))
-    board = Board(market, scenario.board, np.random.default_rng(board_seq), out / ".parts")
+    observer = Board(market, scenario.board, np.random.default_rng(board_seq), out / ".parts") if board else None
     truth = Truth(scale)
     weeks = scenario.weeks()
     try:
         for i in range(weeks):
             week = market.advance()
             truth.collect(market, week)
-            board.observe(week)
+            if observer:
+                observer.observe(week)
             if progress:
                 progress(i + 1, weeks)
         summary = truth.write(truth_dir, market)
-        records = board.write(out, truth_dir)
+        records = observer.write(out, truth_dir) if observer else {}
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
