@@ -284,3 +284,8 @@ def areas_cmd(
 
 def main() -> None:
     app()
+
+
+from talentflow.indicators.cli import register as _register_indicators  # noqa: E402 (needs _command above)
+
+_register_indicators(app, _command)
