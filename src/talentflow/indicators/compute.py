@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,10 +110,3 @@ def compute(
     check(ind, params)
     with open_engine(engine, db, spark_master=spark_master) as eng:
         return compute_on(eng, name, params)
-
-
-def with_default_period(name: str, params: Params, period_given: bool) -> Params:
-    """``params`` with the indicator's own default period when none was asked for."""
-    if period_given:
-        return params
-    return dataclasses.replace(params, period=indicator(name).default_period)
