@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory system
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	@touch $(STAMP)
 
 # A JDK for Spark (used by the Spark engine and its tests): installed only when missing.
@@ -45,6 +45,7 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/indicators.py
 
 lint: setup
 	$(BIN)/ruff check .

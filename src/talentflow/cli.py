@@ -369,3 +369,8 @@ def _parse_date(value: str | None, option: str) -> date | None:
 
 def main() -> None:
     app()
+
+
+from talentflow.indicators.cli import register as _register_indicators  # noqa: E402 (needs _command above)
+
+_register_indicators(app, _command)

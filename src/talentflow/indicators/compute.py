@@ -1,0 +1,112 @@
+"""Running an indicator: check the request, build its expression, execute it, suppress small cells."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from talentflow.errors import UsageError
+from talentflow.indicators.base import Context, Indicator
+from talentflow.indicators.engines import DEFAULT_SPARK_MASTER, Engine, open_engine
+from talentflow.indicators.params import Params
+from talentflow.indicators.registry import REGISTRY
+
+
+@dataclass
+class Result:
+    indicator: str
+    engine: str
+    params: Params
+    frame: pd.DataFrame
+    #: Cells whose base count fell below ``params.min_cell`` and whose values were blanked.
+    suppressed: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as JSON-ready dicts: dates as ISO text, missing values as None."""
+        frame = self.frame.astype(object).where(self.frame.notna(), None)
+        return [
+            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")
+        ]
+
+
+def indicator(name: str) -> Indicator:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UsageError(f"unknown indicator {name!r}; the indicators are: {', '.join(REGISTRY)}") from None
+
+
+def check(ind: Indicator, params: Params) -> None:
+    if params.period not in ind.periods:
+        raise UsageError(f"{ind.name} is computed by {' or '.join(ind.periods)}, not by {params.period}")
+    bad = [s.name for s in params.by if s.name not in ind.segments]
+    if bad:
+        allowed = ", ".join(ind.segments) or "none"
+        raise UsageError(f"{ind.name} cannot be split by {', '.join(bad)}; its segments are: {allowed}")
+    unknown = [k for k in params.options if k not in ind.options]
+    if unknown:
+        known = ", ".join(ind.options) or "none"
+        raise UsageError(f"{ind.name} has no option {', '.join(unknown)}; its options are: {known}")
+
+
+def suppress(frame: pd.DataFrame, ind: Indicator, min_cell: int) -> tuple[pd.DataFrame, int]:
+    """Blank the values of cells whose base count is below ``min_cell``; flag them in ``suppressed``."""
+    if ind.base is None:
+        return frame, 0
+    small = frame[ind.base].fillna(0) < min_cell
+    frame = frame.copy()
+    for column in dict.fromkeys((*ind.values, ind.base)):
+        if column in frame.columns and small.any():
+            frame[column] = frame[column].astype(object).where(~small, None)
+    frame["suppressed"] = small
+    return frame, int(small.sum())
+
+
+def _order(frame: pd.DataFrame, params: Params) -> pd.DataFrame:
+    keys = [c for c in ("period", *params.segment_names, "country", "destination") if c in frame.columns]
+    return frame.sort_values(list(dict.fromkeys(keys)), ignore_index=True, kind="stable")
+
+
+def compute_on(engine: Engine, name: str, params: Params | None = None) -> Result:
+    """Compute indicator ``name`` on an open engine."""
+    ind = indicator(name)
+    params = params or Params(period=ind.default_period)
+    check(ind, params)
+    ctx = Context(engine, params, ind)
+    frame = engine.execute(ind.build(ctx))
+    for column in ("period", "period_end"):
+        if column in frame.columns:
+            frame[column] = pd.to_datetime(frame[column]).dt.date
+    if ind.finish is not None:
+        frame = ind.finish(frame, ctx)
+    frame = _order(frame, params)
+    frame, suppressed = suppress(frame, ind, params.min_cell)
+    notes = []
+    if ind.base is not None:
+        notes.append(f"{suppressed:,} of {len(frame):,} cells suppressed (base {ind.base} < {params.min_cell})")
+    return Result(name, engine.name, params, frame, suppressed, notes)
+
+
+def compute(
+    name: str,
+    params: Params | None = None,
+    *,
+    db: str | os.PathLike[str] | None = None,
+    engine: str = "duckdb",
+    spark_master: str = DEFAULT_SPARK_MASTER,
+) -> Result:
+    """Compute indicator ``name`` from the store ``db`` on ``engine``.
+
+    >>> compute("vacancies_active", Params(period="month"), db="talentflow.duckdb").frame
+    """
+    ind = indicator(name)
+    if params is None:
+        params = Params(period=ind.default_period)
+    check(ind, params)
+    with open_engine(engine, db, spark_master=spark_master) as eng:
+        return compute_on(eng, name, params)

@@ -1,0 +1,158 @@
+"""Where indicators run: the embedded DuckDB store, or Spark over Parquet copies of the store's tables.
+
+Both hand out Ibis tables with the same names and columns, so an indicator is written once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from talentflow import model
+from talentflow.errors import StoreError, UsageError
+from talentflow.store import Store
+
+ENGINES = ("duckdb", "spark")
+DEFAULT_SPARK_MASTER = "local[2]"
+#: The tables indicators read.
+TABLES = ("vacancy_observation", "resume_observation", "population", "series")
+
+
+class Engine:
+    name: str = ""
+
+    def table(self, name: str) -> Any:
+        raise NotImplementedError
+
+    def execute(self, expr: Any) -> pd.DataFrame:
+        return expr.to_pandas()
+
+    def close(self) -> None:
+        """Release what the engine opened."""
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DuckDBEngine(Engine):
+    """The store itself, read through Ibis on its DuckDB connection."""
+
+    name = "duckdb"
+
+    def __init__(self, store: Store, *, own: bool = False) -> None:
+        self.store = store
+        self._own = own
+
+    @classmethod
+    def open(cls, db: str | os.PathLike[str] | None) -> DuckDBEngine:
+        return cls(Store(db, read_only=True), own=True)
+
+    def table(self, name: str) -> Any:
+        return self.store.table(name)
+
+    def close(self) -> None:
+        if self._own:
+            self.store.close()
+
+
+def _signature(db: Path) -> str:
+    """Changes whenever the store file does: its size and modification time."""
+    stat = db.stat()
+    return json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "schema": model.VACANCY_OBSERVATION.ddl()})
+
+
+def export_parquet(db: str | os.PathLike[str] | None, folder: Path | None = None) -> Path:
+    """The store's tables as ``<table>.parquet`` in ``folder`` (default: ``<store>.parquet/`` beside it).
+
+    Written once per version of the store: a stamp with the store file's size and time says whether the copy
+    is current, so repeated Spark runs on an unchanged store read the Parquet files as they are.
+    """
+    with Store(db, read_only=True) as store:
+        path = store.path
+        folder = folder or path.with_name(path.name + ".parquet")
+        stamp = folder / "_talentflow_stamp.json"
+        signature = _signature(path)
+        if stamp.exists() and stamp.read_text() == signature:
+            return folder
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in TABLES:
+            target = folder / f"{name}.parquet"
+            store.con.execute(f"COPY {name} TO '{_sql_path(target)}' (FORMAT parquet)")
+    stamp.write_text(signature)
+    return folder
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def spark_session(master: str = DEFAULT_SPARK_MASTER) -> Any:
+    """A Spark session set up as ``../shared/STACK.md`` found to work: UTC, loopback, few shuffle partitions."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise UsageError("the Spark engine needs PySpark: pip install 'talentflow[spark]'") from None
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("talentflow")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+    )
+    if master.startswith("local"):
+        # The default 200 shuffle partitions cost more than they split on one machine.
+        builder = builder.config("spark.sql.shuffle.partitions", "4")
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class SparkEngine(Engine):
+    """Parquet copies of the store's tables, read as temporary views on a Spark session."""
+
+    name = "spark"
+
+    def __init__(self, folder: Path, session: Any, *, own: bool = False) -> None:
+        self.session = session
+        self.con = ibis.pyspark.connect(session)
+        # Parquet carries NULLs, but in-memory tables from pandas would bring NaN, which Spark keeps as NaN.
+        ibis.options.pyspark.treat_nan_as_null = True
+        self._own = own
+        self._tables = {}
+        for name in TABLES:
+            path = folder / f"{name}.parquet"
+            if not path.exists():
+                raise StoreError(f"{folder}: no {name}.parquet here")
+            self._tables[name] = self.con.read_parquet(str(path), table_name=f"tf_{name}")
+
+    @classmethod
+    def open(cls, db: str | os.PathLike[str] | None, master: str = DEFAULT_SPARK_MASTER) -> SparkEngine:
+        folder = Path(db) if db is not None and Path(db).is_dir() else export_parquet(db)
+        return cls(folder, spark_session(master), own=True)
+
+    def table(self, name: str) -> Any:
+        return self._tables[name]
+
+    def close(self) -> None:
+        if self._own:
+            self.session.stop()
+
+
+def open_engine(engine: str, db: str | os.PathLike[str] | None, *, spark_master: str = DEFAULT_SPARK_MASTER) -> Engine:
+    """``duckdb`` reads the store; ``spark`` reads Parquet (a folder given as ``db``, or the store's export)."""
+    if engine == "duckdb":
+        if db is not None and Path(db).is_dir():
+            raise UsageError(f"{db} is a folder: the duckdb engine reads a store file")
+        return DuckDBEngine.open(db)
+    if engine == "spark":
+        return SparkEngine.open(db, spark_master)
+    raise UsageError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")

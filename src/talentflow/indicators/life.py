@@ -1,0 +1,95 @@
+"""Lives of vacancies and resumes from their sightings, and the stocks and flows counted from them.
+
+A record is active from the day it opened (published, or first seen) to the day it closed (archived, or the
+day after its last sighting). A record still seen on its source's last observed day is not closed: the
+board has not been watched past that day.
+
+Active stock at a period's end = records opened up to then − records closed up to then, both cumulated over
+the calendar (``../shared/STACK.md``: ~8× faster than a range join with the same result).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+
+from talentflow.indicators.calendar import Calendar
+
+
+def lives(
+    obs: Any,
+    ids: Sequence[str],
+    keys: Sequence[str],
+    *,
+    opened: Any,
+    archived: bool,
+) -> Any:
+    """One row per record and key values: ``opened`` and ``closed`` dates (``closed`` NULL: still open).
+
+    ``opened`` is a per-sighting timestamp whose minimum opens the life. Keys (segments) are part of the
+    record's identity, so a record whose segment changes between sightings has a life in each.
+    """
+    last_day = obs.group_by("source").agg(_source_last=obs.observed_at.max().date())
+    aggs: dict[str, Any] = {"opened": opened.min().date(), "_last": obs.observed_at.max().date()}
+    if archived:
+        aggs["_archived_at"] = obs.archived_at.min().date()
+        aggs["_archived_seen"] = obs.observed_at.min(where=obs.archived).date()
+    g = obs.group_by([*ids, *keys]).agg(**aggs).join(last_day, "source")
+    after_last = (g._last + ibis.interval(days=1)).cast("date")
+    ends = []
+    if archived:
+        ends = [(g._archived_at.notnull(), g._archived_at), (g._archived_seen.notnull(), g._archived_seen)]
+    closed = ibis.cases(
+        *ends,
+        (g._last >= g._source_last, ibis.null("date")),
+        else_=after_last,
+    )
+    # An archive date before publication would close a life before it opened.
+    closed = ibis.cases((closed.isnull(), ibis.null("date")), else_=ibis.greatest(closed, g.opened))
+    return g.select(*ids, *keys, "opened", closed=closed)
+
+
+def grid(calendar: Any, table: Any, keys: Sequence[str]) -> Any:
+    """Every period × every combination of key values present in ``table``."""
+    if not keys:
+        return calendar
+    return calendar.cross_join(table.select(*keys).distinct())
+
+
+def _events(lives: Any, column: str, keys: Sequence[str], cal: Calendar, clamp: bool) -> Any:
+    day = lives[column]
+    t = lives.filter(day.notnull(), day <= cal.last)
+    p = cal.bucket(day)
+    if clamp:
+        # Everything before the first period counts in the first period's cumulative sum.
+        p = ibis.greatest(p, ibis.date(cal.first))
+    else:
+        t = t.filter(day >= cal.first)
+    t = t.mutate(period=p)
+    return t.group_by([*keys, "period"]).agg(n=t.count())
+
+
+def active_stock(lives: Any, keys: Sequence[str], cal: Calendar) -> Any:
+    """``period, period_end, *keys, active``: records active at the end of each period."""
+    opened = _events(lives, "opened", keys, cal, clamp=True)
+    closed = _events(lives, "closed", keys, cal, clamp=True)
+    deltas = (
+        opened.mutate(delta=opened.n)
+        .select(*keys, "period", "delta")
+        .union(closed.mutate(delta=-closed.n).select(*keys, "period", "delta"))
+    )
+    deltas = deltas.group_by([*keys, "period"]).agg(delta=deltas.delta.sum())
+    g = grid(cal.table, lives, keys).left_join(deltas, [*keys, "period"])
+    g = g.select(*[c for c in g.columns if not c.endswith("_right")])
+    window = ibis.cumulative_window(group_by=list(keys), order_by="period")
+    return g.select("period", "period_end", *keys, active=g.delta.fill_null(0).sum().over(window).cast("int64"))
+
+
+def flow(lives: Any, column: str, keys: Sequence[str], cal: Calendar) -> Any:
+    """``period, period_end, *keys, count``: records whose ``column`` date falls in each period."""
+    events = _events(lives, column, keys, cal, clamp=False)
+    g = grid(cal.table, lives, keys).left_join(events, [*keys, "period"])
+    g = g.select(*[c for c in g.columns if not c.endswith("_right")])
+    return g.select("period", "period_end", *keys, count=g.n.fill_null(0).cast("int64"))

@@ -1,0 +1,84 @@
+"""What an indicator is asked for: period, date range, segments, suppression threshold and its own options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from talentflow.errors import UsageError
+
+PERIODS = ("day", "week", "month", "quarter")
+SEGMENTS = ("country", "region", "role", "is_it", "experience", "remote", "employer")
+#: Segments holding booleans: their filter values are read as true/false.
+BOOLEAN_SEGMENTS = ("is_it", "remote")
+DEFAULT_MIN_CELL = 50
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Group by ``name``; with ``values``, keep only those values (``--by country=RU,KZ``)."""
+
+    name: str
+    values: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Segment:
+        name, sep, rest = text.partition("=")
+        name = name.strip()
+        if name not in SEGMENTS:
+            raise UsageError(f"unknown segment {name!r}; the segments are: {', '.join(SEGMENTS)}")
+        values = tuple(v.strip() for v in rest.split(",") if v.strip()) if sep else ()
+        if sep and not values:
+            raise UsageError(f"--by {text!r}: expected SEGMENT or SEGMENT=VALUE[,VALUE…]")
+        if name in BOOLEAN_SEGMENTS:
+            bad = [v for v in values if v.lower() not in ("true", "false")]
+            if bad:
+                raise UsageError(f"--by {name}: values are true or false, not {', '.join(map(repr, bad))}")
+            values = tuple(v.lower() for v in values)
+        return cls(name, values)
+
+
+@dataclass(frozen=True)
+class Params:
+    period: str = "month"
+    by: tuple[Segment, ...] = ()
+    start: date | None = None
+    end: date | None = None
+    min_cell: int = DEFAULT_MIN_CELL
+    #: Indicator-specific options (``--set KEY=VALUE``), e.g. ``metric`` for population_growth.
+    options: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.period not in PERIODS:
+            raise UsageError(f"unknown period {self.period!r}; choose one of: {', '.join(PERIODS)}")
+        if self.start and self.end and self.start > self.end:
+            raise UsageError(f"--from {self.start} is after --to {self.end}")
+        if self.min_cell < 0:
+            raise UsageError(f"--min-cell must be 0 or more, not {self.min_cell}")
+        names = [s.name for s in self.by]
+        if len(set(names)) != len(names):
+            raise UsageError(f"a segment is given twice in --by: {', '.join(names)}")
+
+    @property
+    def segment_names(self) -> list[str]:
+        return [s.name for s in self.by]
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} {value!r}: expected a date such as 2022-03-01") from None
+
+
+def parse_options(items: list[str]) -> dict[str, str]:
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set metric=developers")
+        options[key.strip()] = value.strip()
+    return options

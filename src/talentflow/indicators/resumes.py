@@ -1,0 +1,123 @@
+"""Resume stocks and flows, tension (resumes per vacancy) and relocation.
+
+A resume is active from its first sighting to its last (resumes carry no archive date).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ibis
+
+from talentflow.indicators.base import Context
+from talentflow.indicators.life import active_stock, flow, lives
+from talentflow.indicators.segments import UNKNOWN, label, ratio, with_segments
+from talentflow.indicators.vacancies import VACANCIES, vacancy_lives
+
+RESUMES = "resume_observation"
+WILLING = ("relocation_possible", "relocation_desirable")
+
+#: hh.index bands (hh.ru's labour-market tension index): upper bound (exclusive) → band.
+TENSION_BANDS = (
+    (2.0, "acute shortage"),
+    (4.0, "shortage"),
+    (8.0, "balanced"),
+    (12.0, "high competition"),
+)
+TENSION_TOP_BAND = "extreme competition"
+
+
+def resume_lives(
+    ctx: Context, extra: dict[str, Callable[[Any], Any]] | None = None, table: Any = None
+) -> tuple[Any, list[str]]:
+    r = ctx.table(RESUMES) if table is None else table
+    extra = extra or {}
+    if extra:
+        r = r.mutate(**{name: label(fn(r)) for name, fn in extra.items()})
+    r = with_segments(r, "resume", ctx.params)
+    keys = [*ctx.params.segment_names, *extra]
+    return lives(r, ("source", "resume_id"), keys, opened=r.observed_at, archived=False), keys
+
+
+def active(ctx: Context) -> Any:
+    life, keys = resume_lives(ctx)
+    return active_stock(life, keys, ctx.calendar(RESUMES)).rename(resumes="active")
+
+
+def new(ctx: Context) -> Any:
+    life, keys = resume_lives(ctx)
+    return flow(life, "opened", keys, ctx.calendar(RESUMES)).rename(resumes="count")
+
+
+def tension(ctx: Context) -> Any:
+    """Active resumes ÷ active vacancies at period end, with its hh.index band."""
+    cal = ctx.calendar(VACANCIES, RESUMES)
+    v_life, keys = vacancy_lives(ctx)
+    r_life, _ = resume_lives(ctx)
+    v = active_stock(v_life, keys, cal).rename(vacancies="active")
+    r = active_stock(r_life, keys, cal).rename(resumes="active")
+    t = r.join(v, ["period", "period_end", *keys])
+    value = ratio(t.resumes, t.vacancies)
+    band = ibis.cases(
+        *((value < bound, name) for bound, name in TENSION_BANDS),
+        (value.notnull(), TENSION_TOP_BAND),
+        else_=ibis.null("string"),
+    )
+    return t.mutate(tension=value, band=band, n=ibis.least(t.resumes, t.vacancies))
+
+
+def relocation_category(r: Any) -> Any:
+    """none, abroad (any destination outside the country of residence), domestic (only home destinations),
+    unspecified (willing, no destination listed); NULL when the resume does not say."""
+    countries = r.relocation_countries
+    home = r.country
+    abroad = countries.filter(lambda c: c != home).length() > 0
+    willing = r.relocation_type.isin(list(WILLING))
+    return ibis.cases(
+        (r.relocation_type == "no_relocation", "none"),
+        (willing & abroad, "abroad"),
+        (willing & (countries.length() > 0), "domestic"),
+        (willing, "unspecified"),
+        else_=ibis.null("string"),
+    )
+
+
+def _relocation_stock(ctx: Context) -> tuple[Any, list[str]]:
+    life, keys = resume_lives(ctx, {"_relocation": relocation_category})
+    return active_stock(life, keys, ctx.calendar(RESUMES)), keys[:-1]
+
+
+def relocation_share(ctx: Context) -> Any:
+    """Shares of active resumes (with a stated relocation type) willing to relocate, abroad and domestic only."""
+    stock, seg = _relocation_stock(ctx)
+    cat = stock._relocation
+    out = stock.group_by(["period", "period_end", *seg]).agg(
+        resumes=stock.active.sum(where=cat != UNKNOWN).fill_null(0),
+        willing=stock.active.sum(where=cat.isin(["abroad", "domestic", "unspecified"])).fill_null(0),
+        abroad=stock.active.sum(where=cat == "abroad").fill_null(0),
+        domestic_only=stock.active.sum(where=cat == "domestic").fill_null(0),
+    )
+    return out.mutate(
+        relocation_share=ratio(out.willing, out.resumes),
+        abroad_share=ratio(out.abroad, out.resumes),
+        domestic_only_share=ratio(out.domestic_only, out.resumes),
+    )
+
+
+def destination_share(ctx: Context) -> Any:
+    """Per destination country: active resumes naming it ÷ active resumes willing to move abroad.
+
+    A resume naming several countries counts in each, so the shares of a period can add up to more than 1.
+    """
+    r = ctx.table(RESUMES)
+    r = r.mutate(destination=r.relocation_countries.unnest())
+    r = r.filter(r.relocation_type.isin(list(WILLING)), r.destination != r.country)
+    life, keys = resume_lives(ctx, {"destination": lambda t: t.destination}, table=r)
+    seg = keys[:-1]
+    dest = active_stock(life, keys, ctx.calendar(RESUMES)).rename(resumes="active")
+    dest = dest.filter(dest.resumes > 0)
+    stock, _ = _relocation_stock(ctx)
+    abroad = stock.filter(stock._relocation == "abroad").select("period", "period_end", *seg, abroad="active")
+    out = dest.join(abroad, ["period", "period_end", *seg])
+    return out.mutate(share=ratio(out.resumes, out.abroad))

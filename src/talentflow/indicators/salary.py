@@ -1,0 +1,120 @@
+"""Salaries of vacancies published in each period: one currency, one tax basis, median and quartiles.
+
+Conversion goes through the dated rate table shipped in ``talentflow/reference/fx_rates.csv`` (units of each
+currency per rouble; sources in its ``source`` column and in docs/indicators.md). A month uses the rate in force
+on its first day; before a currency's first dated rate, its first rate is used.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from talentflow.errors import UsageError
+from talentflow.indicators.base import Context
+from talentflow.indicators.calendar import bucket
+from talentflow.indicators.segments import ratio, with_segments
+from talentflow.indicators.vacancies import VACANCIES
+
+BASES = ("gross", "net", "published")
+
+#: Flat personal income tax on wages in 2022, the rate that separates a net from a gross salary
+#: (RU: Tax Code art. 224, 13% up to 5M RUB a year; BY: Tax Code art. 214, 13%; KZ: Tax Code art. 320, 10%;
+#: UZ: Tax Code art. 381, 12%; GE: Tax Code art. 81, 20%; AM: Tax Code art. 150, 21% in 2022;
+#: KG: Tax Code art. 188, 10%). Countries not listed keep the salary as published.
+INCOME_TAX = {"RU": 0.13, "BY": 0.13, "KZ": 0.10, "UZ": 0.12, "GE": 0.20, "AM": 0.21, "KG": 0.10}
+
+# The months a rate table covers; rates are fixed before the first and after the last dated row.
+_FIRST_MONTH, _LAST_MONTH = "2000-01-01", "2040-12-01"
+
+
+@functools.cache
+def rate_table() -> pd.DataFrame:
+    """The shipped table: valid_from, currency, per_rub (units of the currency per rouble), source."""
+    with resources.files("talentflow.reference").joinpath("fx_rates.csv").open(encoding="utf-8") as f:
+        table = pd.read_csv(f, parse_dates=["valid_from"])
+    return table.sort_values(["currency", "valid_from"], ignore_index=True)
+
+
+@functools.cache
+def monthly_factors(target: str) -> pa.Table:
+    """month, currency, factor: multiply an amount in ``currency`` by ``factor`` to get ``target``."""
+    rates = rate_table()
+    months = pd.date_range(_FIRST_MONTH, _LAST_MONTH, freq="MS")
+    wide = rates.pivot(index="valid_from", columns="currency", values="per_rub")
+    # Rate in force on each month's first day; the earliest rate stands for the months before it.
+    wide = wide.reindex(wide.index.union(months)).sort_index().ffill().bfill().loc[months]
+    if target not in wide.columns:
+        raise UsageError(f"--set currency={target}: no rates for it; the table has {', '.join(wide.columns)}")
+    factors = wide.rdiv(wide[target], axis=0)
+    long = factors.rename_axis("month").reset_index().melt(id_vars="month", var_name="currency", value_name="factor")
+    long = long.dropna()
+    return pa.table(
+        {
+            "month": pa.array(long["month"].dt.date, pa.date32()),
+            "currency": pa.array(long["currency"], pa.string()),
+            "factor": pa.array(long["factor"], pa.float64()),
+        }
+    )
+
+
+def _tax_rate(country: Any) -> Any:
+    return country.cases(*INCOME_TAX.items(), else_=0.0)
+
+
+def salary(ctx: Context) -> Any:
+    basis = ctx.option("basis")
+    if basis not in BASES:
+        raise UsageError(f"--set basis={basis}: choose one of {', '.join(BASES)}")
+    target = ctx.option("currency").upper()
+    factors = ibis.memtable(monthly_factors(target))
+    cal = ctx.calendar(VACANCIES)
+
+    v = ctx.table(VACANCIES)
+    amount = ibis.cases(
+        (v.salary_from.notnull() & v.salary_to.notnull(), (v.salary_from + v.salary_to) / 2),
+        else_=v.salary_from.fill_null(v.salary_to),
+    )
+    tax = _tax_rate(v.country)
+    if basis == "gross":
+        amount = ibis.ifelse(v.salary_gross == False, amount / (1 - tax), amount)  # noqa: E712 (NULL: as published)
+    elif basis == "net":
+        amount = ibis.ifelse(v.salary_gross == True, amount * (1 - tax), amount)  # noqa: E712
+    v = with_segments(v.mutate(_amount=amount), "vacancy", ctx.params)
+    keys = ctx.params.segment_names
+    # One salary per vacancy: the one on its last sighting.
+    per = v.group_by(["source", "vacancy_id", *keys]).agg(
+        opened=ibis.least(v.published_at, v.observed_at).min().date(),
+        amount=v._amount.argmax(v.observed_at),
+        currency=v.currency.argmax(v.observed_at),
+    )
+    per = per.filter(per.opened >= cal.first, per.opened <= cal.last)
+    per = per.mutate(period=bucket(per.opened, cal.period), month=per.opened.truncate("M").cast("date"))
+    per = per.left_join(factors, ["month", "currency"])
+    per = per.mutate(value=per.amount * per.factor)
+    out = per.group_by(["period", *keys]).agg(
+        vacancies=per.count(),
+        n=per.value.count(),
+        q1=per.value.quantile(0.25),
+        median=per.value.median(),
+        q3=per.value.quantile(0.75),
+    )
+    out = out.join(cal.table, "period")
+    return out.select(
+        "period",
+        "period_end",
+        *keys,
+        "vacancies",
+        "n",
+        salary_share=ratio(out.n, out.vacancies),
+        q1=out.q1,
+        median=out.median,
+        q3=out.q3,
+        currency=ibis.literal(target),
+        basis=ibis.literal(basis),
+    )

@@ -1,0 +1,264 @@
+"""Every indicator on one generated market, on DuckDB and on Spark, with equal results; values checked
+against independent SQL; the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import market_fixture
+import pandas as pd
+import pytest
+
+from talentflow import Store
+from talentflow.indicators import (
+    INDICATORS,
+    DuckDBEngine,
+    Params,
+    Segment,
+    SparkEngine,
+    compute_on,
+    export_parquet,
+)
+from talentflow.indicators.engines import spark_session
+from talentflow.indicators.resumes import TENSION_BANDS
+
+#: Columns computed by interpolation or floating-point sums: compared to a relative 1e-9.
+APPROX = {"q1", "median", "q3", "trailing_mean", "index", "index_sa"}
+
+country = (Segment("country"),)
+CASES: dict[str, Params] = {
+    "vacancies_active": Params("month", country, min_cell=0),
+    "vacancies_new": Params("week", (Segment("is_it"),), min_cell=0),
+    "vacancies_closed": Params("quarter", (Segment("role"),), min_cell=0),
+    "postings_index": Params("day", min_cell=0, options={"base": "2021-02-01"}),
+    "resumes_active": Params("month", (Segment("experience"),), min_cell=0),
+    "resumes_new": Params("month", (Segment("region"),), min_cell=0),
+    "tension": Params("month", (Segment("country", ("RU", "KZ")),), min_cell=0),
+    "relocation_share": Params("month", country, min_cell=0),
+    "destination_share": Params("quarter", country, min_cell=0),
+    "salary": Params("quarter", country, min_cell=0, options={"currency": "USD"}),
+    "remote_share": Params("month", (Segment("experience"),), min_cell=0),
+    "employer_exits": Params("month", min_cell=0, options={"periods": "2"}),
+    "employer_relocations": Params("month", min_cell=0),
+    "population_growth": Params("quarter", options={"lag": "4"}),
+    "series": Params("day", (Segment("country", ("US",)),), min_cell=0),
+}
+
+
+@pytest.fixture(scope="session")
+def market(tmp_path_factory) -> Path:
+    return market_fixture.build(tmp_path_factory.mktemp("market") / "market.duckdb")
+
+
+@pytest.fixture(scope="session")
+def duck(market):
+    with DuckDBEngine.open(market) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def spark(market):
+    """One local Spark session for the whole run (it takes seconds to start)."""
+    session = spark_session("local[2]")
+    engine = SparkEngine(export_parquet(market), session)
+    yield engine
+    session.stop()
+
+
+def test_cases_cover_every_indicator():
+    assert set(CASES) == {i.name for i in INDICATORS}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_same_result_on_duckdb_and_spark(name, duck, spark):
+    a = compute_on(duck, name, CASES[name]).frame
+    b = compute_on(spark, name, CASES[name]).frame
+    assert len(a) > 0
+    numeric = a.select_dtypes("number")
+    assert (numeric.fillna(0) != 0).any().any(), "all-zero output proves nothing"
+    approx = [c for c in a.columns if c in APPROX]
+    exact = [c for c in a.columns if c not in APPROX]
+    pd.testing.assert_frame_equal(a[exact], b[exact], check_dtype=False, check_exact=True)
+    pd.testing.assert_frame_equal(a[approx], b[approx], check_dtype=False, rtol=1e-9)
+
+
+def _vacancy_lives_sql(con) -> str:
+    """The definition written out in SQL, independently of the Ibis code: open at publication, closed at the
+    archive date, or the day after the last sighting unless that is the source's last day."""
+    return """
+        WITH v AS (
+            SELECT source, vacancy_id, country,
+                   min(least(published_at, observed_at))::DATE AS opened,
+                   max(observed_at)::DATE AS last_seen,
+                   min(archived_at)::DATE AS archived_at,
+                   min(observed_at) FILTER (WHERE archived)::DATE AS archived_seen
+            FROM vacancy_observation GROUP BY ALL
+        ), l AS (SELECT source, max(observed_at)::DATE AS source_last FROM vacancy_observation GROUP BY source)
+        SELECT country, opened,
+               CASE WHEN archived_at IS NOT NULL THEN greatest(archived_at, opened)
+                    WHEN archived_seen IS NOT NULL THEN greatest(archived_seen, opened)
+                    WHEN last_seen >= source_last THEN NULL
+                    ELSE last_seen + 1 END AS closed
+        FROM v JOIN l USING (source)
+    """
+
+
+def test_active_stock_equals_a_range_join(market, duck):
+    result = compute_on(duck, "vacancies_active", CASES["vacancies_active"]).frame
+    with Store(market, read_only=True) as store:
+        expected = store.con.execute(
+            f"""
+            WITH lives AS ({_vacancy_lives_sql(store.con)}),
+            ends AS (SELECT DISTINCT last_day(opened) AS period_end FROM lives)
+            SELECT e.period_end, coalesce(country, '(unknown)') AS country, count(*) AS vacancies
+            FROM ends e JOIN lives ON opened <= e.period_end AND (closed IS NULL OR closed > e.period_end)
+            GROUP BY ALL
+            """
+        ).df()
+    got = result[result.vacancies > 0].assign(period_end=lambda f: pd.to_datetime(f.period_end))
+    merged = expected.merge(got, on=["period_end", "country"], how="outer", suffixes=("_sql", ""))
+    assert len(merged) > 50
+    assert (merged.vacancies_sql == merged.vacancies).all(), merged[merged.vacancies_sql != merged.vacancies]
+
+
+def test_new_and_closed_add_up_to_the_change_in_stock(duck):
+    p = Params("month", min_cell=0)
+    active = compute_on(duck, "vacancies_active", p).frame.vacancies.astype(int)
+    new = compute_on(duck, "vacancies_new", p).frame.vacancies.astype(int)
+    closed = compute_on(duck, "vacancies_closed", p).frame.vacancies.astype(int)
+    assert (active.diff().iloc[1:] == (new - closed).iloc[1:]).all()
+    assert new.sum() > 2000
+
+
+def test_tension_is_resumes_per_vacancy_with_hh_bands(duck):
+    frame = compute_on(duck, "tension", CASES["tension"]).frame
+    assert (frame.tension == frame.resumes / frame.vacancies).all()
+    row = frame.iloc[-3]
+    expected = next((band for bound, band in TENSION_BANDS if row.tension < bound), "extreme competition")
+    assert row.band == expected
+
+
+def test_relocation_abroad_rises_after_the_shock(duck):
+    frame = compute_on(duck, "relocation_share", Params("quarter", min_cell=0)).frame.set_index("period")
+    before, after = frame.loc[date(2021, 10, 1)], frame.loc[date(2022, 7, 1)]
+    assert after.abroad_share > before.abroad_share + 0.1
+    assert (frame.willing >= frame.abroad + frame.domestic_only).all()
+    assert (frame.relocation_share >= frame.abroad_share + frame.domestic_only_share - 1e-12).all()
+
+
+def test_employer_relocations_catch_the_march_move(duck):
+    frame = compute_on(duck, "employer_relocations", Params("month", min_cell=0)).frame.set_index("period")
+    assert frame.loc[date(2022, 3, 1)].relocations >= 8
+    assert frame.relocations.sum() >= 8
+
+
+def test_small_cells_are_suppressed_and_counted(duck):
+    result = compute_on(duck, "vacancies_active", Params("month", country))
+    frame = result.frame
+    assert result.suppressed == int(frame.suppressed.sum()) > 0
+    assert frame[frame.suppressed].vacancies.isna().all()
+    assert (frame[~frame.suppressed].vacancies >= 50).all()
+    assert f"{result.suppressed} of {len(frame)} cells suppressed" in result.notes[0]
+
+
+def test_salary_converts_currencies_and_tax_bases(duck):
+    rub = compute_on(duck, "salary", Params("quarter", min_cell=0)).frame
+    usd = compute_on(duck, "salary", Params("quarter", min_cell=0, options={"currency": "USD"})).frame
+    net = compute_on(duck, "salary", Params("quarter", min_cell=0, options={"basis": "net"})).frame
+    assert (rub.salary_share < 0.8).all() and (rub.salary_share > 0.6).all()
+    # A quarter's median in USD is the RUB median at a rate between the quarter's monthly rates.
+    ratio = (rub["median"] / usd["median"]).iloc[:4]
+    assert ratio.between(65, 80).all(), ratio
+    assert (net["median"] < rub["median"]).all()
+
+
+def test_population_growth_over_lag(duck):
+    frame = compute_on(duck, "population_growth", Params("quarter", options={"lag": "4"})).frame
+    ru = frame[(frame.country == "RU") & (frame.label == "2022Q4")].iloc[0]
+    assert ru.value == 1_000_000 + 30_000 * 7
+    assert ru.growth == pytest.approx((30_000 * 4) / (1_000_000 + 30_000 * 3), rel=1e-12)
+    assert "NA" in set(frame.country)
+
+
+def test_postings_index_is_100_on_its_base_day(duck):
+    frame = compute_on(duck, "postings_index", CASES["postings_index"]).frame.set_index("period")
+    base = frame.loc[date(2021, 2, 1)]
+    assert base["index"] == pytest.approx(100) and base.index_sa == pytest.approx(100)
+    assert frame.adjusted.sum() > 700
+    week = frame.postings.loc[date(2021, 6, 1) : date(2021, 6, 7)]
+    assert frame.trailing_mean.loc[date(2021, 6, 7)] == pytest.approx(week.mean())
+
+
+# -- command line ---------------------------------------------------------------------------------------------
+def test_cli_list_json(cli):
+    rows = json.loads(cli("indicators", "list", "--format", "json").stdout)
+    names = [r["name"] for r in rows]
+    assert names[:3] == ["vacancies_active", "vacancies_new", "vacancies_closed"]
+    assert {"postings_index", "tension", "population_growth", "employer_exits"} <= set(names)
+    assert all(r["description"] for r in rows)
+
+
+def test_cli_json_rows(cli, market):
+    result = cli(
+        "indicators",
+        "tension",
+        "--by",
+        "country=RU",
+        "--from",
+        "2022-01-01",
+        "--to",
+        "2022-03-31",
+        "--format",
+        "json",
+        "--min-cell",
+        "10",
+        "--db",
+        market,
+    )
+    rows = json.loads(result.stdout)
+    assert [r["period"] for r in rows] == ["2022-01-01", "2022-02-01", "2022-03-01"]
+    assert all(r["country"] == "RU" and r["tension"] == r["resumes"] / r["vacancies"] for r in rows)
+    assert "0 of 3 cells suppressed" in result.stderr
+
+
+def test_cli_csv_to_file(cli, market, tmp_path):
+    out = tmp_path / "new.csv"
+    cli(
+        "indicators",
+        "vacancies_new",
+        "--period",
+        "quarter",
+        "--by",
+        "remote",
+        "--format",
+        "csv",
+        "--output",
+        out,
+        "--min-cell",
+        "0",
+        "--db",
+        market,
+    )
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["period", "period_end", "remote", "vacancies", "suppressed"]
+    assert set(frame.remote) == {True, False}
+    assert frame.vacancies.sum() > 2000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope"], "unknown indicator 'nope'"),
+        (["tension", "--by", "remote"], "tension cannot be split by remote"),
+        (["vacancies_active", "--by", "colour"], "unknown segment 'colour'"),
+        (["vacancies_active", "--period", "year"], "unknown period 'year'"),
+        (["vacancies_active", "--from", "2022-13-01"], "--from '2022-13-01'"),
+        (["postings_index", "--period", "month"], "postings_index is computed by day"),
+        (["salary", "--set", "currency=XXX"], "no rates for it"),
+    ],
+)
+def test_cli_errors_exit_2(cli, market, args, message):
+    result = cli("indicators", *args, "--db", market, code=2)
+    assert message in result.stderr
