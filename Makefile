@@ -42,7 +42,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark,bench]'
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/indicators.py

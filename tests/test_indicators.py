@@ -262,3 +262,33 @@ def test_cli_csv_to_file(cli, market, tmp_path):
 def test_cli_errors_exit_2(cli, market, args, message):
     result = cli("indicators", *args, "--db", market, code=2)
     assert message in result.stderr
+
+
+def test_resume_sightings_far_apart_are_separate_search_spells(tmp_path):
+    import json as _json
+
+    from talentflow import ingest as _ingest
+    from talentflow.indicators import Params, compute
+
+    seen = ["2022-01-05", "2022-01-31", "2022-06-10", "2022-06-30", "2022-07-31", "2022-08-31"]
+    lines = [
+        {
+            "id": "r1",
+            "title": "Python-разработчик",
+            "area": {"id": "1"},
+            "updated_at": f"{d}T10:00:00+0300",
+            "observed_at": f"{d}T12:00:00+0300",
+            "professional_roles": [{"id": "96"}],
+        }
+        for d in seen
+    ]
+    path = tmp_path / "resumes.ndjson"
+    path.write_text("\n".join(_json.dumps(x) for x in lines) + "\n")
+    db = tmp_path / "s.duckdb"
+    _ingest([path], db=db)
+    frame = compute("resumes_active", Params(period="month", min_cell=0), db=db).frame
+    active = {str(p)[:7]: int(n) for p, n in zip(frame.period, frame.resumes, strict=True)}
+    # Spell one: January; spell two: June to August (the last sighting is the board's last day: still open).
+    assert [active[m] for m in ("2022-01", "2022-02", "2022-05", "2022-06", "2022-07", "2022-08")] == [1, 0, 0, 1, 1, 1]
+    one_life = compute("resumes_active", Params(period="month", min_cell=0, options={"gap_days": "400"}), db=db).frame
+    assert one_life.resumes.tolist()[1:6] == [1, 1, 1, 1, 1]

@@ -25,13 +25,24 @@ def lives(
     *,
     opened: Any,
     archived: bool,
+    gap_days: int | None = None,
 ) -> Any:
     """One row per record and key values: ``opened`` and ``closed`` dates (``closed`` NULL: still open).
 
     ``opened`` is a per-sighting timestamp whose minimum opens the life. Keys (segments) are part of the
-    record's identity, so a record whose segment changes between sightings has a life in each.
+    record's identity, so a record whose segment changes between sightings has a life in each. With
+    ``gap_days``, sightings further apart than that start a new life: a resume stays on the board between
+    search spells, but is shown (and crawled) only while its owner looks for a job.
     """
     last_day = obs.group_by("source").agg(_source_last=obs.observed_at.max().date())
+    if gap_days is not None:
+        order = [*ids, *keys]
+        prev = obs.observed_at.lag().over(ibis.window(group_by=order, order_by=obs.observed_at))
+        gap = obs.observed_at.epoch_seconds() - prev.epoch_seconds()
+        obs = obs.mutate(_new=ibis.cases((prev.isnull(), 1), (gap > gap_days * 86_400, 1), else_=0))
+        spell = obs._new.sum().over(ibis.cumulative_window(group_by=order, order_by=obs.observed_at))
+        obs = obs.mutate(_spell=spell)
+        ids = (*ids, "_spell")
     aggs: dict[str, Any] = {"opened": opened.min().date(), "_last": obs.observed_at.max().date()}
     if archived:
         aggs["_archived_at"] = obs.archived_at.min().date()
@@ -48,7 +59,7 @@ def lives(
     )
     # An archive date before publication would close a life before it opened.
     closed = ibis.cases((closed.isnull(), ibis.null("date")), else_=ibis.greatest(closed, g.opened))
-    return g.select(*ids, *keys, "opened", closed=closed)
+    return g.select(*[i for i in ids if i != "_spell"], *keys, "opened", closed=closed)
 
 
 def grid(calendar: Any, table: Any, keys: Sequence[str]) -> Any:

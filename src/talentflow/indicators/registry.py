@@ -45,19 +45,21 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
     Indicator(
         "resumes_active",
-        "Resumes active (between first and last sighting) at the end of each period.",
+        "Resumes active (between the first and last sighting of a search spell) at the end of each period.",
         resumes.active,
         values=("resumes",),
         base="resumes",
         segments=_BOARD,
+        options=resumes.GAP_OPTION,
     ),
     Indicator(
         "resumes_new",
-        "Resumes first seen in each period.",
+        "Resumes first seen (a search spell starting) in each period.",
         resumes.new,
         values=("resumes",),
         base="resumes",
         segments=_BOARD,
+        options=resumes.GAP_OPTION,
     ),
     Indicator(
         "tension",
@@ -66,6 +68,7 @@ INDICATORS: tuple[Indicator, ...] = (
         values=("resumes", "vacancies", "tension", "band"),
         base="n",
         segments=_BOARD,
+        options=resumes.GAP_OPTION,
     ),
     Indicator(
         "relocation_share",
@@ -74,6 +77,7 @@ INDICATORS: tuple[Indicator, ...] = (
         values=("willing", "abroad", "domestic_only", "relocation_share", "abroad_share", "domestic_only_share"),
         base="resumes",
         segments=_BOARD,
+        options=resumes.GAP_OPTION,
     ),
     Indicator(
         "destination_share",
@@ -82,6 +86,7 @@ INDICATORS: tuple[Indicator, ...] = (
         values=("resumes", "share"),
         base="resumes",
         segments=_BOARD,
+        options=resumes.GAP_OPTION,
     ),
     Indicator(
         "salary",

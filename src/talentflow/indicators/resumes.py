@@ -1,6 +1,8 @@
 """Resume stocks and flows, tension (resumes per vacancy) and relocation.
 
-A resume is active from its first sighting to its last (resumes carry no archive date).
+A resume is active from the first to the last sighting of a search spell (resumes carry no archive date);
+sightings more than ``gap_days`` apart (default 45: monthly crawls, some days late, one missed now and then)
+belong to different spells.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from talentflow.indicators.vacancies import VACANCIES, vacancy_lives
 
 RESUMES = "resume_observation"
 WILLING = ("relocation_possible", "relocation_desirable")
+GAP_DAYS = 45
+GAP_OPTION = {"gap_days": (str(GAP_DAYS), "days between sightings that end a resume's search spell")}
 
 #: hh.index bands (hh.ru's labour-market tension index): upper bound (exclusive) → band.
 TENSION_BANDS = (
@@ -37,7 +41,8 @@ def resume_lives(
         r = r.mutate(**{name: label(fn(r)) for name, fn in extra.items()})
     r = with_segments(r, "resume", ctx.params)
     keys = [*ctx.params.segment_names, *extra]
-    return lives(r, ("source", "resume_id"), keys, opened=r.observed_at, archived=False), keys
+    gap = ctx.int_option("gap_days") if "gap_days" in ctx.indicator.options else GAP_DAYS
+    return lives(r, ("source", "resume_id"), keys, opened=r.observed_at, archived=False, gap_days=gap), keys
 
 
 def active(ctx: Context) -> Any:
