@@ -164,3 +164,27 @@ def test_cli_lists_and_runs(cli, tmp_path: Path) -> None:
     assert cli("simulate", "nosuch", "--out", tmp_path / "c", code=2).exit_code == 2
     cli("simulate", "baseline", "--out", tmp_path / "b", code=2)  # not empty
     cli("simulate", "baseline", "--out", tmp_path / "d", "--scale", "2", code=2)
+
+
+def test_board_indicators_track_the_truth(exodus: Path, tmp_path: Path) -> None:
+    from talentflow.indicators import Params, compute
+
+    db = tmp_path / "sim.duckdb"
+    ingest([exodus], db=db)
+    truth = summary(exodus)
+    params = Params(period="month", min_cell=0)
+    frames = {n: compute(n, params, db=db).frame for n in ("vacancies_active", "resumes_active", "relocation_share")}
+    months = [f"{y}-{m:02d}" for y in (2021, 2022, 2023) for m in range(1, 13)][3:-3]
+    seen = {
+        name: {str(p)[:7]: row for p, row in zip(f.period, f.itertuples(), strict=True)} for name, f in frames.items()
+    }
+    board = load_scenario("exodus-2022").board
+    for month in months:
+        t = truth[month]
+        # Coverage, duplicates and update lag put the board's vacancy stock at 0.8-1.0 of the true one and its
+        # resume stock near the resume coverage (see docs/indicators.md).
+        assert 0.75 < seen["vacancies_active"][month].vacancies / (t["vacancies_active"] * SCALE) < 1.05, month
+        assert (
+            0.65 < seen["resumes_active"][month].resumes / (t["resumes_active"] * SCALE * board.resume_coverage) < 1.45
+        )
+        assert abs(seen["relocation_share"][month].abroad_share - t["relocation_abroad_share"]) < 0.06, month
