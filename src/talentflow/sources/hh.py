@@ -18,7 +18,7 @@ import pyarrow as pa
 from talentflow.model import RESUME_OBSERVATION, VACANCY_OBSERVATION
 from talentflow.reference.roles import IT_PROFAREA_ID, IT_ROLES_STABLE
 from talentflow.sources import _checks as ck
-from talentflow.sources._base import Context, Staged, StageResult
+from talentflow.sources._base import Context, Direct, Staged, StageResult
 from talentflow.sources._scan import MAX_LINE_BYTES, Scan, cut, sql_str
 from talentflow.sources._text import open_bytes, open_text
 
@@ -97,6 +97,19 @@ class HHAdapter:
         countries_of_areas(ctx.con, name)
         rejects = [] if fast else scan.rejects(ctx.con, ctx.display)
         return self._result(name, scan, ref if fast else "hash(text)", rejects)
+
+    def direct(self, ctx: Context) -> Direct | None:
+        """NDJSON through ``read_json`` and the mapping, straight into vacancy_observation.
+
+        Only a file of clean vacancies gets through; a resume, a search page or a bad record abandons it.
+        """
+        if not is_ndjson(ctx.path):
+            return None
+        return Direct(
+            VACANCY_OBSERVATION,
+            _mapping_sql("", ctx, parsed=_read_json(ctx)),
+            clean="_reason IS NULL AND _kind = 'vacancy'",
+        )
 
     def _stage_document(self, ctx: Context) -> StageResult:
         name = ctx.table("tf_hh")
