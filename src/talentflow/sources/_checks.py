@@ -63,28 +63,33 @@ def timestamp(raw: str, parsed: str, label: str, now: datetime) -> list[Check]:
     ]
 
 
-def number(raw: str, label: str, *, non_negative: bool = True) -> list[Check]:
+# ``parsed`` (and ``code``) below name a column that already holds the converted value, when the caller
+# computes it once per row for both its checks and its output; by default the conversion is written inline.
+
+
+def number(raw: str, label: str, *, non_negative: bool = True, parsed: str | None = None) -> list[Check]:
+    value = parsed or f"tf_num({raw})"
     checks = [
         (
-            f"({raw}) IS NOT NULL AND tf_num({raw}) IS NULL",
+            f"({raw}) IS NOT NULL AND {value} IS NULL",
             msg(f"{label}: expected a number, got ", f"{{tf_quote({raw})}}"),
         )
     ]
     if non_negative:
-        checks.append((f"tf_num({raw}) < 0", msg(f"{label}: negative amount ", f"{{{raw}}}")))
+        checks.append((f"{value} < 0", msg(f"{label}: negative amount ", f"{{{raw}}}")))
     return checks
 
 
-def boolean(raw: str, label: str) -> Check:
+def boolean(raw: str, label: str, *, parsed: str | None = None) -> Check:
     return (
-        f"({raw}) IS NOT NULL AND tf_bool({raw}) IS NULL",
+        f"({raw}) IS NOT NULL AND {parsed or f'tf_bool({raw})'} IS NULL",
         msg(f"{label}: expected true or false, got ", f"{{tf_quote({raw})}}"),
     )
 
 
-def currency(raw: str, label: str) -> Check:
+def currency(raw: str, label: str, *, code: str | None = None) -> Check:
     return (
-        f"({raw}) IS NOT NULL AND {currency_sql(raw)} IS NULL",
+        f"({raw}) IS NOT NULL AND {code or currency_sql(raw)} IS NULL",
         msg(f"{label}: unknown currency code ", f"{{tf_quote({raw})}}"),
     )
 
