@@ -287,9 +287,11 @@ class _Run:
             raise
         except duckdb.Error as exc:
             raise _NotClean(index) from exc
-        # Records repeating a key within the input need the staged path, which keeps one of them.
+        # Records repeating a key within the input need the staged path, which keeps one of them. Distinct
+        # hashes of the key are cheaper to count than distinct keys; a collision can only send a clean input
+        # to staging, never let a repeat through.
         (repeats,) = con.execute(
-            f"SELECT count(*) - count(DISTINCT ({key})) FROM {table.name} WHERE ingest_id = ?", [ingest_id]
+            f"SELECT count(*) - count(DISTINCT hash({key})) FROM {table.name} WHERE ingest_id = ?", [ingest_id]
         ).fetchone()  # type: ignore[misc]
         sha = self.hashes[index].result()
         if repeats or (not self.force and self._seen(sha, plan.format, options)):
