@@ -125,11 +125,7 @@ def ingest(
 
 
 class _NotClean(Exception):
-    """The direct insert of one input was abandoned; the transaction is rolled back and the input staged."""
-
-    def __init__(self, index: int) -> None:
-        super().__init__(index)
-        self.index = index
+    """A direct insert was abandoned: the transaction is rolled back and every input staged."""
 
 
 #: Raised inside DuckDB by a direct insert at the first record it cannot store as it is.
@@ -286,7 +282,7 @@ class _Run:
         except duckdb.InterruptException:
             raise
         except duckdb.Error as exc:
-            raise _NotClean(index) from exc
+            raise _NotClean(plan.display) from exc
         # Records repeating a key within the input need the staged path, which keeps one of them. Distinct
         # hashes of the key are cheaper to count than distinct keys; a collision can only send a clean input
         # to staging, never let a repeat through.
@@ -295,7 +291,7 @@ class _Run:
         ).fetchone()  # type: ignore[misc]
         sha = self.hashes[index].result()
         if repeats or (not self.force and self._seen(sha, plan.format, options)):
-            raise _NotClean(index)
+            raise _NotClean(plan.display)
         report = InputReport(plan.display, plan.format, sha, read=int(inserted), accepted=int(inserted))
         _log(self.store, report, ingest_id, options, ctx.now)
         return report
