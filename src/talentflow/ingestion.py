@@ -14,17 +14,18 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from talentflow._version import __version__
 from talentflow.errors import InputError, UsageError
-from talentflow.sources import FORMATS, Context, Staged, StageResult, adapter, detect
+from talentflow.sources import FORMATS, Context, Direct, DirectAdapter, Staged, StageResult, adapter, detect
 from talentflow.sources._scan import cut
 from talentflow.store import Store
 
@@ -87,8 +88,8 @@ class _Plan:
     skipped: str | None = None
 
 
-#: Called as (event, payload): ("start", {"input", "bytes", "index", "total"}), ("progress", fraction),
-#: ("done", InputReport).
+#: Called as (event, payload): ("start", {"input", "bytes", "index", "total"}) once per input when it is first
+#: read, ("progress", fraction) while DuckDB reads it, ("done", InputReport) per input once the ingest committed.
 ProgressHook = Callable[[str, Any], None]
 
 
@@ -117,47 +118,186 @@ def ingest(
     plans = _plan(paths, format, bool(mapping))
     own = store is None
     store = store or Store(db)
-    staged: list[_Staging | None] = []
+    run = _Run(store, plans, mapping or {}, observed_at, source, force, progress)
     try:
-        # Stage every input first, in temporary tables: DuckDB's fast JSON reader may fail on a bad line,
-        # and a failed statement would abort a transaction that was already open.
-        for index, plan in enumerate(plans):
-            if progress:
-                progress(
-                    "start",
-                    {
-                        "input": plan.display,
-                        "bytes": plan.path.stat().st_size,
-                        "index": index,
-                        "total": len(plans),
-                    },
-                )
-            staged.append(
-                None
-                if plan.format is None
-                else _stage_one(store, plan, index, mapping or {}, observed_at, source, progress)
-            )
-        reports = []
-        with store.transaction():
-            next_id = store.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()[0]  # type: ignore[index]
-            for plan, staging in zip(plans, staged, strict=True):
-                if staging is None:
-                    report = InputReport(plan.display, None, skipped=plan.skipped or "empty file")
-                else:
-                    report = _finish_one(store, staging, next_id, force)
-                    if not report.already_ingested:
-                        next_id += 1
-                reports.append(report)
-                if progress:
-                    progress("done", report)
-        return IngestReport(reports, str(store.path))
+        return run.execute()
     finally:
-        for staging in staged:
-            if staging is not None:
-                for name in {s.name for s in staging.result.staged}:
-                    store.con.execute(f"DROP TABLE IF EXISTS {name}")
+        run.close()
         if own:
             store.close()
+
+
+class _NotClean(Exception):
+    """A direct insert was abandoned: the transaction is rolled back and every input staged."""
+
+
+#: Raised inside DuckDB by a direct insert at the first record it cannot store as it is.
+_NOT_CLEAN = "talentflow: a record needs staging"
+
+
+class _Run:
+    """One ingest command: its inputs, their hashes and staged tables, across attempts at the transaction.
+
+    An input an adapter offers as ``Direct`` is first inserted inside the transaction without staging: for a
+    file of clean, new records this saves writing every record to a temporary table and reading it back.
+    At its first record that is not clean (or whose key is stored, or a line DuckDB cannot read) the
+    statement fails, which aborts the transaction; it is rolled back and the transaction runs again with
+    every input staged. So the store changes only in a transaction that commits, and an ingest is attempted
+    at most twice: a dirty input costs the work done before its first bad record, once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        plans: list[_Plan],
+        mapping: dict[str, str],
+        observed_at: datetime | None,
+        source: str | None,
+        force: bool,
+        progress: ProgressHook | None,
+    ) -> None:
+        self.store, self.plans, self.force, self.progress = store, plans, force, progress
+        self.mapping, self.observed_at, self.source = mapping, observed_at, source
+        self.staged: dict[int, _Staging] = {}
+        self.direct: dict[int, tuple[Context, str, Direct]] = {}
+        for index, plan in enumerate(plans):
+            reader = adapter(plan.format) if plan.format else None
+            if isinstance(reader, DirectAdapter):
+                ctx, options = self._context(index)
+                if (direct := reader.direct(ctx)) is not None:
+                    self.direct[index] = (ctx, options, direct)
+        # One side thread hashes the inputs while DuckDB reads them: both read the file, neither waits for
+        # the other. A hash outlives an abandoned attempt.
+        self.pool = ThreadPoolExecutor(1)
+        self.hashes: dict[int, Future[str]] = {}
+        self.started: set[int] = set()
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+        for staging in self.staged.values():
+            if staging.result is not None:
+                for name in {s.name for s in staging.result.staged}:
+                    self.store.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def execute(self) -> IngestReport:
+        while True:
+            # Staging happens outside the transaction: DuckDB's fast JSON reader may fail on a bad line,
+            # and a failed statement would abort a transaction that was already open.
+            for index, plan in enumerate(self.plans):
+                if plan.format is not None and index not in self.direct and index not in self.staged:
+                    self._start(index)
+                    self.staged[index] = self._stage_one(index)
+            try:
+                reports = self._transaction()
+            except _NotClean:
+                self.direct.clear()
+                continue
+            if self.progress:
+                for report in reports:
+                    self.progress("done", report)
+            return IngestReport(reports, str(self.store.path))
+
+    def _transaction(self) -> list[InputReport]:
+        reports = []
+        with self.store.transaction():
+            next_id = self.store.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()[0]  # type: ignore[index]
+            for index, plan in enumerate(self.plans):
+                if plan.format is None:
+                    report = InputReport(plan.display, None, skipped=plan.skipped or "empty file")
+                elif index in self.direct:
+                    self._start(index)
+                    report = self._direct_one(index, next_id)
+                else:
+                    report = _finish_one(self.store, self.staged[index], next_id, self.force)
+                if not report.already_ingested and report.format is not None:
+                    next_id += 1
+                reports.append(report)
+        return reports
+
+    def _start(self, index: int) -> None:
+        plan = self.plans[index]
+        if index not in self.hashes:
+            self.hashes[index] = self.pool.submit(_sha256, plan.path)
+        if self.progress and index not in self.started:
+            self.started.add(index)
+            payload = {"input": plan.display, "bytes": plan.path.stat().st_size, "index": index}
+            self.progress("start", payload | {"total": len(self.plans)})
+
+    def _context(self, index: int) -> tuple[Context, str]:
+        plan = self.plans[index]
+        options = json.dumps(
+            {
+                "map": self.mapping or None,
+                "observed_at": self.observed_at.isoformat() if self.observed_at else None,
+                "source": self.source,
+                "builtin": plan.builtin,
+            },
+            sort_keys=True,
+        )
+        ctx = Context(
+            self.store.con,
+            plan.path,
+            plan.display,
+            datetime.now(UTC),
+            self.mapping,
+            self.observed_at,
+            self.source,
+            plan.builtin,
+            tag=str(index),
+        )
+        return ctx, options
+
+    def _stage_one(self, index: int) -> _Staging:
+        plan = self.plans[index]
+        assert plan.format is not None
+        ctx, options = self._context(index)
+        digest = self.hashes[index]
+        # After an abandoned direct insert the hash is known: content ingested before need not be read again.
+        if digest.done() and not self.force and self._seen(digest.result(), plan.format, options):
+            return _Staging(plan, ctx, None, digest.result(), options)
+        with _poll_progress(self.store, self.progress):
+            result = adapter(plan.format).stage(ctx)
+        return _Staging(plan, ctx, result, digest.result(), options)
+
+    def _seen(self, sha: str, format: str, options: str) -> bool:
+        return _previous(self.store, sha, format, options) is not None
+
+    def _direct_one(self, index: int, ingest_id: int) -> InputReport:
+        plan, con = self.plans[index], self.store.con
+        assert plan.format is not None
+        ctx, options, direct = self.direct[index]
+        table = direct.table
+        cols = table.column_names[:-1]
+        key = ", ".join(table.key)
+        key_match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM o.{k}" for k in table.key)
+        try:
+            with _poll_progress(self.store, self.progress):
+                (inserted,) = con.execute(
+                    f"""
+                    INSERT INTO {table.name} ({", ".join(cols)}, ingest_id)
+                    SELECT {", ".join(f"s.{c}" for c in cols)},
+                           CASE WHEN ({direct.clean}) AND o._stored IS NULL THEN {ingest_id}
+                                ELSE error('{_NOT_CLEAN}') END
+                    FROM ({direct.sql}) s
+                    LEFT JOIN (SELECT {key}, true AS _stored FROM {table.name}) o ON {key_match}
+                    """
+                ).fetchone()  # type: ignore[misc]
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as exc:
+            raise _NotClean(plan.display) from exc
+        # Records repeating a key within the input need the staged path, which keeps one of them. Distinct
+        # hashes of the key are cheaper to count than distinct keys; a collision can only send a clean input
+        # to staging, never let a repeat through.
+        (repeats,) = con.execute(
+            f"SELECT count(*) - count(DISTINCT hash({key})) FROM {table.name} WHERE ingest_id = ?", [ingest_id]
+        ).fetchone()  # type: ignore[misc]
+        sha = self.hashes[index].result()
+        if repeats or (not self.force and self._seen(sha, plan.format, options)):
+            raise _NotClean(plan.display)
+        report = InputReport(plan.display, plan.format, sha, read=int(inserted), accepted=int(inserted))
+        _log(self.store, report, ingest_id, options, ctx.now)
+        return report
 
 
 def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: bool) -> list[_Plan]:
@@ -242,91 +382,63 @@ def _plan_file(path: Path, format: str, has_mapping: bool) -> _Plan:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        while chunk := f.read(8 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 @dataclass
 class _Staging:
     plan: _Plan
     ctx: Context
-    result: StageResult
+    #: None when the input was not read because the ingest log holds its content already.
+    result: StageResult | None
     sha256: str
     options: str
 
 
-def _stage_one(
-    store: Store,
-    plan: _Plan,
-    index: int,
-    mapping: dict[str, str],
-    observed_at: datetime | None,
-    source: str | None,
-    progress: ProgressHook | None,
-) -> _Staging:
-    assert plan.format is not None
-    options = json.dumps(
-        {
-            "map": mapping or None,
-            "observed_at": observed_at.isoformat() if observed_at else None,
-            "source": source,
-            "builtin": plan.builtin,
-        },
-        sort_keys=True,
-    )
-    ctx = Context(
-        store.con,
-        plan.path,
-        plan.display,
-        datetime.now(UTC),
-        mapping,
-        observed_at,
-        source,
-        plan.builtin,
-        tag=str(index),
-    )
-    # Hashing runs beside DuckDB's scan: both read the file, neither waits for the other.
-    with ThreadPoolExecutor(1) as pool:
-        digest = pool.submit(_sha256, plan.path)
-        with _poll_progress(store, progress):
-            result = adapter(plan.format).stage(ctx)
-        sha = digest.result()
-    return _Staging(plan, ctx, result, sha, options)
+def _previous(store: Store, sha: str, format: str, options: str) -> int | None:
+    """Records read by the first ingest of the same content, format and options; None if there was none."""
+    row = store.con.execute(
+        "SELECT read FROM ingest_log WHERE sha256 = ? AND format = ? AND options = ? ORDER BY ingest_id LIMIT 1",
+        [sha, format, options],
+    ).fetchone()
+    return None if row is None else int(row[0])
 
 
 def _finish_one(store: Store, staging: _Staging, ingest_id: int, force: bool) -> InputReport:
-    plan, con = staging.plan, store.con
-    report = InputReport(plan.display, plan.format, staging.sha256, warnings=list(staging.result.warnings))
-    previous = con.execute(
-        "SELECT read FROM ingest_log WHERE sha256 = ? AND format = ? AND options = ? ORDER BY ingest_id LIMIT 1",
-        [staging.sha256, plan.format, staging.options],
-    ).fetchone()
+    plan = staging.plan
+    assert plan.format is not None
+    report = InputReport(plan.display, plan.format, staging.sha256)
+    previous = _previous(store, staging.sha256, plan.format, staging.options)
     if previous is not None and not force:
-        report.read = report.duplicates = int(previous[0])
+        report.read = report.duplicates = previous
         report.already_ingested = True
         return report
+    assert staging.result is not None, "an input left unread must be in the ingest log"
+    report.warnings = list(staging.result.warnings)
     _finish(store, staging.ctx, staging.result, ingest_id, staging.sha256, report)
-    con.execute(
+    _log(store, report, ingest_id, staging.options, staging.ctx.now)
+    return report
+
+
+def _log(store: Store, report: InputReport, ingest_id: int, options: str, started: datetime) -> None:
+    store.con.execute(
         "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             ingest_id,
-            plan.display,
-            staging.sha256,
-            plan.format,
-            staging.options,
+            report.input,
+            report.sha256,
+            report.format,
+            options,
             report.read,
             report.accepted,
             report.duplicates,
             report.quarantined,
-            staging.ctx.now,
+            started,
             datetime.now(UTC),
             __version__,
         ],
     )
-    return report
 
 
 def _finish(store: Store, ctx: Context, result: StageResult, ingest_id: int, sha: str, report: InputReport) -> None:

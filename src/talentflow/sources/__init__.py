@@ -7,12 +7,12 @@ import io
 from pathlib import Path
 
 from talentflow.errors import InputError
-from talentflow.sources._base import Adapter, Context, Staged, StageResult
+from talentflow.sources._base import Adapter, Context, Direct, DirectAdapter, Staged, StageResult
 from talentflow.sources._text import PARQUET_MAGIC, head
 
 FORMATS = ("auto", "hh", "csv", "jsonld", "innovation-graph", "hiring-lab")
 
-__all__ = ["FORMATS", "Adapter", "Context", "StageResult", "Staged", "adapter", "detect"]
+__all__ = ["FORMATS", "Adapter", "Context", "Direct", "DirectAdapter", "StageResult", "Staged", "adapter", "detect"]
 
 
 def adapter(name: str) -> Adapter:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import duckdb
 
@@ -55,7 +55,29 @@ class StageResult:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Direct:
+    """An input that can go straight into one canonical table when every record in it is clean.
+
+    ``sql`` gives the table's columns (without ``ingest_id``) and ``clean``, a condition that holds for a
+    record that is storable as it is (no reason to quarantine it, of the kind the table holds). The ingest
+    inserts the rows inside its transaction, without staging them, and abandons the attempt (rolling
+    back) at the first record that is not clean or whose key is already stored; the input is then staged.
+    """
+
+    table: Table
+    sql: str
+    clean: str
+
+
 class Adapter(Protocol):
     name: str
 
     def stage(self, ctx: Context) -> StageResult: ...
+
+
+@runtime_checkable
+class DirectAdapter(Adapter, Protocol):
+    """An adapter that can offer an input for a direct insert (see ``Direct``)."""
+
+    def direct(self, ctx: Context) -> Direct | None: ...

@@ -37,7 +37,13 @@ def msg(*parts: str) -> str:
 
 
 def required(raw: str, label: str) -> Check:
-    return (f"({raw}) IS NULL OR trim(({raw})::VARCHAR) = ''", msg(f"missing required field {label}"))
+    text = f"({raw})::VARCHAR"
+    # Blank means trim gives ''; only a value whose first character trims away can be blank, and testing that
+    # first spares trimming (copying) every value.
+    return (
+        f"({raw}) IS NULL OR (trim(left({text}, 1)) = '' AND trim({text}) = '')",
+        msg(f"missing required field {label}"),
+    )
 
 
 def latest(now: datetime) -> str:
@@ -49,7 +55,7 @@ def timestamp(raw: str, parsed: str, label: str, now: datetime) -> list[Check]:
     present = f"({raw}) IS NOT NULL AND trim({raw}) <> ''"
     return [
         (
-            f"{present} AND {parsed} IS NULL",
+            f"{parsed} IS NULL AND {present}",  # most values parse: the trim is then not needed
             msg(f"{label}: expected {TS_EXAMPLE}, got ", f"{{tf_quote({raw})}}"),
         ),
         (
@@ -63,28 +69,33 @@ def timestamp(raw: str, parsed: str, label: str, now: datetime) -> list[Check]:
     ]
 
 
-def number(raw: str, label: str, *, non_negative: bool = True) -> list[Check]:
+# ``parsed`` (and ``code``) below name a column that already holds the converted value, when the caller
+# computes it once per row for both its checks and its output; by default the conversion is written inline.
+
+
+def number(raw: str, label: str, *, non_negative: bool = True, parsed: str | None = None) -> list[Check]:
+    value = parsed or f"tf_num({raw})"
     checks = [
         (
-            f"({raw}) IS NOT NULL AND tf_num({raw}) IS NULL",
+            f"({raw}) IS NOT NULL AND {value} IS NULL",
             msg(f"{label}: expected a number, got ", f"{{tf_quote({raw})}}"),
         )
     ]
     if non_negative:
-        checks.append((f"tf_num({raw}) < 0", msg(f"{label}: negative amount ", f"{{{raw}}}")))
+        checks.append((f"{value} < 0", msg(f"{label}: negative amount ", f"{{{raw}}}")))
     return checks
 
 
-def boolean(raw: str, label: str) -> Check:
+def boolean(raw: str, label: str, *, parsed: str | None = None) -> Check:
     return (
-        f"({raw}) IS NOT NULL AND tf_bool({raw}) IS NULL",
+        f"({raw}) IS NOT NULL AND {parsed or f'tf_bool({raw})'} IS NULL",
         msg(f"{label}: expected true or false, got ", f"{{tf_quote({raw})}}"),
     )
 
 
-def currency(raw: str, label: str) -> Check:
+def currency(raw: str, label: str, *, code: str | None = None) -> Check:
     return (
-        f"({raw}) IS NOT NULL AND {currency_sql(raw)} IS NULL",
+        f"({raw}) IS NOT NULL AND {code or currency_sql(raw)} IS NULL",
         msg(f"{label}: unknown currency code ", f"{{tf_quote({raw})}}"),
     )
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 from talentflow.model import RESUME_OBSERVATION, VACANCY_OBSERVATION
 from talentflow.reference.roles import IT_PROFAREA_ID, IT_ROLES_STABLE
 from talentflow.sources import _checks as ck
-from talentflow.sources._base import Context, Staged, StageResult
+from talentflow.sources._base import Context, Direct, Staged, StageResult
 from talentflow.sources._scan import MAX_LINE_BYTES, Scan, cut, sql_str
 from talentflow.sources._text import open_bytes, open_text
 
@@ -97,6 +97,19 @@ class HHAdapter:
         countries_of_areas(ctx.con, name)
         rejects = [] if fast else scan.rejects(ctx.con, ctx.display)
         return self._result(name, scan, ref if fast else "hash(text)", rejects)
+
+    def direct(self, ctx: Context) -> Direct | None:
+        """NDJSON through ``read_json`` and the mapping, straight into vacancy_observation.
+
+        Only a file of clean vacancies gets through; a resume, a search page or a bad record abandons it.
+        """
+        if not is_ndjson(ctx.path):
+            return None
+        return Direct(
+            VACANCY_OBSERVATION,
+            _mapping_sql("", ctx, parsed=_read_json(ctx)),
+            clean="_reason IS NULL AND _kind = 'vacancy'",
+        )
 
     def _stage_document(self, ctx: Context) -> StageResult:
         name = ctx.table("tf_hh")
@@ -261,14 +274,14 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
         *ck.timestamp("j.created_at", "created_ts", "created_at", now),
         *ck.timestamp("j.archived_at", "archived_ts", "archived_at", now),
         (
-            "j.expires_at IS NOT NULL AND tf_ts(j.expires_at) IS NULL",
+            "j.expires_at IS NOT NULL AND expires_ts IS NULL",
             ck.msg(f"expires_at: expected {ck.TS_EXAMPLE}, got ", "{tf_quote(j.expires_at)}"),
         ),
-        ck.boolean("j.archived", "archived"),
-        ck.boolean("j.salary.gross", "salary.gross"),
-        *ck.number("j.salary.from", "salary.from"),
-        *ck.number("j.salary.to", "salary.to"),
-        ck.currency("j.salary.currency", "salary.currency"),
+        ck.boolean("j.archived", "archived", parsed="archived_bool"),
+        ck.boolean("j.salary.gross", "salary.gross", parsed="gross_bool"),
+        *ck.number("j.salary.from", "salary.from", parsed="salary_from_num"),
+        *ck.number("j.salary.to", "salary.to", parsed="salary_to_num"),
+        ck.currency("j.salary.currency", "salary.currency", code="currency_code"),
         (
             "(j.salary.from IS NOT NULL OR j.salary.to IS NOT NULL) AND j.salary.currency IS NULL",
             ck.msg("salary: an amount without a currency"),
@@ -282,9 +295,9 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
         ),
         *ck.timestamp("j.updated_at", "updated_ts", "updated_at", now),
         *ck.timestamp("j.created_at", "created_ts", "created_at", now),
-        *ck.number("j.salary.amount", "salary.amount"),
-        ck.currency("j.salary.currency", "salary.currency"),
-        *ck.number("j.total_experience.months", "total_experience.months"),
+        *ck.number("j.salary.amount", "salary.amount", parsed="salary_amount_num"),
+        ck.currency("j.salary.currency", "salary.currency", code="currency_code"),
+        *ck.number("j.total_experience.months", "total_experience.months", parsed="months_num"),
     ]
     common: list[ck.Check] = [
         ("j IS NULL", ck.msg("not valid JSON (malformed or truncated)")),
@@ -333,7 +346,16 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
             tf_ts(j.updated_at) AS updated_ts,
             tf_ts(j.archived_at) AS archived_ts,
             tf_ts(j.observed_at) AS observed_rec,
-            {option_ts} AS observed_opt
+            {option_ts} AS observed_opt,
+            -- Converted once here for both the checks and the output.
+            tf_ts(j.expires_at) AS expires_ts,
+            tf_bool(j.archived) AS archived_bool,
+            tf_bool(j.salary.gross) AS gross_bool,
+            tf_num(j.salary.from) AS salary_from_num,
+            tf_num(j.salary.to) AS salary_to_num,
+            tf_num(j.salary.amount) AS salary_amount_num,
+            tf_num(j.total_experience.months) AS months_num,
+            {ck.currency_sql("j.salary.currency")} AS currency_code
         FROM parsed
     ),
     observed AS (
@@ -366,14 +388,14 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
         published_ts AS published_at,
         created_ts AS created_at,
         updated_ts AS updated_at,
-        tf_bool(j.archived) AS archived,
+        archived_bool AS archived,
         archived_ts AS archived_at,
-        tf_ts(j.expires_at) AS expires_at,
-        tf_num(j.salary.from) AS salary_from,
-        tf_num(j.salary.to) AS salary_to,
-        tf_num(j.salary.amount) AS salary_amount,
-        {ck.currency_sql("j.salary.currency")} AS currency,
-        tf_bool(j.salary.gross) AS salary_gross,
+        expires_ts AS expires_at,
+        salary_from_num AS salary_from,
+        salary_to_num AS salary_to,
+        salary_amount_num AS salary_amount,
+        currency_code AS currency,
+        gross_bool AS salary_gross,
         j.schedule.id AS schedule,
         CASE WHEN j.schedule.id = 'remote'
                   OR list_contains(list_transform(j.work_format, w -> upper(w.id)), 'REMOTE') THEN true
@@ -386,7 +408,7 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
         list_transform(j.citizenship, c -> c.id) AS _citizenship_ids,
         NULL::VARCHAR[] AS citizenship,
         j.job_search_status.id AS job_search_status,
-        try_cast(tf_num(j.total_experience.months) AS INTEGER) AS experience_months,
+        try_cast(months_num AS INTEGER) AS experience_months,
         _kind,
         _reason,
         CASE WHEN _reason IS NOT NULL THEN coalesce(text, to_json(j)::VARCHAR) END AS _raw,
