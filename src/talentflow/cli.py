@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from rich.table import Table
 
 from talentflow._version import __version__
 from talentflow.errors import TalentflowError, UsageError
+from talentflow.indicators.params import parse_date
 from talentflow.ingestion import IngestReport, ingest
 from talentflow.sources import FORMATS
 from talentflow.store import ENV_DB, Store
@@ -340,8 +341,8 @@ def simulate_cmd(
             out_dir,
             seed=seed,
             scale=scale,
-            start=_parse_date(start, "--start"),
-            end=_parse_date(end, "--end"),
+            start=parse_date(start, "--start"),
+            end=parse_date(end, "--end"),
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             board=not truth_only,
         )
@@ -356,15 +357,6 @@ def simulate_cmd(
         f"{last['abroad']:,.0f} abroad. Truth in {result.out / 'truth'}; ingest with: talentflow ingest {result.out}",
         highlight=False,
     )
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option} {value!r}: expected a date like 2022-02-24") from None
 
 
 def main() -> None:
