@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from talentflow.simulate import load_scenario, simulate
-from talentflow.simulate.market import Market
+from talentflow.simulate.market import Market, wave_hazard
 
 
 def full_run(scale: float, seed: int) -> None:
@@ -121,9 +121,7 @@ class _MesaMarket:
     def step(self, week: int) -> None:
         sc, rng, model = self.sc, self.model.rng, self.model
         day = (sc.start.toordinal() - 719163) + 7 * week
-        market_like = Market.__new__(Market)
-        market_like.sc = sc
-        self.hazard = sc.migration.emigration_per_year / 52 + market_like._wave_hazard(day)
+        self.hazard = sc.migration.emigration_per_year / 52 + wave_hazard(sc.migration.waves, day)
         workers = model.agents_by_type[self.Worker]
         workers.shuffle_do("step")
         for _ in range(int(rng.poisson(self.n0 * sc.population.entry_per_year / 52))):

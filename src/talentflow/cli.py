@@ -142,18 +142,23 @@ def ingest_cmd(
         _print_report(report)
 
 
+def _bar(label: str, count: str, *, enabled: bool) -> Progress:
+    """A progress bar on stderr, gone when done: ``label`` before the bar, ``count`` after it."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn(count),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not enabled,
+    )
+
+
 class _IngestProgress:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-            disable=not enabled,
-        )
+        self.progress = _bar("[bold]{task.description}", "{task.percentage:>3.0f}%", enabled=enabled)
         self.task: Any = None
 
     def __enter__(self) -> _IngestProgress:
@@ -325,15 +330,7 @@ def simulate_cmd(
         raise UsageError("give a SCENARIO and --out DIR (or --list); see talentflow simulate --help")
     chosen = sim.load_scenario(scenario)
     show = not as_json and err.is_terminal
-    progress = Progress(
-        TextColumn("[bold]simulating {task.fields[name]}"),
-        BarColumn(),
-        TextColumn("week {task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not show,
-    )
+    progress = _bar("[bold]simulating {task.fields[name]}", "week {task.completed}/{task.total}", enabled=show)
     with progress:
         task = progress.add_task("simulate", total=chosen.weeks(), name=chosen.name)
         result = sim.simulate(

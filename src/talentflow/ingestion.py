@@ -314,7 +314,7 @@ def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: boo
             )
             ignored = _ignored(path, files)
             files = [f for f in files if f not in ignored]
-            data = [f for f in files if _is_data_file(f)]
+            data = {f for f in files if _is_data_file(f)}
             if not data:
                 raise InputError(f"{path}: the directory holds no data files ({', '.join(DATA_SUFFIXES)}, .gz)")
             found = []

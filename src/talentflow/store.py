@@ -12,8 +12,7 @@ import duckdb
 
 from talentflow import model
 from talentflow.errors import StoreError
-from talentflow.reference.cities import builtin_cities
-from talentflow.reference.countries import COUNTRY_AREAS
+from talentflow.reference.cities import add_builtin_areas
 
 DEFAULT_DB = "talentflow.duckdb"
 ENV_DB = "TALENTFLOW_DB"
@@ -97,11 +96,7 @@ class Store:
         self.con.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
         (builtin,) = self.con.execute("SELECT count(*) FROM area").fetchone()  # type: ignore[misc]
         if builtin == 0:
-            self.con.executemany(
-                "INSERT INTO area VALUES (?, NULL, NULL, ?, NULL, 0, 'builtin')",
-                list(COUNTRY_AREAS.items()),
-            )
-            self.con.executemany("INSERT INTO area VALUES (?, ?, ?, ?, ?, ?, 'builtin')", builtin_cities())
+            add_builtin_areas(self.con)
 
     # -- reads ----------------------------------------------------------------------------------------
     @property

@@ -67,6 +67,14 @@ class Context:
         except ValueError:
             raise UsageError(f"--set {name}={text}: expected a date such as 2022-03-01") from None
 
+    def in_range(self, table: Any, column: str) -> Any:
+        """``table`` with ``column`` inside --from/--to (each bound only when given)."""
+        if self.params.start:
+            table = table.filter(table[column] >= self.params.start)
+        if self.params.end:
+            table = table.filter(table[column] <= self.params.end)
+        return table
+
     def calendar(self, *tables: str) -> Calendar:
         """Periods from --from (or the first record) to --to (or the last sighting) in ``tables``."""
         if tables not in self._calendars:

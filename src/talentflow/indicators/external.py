@@ -30,10 +30,7 @@ def population_growth(ctx: Context) -> Any:
     p = p.mutate(_q=_quarter_index(p.period_start))
     before = p.select("source", "economy", _q=p._q + lag, previous="value")
     out = p.left_join(before, ["source", "economy", "_q"])
-    if ctx.params.start:
-        out = out.filter(out.period_start >= ctx.params.start)
-    if ctx.params.end:
-        out = out.filter(out.period_start <= ctx.params.end)
+    out = ctx.in_range(out, "period_start")
     return out.select(
         period=out.period_start,
         label=out.period,
@@ -58,10 +55,7 @@ def series(ctx: Context) -> Any:
         s = s.filter(s.source == source)
     if countries := _countries(ctx):
         s = s.filter(s.geography.isin(list(countries)))
-    if ctx.params.start:
-        s = s.filter(s.date >= ctx.params.start)
-    if ctx.params.end:
-        s = s.filter(s.date <= ctx.params.end)
+    s = ctx.in_range(s, "date")
     if ctx.params.period != "day":
         raise UsageError("series are passed through as published: --period day")
     return s.select(

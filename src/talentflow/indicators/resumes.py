@@ -41,7 +41,7 @@ def resume_lives(
         r = r.mutate(**{name: label(fn(r)) for name, fn in extra.items()})
     r = with_segments(r, "resume", ctx.params)
     keys = [*ctx.params.segment_names, *extra]
-    gap = ctx.int_option("gap_days") if "gap_days" in ctx.indicator.options else GAP_DAYS
+    gap = ctx.int_option("gap_days")  # every resume indicator takes GAP_OPTION
     return lives(r, ("source", "resume_id"), keys, opened=r.observed_at, archived=False, gap_days=gap), keys
 
 

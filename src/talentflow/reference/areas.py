@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from talentflow.errors import InputError
-from talentflow.reference.cities import builtin_cities
+from talentflow.reference.cities import add_builtin_areas
 from talentflow.reference.countries import COUNTRY_AREAS
 from talentflow.store import Store
 
@@ -118,16 +118,7 @@ def load_areas(store: Store, roots: list[dict[str, Any]], source: str) -> AreaLo
         con.register("tf_tree", table)
         con.execute("DELETE FROM area")
         con.execute("INSERT INTO area SELECT *, ? FROM tf_tree", [source])
-        con.executemany(
-            "INSERT INTO area SELECT ?, NULL, NULL, ?, NULL, 0, 'builtin' WHERE NOT EXISTS "
-            "(SELECT 1 FROM area WHERE area_id = ?)",
-            [(k, v, k) for k, v in COUNTRY_AREAS.items()],
-        )
-        con.executemany(
-            "INSERT INTO area SELECT ?, ?, ?, ?, ?, ?, 'builtin' "
-            "WHERE NOT EXISTS (SELECT 1 FROM area WHERE area_id = ?)",
-            [(*row, row[0]) for row in builtin_cities()],
-        )
+        add_builtin_areas(con)
         con.unregister("tf_tree")
         updated = [_backfill(store, t) for t in ("vacancy_observation", "resume_observation")]
         con.execute(

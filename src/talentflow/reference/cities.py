@@ -7,6 +7,8 @@ get a country and region even before `talentflow reference areas` has loaded the
 
 from __future__ import annotations
 
+import duckdb
+
 from talentflow.reference.countries import COUNTRY_AREAS
 
 CITY_AREAS: dict[str, tuple[str, str, str, str]] = {
@@ -36,12 +38,22 @@ CITY_AREAS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-def builtin_cities() -> list[tuple[str, str, str, str, str, int]]:
-    """Rows for the ``area`` table: (area_id, parent_id, name, country, region, depth)."""
-    return [
-        (area_id, parent, name, country, region, 1 if parent in _COUNTRY_IDS else 2)
+def builtin_areas() -> list[tuple[str, str | None, str | None, str, str | None, int]]:
+    """The area rows a store starts with: every country, then the cities above.
+
+    (area_id, parent_id, name, country, region, depth), as in the ``area`` table.
+    """
+    countries = [(area_id, None, None, iso2, None, 0) for area_id, iso2 in COUNTRY_AREAS.items()]
+    cities = [
+        (area_id, parent, name, country, region, 1 if parent in COUNTRY_AREAS else 2)
         for area_id, (name, parent, country, region) in CITY_AREAS.items()
     ]
+    return countries + cities
 
 
-_COUNTRY_IDS = frozenset(COUNTRY_AREAS)
+def add_builtin_areas(con: duckdb.DuckDBPyConnection) -> None:
+    """Insert the built-in areas a store's ``area`` table lacks (source ``builtin``)."""
+    con.executemany(
+        "INSERT INTO area SELECT ?, ?, ?, ?, ?, ?, 'builtin' WHERE NOT EXISTS (SELECT 1 FROM area WHERE area_id = ?)",
+        [(*row, row[0]) for row in builtin_areas()],
+    )

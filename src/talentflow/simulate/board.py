@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from talentflow.reference.cities import CITY_AREAS
 from talentflow.reference.countries import COUNTRY_AREAS
-from talentflow.simulate.market import EPOCH, HOME, LEVELS, Market, Week
+from talentflow.simulate.market import EPOCH, HOME, LEVELS, Growable, Market, Week
 from talentflow.simulate.scenario import Board as BoardParams
 
 DAY = 86_400
@@ -74,21 +74,16 @@ class Board:
         self.parts = parts
         parts.mkdir(parents=True, exist_ok=True)
         self.end_second = (market.start_day + 7 * market.sc.weeks()) * DAY
-        # Per vacancy, drawn when it opens.
-        self.v_posted = np.zeros(0, bool)
-        self.v_dup = np.zeros(0, bool)
-        self.v_shown = np.zeros(0, bool)
-        self.v_gross = np.zeros(0, bool)
-        self.v_from_only = np.zeros(0, bool)
-        self.v_second = np.zeros(0, np.int64)  # time of day it was published
-        # Per worker, drawn when first needed.
-        self.w_drawn = 0
-        self.w_profile = np.zeros(0, bool)
-        self.w_unspecified = np.zeros(0, bool)
-        self.w_desirable = np.zeros(0, bool)
-        self.w_noise = np.zeros(0, np.float32)
-        self.w_shown_area = np.zeros(0, np.int32)
-        self.w_created = np.zeros(0, np.int64)
+        # Per vacancy, drawn when it opens (`second`: the time of day it was published).
+        self.v = Growable(
+            {"posted": "?", "dup": "?", "shown": "?", "gross": "?", "from_only": "?", "second": "i8"},
+            market.vac.capacity,
+        )
+        # Per worker, drawn when the worker appears.
+        self.w = Growable(
+            {"profile": "?", "unspecified": "?", "desirable": "?", "noise": "f4", "shown_area": "i4", "created": "i8"},
+            len(market.alive),
+        )
         self.home_ids = np.array([int(a) for a in market.regions], np.int32)
         self.abroad_ids = np.array([int(a) for a in market.destinations], np.int32)
         self.reloc_ids = np.array([int(a) for a in market.reloc_destinations], np.int32)
@@ -103,51 +98,61 @@ class Board:
         self._draw_vacancies()
         self._draw_workers()
         m, rng, p = self.m, self.rng, self.p
-        vac = m.vac
-        opened_s = vac["opened"].astype(np.int64) * DAY + self.v_second
-        closed_s = np.where(vac["closed"] >= 0, vac["closed"].astype(np.int64) * DAY + self.v_second, -1)
+        posted = self.v["posted"]
+        opened_s, closed_s = self._opened_s, self._closed_s
         run_start = m.start_day * DAY
 
         # Vacancies: the first crawl after publication, the crawl that finds them archived, month ends.
-        new = week.opened[self.v_posted[week.opened]]
-        seen = np.maximum(opened_s[new], run_start) + self._lag(len(new))
-        alive_then = (closed_s[new] < 0) | (closed_s[new] > seen)
+        new = week.opened[posted[week.opened]]
+        seen = np.maximum(opened_s(new), run_start) + self._lag(len(new))
+        closed = closed_s(new)
+        alive_then = (closed < 0) | (closed > seen)
         new, seen = new[alive_then], seen[alive_then]
-        self._vacancy_rows(new, seen, self._published(opened_s[new], seen), archived=False)
-        gone = week.closed[self.v_posted[week.closed]]
-        seen = closed_s[gone] + self._lag(len(gone))
-        self._vacancy_rows(gone, seen, self._published(opened_s[gone], closed_s[gone]), archived=True)
+        self._vacancy_rows(new, seen, self._published(opened_s(new), seen), archived=False)
+        gone = week.closed[posted[week.closed]]
+        closed = closed_s(gone)
+        seen = closed + self._lag(len(gone))
+        self._vacancy_rows(gone, seen, self._published(opened_s(gone), closed), archived=True)
 
         month_end = self._month_end(week.first_day)
         if month_end is not None:
             snap = (month_end * DAY) + 21 * 3600  # midnight in Moscow
             cand = np.concatenate([m.vac_open, week.closed])
-            cand = cand[
-                self.v_posted[cand] & (opened_s[cand] <= snap) & ((closed_s[cand] < 0) | (closed_s[cand] > snap))
-            ]
+            cand = cand[posted[cand]]
+            opened, closed = opened_s(cand), closed_s(cand)
+            cand = cand[(opened <= snap) & ((closed < 0) | (closed > snap))]
             cand = cand[rng.random(len(cand)) >= p.snapshot_miss]
             at = np.full(len(cand), snap) + rng.integers(0, 3600, len(cand))
-            self._vacancy_rows(cand, at, self._published(opened_s[cand], at), archived=False)
+            self._vacancy_rows(cand, at, self._published(opened_s(cand), at), archived=False)
 
         # Resumes: a new search spell, a move while searching, month ends.
         n = m.n
+        profile, shown_area = self.w["profile"], self.w["shown_area"]
         start_s = week.first_day * DAY
         started = week.seek_started
-        started = started[m.alive[started] & m.seeking[started] & self.w_profile[started]]
-        self.w_shown_area[started] = self._area_of(started)
+        started = started[m.alive[started] & m.seeking[started] & profile[started]]
+        shown_area[started] = self._area_of(started)
         self._resume_rows(started, start_s + rng.integers(0, 7 * DAY, len(started)) + self._lag(len(started)))
         moved = np.concatenate([week.emigrated, week.returned])
         update = moved[rng.random(len(moved)) >= p.stale_location]
-        self.w_shown_area[update] = self._area_of(update)
-        moved = moved[m.alive[moved] & m.seeking[moved] & self.w_profile[moved]]
+        shown_area[update] = self._area_of(update)
+        moved = moved[m.alive[moved] & m.seeking[moved] & profile[moved]]
         self._resume_rows(moved, start_s + rng.integers(0, 7 * DAY, len(moved)) + self._lag(len(moved)))
         if month_end is not None:
             snap = (month_end * DAY) + 21 * 3600
-            who = np.flatnonzero(m.alive[:n] & m.seeking[:n] & self.w_profile[:n])
+            who = np.flatnonzero(m.alive[:n] & m.seeking[:n] & profile)
             who = who[rng.random(len(who)) >= p.snapshot_miss]
             self._resume_rows(who, np.full(len(who), snap) + rng.integers(0, 3600, len(who)))
         if self._pending >= _FLUSH_ROWS:
             self._flush()
+
+    def _opened_s(self, idx: np.ndarray) -> np.ndarray:
+        return self.m.vac["opened"][idx].astype(np.int64) * DAY + self.v["second"][idx]
+
+    def _closed_s(self, idx: np.ndarray) -> np.ndarray:
+        """Closing time in seconds, -1 for a vacancy still open."""
+        closed = self.m.vac["closed"][idx]
+        return np.where(closed >= 0, closed.astype(np.int64) * DAY + self.v["second"][idx], -1)
 
     def _lag(self, k: int) -> np.ndarray:
         return self.rng.integers(0, (self.p.lag_days + 1) * DAY, k)
@@ -171,31 +176,32 @@ class Board:
         return np.where(res == HOME, self.home_ids[m.region[who]], self.abroad_ids[np.maximum(res, 0)])
 
     def _draw_vacancies(self) -> None:
-        n, have = self.m.vac.n, len(self.v_posted)
-        if n == have:
+        k, rng, p = self.m.vac.n - self.v.n, self.rng, self.p
+        if not k:
             return
-        k, rng, p = n - have, self.rng, self.p
         posted = rng.random(k) < p.vacancy_coverage
-        self.v_posted = np.concatenate([self.v_posted, posted])
-        self.v_dup = np.concatenate([self.v_dup, posted & (rng.random(k) < p.duplicate_share)])
-        self.v_shown = np.concatenate([self.v_shown, rng.random(k) < p.salary_shown])
-        self.v_gross = np.concatenate([self.v_gross, rng.random(k) < p.gross_share])
-        self.v_from_only = np.concatenate([self.v_from_only, rng.random(k) < 0.4])
-        self.v_second = np.concatenate([self.v_second, rng.integers(6 * 3600, 18 * 3600, k)])
+        self.v.append(
+            posted=posted,
+            dup=posted & (rng.random(k) < p.duplicate_share),
+            shown=rng.random(k) < p.salary_shown,
+            gross=rng.random(k) < p.gross_share,
+            from_only=rng.random(k) < 0.4,
+            second=rng.integers(6 * 3600, 18 * 3600, k),
+        )
 
     def _draw_workers(self) -> None:
-        n, have = self.m.n, self.w_drawn
-        if n == have:
+        have, n = self.w.n, self.m.n
+        k, rng, p = n - have, self.rng, self.p
+        if not k:
             return
-        k, rng, p, m = n - have, self.rng, self.p, self.m
-        self.w_profile = np.concatenate([self.w_profile, rng.random(k) < p.resume_coverage])
-        self.w_unspecified = np.concatenate([self.w_unspecified, rng.random(k) < p.relocation_unspecified])
-        self.w_desirable = np.concatenate([self.w_desirable, rng.random(k) < 0.4])
-        self.w_noise = np.concatenate([self.w_noise, rng.lognormal(0, 0.25, k).astype(np.float32)])
-        self.w_shown_area = np.concatenate([self.w_shown_area, np.zeros(k, np.int32)])
-        joined = m.joined_day[have:n].astype(np.int64)
-        self.w_created = np.concatenate([self.w_created, joined * DAY + rng.integers(0, DAY, k)])
-        self.w_drawn = n
+        self.w.append(
+            profile=rng.random(k) < p.resume_coverage,
+            unspecified=rng.random(k) < p.relocation_unspecified,
+            desirable=rng.random(k) < 0.4,
+            noise=rng.lognormal(0, 0.25, k).astype(np.float32),
+            shown_area=np.zeros(k, np.int32),
+            created=self.m.joined_day[have:n].astype(np.int64) * DAY + rng.integers(0, DAY, k),
+        )
 
     # -- rows -------------------------------------------------------------------------------------------
     def _vacancy_rows(self, idx: np.ndarray, observed: np.ndarray, published: np.ndarray, *, archived: bool) -> None:
@@ -224,27 +230,28 @@ class Board:
         # or hh.ru's "other regions" (1001) when the resume names no country.
         own = self.home_ids[m.region[who]]
         domestic = np.where(own == 1, 2, 1).astype(np.int32)
-        abroad = np.where(self.w_unspecified[who], 1001, self.abroad_ids[m.preference[who]])
-        reloc_area = np.where(willing == 2, abroad, np.where((willing == 1) & ~self.w_unspecified[who], domestic, -1))
-        reloc_type = np.where(willing == 0, 0, np.where(self.w_desirable[who], 2, 1))
+        unspecified = self.w["unspecified"][who]
+        abroad = np.where(unspecified, 1001, self.abroad_ids[m.preference[who]])
+        reloc_area = np.where(willing == 2, abroad, np.where((willing == 1) & ~unspecified, domestic, -1))
+        reloc_type = np.where(willing == 0, 0, np.where(self.w["desirable"][who], 2, 1))
         reloc_area = np.where(at_home, reloc_area, -1)  # abroad, a resume lists where one lives now
         reloc_type = np.where(at_home, reloc_type, np.where(willing == 0, 0, 1))
         days = observed // DAY
         years = (days - m.start_day) / 365.25
         median = np.array([sc.salary.median_rub[x] for x in LEVELS])[m.level[who]]
-        salary = median * (1 + sc.salary.growth_per_year) ** years * self.w_noise[who]
+        salary = median * (1 + sc.salary.growth_per_year) ** years * self.w["noise"][who]
         self._rs.append(
             {
                 "worker": who.astype(np.int64),
                 "observed": observed.astype(np.int64),
-                "area": self.w_shown_area[who],
+                "area": self.w["shown_area"][who],
                 "reloc_type": reloc_type.astype(np.int8),
                 "reloc_area": reloc_area.astype(np.int32),
                 "employed": m.employer[who] >= 0,
                 "salary": (np.round(salary / 5000) * 5000).astype(np.float64),
                 "months": ((days - m.joined_day[who]) / 30.4).astype(np.int32),
                 "role": m.role[who].astype(np.int8),
-                "created": self.w_created[who],
+                "created": self.w["created"][who],
             }
         )
         self._pending += len(who)
@@ -271,17 +278,15 @@ class Board:
             {
                 "vac": np.arange(n, dtype=np.int64),
                 "vacancy_id": (VACANCY_ID_BASE + np.arange(n)).astype(str),
-                "duplicate_id": pa.array(
-                    np.where(self.v_dup[:n], (DUPLICATE_ID_BASE + np.arange(n)).astype(str), None)
-                ),
-                "posted": self.v_posted[:n],
+                "duplicate_id": pa.array(np.where(self.v["dup"], (DUPLICATE_ID_BASE + np.arange(n)).astype(str), None)),
+                "posted": self.v["posted"],
                 "employer_id": (EMPLOYER_ID_BASE + vac["employer"]).astype(str),
                 "foreign_owned": m.foreign[vac["employer"]],
                 "role_id": np.array(m.roles)[vac["role"]],
                 "level": vac["level"],
-                "opened": (vac["opened"].astype(np.int64) * DAY + self.v_second[:n]).astype("datetime64[s]"),
+                "opened": (vac["opened"].astype(np.int64) * DAY + self.v["second"]).astype("datetime64[s]"),
                 "closed": pa.array(
-                    np.where(vac["closed"] >= 0, vac["closed"].astype(np.int64) * DAY + self.v_second[:n], 0).astype(
+                    np.where(vac["closed"] >= 0, vac["closed"].astype(np.int64) * DAY + self.v["second"], 0).astype(
                         "datetime64[s]"
                     ),
                     mask=vac["closed"] < 0,
@@ -289,9 +294,9 @@ class Board:
                 "filled": vac["filled"],
                 "remote": vac["remote"],
                 "salary_rub": vac["salary"],
-                "salary_shown": self.v_shown[:n],
-                "salary_gross": self.v_gross[:n],
-                "salary_from_only": self.v_from_only[:n],
+                "salary_shown": self.v["shown"],
+                "salary_gross": self.v["gross"],
+                "salary_from_only": self.v["from_only"],
                 "area_id": area.astype(str),
                 "abroad": vac["abroad"],
             }

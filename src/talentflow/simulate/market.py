@@ -7,11 +7,12 @@ Nothing here knows about the job board: `Market.step` returns the week's events 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-from talentflow.simulate.scenario import Scenario
+from talentflow.simulate.scenario import Scenario, Wave
 
 HOME = -1  # residence code of a worker living in the origin country
 NO_JOB = -1
@@ -57,20 +58,20 @@ class Week:
     relocations: int  # employers that moved their hiring abroad
 
 
-class _Growable:
-    """Struct-of-arrays with amortised appends (vacancies accumulate over the run)."""
+class Growable:
+    """Struct-of-arrays with amortised appends (vacancies, and the board's draws, accumulate over the run)."""
 
     def __init__(self, dtypes: dict[str, str], capacity: int) -> None:
         self.n = 0
-        self._dtypes = dtypes
+        self.capacity = capacity
         self.cols = {k: np.empty(capacity, dtype=t) for k, t in dtypes.items()}
 
     def append(self, **values: np.ndarray) -> np.ndarray:
         k = len(next(iter(values.values())))
-        if self.n + k > len(self.cols[next(iter(self.cols))]):
-            size = max(2 * len(self.cols[next(iter(self.cols))]), self.n + k)
+        if self.n + k > self.capacity:
+            self.capacity = max(2 * self.capacity, self.n + k)
             for name, arr in self.cols.items():
-                grown = np.empty(size, dtype=arr.dtype)
+                grown = np.empty(self.capacity, dtype=arr.dtype)
                 grown[: self.n] = arr[: self.n]
                 self.cols[name] = grown
         idx = np.arange(self.n, self.n + k)
@@ -141,7 +142,7 @@ class Market:
         reloc_p = _weights(scenario.relocations.destinations)
         self.emp_reloc_dest = rng.choice(len(self.reloc_destinations), m, p=reloc_p).astype(np.int16)
 
-        self.vac = _Growable(
+        self.vac = Growable(
             {
                 "employer": "i4",
                 "role": "i1",
@@ -327,14 +328,14 @@ class Market:
             seek_started.append(starting)
 
         # Shock waves: a hazard that rises at each wave's start and decays; willingness to move abroad follows.
-        wave = self._wave_density(first)
+        wave = wave_density(sc.migration.waves, first)
         if wave > 0 and sc.willingness.shift > 0:
             p = 1 - np.exp(-sc.willingness.shift * wave)
             turning = np.flatnonzero(at_home & (self.willing[: self.n] < 2) & (rng.random(self.n) < p))
             self.willing[turning] = 2
 
         emig_mult, ret_mult = self._policy(today)
-        hazard = (sc.migration.emigration_per_year / 52 + self._wave_hazard(first)) * emig_mult
+        hazard = (sc.migration.emigration_per_year / 52 + wave_hazard(sc.migration.waves, first)) * emig_mult
         if hazard > 0:
             at_home = live & (self.residence[: self.n] == HOME)
             willing = self.willing[: self.n] == 2
@@ -437,24 +438,6 @@ class Market:
         lookup = {a: i for i, a in enumerate(self.destinations)}
         return np.array([lookup[a] for a in area_ids], np.int16)
 
-    def _wave_density(self, day: int) -> float:
-        """Sum over waves of exp(-t/τ)/τ per week: integrates to 1 per wave."""
-        total = 0.0
-        for wave in self.sc.migration.waves:
-            t = (day - day_number(wave.start)) / 7
-            if t >= 0:
-                total += np.exp(-t / wave.weeks) / wave.weeks
-        return total
-
-    def _wave_hazard(self, day: int) -> float:
-        total = 0.0
-        for wave in self.sc.migration.waves:
-            t = (day - day_number(wave.start)) / 7
-            if t >= 0:
-                # -log(1 - share) spread over the wave makes `share` of a closed population leave.
-                total += -np.log1p(-min(wave.share, 0.999)) * np.exp(-t / wave.weeks) / wave.weeks
-        return total
-
     def _policy(self, today: dt.date) -> tuple[float, float]:
         emig, ret = 1.0, 1.0
         for lever in self.sc.policy:
@@ -495,6 +478,24 @@ class Market:
         self.level[winners] = np.maximum(self.level[winners], level)
         self.vac_open = np.setdiff1d(self.vac_open, vacancies, assume_unique=True)
         return len(winners), vacancies
+
+
+def _wave_terms(waves: list[Wave], day: int) -> Iterator[tuple[Wave, float]]:
+    """Each started wave with its weekly density exp(-t/τ)/τ (t in weeks since its start): it sums to 1."""
+    for wave in waves:
+        t = (day - day_number(wave.start)) / 7
+        if t >= 0:
+            yield wave, float(np.exp(-t / wave.weeks) / wave.weeks)
+
+
+def wave_density(waves: list[Wave], day: int) -> float:
+    return sum(d for _, d in _wave_terms(waves, day))
+
+
+def wave_hazard(waves: list[Wave], day: int) -> float:
+    """Weekly emigration hazard of the waves: -log(1 - share) spread over a wave makes ``share`` of a closed
+    population leave."""
+    return sum(-np.log1p(-min(w.share, 0.999)) * d for w, d in _wave_terms(waves, day))
 
 
 def _weights(mapping: dict[str, float]) -> np.ndarray:
