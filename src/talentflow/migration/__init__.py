@@ -1,0 +1,5 @@
+"""Migration estimates with intervals: panel flows, flows from stocks, excess developer growth, a nowcast."""
+
+from talentflow.migration.results import MigrationResult
+
+__all__ = ["MigrationResult"]

@@ -1,0 +1,95 @@
+"""The results object every migration estimator returns: rows with an interval, the method and its inputs."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+#: Columns that end every row, after the columns that identify it (flow, origin, destination, economy, period…).
+VALUE_COLUMNS = ("estimate", "low", "high", "level")
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    """Estimates with intervals, in the manner of a statsmodels results object.
+
+    ``rows`` holds one row per estimate: the identifying columns (``flow``, ``origin``, ``destination``,
+    ``economy``, ``period``, … as the method has them), then ``estimate``, ``low``, ``high`` and ``level`` (the
+    interval's nominal coverage, e.g. 0.9). ``inputs`` names every input the estimate used and where it came from;
+    ``notes`` says what the method assumed and any caveat met on this data.
+    """
+
+    method: str
+    rows: pd.DataFrame
+    level: float
+    inputs: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    interval: str = ""  # how the interval was made, in a few words
+
+    def __post_init__(self) -> None:
+        missing = [c for c in VALUE_COLUMNS if c not in self.rows.columns]
+        if missing:
+            raise ValueError(f"{self.method}: rows lack {', '.join(missing)}")
+        ids = [c for c in self.rows.columns if c not in VALUE_COLUMNS]
+        object.__setattr__(self, "rows", self.rows[[*ids, *VALUE_COLUMNS]].reset_index(drop=True))
+
+    @property
+    def id_columns(self) -> list[str]:
+        return [c for c in self.rows.columns if c not in VALUE_COLUMNS]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.rows.copy()
+
+    def conf_int(self) -> pd.DataFrame:
+        """The interval bounds, one row per estimate, indexed by the identifying columns."""
+        ids = self.id_columns
+        frame = self.rows.set_index(ids) if ids else self.rows
+        return frame[["low", "high"]]
+
+    def select(self, **match: Any) -> pd.DataFrame:
+        """Rows whose identifying columns equal the given values, e.g. ``select(flow="emigration")``."""
+        keep = pd.Series(True, index=self.rows.index)
+        for col, value in match.items():
+            keep &= self.rows[col] == value
+        return self.rows[keep]
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as JSON-ready dicts (NaN becomes None)."""
+        out = []
+        for row in self.rows.to_dict("records"):
+            out.append({k: _plain(v) for k, v in row.items()})
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.records(), ensure_ascii=False)
+
+    def summary(self) -> str:
+        lines = [f"Migration estimate: {self.method}", f"Interval: {self.level:.0%} {self.interval}".rstrip()]
+        if self.inputs:
+            lines.append("Inputs:")
+            lines += [f"  {name}: {what}" for name, what in self.inputs.items()]
+        if self.notes:
+            lines.append("Notes:")
+            lines += [f"  - {note}" for note in self.notes]
+        lines.append("")
+        lines.append(self.rows.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return value
