@@ -193,7 +193,7 @@ def _compare_one(store: Store, claim: Claim, coverage: float, tolerance: float) 
     }
     estimator = ESTIMATORS.get(claim.metric)
     if estimator is None:
-        row["note"] = f"no estimator registered for metric {claim.metric} (see talentflow.claims.ESTIMATORS)"
+        row["note"] = f"no estimator registered for {claim.metric}"
         return row
     try:
         got = estimator(store, claim)

@@ -100,7 +100,7 @@ def _num(x: float) -> str:
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Claim))
-assert COLUMNS == tuple(c for c in CLAIM.column_names if c != "ingest_id"), "Claim must follow model.CLAIM"
+assert tuple(c for c in CLAIM.column_names if c != "ingest_id") == COLUMNS, "Claim must follow model.CLAIM"
 
 
 # -- checking ---------------------------------------------------------------------------------------------
@@ -179,7 +179,9 @@ def _consistency(v: dict[str, Any]) -> list[str]:
     if point is not None and ((lo is not None and point < lo) or (hi is not None and point > hi)):
         problems.append(f"value: {point:g} lies outside value_low–value_high")
     if v["unit"] == "share":
-        problems += [f"{k}: a share lies in 0–1 (write 0.4 for 40%), not {x:g}" for k, x in numbers.items() if not 0 <= x <= 1]
+        problems += [
+            f"{k}: a share lies in 0–1 (write 0.4 for 40%), not {x:g}" for k, x in numbers.items() if not 0 <= x <= 1
+        ]
     return problems
 
 
@@ -224,14 +226,16 @@ def parse_claims(data: bytes, name: str, format: str) -> ClaimFile:
     first_seen: dict[str, str] = {}
     for location, raw, shape in entries:
         claim, found = validate(raw) if not shape else (None, shape)
-        label = f"{location}: claim {raw.get('claim_id') or '(no id)'}"
+        claim_id = str(raw.get("claim_id") or "").strip()
+        label = f"{location}: claim {claim_id or '(no id)'}"
+        if claim_id in first_seen:
+            found = [f"claim_id: repeats the claim at {first_seen[claim_id]}", *found]
+        elif claim_id:
+            place = location.removeprefix(name)
+            first_seen[claim_id] = f"line {place[1:]}" if place.startswith(":") else f"entry {place}"
         problems += [f"{label}: {p}" for p in found]
-        if claim is None:
+        if claim is None or found:
             continue
-        if claim.claim_id in first_seen:
-            problems.append(f"{label}: claim_id: repeats the claim at {first_seen[claim.claim_id]}")
-            continue
-        first_seen[claim.claim_id] = location
         claims.append(claim)
         locations.append(location)
     if problems:
@@ -368,7 +372,10 @@ def store_claims(store: Store, source: ClaimFile, *, replace: bool = True) -> Im
 
 
 def _same(a: Iterable[Any], b: Iterable[Any]) -> bool:
-    return all(x == y or (isinstance(x, float) and isinstance(y, float) and math.isclose(x, y)) for x, y in zip(a, b, strict=True))
+    return all(
+        x == y or (isinstance(x, float) and isinstance(y, float) and math.isclose(x, y))
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def claims_from_command(raw: Mapping[str, Any]) -> ClaimFile:
