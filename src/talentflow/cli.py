@@ -363,3 +363,6 @@ def main() -> None:
 from talentflow.indicators.cli import register as _register_indicators  # noqa: E402 (needs _command above)
 
 _register_indicators(app, _command)
+from talentflow.claims.cli import register as _register_claims  # noqa: E402
+
+_register_claims(app, _command)

@@ -1,0 +1,236 @@
+"""The claims ledger: the built-in claims, import and add through the CLI, bad files, and the comparison."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from talentflow import Store, ingest
+from talentflow.claims import ESTIMATORS, METRICS, builtin_claims, compare, read_claims, store_claims
+from talentflow.claims.ledger import COLUMNS
+from talentflow.errors import InputError
+from talentflow.simulate import load_scenario, simulate
+
+HEADER = ",".join(COLUMNS)
+URL = "https://example.org/claim"
+
+
+def csv_row(claim_id: str, value: str, metric: str = "it_vacancies", unit: str = "vacancies") -> str:
+    return f"{claim_id},{metric},RU,2022-01-01,2022-01-31,{value},,,{unit},Someone,2022-02-01,{URL}"
+
+
+def test_builtin_claims_load_and_follow_the_vocabulary() -> None:
+    source = builtin_claims()
+    by_id = {c.claim_id: c for c in source.claims}
+    assert len(by_id) == 26
+    a5 = by_id["A5-abroad"]
+    assert (a5.metric, a5.geography, a5.value, a5.unit) == ("it_abroad_net", "RU", 100_000, "people")
+    assert (a5.period_start, a5.period_end, a5.said_on) == (date(2022, 1, 1), date(2022, 12, 20), date(2022, 12, 20))
+    assert a5.url == "https://www.newsru.co.il/finance/20dec2022/it_rus_111.html"
+    first = by_id["A1-first-wave"]
+    assert (first.value, first.value_low, first.value_high) == (None, 50_000, 70_000)
+    more_than = by_id["B2-mar"]  # "over 40%": a lower bound only
+    assert (more_than.value, more_than.value_low, more_than.value_high) == (None, 0.40, None)
+    assert more_than.stated == "≥ 0.4"
+    assert by_id["A3"].metric == "sim_return_share"  # SIM cards, not IT workers: never read as return_share
+    assert {c.metric for c in source.claims} <= set(METRICS)
+    assert all(c.url.startswith("http") and c.geography == "RU" for c in source.claims)
+    assert source.locations[0].startswith("builtin:claims.toml:")
+
+
+def test_cli_import_list_and_reimport_account_for_every_claim(cli, db: Path) -> None:
+    first = json.loads(cli("claims", "import", "--builtin", "--db", db, "--format", "json").stdout)
+    assert (first["read"], first["inserted"], first["updated"], first["unchanged"]) == (26, 26, 0, 0)
+    again = json.loads(cli("claims", "import", "--builtin", "--db", db, "--format", "json").stdout)
+    assert (again["read"], again["inserted"], again["updated"], again["unchanged"]) == (26, 0, 0, 26)
+    assert again["ingest_id"] is None  # nothing changed, so nothing was logged
+    rows = json.loads(cli("claims", "list", "--db", db, "--format", "json").stdout)
+    assert len(rows) == 26 and all(list(r) == list(COLUMNS) for r in rows)
+    tension = json.loads(cli("claims", "list", "--metric", "tension", "--db", db, "--format", "json").stdout)
+    assert [r["claim_id"] for r in tension] == ["B1-tension-aug", "B1-tension-jan", "B4", "B5-2019"]
+    b4 = tension[2]
+    assert b4["value"] == 3.0 and b4["period_end"] == "2021-11-17" and b4["value_low"] is None
+    listed_csv = cli("claims", "list", "--db", db, "--format", "csv").stdout.splitlines()
+    assert listed_csv[0] == HEADER and len(listed_csv) == 27
+    with Store(db, read_only=True) as store:
+        log = store.con.execute("SELECT input, format, read, accepted, duplicates FROM ingest_log").fetchall()
+        assert log == [("builtin:claims.toml", "claims-toml", 26, 26, 0)]
+
+
+def test_cli_add_refuses_to_overwrite_unless_told(cli, db: Path) -> None:
+    base = ["claims", "add", "--id", "X1", "--metric", "it_vacancies", "--geography", "RU", "--from", "2022-03-01"]
+    base += ["--to", "2022-03-31", "--unit", "vacancies", "--who", "A reporter", "--url", URL, "--db", str(db)]
+    added = json.loads(cli(*base, "--value", "95000", "--said-on", "2022-04-01", "--format", "json").stdout)
+    assert (added["read"], added["inserted"]) == (1, 1)
+    refused = cli(*base, "--value", "90000", code=2)
+    assert "X1 is already stored with other values" in refused.output
+    replaced = json.loads(cli(*base, "--value", "90000", "--replace", "--format", "json").stdout)
+    assert (replaced["updated"], replaced["updated_ids"]) == (1, ["X1"])
+    ranged = [*base[:3], "X2", *base[4:]]
+    cli(*ranged, "--low", "50000", "--high", "70000")
+    rows = {r["claim_id"]: r for r in json.loads(cli("claims", "list", "--db", db, "--format", "json").stdout)}
+    assert rows["X1"]["value"] == 90000 and rows["X1"]["said_on"] is None  # the replacement said no date
+    assert (rows["X2"]["value"], rows["X2"]["value_low"], rows["X2"]["value_high"]) == (None, 50000, 70000)
+    assert "either --value or --low/--high" in cli(*base, "--value", "1", "--low", "1", code=2).output
+    bad = cli(*base[:3], "X3", *base[4:], "--value", "40", "--unit", "share", code=2).output
+    assert "value: a share lies in 0–1" in bad
+
+
+def test_csv_import_updates_changed_claims_and_counts_each_once(cli, db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text("\n".join([HEADER, csv_row("C1", "100"), csv_row("C2", "200")]) + "\n")
+    cli("claims", "import", path, "--db", db)
+    path.write_text("\n".join([HEADER, csv_row("C1", "100"), csv_row("C2", "250"), csv_row("C3", "300")]) + "\n")
+    report = json.loads(cli("claims", "import", path, "--db", db, "--format", "json").stdout)
+    assert {k: report[k] for k in ("read", "inserted", "updated", "unchanged")} == {
+        "read": 3,
+        "inserted": 1,
+        "updated": 1,
+        "unchanged": 1,
+    }
+    assert report["updated_ids"] == ["C2"]
+    with Store(db, read_only=True) as store:
+        assert store.con.execute("SELECT claim_id, value FROM claim ORDER BY 1").fetchall() == [
+            ("C1", 100.0),
+            ("C2", 250.0),
+            ("C3", 300.0),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "messages"),
+    [
+        (
+            "bad.csv",
+            "\n".join([HEADER, csv_row("C1", "100"), csv_row("C2", "40", "leaver_share", "share")]),
+            ["bad.csv:3: claim C2: value: a share lies in 0–1 (write 0.4 for 40%), not 40"],
+        ),
+        (
+            "bad.csv",
+            "\n".join([HEADER, csv_row("C1", "many"), csv_row("C1", "100"), "C9,x,RU"]),
+            [
+                "bad.csv:2: claim C1: value: expected a number",
+                "bad.csv:3: claim C1: claim_id: repeats the claim at line 2",
+                "bad.csv:4: claim C9: row: 3 cells for the header's 12 columns",
+            ],
+        ),
+        (
+            "bad.toml",
+            '[[claim]]\nclaim_id = "T1"\nmetric = "tension"\ngeography = "RU"\nperiod_start = 2022-01-01\n'
+            'period_end = 2022-01-31\nvalue = 1.9\nunit = "ratio"\nwho = "x"\nurl = "https://e.org"\n\n'
+            '[[claim]]\nclaim_id = "T2"\nmetric = "tension"\ngeography = "Russia"\nperiod_start = 2022-02-01\n'
+            'period_end = 2022-01-31\nunit = "ratio"\nwho = "x"\nurl = "e.org"\nsource = "y"\n',
+            [
+                "bad.toml:12: claim T2: source: unknown field",
+                "bad.toml:12: claim T2: geography: expected an ISO 3166-1 alpha-2 code",
+                "bad.toml:12: claim T2: url: expected an http(s) address",
+                "bad.toml:12: claim T2: period_end: 2022-01-31 is before period_start 2022-02-01",
+                "bad.toml:12: claim T2: value: missing",
+            ],
+        ),
+        ("bad.toml", "[[claim]\n", ["bad.toml: not valid TOML"]),
+        ("bad.json", "[]", ["a claims file is .toml or .csv"]),
+    ],
+)
+def test_bad_files_name_the_line_and_field_and_store_nothing(
+    cli, db: Path, tmp_path: Path, name: str, text: str, messages: list[str]
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    Store(db).close()
+    with pytest.raises(InputError) as err:
+        read_claims(path)
+    for message in messages:
+        assert message in str(err.value)
+    result = cli("claims", "import", path, "--db", db, code=2)
+    assert messages[0] in result.output
+    with Store(db, read_only=True) as store:
+        assert store.counts()["claim"] == 0
+
+
+# -- the comparison on a simulated market ------------------------------------------------------------------
+SCALE = 0.002
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Exodus-2022 at 2,000 workers from October 2021 to September 2022, ingested, with the built-in claims."""
+    root = tmp_path_factory.mktemp("claims")
+    sim = root / "sim"
+    simulate(load_scenario("exodus-2022"), sim, scale=SCALE, seed=3, start=date(2021, 10, 1), end=date(2022, 9, 30))
+    db = root / "store.duckdb"
+    ingest([sim], db=db)
+    with Store(db) as store:
+        store_claims(store, builtin_claims())
+    return db
+
+
+def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None:
+    with Store(market, read_only=True) as store:
+        frame = compare(store, coverage=SCALE).set_index("claim_id")
+        as_counted = compare(store).set_index("claim_id")
+    assert len(frame) == 26 and frame["status"].value_counts().to_dict() == {
+        "no estimate": 15,
+        "within": 9,
+        "outside": 2,
+    }
+    jan = frame.loc["B1-tension-jan"]
+    assert jan.estimate == pytest.approx(447 / 242) and jan.status == "within"
+    assert "447 resumes / 242 vacancies" in jan.inputs
+    # Levels: 242 board vacancies at scale 0.002 are 121,000, within 10% of the claimed 114,000 …
+    assert frame.loc["B1-vacancies-jan"].estimate == pytest.approx(242 / SCALE)
+    assert frame.loc["B1-vacancies-jan"].status == "within"
+    # … but the same board puts end-of-March 2022 at 121,000, not the 95,000 of S2: flagged, not hidden.
+    s2 = frame.loc["S2"]
+    assert (s2.claim, s2.estimate, s2.status) == ("95,000", pytest.approx(121_000), "outside")
+    # Counted as they are, board levels are far below national claims, and say why.
+    assert as_counted.loc["B1-vacancies-jan"].estimate == 242 and as_counted.loc["B1-vacancies-jan"].status == "outside"
+    assert "board holds a sample" in as_counted.loc["B1-vacancies-jan"].note
+    # Shares compare directly, with a sampling interval; "over 40%" is a lower bound.
+    mar = frame.loc["B2-mar"]
+    assert mar.estimate == pytest.approx(204 / 498) and mar.low < mar.estimate < mar.high and mar.status == "within"
+    assert frame.loc["B4"].status == "outside" and frame.loc["B4"].estimate < 2.7
+    # Nothing to compare: a migration metric with no estimator yet, and a date before the records start.
+    assert frame.loc["A5-abroad"].status == "no estimate" and pd_isna(frame.loc["A5-abroad"].estimate)
+    assert frame.loc["A5-abroad"].note == "no estimator registered for it_abroad_net"
+    assert "2019-02-28 lies outside the vacancy_observation records (2021-" in frame.loc["B5-2019"].note
+
+
+def pd_isna(value: object) -> bool:
+    return value is None or value != value
+
+
+def test_a_registered_estimator_is_used(market: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(ESTIMATORS, "it_abroad_net", lambda store, claim: (95_000.0, 80_000.0, 110_000.0, "test"))
+    with Store(market, read_only=True) as store:
+        row = compare(store, [c for c in builtin_claims().claims if c.claim_id == "A5-abroad"]).iloc[0]
+    assert (row.estimate, row.low, row.high, row.status, row.inputs) == (95_000, 80_000, 110_000, "within", "test")
+
+
+def test_cli_compare_prints_every_claim(cli, market: Path) -> None:
+    result = cli("claims", "compare", "--db", market, "--coverage", str(SCALE), "--format", "json")
+    rows = {r["claim_id"]: r for r in json.loads(result.stdout)}
+    assert len(rows) == 26 and "9 within, 2 outside, 15 no estimate" in result.stderr
+    s3 = rows["S3"]
+    assert set(s3) == {
+        "claim_id",
+        "metric",
+        "geography",
+        "period_start",
+        "period_end",
+        "claim",
+        "estimate",
+        "low",
+        "high",
+        "status",
+        "note",
+        "inputs",
+    }
+    assert (s3["claim"], s3["status"], s3["period_end"]) == ("≥ 0.4", "within", "2022-03-31")
+    assert s3["estimate"] == pytest.approx(204 / 498)
+    table = cli("claims", "compare", "--db", market).stdout
+    assert "outside" in table and "B1-tension-jan" in table
+    cli("claims", "compare", "--db", market, "--format", "xml", code=2)
