@@ -174,6 +174,8 @@ def test_error_unknown_economy_and_bad_labels(db):
         excess_growth(db, economies=("XD",), origin=None, controls=controls, baseline=("2021Q1", "2022Q2"))
     with pytest.raises(UsageError, match="both"):
         excess_growth(db, economies=("XD", "C0"), origin=None, controls=controls)
+    with pytest.raises(UsageError, match="origin"):
+        excess_growth(db, economies=("XD",), origin="XD", controls=controls)
     with pytest.raises(UsageError, match="level"):
         excess_growth(db, economies=("XD",), origin=None, controls=controls, level=90)
 

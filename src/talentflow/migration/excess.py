@@ -148,6 +148,8 @@ def excess_growth(
     orig = origin.strip().upper() if origin else None
     if len(ctrls) < 3:
         raise UsageError(f"at least three control economies are needed for a ratio and its spread; got {ctrls}")
+    if orig in dests:
+        raise UsageError(f"{orig} cannot be both the origin and a destination")
     treated = [*dests, *([orig] if orig else [])]
     if both := sorted(set(treated) & set(ctrls)):
         raise UsageError(f"{', '.join(both)} cannot be both treated and a control")
