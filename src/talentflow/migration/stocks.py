@@ -518,26 +518,56 @@ def _margins(
 
 
 def _seed(offset: np.ndarray | None, k: int, n: int, *, zero_diagonal: bool) -> np.ndarray:
-    seed = np.ones((k, n, n)) if offset is None else np.broadcast_to(offset, (k, n, n)).astype(float, copy=True)
+    seed = np.ones((k, n, n))
+    if offset is not None:
+        # Assign rather than astype the broadcast view: that copy keeps the view's odd strides, and the IPF's
+        # matrix-vector products run ten times slower on a table that is not C-contiguous.
+        seed[...] = offset
     if zero_diagonal:
         idx = np.arange(n)
         seed[:, idx, idx] = 0.0
     return seed
 
 
-def _ipf(rows: np.ndarray, cols: np.ndarray, mu: np.ndarray, tol: float, maxit: int) -> np.ndarray:
-    # Every birthplace's table is scaled in the same array operation; converged tables are scaled by exactly 1.
+#: Birthplace tables fitted together. A chunk stays in cache while it iterates (5 MB with 200 regions) and stops as
+#: soon as its own tables have converged; all 200 tables at once measured 2-4x slower (bench/migration.py), chunks of
+#: 1-32 tables about the same.
+IPF_CHUNK_CELLS = 640_000
+
+
+def _ipf(rows: np.ndarray, cols: np.ndarray, seed: np.ndarray, tol: float, maxit: int) -> np.ndarray:
+    k, n, _ = seed.shape
+    step = max(1, IPF_CHUNK_CELLS // max(1, n * n))
+    for start in range(0, k, step):
+        part = slice(start, start + step)
+        _ipf_chunk(rows[part], cols[part], seed[part], tol, maxit, start)
+    return seed
+
+
+def _ipf_chunk(rows: np.ndarray, cols: np.ndarray, seed: np.ndarray, tol: float, maxit: int, first: int) -> None:
+    """Fit in place. IPF's table is always seed · a_o · b_d, so only the factors a and b are updated: each half-step
+    is one batched matrix-vector product that reads the seed, instead of rescaling and re-summing the whole table."""
+    b = np.ones_like(cols)
+    seed_b = np.matmul(seed, b[:, :, None])[:, :, 0]
     for _ in range(maxit):
-        mu *= _ratio(rows, mu.sum(2))[:, :, None]
-        mu *= _ratio(cols, mu.sum(1))[:, None, :]
-        row_gap = np.abs(mu.sum(2) - rows).max(initial=0.0)
-        col_gap = np.abs(mu.sum(1) - cols).max(initial=0.0)
-        if max(row_gap, col_gap) <= tol:
-            return mu
-    worst = int(np.argmax(np.abs(mu.sum(2) - rows).max(1) + np.abs(mu.sum(1) - cols).max(1)))
+        a = _ratio(rows, seed_b)
+        b = _ratio(cols, np.matmul(a[:, None, :], seed)[:, 0, :])
+        # Columns now match wherever they can; rows are what is left to check, and seed·b feeds the next step.
+        seed_b = np.matmul(seed, b[:, :, None])[:, :, 0]
+        if np.abs(a * seed_b - rows).max(initial=0.0) <= tol:
+            seed *= a[:, :, None]
+            seed *= b[:, None, :]
+            if np.abs(seed.sum(1) - cols).max(initial=0.0) <= tol:
+                return
+            break  # a column with no cell the offset allows: no number of iterations will fill it
+    else:
+        seed *= a[:, :, None]
+        seed *= b[:, None, :]
+    gaps = np.abs(seed.sum(2) - rows).max(1) + np.abs(seed.sum(1) - cols).max(1)
+    worst = int(np.argmax(gaps))
     raise UsageError(
-        f"IPF did not converge in {maxit} iterations (largest margin gap {max(row_gap, col_gap):.3g} > tol {tol:g}, "
-        f"birthplace index {worst}); zeros in the offset may make the margins impossible, or raise maxit"
+        f"IPF did not converge in {maxit} iterations (largest margin gap {gaps[worst]:.3g} > tol {tol:g}, "
+        f"birthplace index {first + worst}); zeros in the offset may make the margins impossible, or raise maxit"
     )
 
 
