@@ -44,9 +44,8 @@ def one_seed(scenario: object, seed: int, scale: float, n_boot: int, work: Path)
     truth, pop = truth_of(sim)
     rows = []
     for corrected in (True, False):
-        res = panel_flows(
-            panel, pop, start=WINDOW[0], end=WINDOW[1], corrected=corrected, options=PanelOptions(n_boot=n_boot, seed=seed)
-        )
+        opt = PanelOptions(n_boot=n_boot, seed=seed)
+        res = panel_flows(panel, pop, start=WINDOW[0], end=WINDOW[1], corrected=corrected, options=opt)
         for flow in ("emigration", "return"):
             r = res.select(flow=flow, destination="abroad", period=f"{WINDOW[0]}/{WINDOW[1]}").iloc[0]
             rows.append(

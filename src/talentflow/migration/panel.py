@@ -103,7 +103,7 @@ class Params:
         t = np.zeros((len(self.emigrate), S, S))
         stay = 1 - self.gone
         sides = (
-            # here: seeking states, quiet state, move rate, keep/start rates, seek after moving, there: fresh, stale, quiet
+            # seekers and quiet state here, move rate, stop and start rates, searching after a move, states there
             ((H_SEEK, H_STALE), H_QUIET, self.emigrate, self.stop_home, self.start_home, self.seek_after_leaving,
              (A_SEEK, A_STALE, A_QUIET)),
             ((A_SEEK, A_STALE), A_QUIET, self.ret, self.stop_abroad, self.start_abroad, self.seek_after_return,
@@ -236,11 +236,9 @@ def _m_step(c: _Counts) -> Params:
         ret=_ratio(back, out_abroad),
         start_home=_ratio(xi[:, H_QUIET, H_SEEK], xi[:, H_QUIET, H_SEEK] + xi[:, H_QUIET, H_QUIET]),
         stop_home=_ratio(stop_h, stop_h + cont_h),
-        start_abroad=float(_ratio(xi[:, A_QUIET, A_SEEK].sum(), (xi[:, A_QUIET, A_SEEK] + xi[:, A_QUIET, A_QUIET]).sum())),
+        start_abroad=float(_ratio(xi[:, A_QUIET, A_SEEK].sum(), staying([A_QUIET], [A_SEEK, A_QUIET]).sum())),
         stop_abroad=float(_ratio(stop_a.sum(), (stop_a + cont_a).sum())),
-        seek_after_leaving=np.array(
-            [after_move(src, [A_SEEK, A_STALE], abroad) for src in (h_seekers, [H_QUIET])]
-        ),
+        seek_after_leaving=np.array([after_move(src, [A_SEEK, A_STALE], abroad) for src in (h_seekers, [H_QUIET])]),
         seek_after_return=np.array([after_move(src, [H_SEEK, H_STALE], home) for src in (a_seekers, [A_QUIET])]),
         stale=float(stale / max(fresh + stale, 1e-12)),
         gone=float(xi[:, :LIVE, GONE].sum() / max(live_rows, 1e-12)),
@@ -276,14 +274,15 @@ def _fit(
 ) -> _Fit:
     """EM with people never seen counted in: each creation cohort gets a pseudo person standing for its unseen
     members, weighted by seen × P(unseen) / P(seen) under the current parameters (EM for a truncated sample)."""
-    n, m = obs_code.shape
+    m = obs_code.shape[1]
     ghost_obs, cohorts = _unseen_cohorts(start, m)
     seen_per_cohort = np.array([weight[start == c].sum() for c in cohorts])
     all_obs = np.vstack([obs_code, ghost_obs])
     all_start = np.concatenate([start, cohorts])
     last = -np.inf
     it = 0
-    for it in range(1, max_iter + 1):
+    while it < max_iter:
+        it += 1
         never = _never_seen(p, cohorts, m)
         ghost_w = seen_per_cohort * never / np.maximum(1 - never, 1e-12)
         counts = _e_step(all_obs, all_start, np.concatenate([weight, ghost_w]), p)
@@ -296,7 +295,10 @@ def _fit(
     counts = _e_step(all_obs, all_start, np.concatenate([weight, ghost_w]), p)
     xi = counts.xi
     flows = np.stack(
-        [xi[:, HOME_STATES][:, :, ABROAD_STATES].sum(axis=(1, 2)), xi[:, ABROAD_STATES][:, :, HOME_STATES].sum(axis=(1, 2))],
+        [
+            xi[:, HOME_STATES][:, :, ABROAD_STATES].sum(axis=(1, 2)),
+            xi[:, ABROAD_STATES][:, :, HOME_STATES].sum(axis=(1, 2)),
+        ],
         axis=1,
     )
     return _Fit(p, flows, counts.occupancy[:, :LIVE].sum(axis=1), counts.loglik, it)
@@ -404,6 +406,100 @@ class PanelOptions:
     boot_iter: int = 5  # bootstrap fits start from the full-sample fit; more steps do not move them
 
 
+@dataclass(frozen=True)
+class PanelFit:
+    """Monthly flows of the whole workforce (point and bootstrap replicates); `result` cuts a window from them."""
+
+    panel: Panel
+    population: Population
+    corrected: bool
+    options: PanelOptions
+    point: np.ndarray  # (M-1, 2): emigration and return into months 1..M-1
+    boot: np.ndarray  # (B, M-1, 2)
+    notes: tuple[str, ...]
+
+    def result(self, start: str, end: str) -> MigrationResult:
+        """Flows by month from ``start`` to ``end`` (YYYY-MM), the window's totals and emigrants by destination."""
+        panel, opt = self.panel, self.options
+        i0, i1 = panel.month_index(start), panel.month_index(end)
+        if i1 < i0:
+            raise UsageError(f"--from {start} is after --to {end}")
+        if i0 == 0:
+            raise UsageError(f"flows need a month of sightings before {start}; the first month is {panel.months[0]}")
+        rng = np.random.default_rng([opt.seed, i0, i1])
+        rows = _rows(panel, self.point, self.boot, i0, i1, opt.level)
+        rows += _destination_rows(panel, self.point, self.boot, i0, i1, opt.level, rng)
+        pop = self.population
+        inputs = {
+            "resume sightings": f"{panel.sightings:,} sightings of {panel.people:,} resumes, {panel.months[0]} to "
+            f"{panel.months[-1]}",
+            "population": f"{pop.count:,.0f} IT workers at the end of {pop.month} ({pop.source})",
+            "origin": panel.origin,
+        }
+        interval = f"bootstrap over people ({opt.n_boot} replicates, seed {opt.seed})"
+        if pop.cv:
+            interval += f", population cv {pop.cv:.0%}"
+        method = "panel" if self.corrected else "panel-naive"
+        return MigrationResult(method, pd.DataFrame(rows), opt.level, inputs, self.notes, interval)
+
+    def total(self, flow: str, start: str, end: str) -> tuple[float, float, float]:
+        """(estimate, low, high) of ``emigration``, ``return`` or ``net`` summed from ``start`` to ``end``."""
+        row = self.result(start, end).select(flow=flow, destination="abroad", period=f"{start}/{end}").iloc[0]
+        return float(row.estimate), float(row.low), float(row.high)
+
+
+def fit_panel(
+    panel: Panel, population: Population, *, corrected: bool = True, options: PanelOptions | None = None
+) -> PanelFit:
+    """Fit the model (or, with ``corrected=False``, count the changes seen) and bootstrap it over people.
+
+    ``corrected=False`` gives the naive estimate: the country changes seen between consecutive monthly
+    sightings, scaled by the population over the number of resumes on the board. It is there to show what the
+    model corrects."""
+    opt = options or PanelOptions()
+    if not 0 < opt.level < 1:
+        raise UsageError(f"level must be between 0 and 1, not {opt.level}")
+    if opt.n_boot < 0:
+        raise UsageError(f"n_boot must not be negative, not {opt.n_boot}")
+    ref = panel.month_index(population.month)
+    rng = np.random.default_rng(opt.seed)
+    obs_code = (panel.obs + 1).astype(np.int8)
+    draws = []
+    if corrected:
+        fit = _fit(obs_code, panel.start, np.ones(panel.people), Params.first_guess(len(panel.months)),
+                   max_iter=opt.max_iter, tol=opt.tol)  # fmt: skip
+        profiles = fit.profiles[ref]
+        point = fit.flows * population.count / profiles
+        for _ in range(opt.n_boot):
+            w = rng.poisson(1.0, panel.people).astype(float)
+            b = _fit(obs_code, panel.start, w, fit.params.copy(), max_iter=opt.boot_iter, tol=opt.tol)
+            draws.append(b.flows * population.count / b.profiles[ref])
+        p = fit.params
+        detail = (
+            f"EM: {fit.iterations} iterations; searching right after leaving {p.seek_after_leaving[0]:.2f} "
+            f"(searchers) and {p.seek_after_leaving[1]:.2f} (others); resume keeps the old country after a move "
+            f"{p.stale:.2f}; month-end sighting missed {p.miss:.3f}; leaving the board {p.gone * 12:.3f} a year"
+        )
+    else:
+        flows, seen = _naive(panel, np.ones(panel.people))
+        profiles = seen[ref]
+        point = flows * population.count / profiles
+        for _ in range(opt.n_boot):
+            w = rng.poisson(1.0, panel.people).astype(float)
+            f, s = _naive(panel, w)
+            draws.append(f * population.count / s[ref])
+        detail = "naive: only the changes seen between consecutive monthly sightings, none out of sight"
+    boot = np.array(draws) if draws else np.empty((0, *point.shape))
+    if population.cv > 0 and len(boot):
+        boot = boot * rng.lognormal(-(population.cv**2) / 2, population.cv, len(boot))[:, None, None]
+    notes = (
+        f"profiles on the board at the end of {population.month}: {profiles:,.0f} "
+        f"({profiles / population.count:.1%} of the population)",
+        detail,
+    )
+    return PanelFit(panel, population, corrected, opt, point, boot, notes)
+
+
 def panel_flows(
     panel: Panel,
     population: Population,
@@ -413,82 +509,9 @@ def panel_flows(
     corrected: bool = True,
     options: PanelOptions | None = None,
 ) -> MigrationResult:
-    """Emigration, return and net flows by month from ``start`` to ``end`` (YYYY-MM), with the window's totals
-    and emigrants by destination, scaled to ``population``.
-
-    ``corrected=False`` gives the naive estimate: the country changes seen between consecutive monthly
-    sightings, scaled by the population over the number of resumes seen. It is there to show what the model
-    corrects."""
-    opt = options or PanelOptions()
-    if not 0 < opt.level < 1:
-        raise UsageError(f"level must be between 0 and 1, not {opt.level}")
-    i0, i1 = panel.month_index(start), panel.month_index(end)
-    if i1 < i0:
-        raise UsageError(f"--from {start} is after --to {end}")
-    if i0 == 0:
-        raise UsageError(f"flows need a month of sightings before {start}; the first month is {panel.months[0]}")
-    ref = panel.month_index(population.month)
-    rng = np.random.default_rng(opt.seed)
-    obs_code = (panel.obs + 1).astype(np.int8)
-    ones = np.ones(panel.people)
-    estimate_fn = _naive if not corrected else None
-
-    if estimate_fn is None:
-        fit = _fit(obs_code, panel.start, ones, Params.first_guess(len(panel.months)), max_iter=opt.max_iter, tol=opt.tol)
-        point = fit.flows * population.count / fit.profiles[ref]
-        draws = []
-        for _ in range(opt.n_boot):
-            w = rng.poisson(1.0, panel.people).astype(float)
-            b = _fit(obs_code, panel.start, w, fit.params.copy(), max_iter=opt.boot_iter, tol=opt.tol)
-            draws.append(b.flows * population.count / b.profiles[ref])
-        detail = {
-            "iterations": fit.iterations,
-            "profiles": fit.profiles[ref],
-            "coverage": fit.profiles[ref] / population.count,
-            "params": fit.params,
-        }
-    else:
-        point, seen = _naive(panel, ones)
-        point = point * population.count / seen[ref]
-        draws = []
-        for _ in range(opt.n_boot):
-            w = rng.poisson(1.0, panel.people).astype(float)
-            f, s = _naive(panel, w)
-            draws.append(f * population.count / s[ref])
-        detail = {"profiles": seen[ref], "coverage": seen[ref] / population.count}
-
-    boot = np.array(draws) if draws else np.empty((0, *point.shape))
-    if population.cv > 0 and len(boot):
-        boot = boot * rng.lognormal(-(population.cv**2) / 2, population.cv, len(boot))[:, None, None]
-    rows = _rows(panel, point, boot, i0, i1, opt.level)
-    rows += _destination_rows(panel, point, boot, i0, i1, opt.level, rng)
-    frame = pd.DataFrame(rows)
-    method = "panel" if corrected else "panel-naive"
-    coverage = detail["coverage"]
-    inputs = {
-        "resume sightings": f"{panel.sightings:,} sightings of {panel.people:,} resumes, {panel.months[0]} to "
-        f"{panel.months[-1]}",
-        "population": f"{population.count:,.0f} IT workers at the end of {population.month} ({population.source})",
-        "origin": panel.origin,
-    }
-    notes = [
-        f"profiles on the board at the end of {population.month}: {detail['profiles']:,.0f} "
-        f"(estimated coverage {coverage:.1%} of the population)",
-    ]
-    if corrected:
-        p = detail["params"]
-        notes.append(
-            f"EM converged in {detail['iterations']} iterations; searching after leaving "
-            f"{p.seek_after_leaving[0]:.2f} (searchers) and {p.seek_after_leaving[1]:.2f} (others), "
-            f"stale location after a move {p.stale:.3f}, missed month-end sightings {p.miss:.3f}, leaving the board "
-            f"{p.gone * 12:.3f} a year"
-        )
-    else:
-        notes.append("naive: only the changes seen between consecutive monthly sightings; no correction for moves out of sight")
-    interval = f"percentile bootstrap over people ({opt.n_boot} replicates, seed {opt.seed})"
-    if population.cv:
-        interval += f", population cv {population.cv:.0%}"
-    return MigrationResult(method, frame, opt.level, inputs, tuple(notes), interval)
+    """Emigration, return and net flows by month from ``start`` to ``end`` (YYYY-MM), the window's totals and
+    emigrants by destination, scaled to ``population``; see :func:`fit_panel`."""
+    return fit_panel(panel, population, corrected=corrected, options=options).result(start, end)
 
 
 def _naive(panel: Panel, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -505,11 +528,10 @@ def _naive(panel: Panel, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             moved_back = seen & (last == 1) & (now == 0)
             flows[j - 1] = [weight[moved_out].sum(), weight[moved_back].sum()]
         last = np.where(seen, now, last)
-    created = panel.start[:, None] <= np.arange(m)[None, :]
-    first_seen = np.argmax(obs >= 0, axis=1)
+    # On the board in a month: created by then and seen then or later.
+    months = np.arange(m)[None, :]
     last_seen = m - 1 - np.argmax(obs[:, ::-1] >= 0, axis=1)
-    on_board = created & (np.arange(m)[None, :] <= last_seen[:, None]) & (np.arange(m)[None, :] >= 0)
-    del first_seen
+    on_board = (panel.start[:, None] <= months) & (months <= last_seen[:, None])
     return flows, (on_board * weight[:, None]).sum(axis=0)
 
 
