@@ -366,3 +366,6 @@ _register_indicators(app, _command)
 from talentflow.claims.cli import register as _register_claims  # noqa: E402
 
 _register_claims(app, _command)
+from talentflow.migration.cli import register as _register_migration  # noqa: E402
+
+_register_migration(app, _command)

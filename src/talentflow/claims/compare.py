@@ -168,6 +168,8 @@ def compare(
         raise UsageError(f"coverage must be in (0, 1], not {coverage}")
     if tolerance < 0:
         raise UsageError(f"tolerance must be 0 or more, not {tolerance}")
+    import talentflow.migration.claim_estimators  # noqa: F401  (registers the migration metrics; imports this module)
+
     chosen = load_claims(store) if claims is None else list(claims)
     rows = [_compare_one(store, c, coverage, tolerance) for c in chosen]
     frame = pd.DataFrame(rows, columns=list(COLUMNS))

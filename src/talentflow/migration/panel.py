@@ -104,11 +104,25 @@ class Params:
         stay = 1 - self.gone
         sides = (
             # seekers and quiet state here, move rate, stop and start rates, searching after a move, states there
-            ((H_SEEK, H_STALE), H_QUIET, self.emigrate, self.stop_home, self.start_home, self.seek_after_leaving,
-             (A_SEEK, A_STALE, A_QUIET)),
-            ((A_SEEK, A_STALE), A_QUIET, self.ret, self.stop_abroad, self.start_abroad, self.seek_after_return,
-             (H_SEEK, H_STALE, H_QUIET)),
-        )  # fmt: skip
+            (
+                (H_SEEK, H_STALE),
+                H_QUIET,
+                self.emigrate,
+                self.stop_home,
+                self.start_home,
+                self.seek_after_leaving,
+                (A_SEEK, A_STALE, A_QUIET),
+            ),
+            (
+                (A_SEEK, A_STALE),
+                A_QUIET,
+                self.ret,
+                self.stop_abroad,
+                self.start_abroad,
+                self.seek_after_return,
+                (H_SEEK, H_STALE, H_QUIET),
+            ),
+        )
         for seekers, quiet, move, stop, begin, seek_after, (fresh, stale, there_quiet) in sides:
             for src in (*seekers, quiet):
                 k = 0 if src in seekers else 1
@@ -466,8 +480,14 @@ def fit_panel(
     obs_code = (panel.obs + 1).astype(np.int8)
     draws = []
     if corrected:
-        fit = _fit(obs_code, panel.start, np.ones(panel.people), Params.first_guess(len(panel.months)),
-                   max_iter=opt.max_iter, tol=opt.tol)  # fmt: skip
+        fit = _fit(
+            obs_code,
+            panel.start,
+            np.ones(panel.people),
+            Params.first_guess(len(panel.months)),
+            max_iter=opt.max_iter,
+            tol=opt.tol,
+        )
         profiles = fit.profiles[ref]
         point = fit.flows * population.count / profiles
         for _ in range(opt.n_boot):

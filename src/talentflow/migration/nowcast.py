@@ -1,0 +1,124 @@
+"""One estimate from several: talentflow's own estimates and published claims, each with its bias and spread.
+
+Each input is a measurement of the same quantity (say, IT workers from the origin living abroad at the end of
+2022, net of returns). An input's known bias is taken out first; its spread is its own interval plus a relative
+error for what it does not measure directly (a board covers only part of the market, developer accounts are not
+people, a minister's round number is a round number). The inputs are then pooled by inverse-variance weights with
+a random-effects term (DerSimonian & Laird 1986) that widens the interval when the inputs disagree by more than
+their spreads allow. The weights are reported with the estimate. See docs/migration.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import pandas as pd
+
+from talentflow.errors import UsageError
+from talentflow.migration.results import MigrationResult
+
+
+@dataclass(frozen=True)
+class NowcastInput:
+    """One measurement: ``estimate`` with an interval (``low``, ``high``) at ``level``.
+
+    ``bias`` is the input's known relative bias (0.1: it reads 10% high); ``extra_cv`` is the relative standard
+    error of what the interval leaves out (coverage, definitions). A claim without a range has ``low`` and
+    ``high`` equal to its value and gets all its spread from ``extra_cv``."""
+
+    name: str
+    estimate: float
+    low: float
+    high: float
+    level: float
+    source: str
+    bias: float = 0.0
+    extra_cv: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.estimate <= self.high:
+            raise UsageError(f"nowcast input {self.name}: {self.estimate} lies outside [{self.low}, {self.high}]")
+        if not 0 < self.level < 1 or self.bias <= -1 or self.extra_cv < 0:
+            raise UsageError(f"nowcast input {self.name}: level in (0, 1), bias above -1 and extra_cv >= 0 expected")
+
+    @property
+    def value(self) -> float:
+        return self.estimate / (1 + self.bias)
+
+    @property
+    def variance(self) -> float:
+        z = NormalDist().inv_cdf(0.5 + self.level / 2)
+        own = ((self.high - self.low) / (2 * z)) / (1 + self.bias)
+        return own**2 + (self.extra_cv * self.value) ** 2
+
+
+def combine(
+    inputs: Sequence[NowcastInput], *, level: float = 0.9, labels: dict[str, str] | None = None
+) -> MigrationResult:
+    """Pool ``inputs`` into one estimate; ``labels`` (flow, origin, period…) identify every row."""
+    if not inputs:
+        raise UsageError("a nowcast needs at least one input")
+    if not 0 < level < 1:
+        raise UsageError(f"level must be between 0 and 1, not {level}")
+    if any(i.variance <= 0 for i in inputs):
+        bad = ", ".join(i.name for i in inputs if i.variance <= 0)
+        raise UsageError(f"nowcast inputs without any spread cannot be weighed: {bad} (give an interval or extra_cv)")
+    x = [i.value for i in inputs]
+    v = [i.variance for i in inputs]
+    w = [1 / vi for vi in v]
+    fixed = sum(wi * xi for wi, xi in zip(w, x, strict=True)) / sum(w)
+    q = sum(wi * (xi - fixed) ** 2 for wi, xi in zip(w, x, strict=True))
+    k = len(inputs)
+    denom = sum(w) - sum(wi**2 for wi in w) / sum(w)
+    tau2 = max(0.0, (q - (k - 1)) / denom) if k > 1 and denom > 0 else 0.0
+    ws = [1 / (vi + tau2) for vi in v]
+    total = sum(ws)
+    est = sum(wi * xi for wi, xi in zip(ws, x, strict=True)) / total
+    se = math.sqrt(1 / total)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    labels = labels or {}
+    rows = []
+    for inp, wi, xi, vi in zip(inputs, ws, x, v, strict=True):
+        zi = NormalDist().inv_cdf(0.5 + level / 2)
+        rows.append(
+            {
+                **labels,
+                "input": inp.name,
+                "weight": wi / total,
+                "estimate": xi,
+                "low": xi - zi * math.sqrt(vi),
+                "high": xi + zi * math.sqrt(vi),
+                "level": level,
+            }
+        )
+    rows.append(
+        {
+            **labels,
+            "input": "nowcast",
+            "weight": 1.0,
+            "estimate": est,
+            "low": est - z * se,
+            "high": est + z * se,
+            "level": level,
+        }
+    )
+    notes = (
+        f"between-input variance tau² = {tau2:,.4g} (Q = {q:,.3g} on {k - 1} degrees of freedom): "
+        + (
+            "the inputs disagree beyond their spreads: the interval is widened"
+            if tau2 > 0
+            else "no excess disagreement"
+        ),
+        "input rows show each input after its bias is removed, with its full spread",
+    )
+    return MigrationResult(
+        "nowcast",
+        pd.DataFrame(rows),
+        level,
+        {i.name: i.source for i in inputs},
+        notes,
+        "normal, inverse-variance weights with a DerSimonian-Laird random effect",
+    )
