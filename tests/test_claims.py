@@ -173,9 +173,9 @@ def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None
         frame = compare(store, coverage=SCALE).set_index("claim_id")
         as_counted = compare(store).set_index("claim_id")
     assert len(frame) == 26 and frame["status"].value_counts().to_dict() == {
-        "no estimate": 15,
-        "within": 9,
-        "outside": 2,
+        "no estimate": 9,
+        "within": 12,
+        "outside": 5,
     }
     jan = frame.loc["B1-tension-jan"]
     assert jan.estimate == pytest.approx(447 / 242) and jan.status == "within"
@@ -193,9 +193,14 @@ def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None
     mar = frame.loc["B2-mar"]
     assert mar.estimate == pytest.approx(204 / 498) and mar.low < mar.estimate < mar.high and mar.status == "within"
     assert frame.loc["B4"].status == "outside" and frame.loc["B4"].estimate < 2.7
-    # Nothing to compare: a migration metric with no estimator yet, and a date before the records start.
+    # Migration metrics come from the panel estimator, over the claim's months.
+    forecast = frame.loc["A1-forecast"]
+    assert forecast.status == "within" and forecast.low < forecast.estimate < forecast.high
+    assert "panel emigration, 2022-02 to 2022-04" in forecast.inputs
+    # Nothing to compare: a window past the records, a metric with no estimator, a date before the records start.
     assert frame.loc["A5-abroad"].status == "no estimate" and pd_isna(frame.loc["A5-abroad"].estimate)
-    assert frame.loc["A5-abroad"].note == "no estimator registered for it_abroad_net"
+    assert "2022-01 to 2022-12 is not inside the resume sightings" in frame.loc["A5-abroad"].note
+    assert frame.loc["A6"].note == "no estimator registered for emigrants_total"
     assert "2019-02-28 lies outside the vacancy_observation records (2021-" in frame.loc["B5-2019"].note
 
 
@@ -213,7 +218,7 @@ def test_a_registered_estimator_is_used(market: Path, monkeypatch: pytest.Monkey
 def test_cli_compare_prints_every_claim(cli, market: Path) -> None:
     result = cli("claims", "compare", "--db", market, "--coverage", str(SCALE), "--format", "json")
     rows = {r["claim_id"]: r for r in json.loads(result.stdout)}
-    assert len(rows) == 26 and "9 within, 2 outside, 15 no estimate" in result.stderr
+    assert len(rows) == 26 and "12 within, 5 outside, 9 no estimate" in result.stderr
     s3 = rows["S3"]
     assert set(s3) == {
         "claim_id",
