@@ -1,0 +1,164 @@
+"""Migration estimates: the panel against the simulator's truth, the nowcast's pooling, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from talentflow.errors import UsageError
+from talentflow.ingestion import ingest
+from talentflow.migration import PanelOptions, Population, fit_panel, load_panel
+from talentflow.migration.nowcast import NowcastInput, combine
+from talentflow.simulate import load_scenario, simulate
+from talentflow.store import Store
+
+SCALE = 0.01
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """exodus-2022 at 10,000 workers, 2021-2023, ingested."""
+    root = tmp_path_factory.mktemp("migration")
+    sim = root / "sim"
+    simulate(load_scenario("exodus-2022"), sim, scale=SCALE, seed=SEED)
+    db = root / "store.duckdb"
+    ingest([sim], db=db)
+    return sim, db
+
+
+def _truth(sim: Path) -> tuple[dict[str, float], Population]:
+    summary = json.loads((sim / "truth" / "summary.json").read_text())
+    year = [r for r in summary if r["month"].startswith("2022")]
+    ref = next(r for r in summary if r["month"] == "2021-12")
+    truth = {"emigration": sum(r["emigrated"] for r in year), "return": sum(r["returned"] for r in year)}
+    return truth, Population(ref["it_workers_home"] + ref["abroad"], "2021-12", "simulator truth")
+
+
+def test_panel_recovers_the_simulated_flows_and_beats_the_naive_count(market: tuple[Path, Path]) -> None:
+    sim, db = market
+    truth, population = _truth(sim)
+    with Store(db, read_only=True) as store:
+        panel = load_panel(store)
+    opt = PanelOptions(n_boot=40, seed=1)
+    model = fit_panel(panel, population, options=opt)
+    naive = fit_panel(panel, population, corrected=False, options=opt)
+    for flow in ("emigration", "return"):
+        est, low, high = model.total(flow, "2022-01", "2022-12")
+        naive_est = naive.total(flow, "2022-01", "2022-12")[0]
+        assert abs(est / truth[flow] - 1) < 0.10, (flow, est, truth[flow])
+        assert low <= truth[flow] <= high, (flow, low, high, truth[flow])
+        # The naive count misses the moves made out of the board's sight: far too low.
+        assert naive_est < 0.75 * truth[flow]
+        assert abs(est - truth[flow]) < abs(naive_est - truth[flow]) / 3
+    result = model.result("2022-01", "2022-12")
+    months = result.select(flow="emigration", destination="abroad")
+    assert len(months) == 13  # twelve months and the window's total
+    by_month = months.set_index("period").estimate
+    # The two waves: March and October hold the most departures, the summer the fewest.
+    assert by_month["2022-03"] > 4 * by_month["2022-07"] and by_month["2022-10"] > 4 * by_month["2022-08"]
+    net = result.select(flow="net", period="2022-01/2022-12").iloc[0]
+    assert net.estimate == pytest.approx(
+        model.total("emigration", "2022-01", "2022-12")[0] - model.total("return", "2022-01", "2022-12")[0]
+    )
+    dest = result.rows[(result.rows.flow == "emigration") & (result.rows.destination != "abroad")]
+    assert dest.estimate.sum() == pytest.approx(model.total("emigration", "2022-01", "2022-12")[0])
+    assert {"GE", "AM", "KZ", "TR"} <= set(dest.destination)
+    assert "resume sightings" in result.inputs and "population" in result.inputs
+    assert "bootstrap over people (40 replicates, seed 1)" in result.summary()
+
+
+def test_panel_is_reproducible_by_seed(market: tuple[Path, Path]) -> None:
+    _, db = market
+    with Store(db, read_only=True) as store:
+        panel = load_panel(store)
+    pop = Population(1_000_000, "2021-12", "round figure")
+    a = fit_panel(panel, pop, corrected=False, options=PanelOptions(n_boot=20, seed=3)).result("2022-01", "2022-06")
+    b = fit_panel(panel, pop, corrected=False, options=PanelOptions(n_boot=20, seed=3)).result("2022-01", "2022-06")
+    assert a.rows.equals(b.rows)
+
+
+def test_panel_rejects_windows_it_cannot_estimate(market: tuple[Path, Path]) -> None:
+    _, db = market
+    with Store(db, read_only=True) as store:
+        panel = load_panel(store)
+    fit = fit_panel(panel, Population(1e6, "2021-12", "x"), corrected=False, options=PanelOptions(n_boot=0))
+    with pytest.raises(UsageError, match="need a month of sightings before 2021-01"):
+        fit.result("2021-01", "2021-06")
+    with pytest.raises(UsageError, match="2025-01 is outside the resume sightings"):
+        fit.result("2022-01", "2025-01")
+    with pytest.raises(UsageError, match="is after"):
+        fit.result("2022-06", "2022-01")
+    with pytest.raises(UsageError, match="population count must be positive"):
+        Population(0, "2021-12", "x")
+    with pytest.raises(UsageError, match="expected YYYY-MM"):
+        Population(10, "2021-13-01", "x")
+
+
+def test_nowcast_pools_by_precision_and_widens_when_inputs_disagree() -> None:
+    a = NowcastInput("a", 100.0, 90.0, 110.0, 0.9, "test")
+    b = NowcastInput("b", 110.0, 90.0, 130.0, 0.9, "test")
+    res = combine([a, b], labels={"flow": "net"})
+    rows = res.rows.set_index("input")
+    # b is twice as wide, so a quarter the weight: (4 * 100 + 110) / 5 = 102.
+    assert rows.loc["nowcast"].estimate == pytest.approx(102.0)
+    assert rows.loc["a"].weight == pytest.approx(0.8) and rows.loc["b"].weight == pytest.approx(0.2)
+    agree_width = rows.loc["nowcast"].high - rows.loc["nowcast"].low
+    far = combine([a, NowcastInput("c", 200.0, 180.0, 220.0, 0.9, "test")])
+    far_rows = far.rows.set_index("input")
+    assert far_rows.loc["nowcast"].high - far_rows.loc["nowcast"].low > 4 * agree_width
+    assert "widened" in far.notes[0]
+    # A known bias is taken out before pooling: reads 25% high, so 125 counts as 100.
+    biased = combine([NowcastInput("d", 125.0, 115.0, 135.0, 0.9, "test", bias=0.25)])
+    assert biased.rows.set_index("input").loc["nowcast"].estimate == pytest.approx(100.0)
+    with pytest.raises(UsageError, match="without any spread"):
+        combine([NowcastInput("e", 5.0, 5.0, 5.0, 0.9, "claim")])
+    with pytest.raises(UsageError, match="lies outside"):
+        NowcastInput("f", 5.0, 6.0, 7.0, 0.9, "x")
+
+
+def test_cli_panel_json_rows(cli, market: tuple[Path, Path]) -> None:
+    _, db = market
+    args = ("migration", "--db", db, "--method", "panel", "--from", "2022-03", "--to", "2022-05")
+    rows = json.loads(cli(*args, "--n-boot", "5", "--naive", "--format", "json").stdout)
+    assert set(rows[0]) == {"flow", "origin", "destination", "period", "estimate", "low", "high", "level"}
+    totals = {r["flow"]: r for r in rows if r["period"] == "2022-03/2022-05" and r["destination"] == "abroad"}
+    assert set(totals) == {"emigration", "return", "net"}
+    assert totals["net"]["estimate"] == pytest.approx(totals["emigration"]["estimate"] - totals["return"]["estimate"])
+    assert all(r["level"] == 0.9 and r["low"] <= r["estimate"] <= r["high"] for r in totals.values())
+
+
+def test_cli_nowcast_pools_the_panel_and_the_claims(cli, market: tuple[Path, Path], tmp_path: Path) -> None:
+    _, db = market
+    cli("claims", "import", "--builtin", "--db", db)
+    result = cli("migration", "--db", db, "--method", "nowcast", "--n-boot", "10", "--format", "json")
+    rows = json.loads(result.stdout)
+    net = [r for r in rows if r["flow"] == "net"]
+    inputs = {r["input"]: r for r in net}
+    assert set(inputs) == {"panel net", "claim A5-abroad", "nowcast"}
+    assert sum(r["weight"] for r in net if r["input"] != "nowcast") == pytest.approx(1.0)
+    pooled = inputs["nowcast"]["estimate"]
+    lo, hi = sorted([inputs["panel net"]["estimate"], inputs["claim A5-abroad"]["estimate"]])
+    assert lo <= pooled <= hi
+
+
+def test_cli_errors(cli, market: tuple[Path, Path], tmp_path: Path) -> None:
+    _, db = market
+    assert "unknown method 'flows'" in cli("migration", "--db", db, "--method", "flows", code=2).stderr
+    assert "expected YYYY-MM" in cli("migration", "--db", db, "--from", "March", code=2).stderr
+    assert "--format parquet needs --output" in cli("migration", "--db", db, "--format", "parquet", code=2).stderr
+    assert "needs two stock tables" in cli("migration", "--method", "stocks", code=2).stderr
+    empty = tmp_path / "empty.duckdb"
+    Store(empty).close()
+    assert "no resume sightings" in cli("migration", "--db", empty, code=2).stderr
+
+
+def test_cli_excess_on_the_innovation_graph(cli, shared: Path, db: Path) -> None:
+    cli("ingest", shared / "innovationgraph", "--db", db)
+    rows = json.loads(cli("migration", "--db", db, "--method", "excess", "--format", "json").stdout)
+    by = {r["economy"]: r for r in rows}
+    assert {"GE", "AM", "KZ", "CY", "AE", "ME", "RS", "TR", "IL", "RU"} <= set(by)
+    assert by["GE"]["low"] > 0 and by["RU"]["high"] < 0
+    assert all(r["period"] == "2022Q2-2023Q1" and r["level"] == 0.9 for r in rows)
