@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/indicators.py
+	$(BIN)/python bench/migration.py
 
 lint: setup
 	$(BIN)/ruff check .
