@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -362,52 +363,53 @@ def _parse_month(text: str, what: str) -> dt.date:
 
 def load_panel(store: object, *, origin: str = "RU", it_only: bool = True, source: str | None = None) -> Panel:
     """Read resume sightings from a store (``talentflow.store.Store``) into a person × month panel."""
+    import ibis
+
     t = store.table("resume_observation")  # type: ignore[attr-defined]
     if it_only:
         t = t.filter(t.is_it)
     if source is not None:
         t = t.filter(t.source == source)
     t = t.filter(t.country.notnull())
-    t = t.mutate(month=t.observed_at.strftime("%Y-%m"))
-    per_month = t.group_by(["resume_id", "month"]).aggregate(
+    # Months as integers (year * 12 + month - 1), so that nothing is formatted or parsed row by row.
+    t = t.mutate(mon=t.observed_at.year() * 12 + t.observed_at.month() - 1)
+    per_month = t.group_by(["resume_id", "mon"]).aggregate(
+        abroad=t.country.argmax(t.observed_at) != origin,
         country=t.country.argmax(t.observed_at),
-        created=t.created_at.min(),
+        created=(t.created_at.year() * 12 + t.created_at.month() - 1).min(),
         n=t.count(),
     )
-    frame = per_month.execute()
-    if frame.empty:
+    per_month = per_month.mutate(person=ibis.dense_rank().over(order_by=per_month.resume_id))
+    frame = per_month.select("person", "mon", "abroad", "country", "created", "n").to_pyarrow()
+    if frame.num_rows == 0:
         raise UsageError(
             "no resume sightings with a country in the store; ingest resumes first "
             "(e.g. `talentflow simulate exodus-2022 --out sim && talentflow ingest sim`)"
         )
-    return _panel_from_frame(frame, origin)
+    return _panel_from_columns(frame, origin)
 
 
-def _panel_from_frame(frame: pd.DataFrame, origin: str) -> Panel:
-    first = _parse_month(frame["month"].min(), "first month")
-    last = _parse_month(frame["month"].max(), "last month")
-    months = []
-    d = first
-    while d <= last:
-        months.append(d.strftime("%Y-%m"))
-        d = (d + dt.timedelta(days=32)).replace(day=1)
-    m_index = {mo: i for i, mo in enumerate(months)}
-    person, people = pd.factorize(frame["resume_id"], sort=True)
-    col = frame["month"].map(m_index).to_numpy()
-    obs = np.full((len(people), len(months)), -1, np.int8)
-    abroad = (frame["country"] != origin).to_numpy()
-    obs[person, col] = abroad.astype(np.int8)
-    created = pd.to_datetime(frame["created"], utc=True)
-    created_month = created.dt.strftime("%Y-%m").map(m_index)
-    # Resumes created before the first month start there; a missing creation date falls back to first sighting.
-    created_idx = np.where(created.isna(), col, np.where(created.dt.strftime("%Y-%m") < months[0], 0, created_month))
-    start = np.full(len(people), len(months), np.int64)
-    np.minimum.at(start, person, np.nan_to_num(created_idx.astype(float), nan=0).astype(np.int64))
-    first_seen = np.full(len(people), len(months), np.int64)
-    np.minimum.at(first_seen, person, col)
-    start = np.minimum(start, first_seen)
-    dest = pd.DataFrame({"person": person, "month": col, "country": frame["country"].to_numpy()})
-    return Panel(tuple(months), obs, start, origin, dest, int(frame["n"].sum()))
+def _panel_from_columns(frame: Any, origin: str) -> Panel:
+    person = frame["person"].to_numpy().astype(np.int64)
+    mon = frame["mon"].to_numpy().astype(np.int64)
+    first, last = int(mon.min()), int(mon.max())
+    months = tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1))
+    col = mon - first
+    people = int(person.max()) + 1
+    obs = np.full((people, len(months)), -1, np.int8)
+    obs[person, col] = frame["abroad"].to_numpy(zero_copy_only=False).astype(np.int8)
+    # A resume starts in the month it was created (older ones in the first month); without a creation date, in
+    # the month it was first seen.
+    created = frame["created"].to_numpy(zero_copy_only=False)
+    created = np.where(np.isnan(created.astype(float)), mon, created).astype(np.int64)
+    start = np.full(people, len(months), np.int64)
+    np.minimum.at(start, person, np.clip(np.minimum(created, mon) - first, 0, None))
+    dest = pd.DataFrame({"person": person, "month": col, "country": frame["country"].to_pandas()})
+    return Panel(months, obs, start, origin, dest, int(_column_sum(frame["n"])))
+
+
+def _column_sum(column: Any) -> int:
+    return int(np.asarray(column.to_numpy(zero_copy_only=False)).sum())
 
 
 @dataclass
