@@ -1,4 +1,4 @@
-"""The charts in docs/, drawn from a store: ``.venv/bin/python docs/charts.py --db STORE``.
+"""The charts in docs/, drawn from a store: ``.venv/bin/python docs/charts.py --db STORE [--sim DIR]``.
 
 One function per chart, each writing one PNG into docs/img/. Needs the ``docs`` extra (matplotlib). Every
 estimate is seeded, so a rerun on the same store draws the same picture.
@@ -13,8 +13,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display on the build machines
-import matplotlib.pyplot as plt
+import json
 
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from talentflow.indicators import Params, compute
 from talentflow.migration import excess_growth
 from talentflow.store import Store
 
@@ -63,19 +67,68 @@ def excess_developers(store: Store, out: Path) -> Path:
     return path
 
 
+def board_vs_truth(store: Store, out: Path, sim: Path) -> Path:
+    """The board's vacancies_active, resumes_active and abroad share by month against the simulator's truth."""
+    meta = json.loads((sim / "scenario.json").read_text())
+    scale = meta["scale"]
+    truth = pd.DataFrame(json.loads((sim / "truth" / "summary.json").read_text()))
+    truth["month"] = pd.to_datetime(truth["month"])
+
+    def board(name: str, column: str) -> pd.Series:
+        frame = compute(name, Params(period="month"), db=store.path).frame
+        return pd.Series(frame[column].astype(float).to_numpy(), index=pd.to_datetime(frame["period"]))
+
+    panels = (
+        ("IT vacancies active", board("vacancies_active", "vacancies") / scale, truth.vacancies_active, 1e3),
+        ("IT resumes active", board("resumes_active", "resumes") / scale, truth.resumes_active, 1e3),
+        ("share of resumes willing to move abroad", board("relocation_share", "abroad_share"),
+         truth.relocation_abroad_share, 1),
+    )  # fmt: skip
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    for ax, (title, seen, true, unit) in zip(axes, panels, strict=True):
+        ax.plot(truth.month, true / unit, color="#333333", label="truth")
+        ax.plot(seen.index, seen / unit, color="#2b7bba", label="board")
+        for shock in ("2022-02-24", "2022-09-21"):
+            ax.axvline(pd.Timestamp(shock), color="#c0392b", linestyle=":", linewidth=0.9)
+        ax.set_title(title + (" (thousands)" if unit > 1 else ""), fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(
+        f"{meta.get('scenario', {}).get('name', 'simulation')} at scale {scale}, seed {meta['seed']}: "
+        "board indicators (counts divided by the scale) against the simulator's truth; dotted: the two waves",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    path = out / "board_vs_truth.png"
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
 CHARTS: dict[str, Callable[[Store, Path], Path]] = {"excess_developers": excess_developers}
+SIM_CHARTS = {"board_vs_truth": board_vs_truth}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", required=True, help="the talentflow store to read (opened read-only)")
     parser.add_argument("--out", type=Path, default=IMG, help="folder for the PNGs (default: docs/img)")
-    parser.add_argument("--only", choices=sorted(CHARTS), action="append", help="draw only these charts")
+    parser.add_argument("--sim", type=Path, help="a simulator output folder (the store holds its board records)")
+    parser.add_argument(
+        "--only", choices=sorted({*CHARTS, *SIM_CHARTS}), action="append", help="draw only these charts"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    names = args.only or [*CHARTS, *(SIM_CHARTS if args.sim else [])]
     with Store(args.db, read_only=True) as store:
-        for name in args.only or CHARTS:
-            print(CHARTS[name](store, args.out))
+        for name in names:
+            if name in SIM_CHARTS:
+                if args.sim is None:
+                    parser.error(f"{name} needs --sim DIR")
+                print(SIM_CHARTS[name](store, args.out, args.sim))
+            else:
+                print(CHARTS[name](store, args.out))
 
 
 if __name__ == "__main__":
