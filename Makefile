@@ -19,11 +19,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	@touch $(STAMP)
 
-# A JDK for Spark (used by the Spark engine and its tests): installed only when missing.
+# System packages, each installed only when missing: a JDK for Spark (the Spark engine and its tests) and
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 system:
 	@command -v java >/dev/null 2>&1 || { \
 		echo "installing a JDK (openjdk-17-jre-headless)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+		apt-get update -qq && $(APT_GET) install -y -qq openjdk-17-jre-headless; }
+	@test -x /usr/bin/chromium || { \
+		echo "installing Chromium (chromium, chromium-driver) for the browser tests"; \
+		apt-get update -qq && $(APT_GET) install -y -qq chromium chromium-driver; }
 
 # The main job on the built-in default: simulate exodus-2022 (50,000 workers, counts scaled to the full
 # market), ingest its board records, then the real data in ../shared/data when it is there.

@@ -45,3 +45,38 @@ class Cli:
 @pytest.fixture
 def cli() -> Cli:
     return Cli()
+
+
+CHROMIUM = Path(os.environ.get("TALENTFLOW_CHROMIUM", "/usr/bin/chromium"))
+# Flags that keep Debian's Chromium quiet and offline on a build machine (see ../shared/STACK.md).
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    """Debian's Chromium driven by Playwright, one per test run; a skip without Chromium, a failure in CI."""
+    if not CHROMIUM.exists():
+        message = f"Chromium not found at {CHROMIUM} (`make setup` installs Debian's chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            yield context
+        finally:
+            context.close()
