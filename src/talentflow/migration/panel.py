@@ -309,13 +309,13 @@ def _fit(
     ghost_w = seen_per_cohort * never / np.maximum(1 - never, 1e-12)
     counts = _e_step(all_obs, all_start, np.concatenate([weight, ghost_w]), p)
     xi = counts.xi
-    flows = np.stack(
-        [
-            xi[:, HOME_STATES][:, :, ABROAD_STATES].sum(axis=(1, 2)),
-            xi[:, ABROAD_STATES][:, :, HOME_STATES].sum(axis=(1, 2)),
-        ],
-        axis=1,
-    )
+    leave = xi[:, HOME_STATES][:, :, ABROAD_STATES].sum(axis=(1, 2))
+    back = xi[:, ABROAD_STATES][:, :, HOME_STATES].sum(axis=(1, 2))
+    # Month-end states cannot show a trip out and back within one month. Someone leaving at a uniform time in
+    # the month and returning at the monthly rate ρ is back by its end with probability about ρ / 2: such
+    # trips add to both flows.
+    round_trips = leave * p.ret / 2
+    flows = np.stack([leave + round_trips, back + round_trips], axis=1)
     return _Fit(p, flows, counts.occupancy[:, :LIVE].sum(axis=1), counts.loglik, it)
 
 
