@@ -35,7 +35,7 @@ STOCK_METHODS = {
 DEFAULT_POPULATION = Population(1_000_000, "2021-12", "about 1 million IT workers (claims A4, A5)", cv=0.1)
 
 #: Relative error added to each kind of nowcast input for what its own interval leaves out.
-PANEL_EXTRA_CV = 0.05  # model error: the simulator study finds biases of -2% to -6%
+PANEL_EXTRA_CV = 0.05  # model error: mean errors of 1-2% in the simulator study, wider for one seed
 EXCESS_EXTRA_CV = 0.5  # developer accounts are not IT workers; IP location and VPNs
 CLAIM_EXTRA_CV = 0.25  # a figure given as a single round number
 CLAIM_RANGE_LEVEL = 0.9  # a stated range read as a 90% interval
