@@ -176,8 +176,8 @@ function draw() {
   const traces = keys.map((k) => ({ type: "scatter", mode: "lines", name: k, x: series.get(k).x, y: series.get(k).y,
                                     connectgaps: false }));
   const layout = { title: { text: `${name}: ${value}` + (note ? ` (${note})` : "") },
-                   margin: { l: 60, r: 20, t: 40, b: 40 }, xaxis: { title: { text: "period" } },
-                   yaxis: { title: { text: value }, rangemode: "tozero" }, legend: { orientation: "h" } };
+                   margin: { l: 60, r: 20, t: 40, b: 40 }, showlegend: traces.length > 1,
+                   yaxis: { title: { text: value }, rangemode: "tozero" } };
   return Plotly.react("chart", traces, layout, { responsive: true, displaylogo: false });
 }
 
@@ -245,7 +245,8 @@ async function init() {
   $("indicator").value = indicators[initial.indicator] ? initial.indicator : "vacancies_active";
   for (const k of ["from", "to", "min_cell"]) if (initial[k] !== undefined) $(k).value = initial[k];
   fillIndicator($("indicator").value, initial);
-  fetch("/api/status").then((r) => r.json()).then((s) => { $("store").textContent = s.store; }).catch(() => {});
+  fetch("/api/status").then((r) => r.json()).then((s) => {
+    $("store").textContent = s.store.split("/").pop(); $("store").title = s.store; }).catch(() => {});
   $("indicator").addEventListener("change", () => { fillIndicator($("indicator").value, {}); load(); });
   for (const id of ["period", "by", "from", "to", "min_cell"]) $(id).addEventListener("change", load);
   $("value").addEventListener("change", () => draw());
