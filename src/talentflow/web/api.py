@@ -48,7 +48,7 @@ def list_indicators(request: Request) -> JSONResponse:
 
 
 @router.get("/indicators/{name}", summary="One indicator by period and segment")
-def get_indicator(
+async def get_indicator(
     request: Request,
     name: str,
     period: Annotated[str | None, Query(description="day, week, month or quarter [default: the indicator's]")] = None,
@@ -64,12 +64,13 @@ def get_indicator(
     params = indicator_params(
         name, period=period, by=by or [], start=from_, end=to, min_cell=min_cell, options=set_ or []
     )
-    payload, hit = service(request).indicator(name, params)
+    svc = service(request)
+    payload, hit = await svc.answer(svc.indicator(name, params))
     return _respond(payload, hit, format, name)
 
 
 @router.get("/migration", summary="Emigration and return flows with intervals")
-def get_migration(
+async def get_migration(
     request: Request,
     method: Annotated[str, Query(description="panel, excess or nowcast")] = "panel",
     origin: Annotated[str, Query(description="Origin country (ISO2)")] = "RU",
@@ -82,24 +83,26 @@ def get_migration(
 ) -> Response:
     """The same rows as `talentflow migration --format json` (the population is the CLI's default)."""
     _only(request, "method", "origin", "from", "to", "n_boot", "seed", "level", "format")
-    payload, hit = service(request).migration(method, origin, from_, to, n_boot, seed, level)
+    svc = service(request)
+    payload, hit = await svc.answer(svc.migration(method, origin, from_, to, n_boot, seed, level))
     return _respond(payload, hit, format, f"migration-{method}")
 
 
 @router.get("/claims", summary="The published claims in the store")
-def get_claims(
+async def get_claims(
     request: Request,
     metric: Annotated[str | None, Query(description="Only claims about this metric")] = None,
     format: Annotated[str, Query(description="json (rows) or csv")] = "json",
 ) -> Response:
     """The same rows as `talentflow claims list --format json`."""
     _only(request, "metric", "format")
-    payload, hit = service(request).claims(metric)
+    svc = service(request)
+    payload, hit = await svc.answer(svc.claims(metric))
     return _respond(payload, hit, format, "claims")
 
 
 @router.get("/claims/compare", summary="Each claim beside talentflow's estimate")
-def get_compare(
+async def get_compare(
     request: Request,
     coverage: Annotated[float, Query(description="Share of the market the board records hold")] = 1.0,
     tolerance: Annotated[float, Query(description="Relative margin around a single-value claim")] = DEFAULT_TOLERANCE,
@@ -107,7 +110,8 @@ def get_compare(
 ) -> Response:
     """The same rows as `talentflow claims compare --format json`."""
     _only(request, "coverage", "tolerance", "format")
-    payload, hit = service(request).compare(coverage, tolerance)
+    svc = service(request)
+    payload, hit = await svc.answer(svc.compare(coverage, tolerance))
     return _respond(payload, hit, format, "claims-compare")
 
 

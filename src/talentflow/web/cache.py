@@ -48,7 +48,8 @@ class ResultCache:
     def __len__(self) -> int:
         return len(self._items)
 
-    def _lookup(self, key: Hashable) -> tuple[bool, Any]:
+    def peek(self, key: Hashable) -> tuple[bool, Any]:
+        """``(True, value)`` for a cached key (counted as a hit), else ``(False, None)``."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -57,13 +58,13 @@ class ResultCache:
         return False, None
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> tuple[T, bool]:
-        found, value = self._lookup(key)
+        found, value = self.peek(key)
         if found:
             return value, True
         with self._lock:
             key_lock = self._computing.setdefault(key, threading.Lock())
         with key_lock:
-            found, value = self._lookup(key)  # computed by a request we waited for
+            found, value = self.peek(key)  # computed by a request we waited for
             if found:
                 return value, True
             value = compute()  # an exception is not cached: the next request tries again

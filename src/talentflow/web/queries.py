@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from starlette.concurrency import run_in_threadpool
 
 from talentflow.errors import UsageError
 from talentflow.indicators.compute import compute, indicator
@@ -51,6 +52,14 @@ def _param(name: str, fn: Callable[[], Any]) -> Any:
         raise
     except UsageError as exc:
         raise ParamError(name, str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A request, normalised (``key``, without the store's signature), and how to compute its answer."""
+
+    key: tuple[Any, ...]
+    compute: Callable[[], Payload]
 
 
 @dataclass
@@ -162,11 +171,22 @@ class StoreService:
     def signature(self) -> tuple[int, ...]:
         return signature(self.path)
 
-    def _cached(self, key: tuple[Any, ...], fn: Callable[[], Payload]) -> tuple[Payload, bool]:
-        return self.cache.get((*key, self.signature()), fn)
+    def _cached(self, key: tuple[Any, ...], fn: Callable[[], Payload]) -> Job:
+        return Job(key, fn)
+
+    async def answer(self, job: Job) -> Job:
+        """The cached payload, found on the event loop; a miss is computed on a worker thread.
+
+        Keeping hits off the thread pool matters under load: a hit is a dictionary look-up and two ``stat`` calls.
+        """
+        key = (*job.key, self.signature())
+        found, value = self.cache.peek(key)
+        if found:
+            return value, True
+        return await run_in_threadpool(self.cache.get, key, job.compute)
 
     # -- indicators ---------------------------------------------------------------------------------------
-    def indicator(self, name: str, params: Params) -> tuple[Payload, bool]:
+    def indicator(self, name: str, params: Params) -> Job:
         def run() -> Payload:
             try:
                 result = compute(name, params, db=self.path)
@@ -179,7 +199,7 @@ class StoreService:
     # -- migration ----------------------------------------------------------------------------------------
     def migration(
         self, method: str, origin: str, start: str | None, end: str | None, n_boot: int, seed: int, level: float
-    ) -> tuple[Payload, bool]:
+    ) -> Job:
         from talentflow.migration.run import Request, month_of, run
 
         if method not in MIGRATION_METHODS:
@@ -218,7 +238,7 @@ class StoreService:
         return self._cached(("migration", method, origin, start, end, n_boot, seed, level), compute_result)
 
     # -- claims -------------------------------------------------------------------------------------------
-    def claims(self, metric: str | None) -> tuple[Payload, bool]:
+    def claims(self, metric: str | None) -> Job:
         from talentflow.claims.ledger import COLUMNS, load_claims
 
         def run() -> Payload:
@@ -228,7 +248,7 @@ class StoreService:
 
         return self._cached(("claims", metric), run)
 
-    def compare(self, coverage: float, tolerance: float) -> tuple[Payload, bool]:
+    def compare(self, coverage: float, tolerance: float) -> Job:
         from talentflow.claims.compare import compare, records
         from talentflow.claims.ledger import load_claims
 
