@@ -152,3 +152,11 @@ def test_dashboard_shows_the_api_error(page, server: ServerThread) -> None:
     page.wait_for_function("document.body.dataset.state === 'error'", timeout=30_000)
     assert page.text_content("#error") == "422: to: 2022-01-01 is before from 2022-06-01"
     assert page.blocked == []
+
+
+def test_api_docs_render_offline(page, server: ServerThread) -> None:
+    page.goto(f"{server.url}/docs")
+    page.wait_for_selector(".opblock", timeout=30_000)  # Swagger UI drew the operations from /openapi.json
+    paths = page.locator(".opblock-summary-path").all_text_contents()
+    assert "/api/indicators/{name}" in [p.replace("\u200b", "") for p in paths]
+    assert page.blocked == [] and page.errors == []
