@@ -244,3 +244,11 @@ def test_status_docs_and_missing_store(client: TestClient, store: Path, tmp_path
 def test_serve_command_is_registered(cli) -> None:
     help_text = cli("serve", "--help").stdout
     assert "--host" in help_text and "127.0.0.1" in help_text and "--port" in help_text
+
+
+def test_claims_compare_is_the_cli_comparison(client: TestClient, cli, store: Path) -> None:
+    rows = client.get("/api/claims/compare?coverage=0.002").json()
+    assert rows == cli_json(cli, "claims", "compare", "--coverage", "0.002", "--format", "json", "--db", store)
+    assert len(rows) == 26 and {r["status"] for r in rows} <= {"within", "outside", "no estimate"}
+    jan = next(r for r in rows if r["claim_id"] == "B1-vacancies-jan")
+    assert jan["estimate"] == pytest.approx(261 / 0.002)  # 261 IT vacancies active at the end of January 2022
