@@ -369,3 +369,6 @@ _register_claims(app, _command)
 from talentflow.migration.cli import register as _register_migration  # noqa: E402
 
 _register_migration(app, _command)
+from talentflow.web.cli import register as _register_web  # noqa: E402
+
+_register_web(app, _command)

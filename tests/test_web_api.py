@@ -1,0 +1,254 @@
+"""`talentflow serve`'s JSON API on a small simulated market: the CLI's rows, errors naming the parameter, the
+cache, and a store left untouched."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+from talentflow import Store, ingest
+from talentflow.claims import builtin_claims, store_claims
+from talentflow.errors import StoreError
+from talentflow.simulate import load_scenario, simulate
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # starlette's note about httpx
+    from fastapi.testclient import TestClient
+
+from talentflow.web import create_app
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """exodus-2022 at 2,000 workers (seed 3), ingested, with the built-in claims."""
+    root = tmp_path_factory.mktemp("web")
+    simulate(load_scenario("exodus-2022"), root / "sim", scale=0.002, seed=3)
+    db = root / "store.duckdb"
+    ingest([root / "sim"], db=db)
+    with Store(db) as s:
+        store_claims(s, builtin_claims())
+    return db
+
+
+@pytest.fixture(scope="module")
+def client(store: Path) -> TestClient:
+    return TestClient(create_app(store))
+
+
+def cli_json(cli, *args: str | Path):
+    return json.loads(cli(*args).stdout)
+
+
+def test_indicator_list_is_the_cli_list(client: TestClient, cli, store: Path) -> None:
+    rows = client.get("/api/indicators").json()
+    assert rows == cli_json(cli, "indicators", "list", "--format", "json", "--db", store)
+    tension = next(r for r in rows if r["name"] == "tension")
+    assert tension["segments"] == ["country", "region", "role", "is_it", "experience"]
+    assert tension["options"]["gap_days"]["default"]
+
+
+QUERIES = [
+    ("vacancies_active", "from=2022-01-01&to=2022-04-30", ["--from", "2022-01-01", "--to", "2022-04-30"]),
+    (
+        "tension",
+        "by=is_it=true&from=2022-01-01&to=2022-03-31",
+        ["--by", "is_it=true", "--from", "2022-01-01", "--to", "2022-03-31"],
+    ),
+    (
+        "destination_share",
+        "period=quarter&from=2022-01-01&to=2022-06-30&min_cell=0",
+        ["--period", "quarter", "--from", "2022-01-01", "--to", "2022-06-30", "--min-cell", "0"],
+    ),
+    (
+        "salary",
+        "set=currency=USD&set=basis=net&from=2022-01-01&to=2022-02-28",
+        ["--set", "currency=USD", "--set", "basis=net", "--from", "2022-01-01", "--to", "2022-02-28"],
+    ),
+    (
+        "relocation_share",
+        "by=country=RU,GE&by=is_it&from=2022-02-01&to=2022-03-31&min_cell=10",
+        ["--by", "country=RU,GE", "--by", "is_it", "--from", "2022-02-01", "--to", "2022-03-31", "--min-cell", "10"],
+    ),
+    ("postings_index", "from=2022-02-01&to=2022-02-14", ["--from", "2022-02-01", "--to", "2022-02-14"]),
+]
+
+
+@pytest.mark.parametrize(("name", "query", "args"), QUERIES, ids=[q[0] for q in QUERIES])
+def test_indicator_rows_are_the_cli_rows(client: TestClient, cli, store: Path, name, query, args) -> None:
+    response = client.get(f"/api/indicators/{name}?{query}")
+    assert response.status_code == 200, response.text
+    rows = response.json()
+    assert rows and rows == cli_json(cli, "indicators", name, *args, "--format", "json", "--db", store)
+
+
+def test_indicator_values(client: TestClient) -> None:
+    active = client.get("/api/indicators/vacancies_active?from=2022-01-01&to=2022-04-30").json()
+    assert [(r["period"], r["period_end"], r["vacancies"]) for r in active] == [
+        ("2022-01-01", "2022-01-31", 261),
+        ("2022-02-01", "2022-02-28", 260),
+        ("2022-03-01", "2022-03-31", 233),
+        ("2022-04-01", "2022-04-30", 224),
+    ]
+    tension = client.get("/api/indicators/tension?by=is_it=true&from=2022-01-01&to=2022-03-31").json()
+    assert [(r["is_it"], r["resumes"], r["vacancies"], r["band"]) for r in tension] == [
+        ("true", 464, 261, "acute shortage"),
+        ("true", 496, 260, "acute shortage"),
+        ("true", 546, 233, "shortage"),
+    ]
+    assert tension[0]["tension"] == pytest.approx(464 / 261)
+    # min_cell blanks small cells and flags them, as the CLI does.
+    split = client.get("/api/indicators/relocation_share?by=country&from=2022-02-01&to=2022-02-28").json()
+    small = [r for r in split if r["suppressed"]]
+    assert small and all(r["resumes"] is None and r["abroad_share"] is None for r in small)
+
+
+def test_csv_has_the_json_rows(client: TestClient) -> None:
+    query = "/api/indicators/tension?by=is_it&from=2022-01-01&to=2022-06-30&min_cell=250"
+    rows = client.get(query).json()
+    response = client.get(query + "&format=csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert 'filename="tension.csv"' in response.headers["content-disposition"]
+    parsed = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(parsed) == len(rows) == 6  # the simulated board holds IT records only
+    assert list(parsed[0]) == list(rows[0])
+
+    def text(v: object) -> str:
+        return "" if v is None else str(v)
+
+    assert [{k: text(v) for k, v in r.items()} for r in rows] == parsed
+    # Two months with 250+ vacancies; the others blanked, empty in the CSV too.
+    assert [r["suppressed"] for r in rows] == [False, False, True, True, True, True]
+    assert parsed[2]["resumes"] == "" and parsed[0]["resumes"] == "464"
+
+
+BAD = [
+    ("/api/indicators/nope", "name: unknown indicator 'nope'"),
+    ("/api/indicators/tension?period=year", "period: unknown period 'year'"),
+    ("/api/indicators/postings_index?period=month", "period: postings_index is computed by day, not by month"),
+    ("/api/indicators/tension?by=city", "by: unknown segment 'city'"),
+    ("/api/indicators/tension?by=remote", "by: tension cannot be split by remote"),
+    ("/api/indicators/tension?by=is_it=maybe", "by: is_it: values are true or false, not 'maybe'"),
+    ("/api/indicators/tension?by=country&by=country=RU", "by: a segment is given twice"),
+    ("/api/indicators/tension?from=2022-13-01", "from: '2022-13-01': expected a date such as 2022-03-01"),
+    ("/api/indicators/tension?to=March", "to: 'March': expected a date"),
+    ("/api/indicators/tension?from=2022-05-01&to=2022-04-01", "to: 2022-04-01 is before from 2022-05-01"),
+    ("/api/indicators/tension?set=currency=USD", "set: tension has no option currency; its options are: gap_days"),
+    ("/api/indicators/tension?set=gap_days=soon", "set: gap_days=soon: expected a whole number"),
+    ("/api/indicators/tension?set=gap_days", "set: 'gap_days': expected KEY=VALUE"),
+    ("/api/indicators/tension?min_cell=-1", "min_cell: must be 0 or more, not -1"),
+    ("/api/indicators/tension?min_cell=many", "min_cell: Input should be a valid integer"),
+    ("/api/indicators/tension?format=xml", "format: unknown format 'xml'"),
+    ("/api/indicators/tension?segment=country", "segment: unknown parameter; this endpoint takes: period, by,"),
+    ("/api/migration?method=magic", "method: unknown method 'magic'; choose one of: panel, excess, nowcast"),
+    ("/api/migration?method=stocks", "stocks reads stock-table files"),
+    ("/api/migration?from=2022-13", "from: '2022-13' is not a date"),
+    ("/api/migration?to=last+year", "to: expected YYYY-MM or YYYY-MM-DD, got 'last year'"),
+    ("/api/migration?origin=Russia", "origin: expected an ISO 3166-1 alpha-2 country code"),
+    ("/api/migration?n_boot=0", "n_boot: must be between 1 and 1000"),
+    ("/api/migration?method=excess&from=2022-05", "'2022-05' is not a quarter label"),
+    ("/api/claims/compare?coverage=2", "coverage: must be in (0, 1]"),
+]
+
+
+@pytest.mark.parametrize(("url", "message"), BAD, ids=[b[0].removeprefix("/api/") for b in BAD])
+def test_bad_requests_are_422_naming_the_parameter(client: TestClient, url: str, message: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert set(body) == {"detail"} and isinstance(body["detail"], str)
+    assert message in body["detail"]
+
+
+def test_cache_hits_return_the_same_rows_and_follow_the_store(client: TestClient, store: Path) -> None:
+    url = "/api/indicators/resumes_active?by=experience&from=2021-06-01&to=2022-06-30"
+    first = client.get(url)
+    again = client.get(url)
+    assert (first.headers["x-talentflow-cache"], again.headers["x-talentflow-cache"]) == ("miss", "hit")
+    assert again.content == first.content and len(again.json()) == 13 * 4  # months × experience levels
+    # The same request written differently (defaults spelled out) is the same cache entry.
+    spelled = client.get(url + "&period=month&min_cell=50")
+    assert spelled.headers["x-talentflow-cache"] == "hit" and spelled.content == first.content
+    # A changed store file (here only its time) is a new key: the rows are computed again, and equal.
+    stat = store.stat()
+    os.utime(store, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    try:
+        fresh = client.get(url)
+        assert fresh.headers["x-talentflow-cache"] == "miss" and fresh.content == first.content
+    finally:
+        os.utime(store, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_migration_rows_are_the_cli_rows(client: TestClient, cli, store: Path) -> None:
+    rows = client.get("/api/migration?method=panel&n_boot=10&seed=1").json()
+    expected = cli_json(cli, "migration", "--n-boot", "10", "--seed", "1", "--format", "json", "--db", store)
+    assert rows == expected
+    assert {r["flow"] for r in rows} >= {"emigration", "return"}
+    march = next(r for r in rows if r["flow"] == "emigration" and r["period"] == "2022-03")
+    assert march["low"] < march["estimate"] < march["high"] and march["estimate"] > 10_000
+    # Another window reuses the fitted panel and still equals the CLI.
+    window = client.get("/api/migration?n_boot=10&seed=1&from=2022-03&to=2022-06")
+    assert window.headers["x-talentflow-cache"] == "miss"
+    args = ["--from", "2022-03", "--to", "2022-06", "--n-boot", "10", "--seed", "1", "--format", "json"]
+    assert window.json() == cli_json(cli, "migration", *args, "--db", store)
+    assert {r["period"] for r in window.json()} == {"2022-03", "2022-04", "2022-05", "2022-06", "2022-03/2022-06"}
+
+
+def test_claims_are_the_cli_list(client: TestClient, cli, store: Path) -> None:
+    rows = client.get("/api/claims").json()
+    assert len(rows) == 26 and rows == cli_json(cli, "claims", "list", "--format", "json", "--db", store)
+    tension = client.get("/api/claims?metric=tension").json()
+    assert [r["claim_id"] for r in tension] == ["B1-tension-aug", "B1-tension-jan", "B4", "B5-2019"]
+
+
+def test_store_is_never_written(tmp_path: Path, store: Path) -> None:
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(store.read_bytes())
+    before = (hashlib.sha256(copy.read_bytes()).hexdigest(), copy.stat().st_mtime_ns)
+    c = TestClient(create_app(copy))
+    for url in (
+        "/api/indicators",
+        "/api/indicators/vacancies_new?by=role",
+        "/api/indicators/tension?by=is_it&format=csv",
+        "/api/claims",
+        "/api/status",
+        "/api/indicators/nope",
+        "/api/indicators/tension?by=country=RU');DROP TABLE claim;--",
+    ):
+        assert c.get(url).status_code in (200, 422)
+    after = (hashlib.sha256(copy.read_bytes()).hexdigest(), copy.stat().st_mtime_ns)
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.duckdb"]  # no WAL, no lock file left
+    with Store(copy, read_only=True) as s:
+        assert s.counts()["claim"] == 26
+
+
+def test_status_docs_and_missing_store(client: TestClient, store: Path, tmp_path: Path) -> None:
+    status = client.get("/api/status").json()
+    assert status["tables"]["vacancy_observation"] == 30_004 and status["tables"]["claim"] == 26
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "https://" not in docs.text  # Swagger UI from this server, not a CDN
+    assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
+    assert "/api/indicators/{name}" in client.get("/openapi.json").json()["paths"]
+    with pytest.raises(StoreError, match="no store here"):
+        create_app(tmp_path / "missing.duckdb")
+
+
+def test_serve_command_is_registered(cli) -> None:
+    help_text = cli("serve", "--help").stdout
+    assert "--host" in help_text and "127.0.0.1" in help_text and "--port" in help_text
+
+
+def test_claims_compare_is_the_cli_comparison(client: TestClient, cli, store: Path) -> None:
+    rows = client.get("/api/claims/compare?coverage=0.002").json()
+    assert rows == cli_json(cli, "claims", "compare", "--coverage", "0.002", "--format", "json", "--db", store)
+    assert len(rows) == 26 and {r["status"] for r in rows} <= {"within", "outside", "no estimate"}
+    jan = next(r for r in rows if r["claim_id"] == "B1-vacancies-jan")
+    assert jan["estimate"] == pytest.approx(261 / 0.002)  # 261 IT vacancies active at the end of January 2022

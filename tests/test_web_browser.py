@@ -1,0 +1,162 @@
+"""The dashboard in Debian's Chromium against a real uvicorn server, with every non-loopback request refused.
+
+Set TALENTFLOW_SCREENSHOT=docs/img/dashboard.png to save the screenshot shown in the README.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+import uvicorn
+
+from talentflow import ingest
+from talentflow.simulate import load_scenario, simulate
+from talentflow.web import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerThread:
+    """uvicorn serving ``app`` on a free loopback port in a background thread."""
+
+    def __init__(self, app) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("web-browser")
+    simulate(load_scenario("exodus-2022"), root / "sim", scale=0.002, seed=3)
+    ingest([root / "sim"], db=root / "store.duckdb")
+    with ServerThread(create_app(root / "store.duckdb")) as running:
+        yield running
+
+
+@pytest.fixture
+def page(browser, server: ServerThread):
+    """A page that may reach the test server only: anything else is aborted and recorded."""
+    page = browser.new_page()
+    page.blocked = []
+    page.errors = []
+
+    def route(r) -> None:
+        host = urlsplit(r.request.url).hostname
+        if host == "127.0.0.1" or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            page.blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    yield page
+    page.close()
+
+
+def wait_ready(page) -> None:
+    page.wait_for_function("document.body.dataset.state === 'ready'", timeout=30_000)
+
+
+def traces(page) -> list[dict]:
+    return page.evaluate(
+        "() => (document.getElementById('chart').data || []).map(t => ({name: t.name, x: t.x, y: t.y}))"
+    )
+
+
+def choose(page, selector: str, value: str) -> None:
+    page.select_option(selector, value)  # the change handler marks the page "loading" before it fetches
+    wait_ready(page)
+
+
+def test_dashboard_draws_filters_and_downloads_offline(page, server: ServerThread) -> None:
+    page.goto(f"{server.url}/?indicator=tension&from=2021-06-01&to=2022-12-31&min_cell=0")
+    wait_ready(page)
+    assert page.locator("#chart .main-svg").count() > 0
+    first = traces(page)
+    assert len(first) == 1 and first[0]["name"] == "tension"
+    assert first[0]["x"][:2] == ["2021-06-01", "2021-07-01"] and len(first[0]["x"]) == 19
+    api = httpx.get(f"{server.url}/api/indicators/tension?period=month&from=2021-06-01&to=2022-12-31&min_cell=0")
+    assert first[0]["y"] == [r["tension"] for r in api.json()]
+    assert page.locator("#rows tbody tr").count() == 19
+    assert page.input_value("#value") == "tension"
+
+    # Split by a segment: one line per experience level.
+    choose(page, "#by", "experience")
+    split = traces(page)
+    assert split != first and len(split) >= 4
+    assert {"between1And3", "between3And6", "moreThan6"} <= {t["name"] for t in split}
+
+    # Download the CSV the page links to: it holds the API's rows.
+    with page.expect_download() as info:
+        page.click("#csv")
+    download = info.value
+    assert download.suggested_filename == "tension.csv"
+    parsed = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    query = "period=month&by=experience&from=2021-06-01&to=2022-12-31&min_cell=0"
+    rows = httpx.get(f"{server.url}/api/indicators/tension?{query}").json()
+    assert parsed == [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows]
+    assert len(rows) == sum(len(t["x"]) for t in split)
+
+    # Another indicator: other data; the value column follows it.
+    choose(page, "#indicator", "vacancies_active")
+    active = traces(page)
+    assert active != split and len(active) == 1 and page.input_value("#value") == "vacancies"
+    assert max(active[0]["y"]) > 200
+
+    if os.environ.get("TALENTFLOW_SCREENSHOT"):
+        choose(page, "#indicator", "relocation_share")
+        choose(page, "#by", "experience")
+        page.select_option("#value", "abroad_share")
+        page.set_viewport_size({"width": 1280, "height": 860})
+        page.screenshot(path=os.environ["TALENTFLOW_SCREENSHOT"])
+
+    assert page.blocked == [] and page.errors == []
+
+
+def test_dashboard_shows_the_api_error(page, server: ServerThread) -> None:
+    page.goto(f"{server.url}/?indicator=tension&from=2022-06-01&to=2022-01-01")
+    page.wait_for_function("document.body.dataset.state === 'error'", timeout=30_000)
+    assert page.text_content("#error") == "422: to: 2022-01-01 is before from 2022-06-01"
+    assert page.blocked == []
+
+
+def test_api_docs_render_offline(page, server: ServerThread) -> None:
+    page.goto(f"{server.url}/docs")
+    page.wait_for_selector(".opblock", timeout=30_000)  # Swagger UI drew the operations from /openapi.json
+    paths = page.locator(".opblock-summary-path").all_text_contents()
+    assert "/api/indicators/{name}" in [p.replace("\u200b", "") for p in paths]
+    assert page.blocked == [] and page.errors == []
