@@ -52,6 +52,7 @@ bench: setup
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/indicators.py
 	$(BIN)/python bench/migration.py
+	$(BIN)/python bench/serve.py
 
 lint: setup
 	$(BIN)/ruff check .
