@@ -369,3 +369,6 @@ _register_claims(app, _command)
 from talentflow.migration.cli import register as _register_migration  # noqa: E402
 
 _register_migration(app, _command)
+from talentflow.report.cli import register as _register_report  # noqa: E402
+
+_register_report(app, _command)

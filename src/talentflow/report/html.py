@@ -326,7 +326,8 @@ def render(data: ReportData) -> str:
 <body>
 <header>
 <h1>Tech-talent flight: {escape(data.options.origin)} IT labour market</h1>
-<p>talentflow {escape(data.version)} · store <code>{escape(data.store)}</code> · generated {escape(data.generated)}.{sim}</p>
+<p>talentflow {escape(data.version)} · store <code>{escape(data.store)}</code> ·
+generated {escape(data.generated)}.{sim}</p>
 </header>
 <nav>{nav}</nav>
 <main>
