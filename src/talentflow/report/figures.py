@@ -215,7 +215,9 @@ def excess(part: Part) -> go.Figure:
         )
     period = frame["period"].iloc[0] if len(frame) else ""
     fig = _layout(fig, f"Excess developer accounts by economy, {period}", "", height=120 + 26 * len(frame))
-    fig.update_layout(hovermode="closest", xaxis_title="developer accounts beyond the counterfactual")
+    fig.update_layout(
+        hovermode="closest", barmode="overlay", xaxis_title="developer accounts beyond the counterfactual"
+    )
     return fig
 
 
