@@ -181,5 +181,5 @@ def _summary(console: Any, result: Any, seconds: float) -> None:
     if absent:
         table.add_row("sections without data", ", ".join(absent))
     table.add_row("store", str(result.store))
-    table.add_row("report", f"[bold]{result.report}[/]")
     console.print(table)
+    console.print(f"Report: [bold]{result.report}[/]", soft_wrap=True, highlight=False)
