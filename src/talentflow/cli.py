@@ -372,3 +372,6 @@ _register_migration(app, _command)
 from talentflow.web.cli import register as _register_web  # noqa: E402
 
 _register_web(app, _command)
+from talentflow.report.cli import register as _register_report  # noqa: E402
+
+_register_report(app, _command)

@@ -1,0 +1,185 @@
+"""``talentflow report`` and ``talentflow run``."""
+
+# No ``from __future__ import annotations``: typer reads the option annotations of the nested commands at run time.
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as RichBar
+from rich.table import Table
+
+from talentflow.report.data import REPORT_N_BOOT, STEPS, ReportOptions
+from talentflow.report.run import Progress
+from talentflow.store import ENV_DB
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", envvar=ENV_DB, help="Store file [default: ./talentflow.duckdb].", show_default=False),
+]
+
+
+class StageProgress(Progress):
+    """One line per stage on stderr: a spinner while it runs, a bar when it can be counted, its time when done."""
+
+    def __init__(self, console: Any, enabled: bool) -> None:
+        self.bar = RichBar(
+            SpinnerColumn(finished_text="[green]✓"),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not enabled,
+        )
+        self.task: Any = None
+
+    def __enter__(self) -> "StageProgress":
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._finish()
+        self.bar.stop()
+
+    def _finish(self) -> None:
+        if self.task is not None:
+            task = self.bar.tasks[-1]
+            self.bar.update(self.task, total=task.total or 1, completed=task.total or 1)
+            self.bar.stop_task(self.task)
+
+    def stage(self, name: str, total: float | None = None) -> None:
+        self._finish()
+        self.task = self.bar.add_task(name, total=total)
+
+    def update(self, completed: float, total: float | None = None) -> None:
+        if self.task is not None:
+            self.bar.update(self.task, completed=completed, total=total)
+
+
+def register(app: typer.Typer, command: Callable[[Callable[..., None]], Callable[..., None]]) -> None:
+    """Add ``talentflow report`` and ``talentflow run`` to ``app``."""
+    from talentflow.cli import err, out
+
+    @app.command(
+        "report",
+        epilog="""
+**Examples**
+
+    talentflow report --out report.html
+    talentflow report --out report.html --db demo/talentflow.duckdb --sim demo/sim
+""",
+    )
+    @command
+    def report_cmd(
+        out_file: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path("report.html"),
+        sim: Annotated[
+            Path | None,
+            typer.Option(
+                "--sim",
+                help="The simulator's output directory: its truth is drawn beside the estimates, and its IT workers "
+                "at 2021-12 are the panel's population (a census).",
+            ),
+        ] = None,
+        origin: Annotated[str, typer.Option(help="The country people leave (ISO2).")] = "RU",
+        seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+        n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap replicates of the panel fit.")] = REPORT_N_BOOT,
+        db: DbOption = None,
+    ) -> None:
+        """Write one self-contained HTML report (charts with plotly.js inline; opens with no network)."""
+        from talentflow.report.build import build_report
+
+        options = ReportOptions(sim=sim, origin=origin.upper(), seed=seed, n_boot=n_boot)
+        started = time.perf_counter()
+        with StageProgress(err, err.is_terminal) as progress:
+            data = build_report(out_file, db=db, options=options, step=lambda k: progress.stage(STEPS[k]))
+        absent = [k for k, p in data.parts.items() if p.absent]
+        size, took = out_file.stat().st_size / 1e6, time.perf_counter() - started
+        out.print(
+            f"Wrote [bold]{out_file}[/] ({size:.1f} MB) in {took:.0f} s"
+            + (f"; sections without data: {', '.join(absent)}" if absent else ""),
+            highlight=False,
+        )
+
+    @app.command(
+        "run",
+        epilog="""
+**Examples**
+
+    talentflow run exodus-2022 --out demo --scale 0.01 --seed 1
+    talentflow run exodus-2022 --out demo --with ../shared/data/innovationgraph --with ../shared/data/indeed-hiring-lab
+    talentflow run --data vacancies.ndjson.gz --data resumes/ --out ru-2022
+""",
+    )
+    @command
+    def run_cmd(
+        scenario: Annotated[
+            str | None, typer.Argument(help="A built-in scenario name or a scenario TOML file.", show_default=False)
+        ] = None,
+        out_dir: Annotated[Path | None, typer.Option("--out", "-o", help="Output directory (new or empty).")] = None,
+        data: Annotated[
+            list[Path] | None, typer.Option("--data", help="Files or directories to ingest instead of simulating.")
+        ] = None,
+        with_: Annotated[
+            list[Path] | None,
+            typer.Option("--with", help="Extra (real) data to ingest into the same store (repeatable)."),
+        ] = None,
+        areas: Annotated[
+            Path | None, typer.Option("--areas", help="hh.ru's area tree (GET /areas) to load first.")
+        ] = None,
+        scale: Annotated[float, typer.Option(help="Share of the population simulated.")] = 0.01,
+        seed: Annotated[int, typer.Option(help="Seed of the simulation and of the bootstrap intervals.")] = 0,
+        n_boot: Annotated[int, typer.Option("--n-boot", help="Bootstrap replicates of the panel fit.")] = REPORT_N_BOOT,
+    ) -> None:
+        """The main job: simulate (or take data), ingest, import the built-in claims, estimate, write the report."""
+        from talentflow.errors import UsageError
+        from talentflow.report.run import run
+
+        if out_dir is None:
+            raise UsageError("give --out DIR (a new or empty directory); see talentflow run --help")
+        started = time.perf_counter()
+        with StageProgress(err, err.is_terminal) as progress:
+            result = run(
+                out_dir,
+                scenario=scenario,
+                data=data or (),
+                extra=with_ or (),
+                areas=areas,
+                scale=scale,
+                seed=seed,
+                n_boot=n_boot,
+                progress=progress,
+            )
+        _summary(out, result, time.perf_counter() - started)
+
+
+def _summary(console: Any, result: Any, seconds: float) -> None:
+    ing = result.ingest
+    table = Table(title=f"talentflow run: {result.out} in {seconds:.0f} s", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("value")
+    if result.simulation is not None:
+        s = result.simulation
+        table.add_row("simulated", f"{s.scenario}, {s.weeks} weeks, scale {s.scale}, seed {s.seed}")
+    table.add_row(
+        "ingested",
+        f"{ing.read:,} records read: {ing.accepted:,} accepted, {ing.duplicates:,} duplicates, "
+        f"{ing.quarantined:,} quarantined",
+    )
+    table.add_row("claims", f"{result.claims.read} built-in claims ({result.claims.inserted} new)")
+    panel = result.data.parts["panel"]
+    totals = panel.values.get("totals", {}).get("2022") if not panel.absent else None
+    if totals:
+        est, low, high = totals["emigration"]
+        net = totals["net"][0]
+        table.add_row("emigration 2022", f"{est:,.0f} ({low:,.0f}–{high:,.0f}); net of returns {net:,.0f}")
+    claims = result.data.parts["claims"]
+    if not claims.absent:
+        table.add_row("claims checked", ", ".join(f"{n} {s}" for s, n in claims.values["summary"].items()))
+    absent = [k for k, p in result.data.parts.items() if p.absent]
+    if absent:
+        table.add_row("sections without data", ", ".join(absent))
+    table.add_row("store", str(result.store))
+    console.print(table)
+    console.print(f"Report: [bold]{result.report}[/]", soft_wrap=True, highlight=False)

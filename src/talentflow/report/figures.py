@@ -1,0 +1,238 @@
+"""The report's charts: one plotly figure per builder, from the frames `data.py` gathered."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from talentflow.report.data import SERIES_VISIBLE, SHOCKS, Part
+
+#: hh.index bands: (lower, upper, label, colour).
+BANDS = (
+    (0, 2, "acute shortage (< 2)", "rgba(214, 39, 40, 0.16)"),
+    (2, 4, "shortage (2–4)", "rgba(255, 127, 14, 0.16)"),
+    (4, 8, "balanced (4–8)", "rgba(44, 160, 44, 0.14)"),
+    (8, 12, "high competition (8–12)", "rgba(31, 119, 180, 0.14)"),
+    (12, 1e9, "extreme (> 12)", "rgba(148, 103, 189, 0.16)"),
+)
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
+
+
+def _layout(fig: go.Figure, title: str, y: str, *, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01},
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        legend={"orientation": "h", "y": -0.15},
+        yaxis_title=y,
+        hovermode="x unified",
+    )
+    return fig
+
+
+def shocks(fig: go.Figure) -> go.Figure:
+    """Dashed vertical lines at the shock dates, labelled at the top."""
+    for day, label in SHOCKS:
+        fig.add_shape(
+            type="line",
+            x0=day,
+            x1=day,
+            y0=0,
+            y1=1,
+            xref="x",
+            yref="paper",
+            line={"color": "#444", "width": 1, "dash": "dash"},
+        )
+        fig.add_annotation(
+            x=day,
+            y=1.0,
+            xref="x",
+            yref="paper",
+            text=f"{day}: {label}",
+            showarrow=False,
+            yanchor="bottom",
+            font_size=10,
+        )
+    return fig
+
+
+def _num(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce")
+
+
+def _dates(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(frame["period"])
+
+
+def board(part: Part) -> go.Figure:
+    fig = go.Figure()
+    for key, column, name, colour in (
+        ("vacancies", "vacancies", "active IT vacancies", COLOURS[0]),
+        ("resumes", "resumes", "active IT resumes", COLOURS[1]),
+    ):
+        frame = part.frames.get(key)
+        if frame is not None and not frame.empty:
+            fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode="lines", line_color=colour)
+    return shocks(_layout(fig, "IT vacancies and resumes on the board, by month", "records active at month end"))
+
+
+def tension(part: Part) -> go.Figure:
+    frame = part.frames["tension"]
+    values = _num(frame["tension"])
+    top = max(5.0, float(values.max()) * 1.25) if values.notna().any() else 14.0
+    fig = go.Figure()
+    for lo, hi, label, colour in BANDS:
+        if lo >= top:
+            break
+        fig.add_hrect(y0=lo, y1=min(hi, top), fillcolor=colour, line_width=0, layer="below")
+        fig.add_annotation(
+            x=1.0,
+            y=(lo + min(hi, top)) / 2,
+            xref="paper",
+            yref="y",
+            text=label,
+            showarrow=False,
+            xanchor="right",
+            font={"size": 10, "color": "#555"},
+        )
+    fig.add_scatter(x=_dates(frame), y=values, name="resumes per vacancy", mode="lines+markers", line_color="#222")
+    fig.update_yaxes(range=[0, top])
+    return shocks(_layout(fig, "Tension: active IT resumes per active IT vacancy, with hh.index bands", "tension"))
+
+
+def relocation(part: Part) -> go.Figure:
+    frame = part.frames["share"]
+    fig = go.Figure()
+    for column, name, colour in (
+        ("relocation_share", "willing to relocate (any)", COLOURS[0]),
+        ("abroad_share", "abroad (any foreign destination)", COLOURS[1]),
+        ("domestic_only_share", "domestic only", COLOURS[2]),
+    ):
+        fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode="lines", line_color=colour)
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return shocks(_layout(fig, "Relocation share of active IT resumes", "share of resumes"))
+
+
+def destinations(part: Part, top: int = 8) -> go.Figure:
+    frame = part.frames["destinations"].copy()
+    frame["share"] = _num(frame["share"])
+    order = frame.groupby("destination")["share"].mean().sort_values(ascending=False).index[:top]
+    fig = go.Figure()
+    for i, country in enumerate(order):
+        rows = frame[frame.destination == country]
+        fig.add_scatter(
+            x=_dates(rows), y=rows["share"], name=str(country), mode="lines", line_color=COLOURS[i % len(COLOURS)]
+        )
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    title = f"Destinations named by resumes willing to move abroad (top {len(order)})"
+    return shocks(_layout(fig, title, "share of those resumes"))
+
+
+def salary(part: Part) -> go.Figure:
+    frame = part.frames["salary"]
+    x = _dates(frame)
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=_num(frame["q3"]), name="upper quartile", mode="lines", line={"width": 0}, showlegend=False)
+    fig.add_scatter(
+        x=x,
+        y=_num(frame["q1"]),
+        name="quartiles",
+        mode="lines",
+        line={"width": 0},
+        fill="tonexty",
+        fillcolor="rgba(31, 119, 180, 0.2)",
+    )
+    fig.add_scatter(x=x, y=_num(frame["median"]), name="median", mode="lines+markers", line_color=COLOURS[0])
+    fig.add_scatter(
+        x=x,
+        y=_num(frame["salary_share"]),
+        name="share publishing a salary",
+        mode="lines",
+        line={"color": COLOURS[3], "dash": "dot"},
+        yaxis="y2",
+    )
+    fig.update_layout(
+        yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1], "showgrid": False}
+    )
+    return shocks(_layout(fig, "Monthly gross salary of IT vacancies (RUB)", "RUB per month"))
+
+
+def flows(part: Part) -> go.Figure:
+    frame = part.frames["flows"]
+    truth = part.frames.get("truth")
+    fig = go.Figure()
+    for flow, truth_column, colour, fill in (
+        ("emigration", "emigrated", COLOURS[1], "rgba(214, 39, 40, 0.18)"),
+        ("return", "returned", COLOURS[0], "rgba(31, 119, 180, 0.18)"),
+    ):
+        rows = frame[frame.flow == flow]
+        x = pd.to_datetime(rows["period"] + "-01")
+        fig.add_scatter(x=x, y=rows["high"], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip")
+        fig.add_scatter(
+            x=x,
+            y=rows["low"],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=fill,
+            name=f"{flow}: {rows['level'].iloc[0]:.0%} interval" if len(rows) else flow,
+        )
+        fig.add_scatter(
+            x=x, y=rows["estimate"], name=f"{flow} (panel estimate)", mode="lines+markers", line_color=colour
+        )
+        if truth is not None and not truth.empty:
+            fig.add_scatter(
+                x=pd.to_datetime(truth["month"] + "-01"),
+                y=truth[truth_column],
+                name=f"{flow} (simulator's truth)",
+                mode="lines",
+                line={"color": colour, "dash": "dash"},
+            )
+    return shocks(_layout(fig, "Emigration and return of IT workers by month", "people per month", height=460))
+
+
+def excess(part: Part) -> go.Figure:
+    frame = part.frames["excess"].sort_values("estimate")
+    colours = {"destination": COLOURS[0], "origin": COLOURS[1], "control": "#9e9e9e"}
+    fig = go.Figure()
+    for role, colour in colours.items():
+        rows = frame[frame.role == role]
+        if rows.empty:
+            continue
+        fig.add_bar(
+            y=rows["economy"],
+            x=rows["estimate"],
+            orientation="h",
+            name=role,
+            marker_color=colour,
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": rows["high"] - rows["estimate"],
+                "arrayminus": rows["estimate"] - rows["low"],
+            },
+        )
+    period = frame["period"].iloc[0] if len(frame) else ""
+    fig = _layout(fig, f"Excess developer accounts by economy, {period}", "", height=120 + 26 * len(frame))
+    fig.update_layout(
+        hovermode="closest", barmode="overlay", xaxis_title="developer accounts beyond the counterfactual"
+    )
+    return fig
+
+
+def series(part: Part, key: str, title: str) -> go.Figure:
+    frame = part.frames[key]
+    fig = go.Figure()
+    for i, (country, rows) in enumerate(frame.groupby("country", sort=True)):
+        y = rows["value_sa"].where(rows["value_sa"].notna(), rows["value"])
+        fig.add_scatter(
+            x=rows["period"],
+            y=y,
+            name=str(country),
+            mode="lines",
+            line_color=COLOURS[i % len(COLOURS)],
+            visible=True if country in SERIES_VISIBLE else "legendonly",
+        )
+    fig.add_hline(y=100, line={"color": "#888", "width": 1})
+    return shocks(_layout(fig, title, "index, 1 Feb 2020 = 100"))
