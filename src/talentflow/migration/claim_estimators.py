@@ -18,11 +18,20 @@ _FITS: dict[tuple[str, str, int], PanelFit] = {}
 CLAIM_BOOTSTRAP = 50
 
 
+def _key(store: Store, origin: str) -> tuple[str, str, int]:
+    # The store may have grown since the last fit in this process (tests ingest more between comparisons).
+    return (str(store.path), origin, store.counts()["resume_observation"])
+
+
+def use_fit(store: Store, origin: str, fit: PanelFit) -> None:
+    """Have the claims of ``origin`` in ``store`` estimated from ``fit`` (one already made, e.g. by the report)."""
+    _FITS[_key(store, origin)] = fit
+
+
 def _fit(store: Store, claim: Claim) -> PanelFit:
     if not store.counts().get("resume_observation"):
         raise NoEstimate("no resume sightings in the store")
-    # The store may have grown since the last fit in this process (tests ingest more between comparisons).
-    key = (str(store.path), claim.geography, store.counts()["resume_observation"])
+    key = _key(store, claim.geography)
     if key not in _FITS:
         try:
             _FITS[key] = panel_fit(store, Request(origin=claim.geography, n_boot=CLAIM_BOOTSTRAP))

@@ -338,8 +338,7 @@ def _claims(store: Store, opt: ReportOptions, counts: dict[str, int], fits: dict
         )
     if "default" in fits and counts.get("resume_observation"):
         # The claims' migration metrics use the panel at the default population: hand them the report's fit.
-        key = (str(store.path), opt.origin, counts["resume_observation"])
-        claim_estimators._FITS[key] = fits["default"]
+        claim_estimators.use_fit(store, opt.origin, fits["default"])
         part.notes.append(
             f"Migration claims are estimated with the report's panel fit ({opt.n_boot} bootstrap replicates) scaled "
             f"to the default population ({DEFAULT_POPULATION.source})."
