@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from _timing import best
 
 from talentflow import Store
 from talentflow.indicators import DuckDBEngine, Params, Segment, SparkEngine, compute_on, export_parquet
@@ -90,15 +90,6 @@ SELECT date_trunc('month', opened)::DATE AS period, country, median(amount * f.f
 FROM lives LEFT JOIN tf_factors f ON f.month = date_trunc('month', opened)::DATE AND f.currency = 'RUB'
 GROUP BY ALL ORDER BY 1, 2
 """
-
-
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def talentflow_run(engine: Any) -> list[pd.DataFrame]:

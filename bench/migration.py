@@ -24,27 +24,17 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
+from _timing import best
 
 from talentflow.migration import ipf_tables, load_panel
 from talentflow.migration import panel as panel_model
 from talentflow.store import Store
 
 TOL = 1e-6
-
-
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 def synthetic(regions: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

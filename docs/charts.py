@@ -26,6 +26,14 @@ IMG = Path(__file__).resolve().parent / "img"
 SEED = 0
 
 
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.tight_layout()
+    # No software tag in the PNG: a rerun on the same store writes the same bytes.
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
 def excess_developers(store: Store, out: Path) -> Path:
     """Excess developer accounts 2022Q2-2023Q1 per destination, and Russia's shortfall, with 90% whiskers."""
     rows = excess_growth(store, seed=SEED).to_frame()
@@ -60,11 +68,7 @@ def excess_developers(store: Store, out: Path) -> Path:
         f"vs 2021 level x control growth ({level:.0%} bootstrap intervals)",
         fontsize=10,
     )
-    fig.tight_layout()
-    path = out / "excess_developers.png"
-    fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    return _save(fig, out / "excess_developers.png")
 
 
 def board_vs_truth(store: Store, out: Path, sim: Path) -> Path:
@@ -99,11 +103,7 @@ def board_vs_truth(store: Store, out: Path, sim: Path) -> Path:
         "board indicators (counts divided by the scale) against the simulator's truth; dotted: the two waves",
         fontsize=10,
     )
-    fig.tight_layout()
-    path = out / "board_vs_truth.png"
-    fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
-    return path
+    return _save(fig, out / "board_vs_truth.png")
 
 
 CHARTS: dict[str, Callable[[Store, Path], Path]] = {"excess_developers": excess_developers}

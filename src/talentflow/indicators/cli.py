@@ -10,11 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from talentflow._output import emit, write_rows
 from talentflow.errors import UsageError
 from talentflow.indicators.compute import Result, compute, indicator
 from talentflow.indicators.engines import DEFAULT_SPARK_MASTER, ENGINES
 from talentflow.indicators.params import DEFAULT_MIN_CELL, Params, Segment, parse_date, parse_options
-from talentflow.indicators.registry import INDICATORS
+from talentflow.indicators.registry import catalog
 from talentflow.store import ENV_DB
 
 DbOption = Annotated[
@@ -87,18 +88,9 @@ def register(app: typer.Typer, command: Callable[[Callable[..., None]], Callable
 
 
 def _print_list(format: str, output: Path | None, out: Console) -> None:
-    rows = [
-        {
-            "name": i.name,
-            "description": i.description,
-            "periods": list(i.periods),
-            "segments": list(i.segments),
-            "options": {k: {"default": d, "help": h} for k, (d, h) in i.options.items()},
-        }
-        for i in INDICATORS
-    ]
+    rows = catalog()
     if format == "json":
-        _emit(json.dumps(rows, ensure_ascii=False), output)
+        emit(json.dumps(rows, ensure_ascii=False), output)
         return
     if format != "table":
         raise UsageError("indicators list prints a table or JSON (--format json)")
@@ -110,34 +102,6 @@ def _print_list(format: str, output: Path | None, out: Console) -> None:
     out.print(table)
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        print(text)
-    else:
-        output.write_text(text + "\n", encoding="utf-8")
-
-
 def _write(result: Result, format: str, output: Path | None, out: Console) -> None:
-    frame = result.frame
-    if format == "json":
-        _emit(json.dumps(result.records(), ensure_ascii=False), output)
-    elif format == "csv":
-        _emit(frame.to_csv(index=False).rstrip("\n"), output)
-    elif format == "parquet":
-        frame.to_parquet(output, index=False)  # type: ignore[arg-type]
-    else:
-        table = Table(title=f"{result.indicator} ({result.engine})", title_justify="left")
-        for column in frame.columns:
-            table.add_column(column, justify="right" if frame[column].dtype.kind in "iuf" else "left")
-        for row in result.records():
-            table.add_row(*("" if v is None else _cell(v) for v in row.values()))
-        if output is None:
-            out.print(table)
-        else:
-            output.write_text(frame.to_string(index=False) + "\n", encoding="utf-8")
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
+    title = f"{result.indicator} ({result.engine})"
+    write_rows(result.frame, result.records(), format, output, out, title=title)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from talentflow.indicators import employers, external, postings, resumes, salary, vacancies
 from talentflow.indicators.base import Indicator
 
@@ -157,3 +159,17 @@ INDICATORS: tuple[Indicator, ...] = (
 )
 
 REGISTRY: dict[str, Indicator] = {i.name: i for i in INDICATORS}
+
+
+def catalog() -> list[dict[str, Any]]:
+    """Every indicator as a JSON-ready row: name, description, periods, segments, options with defaults."""
+    return [
+        {
+            "name": i.name,
+            "description": i.description,
+            "periods": list(i.periods),
+            "segments": list(i.segments),
+            "options": {k: {"default": d, "help": h} for k, (d, h) in i.options.items()},
+        }
+        for i in INDICATORS
+    ]

@@ -20,7 +20,8 @@ CLAIM_BOOTSTRAP = 50
 
 def _key(store: Store, origin: str) -> tuple[str, str, int]:
     # The store may have grown since the last fit in this process (tests ingest more between comparisons).
-    return (str(store.path), origin, store.counts()["resume_observation"])
+    (resumes,) = store.con.execute("SELECT count(*) FROM resume_observation").fetchone()  # type: ignore[misc]
+    return (str(store.path), origin, resumes)
 
 
 def use_fit(store: Store, origin: str, fit: PanelFit) -> None:
@@ -29,9 +30,9 @@ def use_fit(store: Store, origin: str, fit: PanelFit) -> None:
 
 
 def _fit(store: Store, claim: Claim) -> PanelFit:
-    if not store.counts().get("resume_observation"):
-        raise NoEstimate("no resume sightings in the store")
     key = _key(store, claim.geography)
+    if not key[2]:
+        raise NoEstimate("no resume sightings in the store")
     if key not in _FITS:
         try:
             _FITS[key] = panel_fit(store, Request(origin=claim.geography, n_boot=CLAIM_BOOTSTRAP))

@@ -2,16 +2,19 @@
 
 # No ``from __future__ import annotations``: typer reads the option annotations of the nested command at run time.
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.console import Console
 
+from talentflow._output import write_rows
 from talentflow.errors import UsageError
 from talentflow.migration.panel import Population
 from talentflow.migration.results import MigrationResult
 from talentflow.migration.run import DEFAULT_POPULATION, METHODS, STOCK_METHODS, Request, month_of, run
+from talentflow.migration.run import stocks as run_stocks
 from talentflow.store import ENV_DB, Store
 
 DbOption = Annotated[
@@ -93,10 +96,8 @@ def register(app: typer.Typer, command: Callable[[Callable[..., None]], Callable
             req.economies = tuple(e.strip().upper() for e in economy)
         if control:
             req.controls = tuple(c.strip().upper() for c in control)
-        if method == "stocks":
-            from talentflow.migration.run import stocks as stocks_run
-
-            result = stocks_run(req)
+        if method == "stocks":  # stock tables come from files: no store to open
+            result = run_stocks(req)
         else:
             with Store(db, read_only=True) as store, err.status(f"estimating ({method})…"):
                 result = run(store, req)
@@ -107,7 +108,7 @@ def register(app: typer.Typer, command: Callable[[Callable[..., None]], Callable
 
 def _population(count: float | None, month: str | None, source: str, cv: float) -> Population:
     if count is None and month is None:
-        return DEFAULT_POPULATION if cv == 0 else Population(**{**DEFAULT_POPULATION.__dict__, "cv": cv})
+        return DEFAULT_POPULATION if cv == 0 else replace(DEFAULT_POPULATION, cv=cv)
     return Population(
         count if count is not None else DEFAULT_POPULATION.count,
         month_of(month, DEFAULT_POPULATION.month, "--population-month"),
@@ -128,33 +129,6 @@ def _stayers(text: str) -> str | float:
     return w
 
 
-def _write(result: MigrationResult, format: str, output: Path | None, out: object) -> None:
-    frame = result.to_frame()
-    if format == "json":
-        _emit(result.to_json(), output)
-    elif format == "csv":
-        _emit(frame.to_csv(index=False).rstrip("\n"), output)
-    elif format == "parquet":
-        frame.to_parquet(output, index=False)  # type: ignore[arg-type]
-    elif output is not None:
-        output.write_text(result.summary() + "\n", encoding="utf-8")
-    else:
-        table = Table(title=f"migration: {result.method} ({result.level:.0%} intervals)", title_justify="left")
-        for column in frame.columns:
-            table.add_column(column, justify="right" if frame[column].dtype.kind in "iuf" else "left")
-        for row in result.records():
-            table.add_row(*("" if v is None else _cell(v) for v in row.values()))
-        out.print(table)  # type: ignore[attr-defined]
-
-
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        print(text)
-    else:
-        output.write_text(text + "\n", encoding="utf-8")
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
-    return str(value)
+def _write(result: MigrationResult, format: str, output: Path | None, out: Console) -> None:
+    title = f"migration: {result.method} ({result.level:.0%} intervals)"
+    write_rows(result.to_frame(), result.records(), format, output, out, title=title, text=result.summary())

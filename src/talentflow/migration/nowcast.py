@@ -82,15 +82,14 @@ def combine(
     labels = labels or {}
     rows = []
     for inp, wi, xi, vi in zip(inputs, ws, x, v, strict=True):
-        zi = NormalDist().inv_cdf(0.5 + level / 2)
         rows.append(
             {
                 **labels,
                 "input": inp.name,
                 "weight": wi / total,
                 "estimate": xi,
-                "low": xi - zi * math.sqrt(vi),
-                "high": xi + zi * math.sqrt(vi),
+                "low": xi - z * math.sqrt(vi),
+                "high": xi + z * math.sqrt(vi),
                 "level": level,
             }
         )

@@ -15,7 +15,7 @@ people. The method, its assumptions and its validation on the simulator are in d
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -193,12 +193,12 @@ def _e_step(obs_code: np.ndarray, start: np.ndarray, weight: np.ndarray, p: Para
     gamma0 = np.zeros((n, S))
     beta = np.ones((n, S))
     wcol = weight[:, None]
-    onehot = np.eye(3)[obs_code]  # (n, m, 3)
+    codes = np.eye(3)
     for j in range(m - 1, -1, -1):
         gamma = alpha[j] * beta
         weighted = gamma * wcol
         occupancy[j] = weighted.sum(axis=0)
-        seen += onehot[:, j].T @ weighted
+        seen += codes[obs_code[:, j]].T @ weighted
         at = start == j
         gamma0[at] = gamma[at]
         if j:
@@ -291,23 +291,24 @@ def _fit(
     members, weighted by seen × P(unseen) / P(seen) under the current parameters (EM for a truncated sample)."""
     m = obs_code.shape[1]
     ghost_obs, cohorts = _unseen_cohorts(start, m)
-    seen_per_cohort = np.array([weight[start == c].sum() for c in cohorts])
+    seen_per_cohort = np.bincount(start, weights=weight, minlength=m)[cohorts]
+
+    def ghost_weights(p: Params) -> np.ndarray:
+        never = _never_seen(p, cohorts, m)
+        return seen_per_cohort * never / np.maximum(1 - never, 1e-12)
+
     all_obs = np.vstack([obs_code, ghost_obs])
     all_start = np.concatenate([start, cohorts])
     last = -np.inf
     it = 0
     while it < max_iter:
         it += 1
-        never = _never_seen(p, cohorts, m)
-        ghost_w = seen_per_cohort * never / np.maximum(1 - never, 1e-12)
-        counts = _e_step(all_obs, all_start, np.concatenate([weight, ghost_w]), p)
+        counts = _e_step(all_obs, all_start, np.concatenate([weight, ghost_weights(p)]), p)
         p = _m_step(counts)
         if abs(counts.loglik - last) <= tol * max(1.0, abs(counts.loglik)):
             break
         last = counts.loglik
-    never = _never_seen(p, cohorts, m)
-    ghost_w = seen_per_cohort * never / np.maximum(1 - never, 1e-12)
-    counts = _e_step(all_obs, all_start, np.concatenate([weight, ghost_w]), p)
+    counts = _e_step(all_obs, all_start, np.concatenate([weight, ghost_weights(p)]), p)
     xi = counts.xi
     leave = xi[:, HOME_STATES][:, :, ABROAD_STATES].sum(axis=(1, 2))
     back = xi[:, ABROAD_STATES][:, :, HOME_STATES].sum(axis=(1, 2))
@@ -434,14 +435,19 @@ class PanelFit:
     boot: np.ndarray  # (B, M-1, 2)
     notes: tuple[str, ...]
 
-    def result(self, start: str, end: str) -> MigrationResult:
-        """Flows by month from ``start`` to ``end`` (YYYY-MM), the window's totals and emigrants by destination."""
-        panel, opt = self.panel, self.options
+    def _window(self, start: str, end: str) -> tuple[int, int]:
+        panel = self.panel
         i0, i1 = panel.month_index(start), panel.month_index(end)
         if i1 < i0:
             raise UsageError(f"--from {start} is after --to {end}")
         if i0 == 0:
             raise UsageError(f"flows need a month of sightings before {start}; the first month is {panel.months[0]}")
+        return i0, i1
+
+    def result(self, start: str, end: str) -> MigrationResult:
+        """Flows by month from ``start`` to ``end`` (YYYY-MM), the window's totals and emigrants by destination."""
+        panel, opt = self.panel, self.options
+        i0, i1 = self._window(start, end)
         rng = np.random.default_rng([opt.seed, i0, i1])
         rows = _rows(panel, self.point, self.boot, i0, i1, opt.level)
         rows += _destination_rows(panel, self.point, self.boot, i0, i1, opt.level, rng)
@@ -458,10 +464,19 @@ class PanelFit:
         method = "panel" if self.corrected else "panel-naive"
         return MigrationResult(method, pd.DataFrame(rows), opt.level, inputs, self.notes, interval)
 
+    def rescaled(self, population: Population, seed: int) -> PanelFit:
+        """The same fit scaled to another population. The flows among profiles scale by count / profiles, so
+        another population multiplies them by a factor; its cv widens the replicates as in `fit_panel`."""
+        factor = population.count / self.population.count
+        boot = _population_noise(self.boot * factor, population.cv, np.random.default_rng([seed, 1]))
+        return replace(self, population=population, point=self.point * factor, boot=boot)
+
     def total(self, flow: str, start: str, end: str) -> tuple[float, float, float]:
         """(estimate, low, high) of ``emigration``, ``return`` or ``net`` summed from ``start`` to ``end``."""
-        row = self.result(start, end).select(flow=flow, destination="abroad", period=f"{start}/{end}").iloc[0]
-        return float(row.estimate), float(row.low), float(row.high)
+        i0, i1 = self._window(start, end)
+        est, boot = _flows(self.point, self.boot, i0, i1)[flow]
+        low, high = _interval(est.sum(keepdims=True), boot.sum(axis=1)[:, None], self.options.level)
+        return float(est.sum()), float(low[0]), float(high[0])
 
 
 def fit_panel(
@@ -511,9 +526,7 @@ def fit_panel(
             f, s = _naive(panel, w)
             draws.append(f * population.count / s[ref])
         detail = "naive: only the changes seen between consecutive monthly sightings, none out of sight"
-    boot = np.array(draws) if draws else np.empty((0, *point.shape))
-    if population.cv > 0 and len(boot):
-        boot = boot * rng.lognormal(-(population.cv**2) / 2, population.cv, len(boot))[:, None, None]
+    boot = _population_noise(np.array(draws) if draws else np.empty((0, *point.shape)), population.cv, rng)
     notes = (
         f"profiles on the board at the end of {population.month}: {profiles:,.0f} "
         f"({profiles / population.count:.1%} of the population)",
@@ -534,6 +547,13 @@ def panel_flows(
     """Emigration, return and net flows by month from ``start`` to ``end`` (YYYY-MM), the window's totals and
     emigrants by destination, scaled to ``population``; see :func:`fit_panel`."""
     return fit_panel(panel, population, corrected=corrected, options=options).result(start, end)
+
+
+def _population_noise(boot: np.ndarray, cv: float, rng: np.random.Generator) -> np.ndarray:
+    """Replicates times a mean-one lognormal draw each: the population count's own error."""
+    if cv <= 0 or not len(boot):
+        return boot
+    return boot * rng.lognormal(-(cv**2) / 2, cv, len(boot))[:, None, None]
 
 
 def _naive(panel: Panel, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -570,17 +590,20 @@ def _interval(est: np.ndarray, boot: np.ndarray, level: float) -> tuple[np.ndarr
     return est + np.quantile(boot, a, axis=0) - mid, est + np.quantile(boot, 1 - a, axis=0) - mid
 
 
-def _rows(panel: Panel, point: np.ndarray, boot: np.ndarray, i0: int, i1: int, level: float) -> list[dict]:
-    # flows[j - 1] are the moves into month j.
+def _flows(point: np.ndarray, boot: np.ndarray, i0: int, i1: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Point and replicates of each flow into months ``i0``..``i1`` (``point[j - 1]`` are the moves into month j)."""
     sel = slice(i0 - 1, i1)
-    series = {
+    return {
         "emigration": (point[sel, 0], boot[:, sel, 0]),
         "return": (point[sel, 1], boot[:, sel, 1]),
         "net": (point[sel, 0] - point[sel, 1], boot[:, sel, 0] - boot[:, sel, 1]),
     }
+
+
+def _rows(panel: Panel, point: np.ndarray, boot: np.ndarray, i0: int, i1: int, level: float) -> list[dict]:
     window = f"{panel.months[i0]}/{panel.months[i1]}"
     rows = []
-    for flow, (est, b) in series.items():
+    for flow, (est, b) in _flows(point, boot, i0, i1).items():
         low, high = _interval(est, b, level)
         for k, month in enumerate(panel.months[i0 : i1 + 1]):
             rows.append(_row(flow, panel.origin, "abroad", month, est[k], low[k], high[k], level))

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from talentflow.errors import UsageError
 from talentflow.migration.excess import CONTROLS, DESTINATIONS, excess_growth
 from talentflow.migration.nowcast import NowcastInput, combine
@@ -215,8 +217,6 @@ def nowcast(store: Store, req: Request) -> MigrationResult:
             "nothing to combine: the store has no resume sightings, no Innovation Graph developers and no claims "
             f"about {req.origin} for {start}/{end} (try `talentflow claims import --builtin`)"
         )
-    import pandas as pd
-
     rows = pd.concat([p.rows for p in parts], ignore_index=True)
     inputs = {k: v for p in parts for k, v in p.inputs.items()}
     notes = tuple(f"{p.rows.flow.iloc[0]}: {n}" for p in parts for n in p.notes)

@@ -251,18 +251,6 @@ def trim_panel(panel: Panel, min_people: int) -> tuple[Panel, str | None]:
     return cut, note
 
 
-def rescale(fit: PanelFit, population: Population, seed: int) -> PanelFit:
-    """The same fit scaled to another population: the model's flows among profiles are scaled by count /
-    profiles, so a population changes the flows by a factor, and its cv widens the bootstrap as `fit_panel`
-    does."""
-    factor = population.count / fit.population.count
-    boot = fit.boot * factor
-    if population.cv > 0 and len(boot):
-        rng = np.random.default_rng([seed, 1])
-        boot = boot * rng.lognormal(-(population.cv**2) / 2, population.cv, len(boot))[:, None, None]
-    return dataclasses.replace(fit, population=population, point=fit.point * factor, boot=boot)
-
-
 def _panel(
     store: Store, opt: ReportOptions, sim: dict[str, Any] | None, counts: dict[str, int], fits: dict[str, PanelFit]
 ) -> Part:
@@ -276,7 +264,7 @@ def _panel(
     fit = fit_panel(panel, population, options=options)
     # The claims' migration metrics use the default population: with a census that is the same fit rescaled,
     # so the EM runs once.
-    fits["default"] = rescale(fit, DEFAULT_POPULATION, opt.seed) if sim else fit
+    fits["default"] = fit.rescaled(DEFAULT_POPULATION, opt.seed) if sim else fit
     start, end = panel.months[1], panel.months[-1]
     result = fit.result(start, end)
     rows = result.rows

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse, Response
 
 from talentflow.claims.compare import DEFAULT_TOLERANCE
 from talentflow.indicators.params import DEFAULT_MIN_CELL
-from talentflow.web.queries import ParamError, Payload, StoreService, indicator_list, indicator_params
+from talentflow.indicators.registry import catalog
+from talentflow.web.queries import ParamError, Payload, StoreService, indicator_params
 
 FORMATS = ("json", "csv")
 
@@ -44,7 +45,7 @@ def _respond(payload: Payload, hit: bool, format: str, filename: str) -> Respons
 def list_indicators(request: Request) -> JSONResponse:
     """The same rows as `talentflow indicators list --format json`."""
     _only(request)
-    return JSONResponse(indicator_list())
+    return JSONResponse(catalog())
 
 
 @router.get("/indicators/{name}", summary="One indicator by period and segment")

@@ -22,7 +22,6 @@ from starlette.concurrency import run_in_threadpool
 from talentflow.errors import UsageError
 from talentflow.indicators.compute import compute, indicator
 from talentflow.indicators.params import PERIODS, Params, Segment, parse_date, parse_options
-from talentflow.indicators.registry import INDICATORS
 from talentflow.store import Store
 from talentflow.web.cache import DEFAULT_SIZE, ResultCache, signature
 
@@ -84,20 +83,6 @@ class Payload:
             frame = self.frame if self.frame is not None else pd.DataFrame(self.rows)
             self._csv = frame.to_csv(index=False)
         return self._csv
-
-
-def indicator_list() -> list[dict[str, Any]]:
-    """The rows of ``talentflow indicators list --format json``."""
-    return [
-        {
-            "name": i.name,
-            "description": i.description,
-            "periods": list(i.periods),
-            "segments": list(i.segments),
-            "options": {k: {"default": d, "help": h} for k, (d, h) in i.options.items()},
-        }
-        for i in INDICATORS
-    ]
 
 
 def indicator_params(
@@ -171,9 +156,6 @@ class StoreService:
     def signature(self) -> tuple[int, ...]:
         return signature(self.path)
 
-    def _cached(self, key: tuple[Any, ...], fn: Callable[[], Payload]) -> Job:
-        return Job(key, fn)
-
     async def answer(self, job: Job) -> Job:
         """The cached payload, found on the event loop; a miss is computed on a worker thread.
 
@@ -194,7 +176,7 @@ class StoreService:
                 raise UsageError(_set_options(str(exc))) from None
             return Payload(result.records(), result.frame, list(result.notes))
 
-        return self._cached(("indicator", *params_key(name, params)), run)
+        return Job(("indicator", *params_key(name, params)), run)
 
     # -- migration ----------------------------------------------------------------------------------------
     def migration(
@@ -235,7 +217,7 @@ class StoreService:
                     result = run(store, req)
             return Payload(result.records(), result.to_frame(), list(result.notes))
 
-        return self._cached(("migration", method, origin, start, end, n_boot, seed, level), compute_result)
+        return Job(("migration", method, origin, start, end, n_boot, seed, level), compute_result)
 
     # -- claims -------------------------------------------------------------------------------------------
     def claims(self, metric: str | None) -> Job:
@@ -246,7 +228,7 @@ class StoreService:
                 rows = [c.record() for c in load_claims(store, metric)]
             return Payload(rows, pd.DataFrame(rows, columns=list(COLUMNS)))
 
-        return self._cached(("claims", metric), run)
+        return Job(("claims", metric), run)
 
     def compare(self, coverage: float, tolerance: float) -> Job:
         from talentflow.claims.compare import compare, records
@@ -264,7 +246,7 @@ class StoreService:
                 frame = compare(store, coverage=coverage, tolerance=tolerance)
             return Payload(records(frame), frame)
 
-        return self._cached(("compare", coverage, tolerance), run)
+        return Job(("compare", coverage, tolerance), run)
 
     # -- status -------------------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
