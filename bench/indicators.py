@@ -154,8 +154,11 @@ def main() -> None:
     ap.add_argument("--no-spark", action="store_true")
     ap.add_argument("--no-pandas", action="store_true")
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="tf-bench-"))
-    db = work / "bench.duckdb"
+    with tempfile.TemporaryDirectory(prefix="tf-bench-") as work:
+        run(args, Path(work) / "bench.duckdb")
+
+
+def run(args: argparse.Namespace, db: Path) -> None:
     start = time.perf_counter()
     with Store(db) as store:
         n = args.rows // SIGHTINGS

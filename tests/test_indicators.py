@@ -174,6 +174,43 @@ def test_salary_converts_currencies_and_tax_bases(duck):
     assert (net["median"] < rub["median"]).all()
 
 
+def test_salary_is_the_one_on_the_last_sighting_on_both_engines(tmp_path, spark):
+    """A salary hidden or changed on a later sighting: the last sighting's counts (NULL included)."""
+    from talentflow import ingest
+
+    def vacancy(vid: str, day: str, salary: dict | None) -> dict:
+        return {
+            "id": vid,
+            "name": "Разработчик",
+            "area": {"id": "1"},
+            "salary": salary,
+            "published_at": "2022-01-10T10:00:00+0300",
+            "observed_at": f"{day}T12:00:00+0300",
+            "professional_roles": [{"id": "96"}],
+        }
+
+    rub = {"currency": "RUR", "gross": True}
+    records = [
+        vacancy("1", "2022-01-10", {"from": 100_000, "to": 200_000, **rub}),
+        vacancy("1", "2022-01-20", None),  # hidden later: no salary
+        vacancy("2", "2022-01-10", {"from": 100_000, "to": 100_000, **rub}),
+        vacancy("2", "2022-01-25", {"from": 300_000, "to": None, **rub}),  # changed later: 300k
+        vacancy("3", "2022-01-12", {"from": 200_000, "to": None, **rub}),
+    ]
+    path = tmp_path / "vacancies.ndjson"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    ingest([path], db=db)
+    params = Params("month", min_cell=0, options={"basis": "published"})
+    with DuckDBEngine.open(db) as duck_engine:
+        frames = [compute_on(duck_engine, "salary", params).frame]
+    frames.append(compute_on(SparkEngine(export_parquet(db), spark.session), "salary", params).frame)
+    for frame in frames:
+        row = frame.iloc[0]
+        assert (row.vacancies, row.n) == (3, 2)
+        assert (row.q1, row["median"], row.q3) == (225_000, 250_000, 275_000)
+
+
 def test_population_growth_over_lag(duck):
     frame = compute_on(duck, "population_growth", Params("quarter", options={"lag": "4"})).frame
     ru = frame[(frame.country == "RU") & (frame.label == "2022Q4")].iloc[0]

@@ -83,6 +83,7 @@ class Context:
 
     def _make_calendar(self, tables: tuple[str, ...]) -> Calendar:
         first, last = self.params.start, self.params.end
+        from_data = (first is None, last is None)
         if first is None or last is None:
             lo, hi = self._bounds(tables)
             if lo is None or hi is None:
@@ -90,7 +91,7 @@ class Context:
             first, last = first or lo, last or hi
         if first > last:
             raise UsageError(f"the range {first} → {last} is empty")
-        return Calendar.between(first, last, self.params.period)
+        return Calendar.between(first, last, self.params.period, from_data)
 
     def _bounds(self, tables: tuple[str, ...]) -> tuple[date | None, date | None]:
         los, his = [], []

@@ -44,10 +44,13 @@ class Calendar:
 
     period: str
     frame: pd.DataFrame
+    #: Whether the first and the last day were read from the data (its first record, its last sighting) rather
+    #: than given: then every opening day lies inside, and the filter that keeps it there can be left out.
+    from_data: tuple[bool, bool] = (False, False)
 
     @classmethod
-    def between(cls, first: date, last: date, period: str) -> Calendar:
-        return cls(period, periods(first, last, period))
+    def between(cls, first: date, last: date, period: str, from_data: tuple[bool, bool] = (False, False)) -> Calendar:
+        return cls(period, periods(first, last, period), from_data)
 
     @property
     def first(self) -> date:
@@ -71,6 +74,18 @@ class Calendar:
 
     def bucket(self, day: Any) -> Any:
         return bucket(day, self.period)
+
+    def opening_in_range(self, table: Any, day: Any, *, keep_earlier: bool = False) -> Any:
+        """``table`` with ``day``, a record's opening day (never NULL), inside the calendar (or before it).
+
+        A bound the data set needs no filter: DuckDB evaluates a filter on an aggregate's date cast a second
+        time, which cost a fifth of the new-vacancies query on 10M sightings.
+        """
+        if not (self.from_data[0] or keep_earlier):
+            table = table.filter(day >= self.first)
+        if not self.from_data[1]:
+            table = table.filter(day <= self.last)
+        return table
 
 
 def bucket(day: Any, period: str) -> Any:

@@ -5,6 +5,7 @@ Both hand out Ibis tables with the same names and columns, so an indicator is wr
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -32,6 +33,10 @@ class Engine:
     def execute(self, expr: Any) -> pd.DataFrame:
         return expr.to_pandas()
 
+    def last_by(self, arg: Any, key: Any) -> Any:
+        """Aggregate: ``arg`` on the row with the greatest ``key``, NULL when that row's ``arg`` is NULL."""
+        return arg.argmax(key)
+
     def close(self) -> None:
         """Release what the engine opened."""
 
@@ -58,9 +63,23 @@ class DuckDBEngine(Engine):
     def table(self, name: str) -> Any:
         return self.store.table(name)
 
+    def last_by(self, arg: Any, key: Any) -> Any:
+        # Ibis writes argmax as first(arg ORDER BY key DESC), an ordered aggregate that DuckDB buffers per group;
+        # arg_max_null gives the same value (a NULL arg included) without it: 0.28 s against 0.40 s for two
+        # such aggregates over 10M sightings.
+        return _arg_max_null(arg.type(), key.type())(arg, key)
+
     def close(self) -> None:
         if self._own:
             self.store.close()
+
+
+@functools.cache
+def _arg_max_null(arg: Any, key: Any) -> Any:
+    def arg_max_null(arg: Any, key: Any) -> Any:
+        """DuckDB's arg_max_null."""
+
+    return ibis.udf.agg.builtin(arg_max_null, signature=((arg, key), arg))
 
 
 def _signature(db: Path) -> str:

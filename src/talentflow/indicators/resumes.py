@@ -35,14 +35,17 @@ TENSION_TOP_BAND = "extreme competition"
 def resume_lives(
     ctx: Context, extra: dict[str, Callable[[Any], Any]] | None = None, table: Any = None
 ) -> tuple[Any, list[str]]:
-    r = ctx.table(RESUMES) if table is None else table
+    board = ctx.table(RESUMES)
+    r = board if table is None else table
     extra = extra or {}
     if extra:
         r = r.mutate(**{name: label(fn(r)) for name, fn in extra.items()})
     r = with_segments(r, "resume", ctx.params)
     keys = [*ctx.params.segment_names, *extra]
     gap = ctx.int_option("gap_days")  # every resume indicator takes GAP_OPTION
-    return lives(r, ("source", "resume_id"), keys, opened=r.observed_at, archived=False, gap_days=gap), keys
+    return lives(
+        r, ("source", "resume_id"), keys, opened=r.observed_at, archived=False, gap_days=gap, board=board
+    ), keys
 
 
 def active(ctx: Context) -> Any:

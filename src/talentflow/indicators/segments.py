@@ -59,7 +59,8 @@ def with_segments(t: Any, kind: str, params: Params) -> Any:
     if "role" in params.segment_names:
         t = t.mutate(role=t.role_ids.unnest())
     columns = {s.name: label(t.role if s.name == "role" else _column(t, kind, s.name)) for s in params.by}
-    t = t.mutate(**columns)
+    if columns:
+        t = t.mutate(**columns)
     for seg in params.by:
         if seg.values:
             t = t.filter(t[seg.name].isin(list(seg.values)))

@@ -19,14 +19,14 @@ def vacancy_lives(ctx: Context, extra: dict[str, Callable[[Any], Any]] | None = 
 
     A vacancy opens at publication (or its first sighting, where publication is unknown).
     """
-    v = ctx.table(VACANCIES)
+    v = board = ctx.table(VACANCIES)
     extra = extra or {}
     if extra:
         v = v.mutate(**{name: label(fn(v)) for name, fn in extra.items()})
     v = with_segments(v, "vacancy", ctx.params)
     keys = [*ctx.params.segment_names, *extra]
     opened = ibis.least(v.published_at, v.observed_at)
-    return lives(v, ("source", "vacancy_id"), keys, opened=opened, archived=True), keys
+    return lives(v, ("source", "vacancy_id"), keys, opened=opened, archived=True, board=board), keys
 
 
 def active(ctx: Context) -> Any:
