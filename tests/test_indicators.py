@@ -211,6 +211,28 @@ def test_salary_is_the_one_on_the_last_sighting_on_both_engines(tmp_path, spark)
         assert (row.q1, row["median"], row.q3) == (225_000, 250_000, 275_000)
 
 
+def test_salary_counts_conversions_at_rates_carried_over_a_gap(duck):
+    result = compute_on(duck, "salary", Params("quarter", min_cell=0))
+    # The shipped table has one dated KZT rate (2024-12) and no rouble rates after 2022-02 (ECB), so in roubles
+    # every KZT salary and every USD salary opened from April 2022 is converted at a rate over a month old.
+    (expected,) = duck.store.con.execute(
+        """
+        SELECT count(*) FILTER (WHERE currency = 'KZT' OR (currency = 'USD' AND opened >= DATE '2022-04-01'))
+        FROM (
+            SELECT min(least(published_at, observed_at))::DATE AS opened,
+                   arg_max_null(currency, observed_at) AS currency,
+                   arg_max_null(coalesce(salary_from, salary_to), observed_at) AS amount
+            FROM vacancy_observation GROUP BY source, vacancy_id
+        ) WHERE amount IS NOT NULL
+        """
+    ).fetchone()
+    assert expected > 0
+    assert int(result.frame.n_stale.sum()) == expected
+    assert f"{expected:,} of {int(result.frame.n.sum()):,} salaries were converted" in result.notes[0]
+    usd = compute_on(duck, "salary", Params("quarter", min_cell=0, options={"currency": "USD"}))
+    assert usd.frame.n_stale.sum() > 0 and "rate more than a month old" in usd.notes[0]
+
+
 def test_population_growth_over_lag(duck):
     frame = compute_on(duck, "population_growth", Params("quarter", options={"lag": "4"})).frame
     ru = frame[(frame.country == "RU") & (frame.label == "2022Q4")].iloc[0]

@@ -169,3 +169,11 @@ def test_report_opens_offline(browser, market: dict) -> None:
         assert all(u.startswith("file:") for u in requests), requests
     finally:
         page.close()
+
+
+def test_salary_section_notes_stale_rates_only_when_there_are_some(market: dict) -> None:
+    # The section shows vacancies in the home country, which the simulator posts in roubles: no rate needed.
+    part = market["data"].parts["salary"]
+    assert int(part.frames["salary"].n_stale.sum()) == 0
+    assert not [note for note in part.notes if "rate more than a month old" in note]
+    assert part.frames["salary"].n.sum() > 0

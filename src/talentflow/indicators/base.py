@@ -33,6 +33,8 @@ class Indicator:
     options: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: A step on the small aggregated frame after the engine has run (the postings index's seasonal adjustment).
     finish: Callable[[pd.DataFrame, Context], pd.DataFrame] | None = None
+    #: Notes on the result for the user (what the numbers rest on), from the frame after suppression.
+    notes: Callable[[pd.DataFrame, Context], list[str]] | None = None
 
 
 @dataclass

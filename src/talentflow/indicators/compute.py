@@ -86,7 +86,7 @@ def compute_on(engine: Engine, name: str, params: Params | None = None) -> Resul
         frame = ind.finish(frame, ctx)
     frame = _order(frame, params)
     frame, suppressed = suppress(frame, ind, params.min_cell)
-    notes = []
+    notes = ind.notes(frame, ctx) if ind.notes is not None else []
     if ind.base is not None:
         notes.append(f"{suppressed:,} of {len(frame):,} cells suppressed (base {ind.base} < {params.min_cell})")
     return Result(name, engine.name, params, frame, suppressed, notes)

@@ -94,8 +94,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "salary",
         "Monthly salary of vacancies published in each period in one currency: quartiles, share showing one.",
         salary.salary,
-        values=("salary_share", "q1", "median", "q3"),
+        values=("n_stale", "salary_share", "q1", "median", "q3"),
         base="n",
+        notes=salary.notes,
         options={
             "currency": ("RUB", "currency of the output (any in the shipped rate table)"),
             "basis": ("gross", "gross (net salaries grossed up by the flat income tax), net, or published"),

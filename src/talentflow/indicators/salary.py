@@ -41,24 +41,42 @@ def rate_table() -> pd.DataFrame:
     return table.sort_values(["currency", "valid_from"], ignore_index=True)
 
 
+#: A rate older than this on a month's first day is carried over a gap in the table, not a current rate.
+STALE_AFTER = pd.Timedelta(days=31)
+
+
 @functools.cache
 def monthly_factors(target: str) -> pa.Table:
-    """month, currency, factor: multiply an amount in ``currency`` by ``factor`` to get ``target``."""
+    """month, currency, factor, stale: multiply an amount in ``currency`` by ``factor`` to get ``target``.
+
+    ``stale`` marks months where either rate is carried over a gap: dated more than ``STALE_AFTER`` before the
+    month, or taken from a later date because the table starts after the month.
+    """
     rates = rate_table()
     months = pd.date_range(_FIRST_MONTH, _LAST_MONTH, freq="MS")
     wide = rates.pivot(index="valid_from", columns="currency", values="per_rub")
-    # Rate in force on each month's first day; the earliest rate stands for the months before it.
-    wide = wide.reindex(wide.index.union(months)).sort_index().ffill().bfill().loc[months]
     if target not in wide.columns:
         raise UsageError(f"--set currency={target}: no rates for it; the table has {', '.join(wide.columns)}")
+    index = wide.index.union(months)
+    # When each currency's rate in force on a month's first day was dated (NaT: before its first rate).
+    dated = pd.DataFrame({c: wide.index.where(wide[c].notna()) for c in wide.columns}, index=wide.index)
+    dated = dated.reindex(index).sort_index().ffill().loc[months]
+    # Rate in force on each month's first day; the earliest rate stands for the months before it.
+    wide = wide.reindex(index).sort_index().ffill().bfill().loc[months]
+    age = dated.rsub(pd.Series(months, index=months), axis=0)
+    stale = dated.isna() | (age > STALE_AFTER)
     factors = wide.rdiv(wide[target], axis=0)
+    stale = stale.apply(lambda column: column | stale[target])
+    stale[target] = False  # an amount already in the target currency needs no rate
     long = factors.rename_axis("month").reset_index().melt(id_vars="month", var_name="currency", value_name="factor")
-    long = long.dropna()
+    long["stale"] = stale.to_numpy().ravel(order="F")
+    long = long.dropna(subset=["factor"])
     return pa.table(
         {
             "month": pa.array(long["month"].dt.date, pa.date32()),
             "currency": pa.array(long["currency"], pa.string()),
             "factor": pa.array(long["factor"], pa.float64()),
+            "stale": pa.array(long["stale"], pa.bool_()),
         }
     )
 
@@ -100,6 +118,7 @@ def salary(ctx: Context) -> Any:
     out = per.group_by(["period", *keys]).agg(
         vacancies=per.count(),
         n=per.value.count(),
+        n_stale=per.value.count(where=per.stale),
         # One aggregate for the three: DuckDB then sorts each group's values once, not three times.
         _q=per.value.quantile([0.25, 0.5, 0.75]),
     )
@@ -110,6 +129,7 @@ def salary(ctx: Context) -> Any:
         *keys,
         "vacancies",
         "n",
+        "n_stale",
         salary_share=ratio(out.n, out.vacancies),
         q1=out._q[0],
         median=out._q[1],
@@ -117,3 +137,20 @@ def salary(ctx: Context) -> Any:
         currency=ibis.literal(target),
         basis=ibis.literal(basis),
     )
+
+
+def stale_note(frame: pd.DataFrame) -> str | None:
+    """How many salaries in ``frame`` were converted at a rate carried over a gap in the shipped table."""
+    stale = int(frame["n_stale"].fillna(0).sum())
+    if not stale:
+        return None
+    total = int(frame["n"].fillna(0).sum())
+    return (
+        f"{stale:,} of {total:,} salaries were converted at a rate more than a month old: the shipped rate table "
+        "has gaps (no rouble rates from 2022-03 to 2024-11; see docs/indicators.md, 'Conversion table')"
+    )
+
+
+def notes(frame: pd.DataFrame, ctx: Context) -> list[str]:
+    note = stale_note(frame)
+    return [note] if note else []

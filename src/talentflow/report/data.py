@@ -22,6 +22,7 @@ from talentflow.errors import TalentflowError
 from talentflow.indicators.compute import compute_on
 from talentflow.indicators.engines import DuckDBEngine
 from talentflow.indicators.params import DEFAULT_MIN_CELL, Params, Segment
+from talentflow.indicators.salary import stale_note
 from talentflow.migration.panel import Panel, PanelFit, PanelOptions, Population, fit_panel, load_panel
 from talentflow.migration.run import DEFAULT_POPULATION
 from talentflow.store import Store
@@ -207,11 +208,13 @@ def _salary(store: Store, opt: ReportOptions, counts: dict[str, int]) -> Part:
     frame = trim(_indicator(store, "salary", params))
     if frame.empty or frame["median"].isna().all():
         return Part(absent="no IT vacancy in the store publishes a salary")
+    stale = [note] if (note := stale_note(frame)) else []
     return Part(
         {"salary": frame},
         [
             "Monthly gross salary of IT vacancies published each month, in RUB at the month's rate (net salaries "
-            "grossed up by the flat income tax): median and quartiles, and the share publishing a salary."
+            "grossed up by the flat income tax): median and quartiles, and the share publishing a salary.",
+            *(note[0].upper() + note[1:] + "." for note in stale),
         ],
     )
 
