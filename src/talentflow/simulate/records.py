@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ RELOCATION_TYPES = ("no_relocation", "relocation_possible", "relocation_desirabl
 
 GZIP_LEVEL = 1  # ISA-L's levels are 0-3; 1 deflates JSON about 10x at over 1 GB/s
 _SLICE_ROWS = 1 << 18  # rows per DuckDB query: bounds the memory of one formatted slice (about 130 MB)
+_FORMATTERS = 2  # DuckDB queries at once, one slice each
+_IN_FLIGHT = 4  # formatted or formatting slices waiting for gzip, at most
 _WAIT = 0.2  # seconds between looks at the other threads' health while a queue is full or empty
 
 
@@ -47,15 +50,53 @@ def _dictionary(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(list(values), pa.string()))
 
 
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(values, return_inverse=True) for small non-negative integers, without sorting."""
+    top = int(values.max()) if len(values) else 0
+    if values.min(initial=0) < 0 or top >= 1 << 20:
+        return np.unique(values, return_inverse=True)
+    uniq = np.flatnonzero(np.bincount(values, minlength=top + 1))
+    code = np.zeros(top + 1, np.int32)
+    code[uniq] = np.arange(len(uniq), dtype=np.int32)
+    return uniq, code[values]
+
+
+def _crawl_order(observed: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions by crawl time, then id; ties keep their order (the same for the same input on any machine)."""
+    if len(ids) and ids.min() >= 0 and ids.max() < 1 << 27 and observed.min() >= 0 and observed.max() < 1 << 36:
+        return np.argsort((observed << 27) | ids, kind="stable")  # one key: faster than lexsort
+    return np.lexsort((ids, observed))
+
+
 def _area_fragments(area: np.ndarray, names: dict[int, str]) -> pa.DictionaryArray:
     """``{"id":"1","name":"Москва"}`` per sighting, built once per distinct area (name null when unknown)."""
-    uniq, codes = np.unique(area, return_inverse=True)
+    uniq, codes = _distinct(area)
     return _dictionary(codes, [_json({"id": str(a), "name": names.get(int(a))}) for a in uniq])
 
 
+# hh.ru writes times as local (Moscow) time with a colon-less offset: 2022-03-01T12:49:05+0300. A time is
+# written from three small dictionaries (the dates in the part, hour and minute, second and offset), cheaper
+# for DuckDB than strftime.
+_HOUR_MINUTE = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
+_SECOND = [f"{s:02d}+0300" for s in range(60)]
+_MOSCOW = 3 * 3600
+
+
+def _clock(name: str, seconds: np.ndarray) -> dict[str, pa.DictionaryArray]:
+    """Columns ``{name}_date``, ``{name}_hm`` and ``{name}_s`` for times in seconds since the epoch (UTC)."""
+    local = seconds + _MOSCOW
+    day = local // DAY
+    first = int(day.min())
+    dates = np.datetime_as_string(np.arange(first, int(day.max()) + 1).astype("datetime64[D]"))
+    return {
+        f"{name}_date": _dictionary(day - first, [f"{d}T" for d in dates]),
+        f"{name}_hm": _dictionary(local % DAY // 60, _HOUR_MINUTE),
+        f"{name}_s": _dictionary(local % 60, _SECOND),
+    }
+
+
 def _timestamp(col: str) -> str:
-    """hh.ru writes times as local (Moscow) time with a colon-less offset."""
-    return f"strftime(make_timestamp(({col} + 10800) * 1000000), '%Y-%m-%dT%H:%M:%S') || '+0300'"
+    return f"{col}_date, {col}_hm, {col}_s"
 
 
 _MONEY = (
@@ -100,7 +141,8 @@ class Failed(RuntimeError):
 
 
 class RecordWriter:
-    """Formats and gzips the board's sightings in two background threads, part by part, in order.
+    """Formats and gzips the board's sightings in background threads, part by part, in order: one sorts each
+    part, two run DuckDB on slices of it, one deflates the slices in order.
 
     ``vacancies`` and ``resumes`` hand over a part (they block while the previous part is still being formatted:
     memory stays bounded); ``close`` waits for the files and returns the record counts; ``abort`` stops the
@@ -118,8 +160,8 @@ class RecordWriter:
     ) -> None:
         self.paths = {"vs": out / "vacancies.ndjson.gz", "rs": out / "resumes.ndjson.gz"}
         self.counts = {"vs": 0, "rs": 0}
-        # Seconds each thread spent working (not waiting), for bench/simulate.py.
-        self.busy = {"sort": 0.0, "format": 0.0, "gzip": 0.0}
+        # Seconds each thread spent working, and the caller waiting for the formatter, for bench/simulate.py.
+        self.busy = {"sort": 0.0, "format": 0.0, "gzip": 0.0, "caller_waited": 0.0}
         self.names = names
         self.citizenship = _json([{"id": citizenship}])
         self.role_fragments = [_json([{"id": r}]) for r in roles]
@@ -128,7 +170,7 @@ class RecordWriter:
         self.title_count = np.array([len(titles[r]) for r in roles], np.int64)
         self.title_start = np.concatenate([[0], np.cumsum(self.title_count)[:-1]]).astype(np.int64)
         self._parts: queue.Queue[tuple[str, Callable[[], pa.Table]] | None] = queue.Queue(maxsize=1)
-        self._chunks: queue.Queue[tuple[str, pa.Array] | None] = queue.Queue(maxsize=4)
+        self._chunks: queue.Queue[tuple[str, Future[pa.ChunkedArray]] | None] = queue.Queue(maxsize=_IN_FLIGHT)
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._threads = [
@@ -145,11 +187,16 @@ class RecordWriter:
         ``attrs`` may be views of arrays that later grow: only rows already drawn are read, and they never change.
         """
         if len(sightings["vac"]):
-            self._put(self._parts, ("vs", lambda: self._vacancy_rows(sightings, attrs)))
+            self._hand_over("vs", lambda: self._vacancy_rows(sightings, attrs))
 
     def resumes(self, sightings: dict[str, np.ndarray]) -> None:
         if len(sightings["worker"]):
-            self._put(self._parts, ("rs", lambda: self._resume_rows(sightings)))
+            self._hand_over("rs", lambda: self._resume_rows(sightings))
+
+    def _hand_over(self, kind: str, build: Callable[[], pa.Table]) -> None:
+        t = time.perf_counter()
+        self._put(self._parts, (kind, build))
+        self.busy["caller_waited"] += time.perf_counter() - t
 
     def close(self) -> dict[str, int]:
         self._put(self._parts, None)
@@ -194,35 +241,52 @@ class RecordWriter:
         raise Failed("the board writer was stopped")
 
     def _format(self) -> None:
-        con = duckdb.connect(config={"memory_limit": "2GB", "preserve_insertion_order": True})
+        """Sort each part into rows in output order, and hand its slices to the DuckDB formatters in order."""
+        db = duckdb.connect(config={"memory_limit": "2GB", "preserve_insertion_order": True})
+        local = threading.local()
+        cursors: list[duckdb.DuckDBPyConnection] = []
+        busy_lock = threading.Lock()
+
+        def lines(kind: str, rows: pa.Table) -> pa.ChunkedArray:
+            t = time.perf_counter()
+            if not hasattr(local, "con"):
+                local.con = db.cursor()
+                cursors.append(local.con)
+            local.con.register("rows", rows)
+            out = local.con.execute(_VACANCY_SQL if kind == "vs" else _RESUME_SQL).to_arrow_table().column("line")
+            local.con.unregister("rows")
+            with busy_lock:
+                self.busy["format"] += time.perf_counter() - t
+            return out
+
+        pool = ThreadPoolExecutor(_FORMATTERS, thread_name_prefix="board-format")
         try:
             while (item := self._get(self._parts)) is not None:
                 kind, build = item
                 t = time.perf_counter()
                 table = build()
                 self.busy["sort"] += time.perf_counter() - t
-                sql = _VACANCY_SQL if kind == "vs" else _RESUME_SQL
                 for start in range(0, table.num_rows, _SLICE_ROWS):
-                    t = time.perf_counter()
-                    con.register("rows", table.slice(start, _SLICE_ROWS))
-                    lines = con.execute(sql).to_arrow_table().column("line")
-                    con.unregister("rows")
-                    self.busy["format"] += time.perf_counter() - t
-                    for chunk in lines.chunks:
-                        self._put(self._chunks, (kind, chunk))
+                    self._put(self._chunks, (kind, pool.submit(lines, kind, table.slice(start, _SLICE_ROWS))))
                 self.counts[kind] += table.num_rows
             self._put(self._chunks, None)
         finally:
-            con.close()
+            pool.shutdown(wait=True, cancel_futures=self._stop.is_set())
+            for con in cursors:
+                con.close()
+            db.close()
 
     def _compress(self) -> None:
+        """Deflate the formatted slices in the order they were handed over, into one gzip stream a file."""
         files = {k: p.open("wb") for k, p in self.paths.items()}
         try:
             deflate = {k: isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, 16 + 15) for k in files}
             while (item := self._get(self._chunks)) is not None:
-                kind, chunk = item
+                kind, formatted = item
+                lines = formatted.result()
                 t = time.perf_counter()
-                files[kind].write(deflate[kind].compress(_utf8_bytes(chunk)))
+                for chunk in lines.chunks:
+                    files[kind].write(deflate[kind].compress(_utf8_bytes(chunk)))
                 self.busy["gzip"] += time.perf_counter() - t
             for k, f in files.items():
                 f.write(deflate[k].flush())
@@ -242,7 +306,7 @@ class RecordWriter:
         twice = np.flatnonzero(a["dup"][vac])
         src = np.concatenate([np.arange(len(vac)), twice])
         ids = np.concatenate([VACANCY_ID_BASE + vac, DUPLICATE_ID_BASE + vac[twice]])
-        order = np.lexsort((ids, observed[src]))
+        order = _crawl_order(observed[src], ids)
         src, ids = src[order], ids[order]
         v = vac[src]
         abroad, place = a["abroad"][v], a["area"][v]
@@ -257,28 +321,29 @@ class RecordWriter:
                 "salary_gross": a["gross"][v],
                 "salary_from_only": a["from_only"][v],
                 "abroad": abroad,
-                "published": s["published"][src],
-                "created": a["opened"][v].astype(np.int64) * DAY + a["second"][v],
+                **_clock("published", s["published"][src]),
+                **_clock("created", a["opened"][v].astype(np.int64) * DAY + a["second"][v]),
                 "archived": s["archived"][src],
                 "employer": EMPLOYER_ID_BASE + a["employer"][v].astype(np.int64),
                 "remote": a["remote"][v],
                 "role": _dictionary(a["role"][v], self.role_fragments),
                 "experience": _dictionary(a["level"][v], [_json({"id": e}) for e in EXPERIENCE_IDS]),
-                "observed": observed[src],
+                **_clock("observed", observed[src]),
             }
         )
 
     def _resume_rows(self, s: dict[str, np.ndarray]) -> pa.Table:
         """One row per sighting, sorted by crawl time, then id."""
-        order = np.lexsort((s["worker"], s["observed"]))
+        order = _crawl_order(s["observed"], RESUME_ID_BASE + s["worker"])
         worker, observed = s["worker"][order], s["observed"][order]
         reloc_type, reloc_area = s["reloc_type"][order], s["reloc_area"][order]
         # A relocation wish is one of a few (type, area) pairs: write each pair's JSON once.
-        key = (reloc_type.astype(np.int64) << 32) + (reloc_area.astype(np.int64) + 1)  # no wish: area -1
-        pairs, codes = np.unique(key, return_inverse=True)
+        span = int(reloc_area.max(initial=0)) + 2
+        key = reloc_type.astype(np.int64) * span + (reloc_area.astype(np.int64) + 1)  # no wish: area -1
+        pairs, codes = _distinct(key)
         wishes = []
         for p in pairs.tolist():
-            kind, where = p >> 32, (p & 0xFFFFFFFF) - 1
+            kind, where = p // span, p % span - 1
             places = [{"id": str(where), "name": self.names.get(where)}] if where >= 0 else []
             wishes.append(_json({"type": {"id": RELOCATION_TYPES[kind]}, "area": places}))
         return pa.table(
@@ -292,9 +357,9 @@ class RecordWriter:
                 "salary": s["salary"][order],
                 "months": s["months"][order],
                 "employed": s["employed"][order],
-                "created": np.minimum(s["created"][order], observed - DAY),
-                "updated": observed - 3600 * (1 + worker % 20),
-                "observed": observed,
+                **_clock("created", np.minimum(s["created"][order], observed - DAY)),
+                **_clock("updated", observed - 3600 * (1 + worker % 20)),
+                **_clock("observed", observed),
             }
         )
 
