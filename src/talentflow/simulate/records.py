@@ -173,6 +173,7 @@ class RecordWriter:
         self._chunks: queue.Queue[tuple[str, Future[pa.ChunkedArray]] | None] = queue.Queue(maxsize=_IN_FLIGHT)
         self._stop = threading.Event()
         self._error: BaseException | None = None
+        self._error_lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._guard, args=(self._format,), name="board-format", daemon=True),
             threading.Thread(target=self._guard, args=(self._compress,), name="board-gzip", daemon=True),
@@ -217,7 +218,9 @@ class RecordWriter:
         try:
             work()
         except BaseException as e:
-            self._error = e
+            with self._error_lock:  # the first failure is the cause; the others follow from it
+                if self._error is None:
+                    self._error = e
             self._stop.set()
 
     def _put(self, q: queue.Queue, item: Any) -> None:
