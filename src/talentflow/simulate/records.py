@@ -1,12 +1,12 @@
 """The board's sightings as hh.ru API JSON: vacancies.ndjson.gz and resumes.ndjson.gz.
 
-The board hands over one part of sightings at a time (about two million, while the simulation goes on). A
-formatting thread sorts each part by crawl time and record id in NumPy, looks up everything that repeats (titles,
-areas with their names, relocation wishes, roles) once per distinct value, and has DuckDB concatenate one JSON line
-per sighting from columns that are already in order; a second thread deflates the lines with ISA-L into the two
-gzip files. Both threads spend their time outside the GIL (DuckDB, NumPy sorts, ISA-L), so they run beside the
-simulation's week loop on the machine's other core. Parts are written in the order they were handed over, and
-nothing depends on timing: the same seed gives the same bytes.
+The board hands over one part of sightings at a time (about two million, while the simulation goes on). One
+thread sorts each part by crawl time and record id in NumPy and looks up everything that repeats (titles, areas
+with their names, relocation wishes, roles, dates) once per distinct value; two threads have DuckDB concatenate
+one JSON line per sighting, a slice of the sorted part each, from columns already in order (no sort, no join);
+one thread deflates the slices with ISA-L into the two gzip files, in order. They spend their time outside the
+GIL (NumPy sorts, DuckDB, ISA-L), so they run beside the simulation's week loop. Nothing depends on timing:
+the same seed gives the same bytes.
 """
 
 from __future__ import annotations
