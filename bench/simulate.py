@@ -23,6 +23,7 @@ import numpy as np
 
 from talentflow.simulate import load_scenario, simulate
 from talentflow.simulate.market import Market, wave_hazard
+from talentflow.simulate.records import RecordWriter
 
 
 def full_run(scale: float, seed: int) -> None:
@@ -34,17 +35,31 @@ def full_run(scale: float, seed: int) -> None:
         if done == total:
             marks["weeks"] = time.perf_counter() - t0
 
-    with tempfile.TemporaryDirectory() as tmp:
-        result = simulate(sc, Path(tmp) / "out", scale=scale, seed=seed, progress=progress)
-        total = time.perf_counter() - t0
-        size = sum(Path(p).stat().st_size for p in result.files.values())
+    writers: list[RecordWriter] = []
+    init = RecordWriter.__init__
+
+    def keep(self: RecordWriter, *args: object, **kwargs: object) -> None:
+        init(self, *args, **kwargs)
+        writers.append(self)
+
+    RecordWriter.__init__ = keep  # type: ignore[method-assign]  # to print where the writing threads' time went
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = simulate(sc, Path(tmp) / "out", scale=scale, seed=seed, progress=progress)
+            total = time.perf_counter() - t0
+            size = sum(Path(p).stat().st_size for p in result.files.values())
+    finally:
+        RecordWriter.__init__ = init  # type: ignore[method-assign]
+    busy = writers[0].busy
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     print(
         f"exodus-2022 2021-01..2023-12, scale {scale}: {result.workers:,} workers, {result.weeks} weeks\n"
-        f"  market + board + truth, week by week: {marks['weeks']:.1f} s\n"
-        f"  writing the board records ({sum(result.records.values()):,} records, {size / 1e6:,.0f} MB) "
+        f"  market + board + truth, week by week (board records written alongside): {marks['weeks']:.1f} s\n"
+        f"  finishing the board records ({sum(result.records.values()):,} records, {size / 1e6:,.0f} MB) "
         f"and truth: {total - marks['weeks']:.1f} s\n"
-        f"  total wall time: {total:.1f} s; peak memory (max RSS): {peak:.2f} GB"
+        f"  total wall time: {total:.1f} s; peak memory (max RSS): {peak:.2f} GB\n"
+        f"  writing threads, busy: sorting parts {busy['sort']:.1f} s, DuckDB formatting {busy['format']:.1f} s, "
+        f"gzip {busy['gzip']:.1f} s; the week loop waited {busy['caller_waited']:.1f} s for the formatter"
     )
 
 

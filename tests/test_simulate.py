@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
+import threading
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 
 from talentflow import Store, ingest
 from talentflow.errors import InputError
 from talentflow.simulate import load_scenario, simulate, validate
+from talentflow.simulate import records as board_records
 
 SCALE = 0.005  # 5,000 workers: seconds per run
 
@@ -114,6 +118,49 @@ def test_output_round_trips_through_ingestion(exodus: Path, tmp_path: Path) -> N
         truth = summary(exodus)
         ratio = truth["2022-08"]["vacancies_active"] / truth["2022-01"]["vacancies_active"]
         assert aug / jan == pytest.approx(ratio, abs=0.1)
+
+
+@pytest.mark.parametrize("name", ["vacancies.ndjson.gz", "resumes.ndjson.gz"])
+def test_board_records_are_compact_json_in_crawl_order(exodus: Path, name: str) -> None:
+    with gzip.open(exodus / name, "rt", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    records = [json.loads(line) for line in lines]
+    # Written as DuckDB's to_json writes: no spaces, UTF-8 kept.
+    assert [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in records] == lines
+    # At this scale the run is one part: the whole file is in crawl order, then by id.
+    keys = [(r["observed_at"], int(r["id"])) for r in records]
+    assert keys == sorted(keys)
+    stamps = [r[k] for r in records for k in r if k.endswith("_at")]
+    assert all(dt.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S%z").utcoffset() == dt.timedelta(hours=3) for t in stamps)
+    # DuckDB reads the gzip file as it is.
+    assert duckdb.sql(f"SELECT count(*) FROM read_json('{exodus / name}', format='newline_delimited')").fetchone()[
+        0
+    ] == len(lines)
+
+
+def test_board_times_are_moscow_local() -> None:
+    seconds = np.array([0, 1, 59, 86_399 - 10_800, 1_645_660_800, 1_672_531_199, -86_401, 4_102_444_799])
+    cols = board_records._clock("t", seconds)
+    written = [
+        cols["t_date"][i].as_py() + cols["t_hm"][i].as_py() + cols["t_s"][i].as_py() for i in range(len(seconds))
+    ]
+    moscow = dt.timezone(dt.timedelta(hours=3))
+    assert written == [dt.datetime.fromtimestamp(int(x), moscow).strftime("%Y-%m-%dT%H:%M:%S+0300") for x in seconds]
+
+
+def test_a_failure_while_writing_stops_the_run_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: object, sightings: object) -> None:
+        raise ValueError("broken resume part")
+
+    monkeypatch.setattr(board_records.RecordWriter, "_resume_rows", broken)
+    out = tmp_path / "sim"
+    with pytest.raises(board_records.Failed) as failed:
+        simulate(load_scenario("exodus-2022"), out, scale=SCALE, seed=11)
+    assert isinstance(failed.value.__cause__, ValueError)
+    assert not out.exists()
+    assert not [t for t in threading.enumerate() if t.name.startswith("board-")]
 
 
 def test_moves_truth_names_the_workers_and_destinations(exodus: Path) -> None:

@@ -79,7 +79,7 @@ def simulate(
     # Independent streams for the market and the board: changing what the board sees leaves the market alone.
     market_seq, board_seq = np.random.SeedSequence(seed).spawn(2)
     market = Market(scenario, scale=scale, rng=np.random.default_rng(market_seq))
-    observer = Board(market, scenario.board, np.random.default_rng(board_seq), out / ".parts") if board else None
+    observer = Board(market, scenario.board, np.random.default_rng(board_seq), out) if board else None
     truth = Truth(scale)
     weeks = scenario.weeks()
     try:
@@ -91,8 +91,10 @@ def simulate(
             if progress:
                 progress(i + 1, weeks)
         summary = truth.write(truth_dir, market)
-        records = observer.write(out, truth_dir) if observer else {}
+        records = observer.write(truth_dir) if observer else {}
     except BaseException:
+        if observer:
+            observer.abort()
         shutil.rmtree(out, ignore_errors=True)
         raise
     (out / "scenario.json").write_text(

@@ -4,18 +4,16 @@ The board sees a share of the vacancies and of the job seekers, some vacancies t
 with a new ``published_at``, hidden salaries, resumes that keep their old city after a move, relocation wishes
 that name no destination. A crawler sees each record when it appears, when it changes (a vacancy archived, a
 resume's owner moving) and in a full pass at every month end, always some days late. Records are written as
-hh.ru API JSON (search items for vacancies, resume objects) with the crawl time in ``observed_at``.
+hh.ru API JSON (search items for vacancies, resume objects) with the crawl time in ``observed_at``:
+`records.RecordWriter` formats and gzips them in background threads while the simulation goes on.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
-import gzip
-import shutil
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,13 +21,9 @@ import pyarrow.parquet as pq
 from talentflow.reference.cities import CITY_AREAS
 from talentflow.reference.countries import COUNTRY_AREAS
 from talentflow.simulate.market import EPOCH, HOME, LEVELS, Growable, Market, Week
+from talentflow.simulate.records import DAY, DUPLICATE_ID_BASE, EMPLOYER_ID_BASE, VACANCY_ID_BASE, RecordWriter
 from talentflow.simulate.scenario import Board as BoardParams
 
-DAY = 86_400
-VACANCY_ID_BASE = 40_000_000
-DUPLICATE_ID_BASE = 80_000_000
-RESUME_ID_BASE = 50_000_000
-EMPLOYER_ID_BASE = 9_000_000
 _FLUSH_ROWS = 2_000_000
 
 TITLES = {
@@ -60,19 +54,16 @@ TITLES = {
     "12": ["Арт-директор"],
     "25": ["Гейм-дизайнер"],
 }
-EXPERIENCE_IDS = ("noExperience", "between1And3", "between3And6", "moreThan6")
-_CURRENCY_ABROAD_RATE = 75.0  # RUB per USD, for vacancies of employers that moved their hiring abroad
 
 
 class Board:
-    """Turns each simulated week into crawler sightings; `write` turns them into hh.ru-shaped NDJSON."""
+    """Turns each simulated week into crawler sightings, written into ``out`` as hh.ru-shaped NDJSON as they
+    accumulate; `write` finishes the files. `abort` stops the writing threads (after an error)."""
 
-    def __init__(self, market: Market, params: BoardParams, rng: np.random.Generator, parts: Path) -> None:
+    def __init__(self, market: Market, params: BoardParams, rng: np.random.Generator, out: Path) -> None:
         self.m = market
         self.p = params
         self.rng = rng
-        self.parts = parts
-        parts.mkdir(parents=True, exist_ok=True)
         self.end_second = (market.start_day + 7 * market.sc.weeks()) * DAY
         # Per vacancy, drawn when it opens (`second`: the time of day it was published).
         self.v = Growable(
@@ -90,8 +81,11 @@ class Board:
         self._vs: list[dict[str, np.ndarray]] = []
         self._rs: list[dict[str, np.ndarray]] = []
         self._pending = 0
-        self._part = 0
         self.counts = {"vacancy_sightings": 0, "resume_sightings": 0}
+        names = {int(k): v[0] for k, v in CITY_AREAS.items()} | {int(k): v for k, v in _COUNTRY_NAMES.items()}
+        self.writer = RecordWriter(
+            out, roles=market.roles, titles=TITLES, names=names, citizenship=_country_area(market.sc.origin)
+        )
 
     # -- per week ---------------------------------------------------------------------------------------
     def observe(self, week: Week) -> None:
@@ -257,13 +251,23 @@ class Board:
         self._pending += len(who)
 
     def _flush(self) -> None:
-        for kind, buf in (("vs", self._vs), ("rs", self._rs)):
-            if buf:
-                table = pa.table({k: np.concatenate([b[k] for b in buf]) for k in buf[0]})
-                pq.write_table(table, self.parts / f"{kind}-{self._part:04d}.parquet")
-                self.counts["vacancy_sightings" if kind == "vs" else "resume_sightings"] += table.num_rows
+        if self._vs:
+            part = {k: np.concatenate([b[k] for b in self._vs]) for k in self._vs[0]}
+            self.counts["vacancy_sightings"] += len(part["vac"])
+            self.writer.vacancies(part, self._vacancy_attrs())
+        if self._rs:
+            part = {k: np.concatenate([b[k] for b in self._rs]) for k in self._rs[0]}
+            self.counts["resume_sightings"] += len(part["worker"])
+            self.writer.resumes(part)
         self._vs, self._rs, self._pending = [], [], 0
-        self._part += 1
+
+    def _vacancy_attrs(self) -> dict[str, np.ndarray]:
+        """Views of the per-vacancy arrays a record needs. They stay valid when the arrays grow later: what a
+        record reads is fixed when the vacancy opens."""
+        vac, v = self.m.vac, self.v
+        attrs = {k: vac[k] for k in ("employer", "role", "level", "opened", "remote", "salary", "area", "abroad")}
+        attrs |= {k: v[k] for k in ("dup", "shown", "gross", "from_only", "second")}
+        return attrs | {"home_ids": self.home_ids, "reloc_ids": self.reloc_ids}
 
     # -- output -----------------------------------------------------------------------------------------
     def vacancy_table(self) -> pa.Table:
@@ -302,47 +306,19 @@ class Board:
             }
         )
 
-    def write(self, out: Path, truth_dir: Path) -> dict[str, int]:
-        """Write vacancies.ndjson.gz and resumes.ndjson.gz (and truth/vacancies.parquet) into ``out``.
+    def write(self, truth_dir: Path) -> dict[str, int]:
+        """Finish vacancies.ndjson.gz and resumes.ndjson.gz, and write truth/vacancies.parquet.
 
-        One part of sightings at a time, each sorted by crawl time: memory stays bounded at any scale, and
-        the files are the same for the same seed.
+        Each part of sightings (about two million) is sorted by crawl time, then id: the files are the same
+        for the same seed, and memory stays bounded at any scale.
         """
         self._flush()
-        vacancies = truth_dir / "vacancies.parquet"
-        pq.write_table(self.vacancy_table(), vacancies)
-        con = duckdb.connect(config={"memory_limit": "2GB", "temp_directory": str(self.parts / "spill")})
-        con.execute(_NAMES_SQL.format(names=_area_names_values()))
-        con.execute("CREATE TEMP TABLE titles (role_id VARCHAR, ts VARCHAR[])")
-        con.executemany("INSERT INTO titles VALUES (?, ?)", list(TITLES.items()))
-        con.execute(
-            f"CREATE TEMP TABLE v AS SELECT *, epoch(opened)::BIGINT AS opened_s FROM read_parquet({_q(vacancies)})"
-        )
-        roles = "[" + ", ".join(f"'{r}'" for r in self.m.roles) + "]"
-        plain = self.parts / "part.ndjson"
-        counts = {"vacancy_records": 0, "resume_records": 0}
-        for kind, name, sql in (
-            ("vs", "vacancies.ndjson.gz", _VACANCY_JSON),
-            ("rs", "resumes.ndjson.gz", _RESUME_JSON),
-        ):
-            parts = sorted(self.parts.glob(f"{kind}-*.parquet"))
-            with (out / name).open("wb") as raw, gzip.GzipFile("", "wb", 1, raw, mtime=0) as dst:
-                for part in parts:
-                    query = sql.format(
-                        part=_q(part), roles=roles, citizenship=_country_area(self.m.sc.origin), out=_q(plain)
-                    )
-                    counts["vacancy_records" if kind == "vs" else "resume_records"] += con.execute(query).fetchone()[0]
-                    with plain.open("rb") as src:
-                        shutil.copyfileobj(src, dst, 1 << 22)
-                    plain.unlink()
-                    part.unlink()
-        con.close()
-        shutil.rmtree(self.parts)
+        counts = self.writer.close()
+        pq.write_table(self.vacancy_table(), truth_dir / "vacancies.parquet")
         return counts
 
-
-def _q(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+    def abort(self) -> None:
+        self.writer.abort()
 
 
 def _country_area(iso2: str) -> str:
@@ -362,78 +338,3 @@ _COUNTRY_NAMES = {
     "5046": "Черногория",
     "1001": "Другие регионы",
 }
-
-
-def _area_names_values() -> str:
-    rows = [(k, v[0]) for k, v in CITY_AREAS.items()] + list(_COUNTRY_NAMES.items())
-    return ", ".join(f"({int(k)}, '{n}')" for k, n in rows)
-
-
-_NAMES_SQL = "CREATE TEMP TABLE names AS SELECT * FROM (VALUES {names}) t(area_id, name)"
-
-# hh.ru writes times as local (Moscow) time with a colon-less offset.
-_TS = "strftime(make_timestamp(({x} + 10800) * 1000000), '%Y-%m-%dT%H:%M:%S') || '+0300'"
-
-_VACANCY_JSON = f"""
-COPY (
-    WITH s AS (SELECT * FROM read_parquet({{part}})),
-    rows AS (
-        SELECT s.*, v.vacancy_id AS id, v.* EXCLUDE (vac, vacancy_id) FROM s JOIN v USING (vac)
-        UNION ALL
-        SELECT s.*, v.duplicate_id AS id, v.* EXCLUDE (vac, vacancy_id)
-        FROM s JOIN v USING (vac) WHERE v.duplicate_id IS NOT NULL
-    )
-    SELECT
-        id,
-        tl.ts[1 + (vac % len(tl.ts))] AS name,
-        {{{{'id': rows.area_id, 'name': n.name}}}} AS area,
-        CASE WHEN salary_shown THEN {{{{
-            'from': round(CASE WHEN abroad THEN salary_rub / {_CURRENCY_ABROAD_RATE} ELSE salary_rub END
-                          * CASE WHEN salary_gross THEN 1.15 ELSE 1 END * 0.9, -3),
-            'to': CASE WHEN NOT salary_from_only THEN
-                        round(CASE WHEN abroad THEN salary_rub / {_CURRENCY_ABROAD_RATE} ELSE salary_rub END
-                              * CASE WHEN salary_gross THEN 1.15 ELSE 1 END * 1.15, -3) END,
-            'currency': CASE WHEN abroad THEN 'USD' ELSE 'RUR' END,
-            'gross': salary_gross}}}} END AS salary,
-        {{{{'id': 'open', 'name': 'Открытая'}}}} AS type,
-        {_TS.format(x="published")} AS published_at,
-        {_TS.format(x="opened_s")} AS created_at,
-        archived,
-        {{{{'id': employer_id, 'name': 'Компания ' || employer_id}}}} AS employer,
-        {{{{'id': CASE WHEN remote THEN 'remote' ELSE 'fullDay' END}}}} AS schedule,
-        [{{{{'id': role_id}}}}] AS professional_roles,
-        {{{{'id': ['noExperience', 'between1And3', 'between3And6', 'moreThan6'][level + 1]}}}} AS experience,
-        {{{{'id': 'full'}}}} AS employment,
-        {_TS.format(x="observed")} AS observed_at
-    FROM rows
-    LEFT JOIN names n ON n.area_id = rows.area_id::INTEGER
-    JOIN titles tl USING (role_id)
-    ORDER BY observed, id
-) TO {{out}} (FORMAT JSON)
-"""
-
-_RESUME_JSON = f"""
-COPY (
-    WITH r AS (SELECT *, {{roles}}[role + 1] AS role_id FROM read_parquet({{part}}))
-    SELECT
-        ({RESUME_ID_BASE} + worker)::VARCHAR AS id,
-        tl.ts[1 + (worker % len(tl.ts))] AS title,
-        {{{{'id': area::VARCHAR, 'name': n.name}}}} AS area,
-        {{{{'type': {{{{'id': ['no_relocation', 'relocation_possible', 'relocation_desirable'][reloc_type + 1]}}}},
-          'area': CASE WHEN reloc_area >= 0 THEN [{{{{'id': reloc_area::VARCHAR, 'name': rn.name}}}}]
-                       ELSE [] END}}}} AS relocation,
-        [{{{{'id': '{{citizenship}}'}}}}] AS citizenship,
-        [{{{{'id': role_id}}}}] AS professional_roles,
-        {{{{'amount': salary, 'currency': 'RUR'}}}} AS salary,
-        {{{{'months': months}}}} AS total_experience,
-        {{{{'id': CASE WHEN employed THEN 'looking_for_offers' ELSE 'active_search' END}}}} AS job_search_status,
-        {_TS.format(x="least(created, observed - 86400)")} AS created_at,
-        {_TS.format(x="observed - 3600 * (1 + worker % 20)")} AS updated_at,
-        {_TS.format(x="observed")} AS observed_at
-    FROM r
-    LEFT JOIN names n ON n.area_id = r.area
-    LEFT JOIN names rn ON rn.area_id = r.reloc_area
-    JOIN titles tl USING (role_id)
-    ORDER BY observed, id
-) TO {{out}} (FORMAT JSON)
-"""
