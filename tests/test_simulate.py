@@ -159,6 +159,7 @@ def test_a_failure_while_writing_stops_the_run_and_leaves_nothing(
     with pytest.raises(board_records.Failed) as failed:
         simulate(load_scenario("exodus-2022"), out, scale=SCALE, seed=11)
     assert isinstance(failed.value.__cause__, ValueError)
+    assert "broken resume part" in str(failed.value) and str(out) in str(failed.value)
     assert not out.exists()
     assert not [t for t in threading.enumerate() if t.name.startswith("board-")]
 

@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 from isal import isal_zlib
 
+from talentflow.errors import TalentflowError
+
 DAY = 86_400
 VACANCY_ID_BASE = 40_000_000
 DUPLICATE_ID_BASE = 80_000_000
@@ -136,8 +138,8 @@ FROM rows
 """
 
 
-class Failed(RuntimeError):
-    """A writer thread failed; the original error is the cause."""
+class Failed(TalentflowError):
+    """A writer thread failed (a full disk, say); the original error is the cause and is named in the message."""
 
 
 class RecordWriter:
@@ -205,7 +207,7 @@ class RecordWriter:
             while t.is_alive():
                 t.join(_WAIT)
         if self._error is not None:
-            raise Failed("writing the board records failed") from self._error
+            raise self._failure() from self._error
         return {"vacancy_records": self.counts["vs"], "resume_records": self.counts["rs"]}
 
     def abort(self) -> None:
@@ -223,11 +225,14 @@ class RecordWriter:
                     self._error = e
             self._stop.set()
 
+    def _failure(self) -> Failed:
+        return Failed(f"writing the board records into {self.paths['vs'].parent} failed: {self._error!r}")
+
     def _put(self, q: queue.Queue, item: Any) -> None:
         while True:
             if self._stop.is_set():
                 if self._error is not None:
-                    raise Failed("writing the board records failed") from self._error
+                    raise self._failure() from self._error
                 raise Failed("the board writer was stopped")
             try:
                 q.put(item, timeout=_WAIT)
