@@ -77,14 +77,15 @@ def grid(calendar: Any, table: Any, keys: Sequence[str]) -> Any:
 
 def _events(lives: Any, column: str, keys: Sequence[str], cal: Calendar, clamp: bool) -> Any:
     day = lives[column]
-    p = cal.bucket(day)
-    if column == "opened":
+    if column == "opened":  # never NULL, and inside the data's dates
         t = cal.opening_in_range(lives, day, keep_earlier=clamp)
+        earlier = clamp and not cal.from_data[0]
     else:
         t = lives.filter(day.notnull(), day <= cal.last)
-        if not clamp:
-            t = t.filter(day >= cal.first)
-    if clamp and not (column == "opened" and cal.from_data[0]):
+        t = t if clamp else t.filter(day >= cal.first)
+        earlier = clamp
+    p = cal.bucket(day)
+    if earlier:
         # Everything before the first period counts in the first period's cumulative sum.
         p = ibis.greatest(p, ibis.date(cal.first))
     t = t.mutate(period=p)
