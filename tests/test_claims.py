@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from talentflow import Store, ingest
-from talentflow.claims import ESTIMATORS, METRICS, builtin_claims, compare, read_claims, store_claims
+from talentflow.claims import METRICS, builtin_claims, compare, default_estimators, read_claims, store_claims
 from talentflow.claims.ledger import COLUMNS
-from talentflow.errors import InputError
+from talentflow.errors import InputError, UsageError
 from talentflow.simulate import load_scenario, simulate
 
 HEADER = ",".join(COLUMNS)
@@ -208,11 +208,35 @@ def pd_isna(value: object) -> bool:
     return value is None or value != value
 
 
-def test_a_registered_estimator_is_used(market: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(ESTIMATORS, "it_abroad_net", lambda store, claim: (95_000.0, 80_000.0, 110_000.0, "test"))
+def test_the_estimators_passed_are_used(market: Path) -> None:
+    mine = {**default_estimators(), "it_abroad_net": lambda store, claim: (95_000.0, 80_000.0, 110_000.0, "test")}
+    a5 = [c for c in builtin_claims().claims if c.claim_id == "A5-abroad"]
     with Store(market, read_only=True) as store:
-        row = compare(store, [c for c in builtin_claims().claims if c.claim_id == "A5-abroad"]).iloc[0]
+        row = compare(store, a5, estimators=mine).iloc[0]
+        # Nothing is registered anywhere: the next comparison uses the defaults again.
+        again = compare(store, a5).iloc[0]
+        with pytest.raises(UsageError, match="panel_fit is for the default estimators"):
+            compare(store, a5, estimators=mine, panel_fit=object())  # type: ignore[arg-type]
     assert (row.estimate, row.low, row.high, row.status, row.inputs) == (95_000, 80_000, 110_000, "within", "test")
+    assert again.status == "no estimate" and "not inside the resume sightings" in again.note
+
+
+def test_the_comparison_does_not_depend_on_what_ran_before(market: Path) -> None:
+    """A fit handed to one comparison (as the report does) is not kept for the next one."""
+    from talentflow.migration import PanelOptions, fit_panel, load_panel
+    from talentflow.migration.requests import DEFAULT_POPULATION
+
+    forecast = [c for c in builtin_claims().claims if c.claim_id == "A1-forecast"]
+    with Store(market, read_only=True) as store:
+        fresh = compare(store, forecast)
+        small = fit_panel(load_panel(store), DEFAULT_POPULATION, options=PanelOptions(n_boot=3, seed=9))
+        handed = compare(store, forecast, panel_fit=small)
+        after = compare(store, forecast)
+    cols = ["estimate", "low", "high", "status"]
+    assert after[cols].equals(fresh[cols])
+    # The small fit did answer the comparison it was handed to: same point, another interval.
+    assert handed.estimate.iloc[0] == pytest.approx(fresh.estimate.iloc[0])
+    assert (handed.low.iloc[0], handed.high.iloc[0]) != (fresh.low.iloc[0], fresh.high.iloc[0])
 
 
 def test_cli_compare_prints_every_claim(cli, market: Path) -> None:

@@ -132,3 +132,16 @@ def test_jsonld_job_postings(tmp_path, db, cli):
         "2022-04-30 20:00",
     )
     assert reason == "missing required field published_at"
+
+
+def test_the_input_format_is_input_format_and_format_json_points_there(tmp_path, db, cli):
+    path = tmp_path / "jobs.csv"
+    path.write_text("job,posted\nA1,2022-03-01\n")
+    maps = ("--map", "job=vacancy_id", "--map", "posted=published_at")
+    assert cli.json("ingest", path, "--db", db, "--input-format", "csv", *maps)["accepted"] == 1
+    wrong = cli("ingest", path, "--db", db, "--format", "json", code=2).stderr
+    assert "--input-format" in wrong and "--json" in wrong
+    # The old spelling of the input format still works for one release, and says what replaces it.
+    old = cli("ingest", path, "--db", db, "-f", "csv", *maps, "--force", "--json")
+    assert json.loads(old.stdout)["duplicates"] == 1
+    assert "deprecated" in old.stderr and "--input-format csv" in old.stderr

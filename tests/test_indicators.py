@@ -309,13 +309,13 @@ def test_cli_csv_to_file(cli, market, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["nope"], "unknown indicator 'nope'"),
-        (["tension", "--by", "remote"], "tension cannot be split by remote"),
-        (["vacancies_active", "--by", "colour"], "unknown segment 'colour'"),
-        (["vacancies_active", "--period", "year"], "unknown period 'year'"),
-        (["vacancies_active", "--from", "2022-13-01"], "--from '2022-13-01'"),
-        (["postings_index", "--period", "month"], "postings_index is computed by day"),
-        (["salary", "--set", "currency=XXX"], "no rates for it"),
+        (["nope"], "NAME: unknown indicator 'nope'"),
+        (["tension", "--by", "remote"], "--by: tension cannot be split by remote"),
+        (["vacancies_active", "--by", "colour"], "--by: unknown segment 'colour'"),
+        (["vacancies_active", "--period", "year"], "--period: unknown period 'year'"),
+        (["vacancies_active", "--from", "2022-13-01"], "--from: '2022-13-01'"),
+        (["postings_index", "--period", "month"], "--period: postings_index is computed by day"),
+        (["salary", "--set", "currency=XXX"], "--set: currency=XXX: no rates for it"),
     ],
 )
 def test_cli_errors_exit_2(cli, market, args, message):

@@ -89,11 +89,12 @@ def test_panel_rejects_windows_it_cannot_estimate(market: tuple[Path, Path]) -> 
         fit.result("2021-01", "2021-06")
     with pytest.raises(UsageError, match="2025-01 is outside the resume sightings"):
         fit.result("2022-01", "2025-01")
-    with pytest.raises(UsageError, match="is after"):
+    with pytest.raises(UsageError, match="2022-01 is before the first month 2022-06") as before:
         fit.result("2022-06", "2022-01")
-    with pytest.raises(UsageError, match="population count must be positive"):
+    assert before.value.param == "end"  # each front end names it its own way: --to, to
+    with pytest.raises(UsageError, match="population: a count of people is positive"):
         Population(0, "2021-12", "x")
-    with pytest.raises(UsageError, match="expected YYYY-MM"):
+    with pytest.raises(UsageError, match="population_month: '2021-13-01' is not a date"):
         Population(10, "2021-13-01", "x")
 
 
@@ -121,7 +122,7 @@ def test_nowcast_pools_by_precision_and_widens_when_inputs_disagree() -> None:
 
 def test_cli_panel_json_rows(cli, market: tuple[Path, Path]) -> None:
     _, db = market
-    args = ("migration", "--db", db, "--method", "panel", "--from", "2022-03", "--to", "2022-05")
+    args = ("migration", "panel", "--db", db, "--from", "2022-03", "--to", "2022-05")
     rows = json.loads(cli(*args, "--n-boot", "5", "--naive", "--format", "json").stdout)
     assert set(rows[0]) == {"flow", "origin", "destination", "period", "estimate", "low", "high", "level"}
     totals = {r["flow"]: r for r in rows if r["period"] == "2022-03/2022-05" and r["destination"] == "abroad"}
@@ -133,7 +134,7 @@ def test_cli_panel_json_rows(cli, market: tuple[Path, Path]) -> None:
 def test_cli_nowcast_pools_the_panel_and_the_claims(cli, market: tuple[Path, Path], tmp_path: Path) -> None:
     _, db = market
     cli("claims", "import", "--builtin", "--db", db)
-    result = cli("migration", "--db", db, "--method", "nowcast", "--n-boot", "10", "--format", "json")
+    result = cli("migration", "nowcast", "--db", db, "--n-boot", "10", "--format", "json")
     rows = json.loads(result.stdout)
     net = [r for r in rows if r["flow"] == "net"]
     inputs = {r["input"]: r for r in net}
@@ -146,18 +147,58 @@ def test_cli_nowcast_pools_the_panel_and_the_claims(cli, market: tuple[Path, Pat
 
 def test_cli_errors(cli, market: tuple[Path, Path], tmp_path: Path) -> None:
     _, db = market
-    assert "unknown method 'flows'" in cli("migration", "--db", db, "--method", "flows", code=2).stderr
-    assert "expected YYYY-MM" in cli("migration", "--db", db, "--from", "March", code=2).stderr
-    assert "--format parquet needs --output" in cli("migration", "--db", db, "--format", "parquet", code=2).stderr
-    assert "needs two stock tables" in cli("migration", "--method", "stocks", code=2).stderr
+    assert "No such command 'flows'" in cli("migration", "flows", "--db", db, code=2).stderr
+    assert "--from: expected YYYY-MM" in cli("migration", "panel", "--db", db, "--from", "March", code=2).stderr
+    parquet = cli("migration", "panel", "--db", db, "--format", "parquet", code=2).stderr
+    assert "--format: parquet needs --output FILE" in parquet
+    assert "Missing option '--stocks'" in cli("migration", "stocks", code=2).stderr
+    one = cli("migration", "stocks", "--stocks", tmp_path / "a.csv", code=2).stderr
+    assert "--stocks: give two stock tables, t0 then t1; got 1" in one
     empty = tmp_path / "empty.duckdb"
     Store(empty).close()
-    assert "no resume sightings" in cli("migration", "--db", empty, code=2).stderr
+    assert "no resume sightings" in cli("migration", "panel", "--db", empty, code=2).stderr
+
+
+def test_an_option_of_another_method_is_an_error_naming_its_method(cli, market: tuple[Path, Path]) -> None:
+    _, db = market
+    wrong = cli("migration", "panel", "--db", db, "--economy", "GE", code=2).stderr
+    assert "--economy belongs to `talentflow migration excess`" in wrong
+    assert "--naive belongs to `talentflow migration panel`" in cli("migration", "excess", "--naive", code=2).stderr
+    # An option no method has is Typer's own error.
+    assert "No such option: --bogus" in cli("migration", "panel", "--bogus", "1", code=2).stderr
+
+
+def test_the_old_method_option_still_works_and_says_what_replaces_it(cli, market: tuple[Path, Path]) -> None:
+    _, db = market
+    new = cli("migration", "panel", "--db", db, "--from", "2022-03", "--to", "2022-05", "--n-boot", "5", "-f", "json")
+    old = cli(
+        "migration",
+        "--db",
+        db,
+        "--method",
+        "panel",
+        "--from",
+        "2022-03",
+        "--to",
+        "2022-05",
+        "--n-boot",
+        "5",
+        "--format",
+        "json",
+    )
+    assert json.loads(old.stdout) == json.loads(new.stdout)
+    assert "deprecated" in old.stderr and "talentflow migration panel" in old.stderr
+    # The old form no longer ignores an option of another method, and says whose it is.
+    wrong = cli("migration", "--db", db, "--method", "panel", "--economy", "GE", code=2).stderr
+    assert "--economy: belongs to `talentflow migration excess`" in wrong
+    assert "--method: unknown method 'flows'" in cli("migration", "--db", db, "--method", "flows", code=2).stderr
+    # Options before the method are the old form's: with a method after them, they are an error.
+    assert "options go after the method" in cli("migration", "--from", "2022-03", "panel", code=2).stderr
 
 
 def test_cli_excess_on_the_innovation_graph(cli, shared: Path, db: Path) -> None:
     cli("ingest", shared / "innovationgraph", "--db", db)
-    rows = json.loads(cli("migration", "--db", db, "--method", "excess", "--format", "json").stdout)
+    rows = json.loads(cli("migration", "excess", "--db", db, "--format", "json").stdout)
     by = {r["economy"]: r for r in rows}
     assert {"GE", "AM", "KZ", "CY", "AE", "ME", "RS", "TR", "IL", "RU"} <= set(by)
     assert by["GE"]["low"] > 0 and by["RU"]["high"] < 0

@@ -9,7 +9,7 @@ import plotly.offline
 import pytest
 
 from talentflow import ingest
-from talentflow.claims.compare import compare, summary
+from talentflow.claims import compare, summary
 from talentflow.claims.ledger import builtin_claims
 from talentflow.errors import UsageError
 from talentflow.migration.panel import PanelOptions, fit_panel, load_panel

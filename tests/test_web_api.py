@@ -139,7 +139,7 @@ BAD = [
     ("/api/indicators/tension?by=country&by=country=RU", "by: a segment is given twice"),
     ("/api/indicators/tension?from=2022-13-01", "from: '2022-13-01': expected a date such as 2022-03-01"),
     ("/api/indicators/tension?to=March", "to: 'March': expected a date"),
-    ("/api/indicators/tension?from=2022-05-01&to=2022-04-01", "to: 2022-04-01 is before from 2022-05-01"),
+    ("/api/indicators/tension?from=2022-05-01&to=2022-04-01", "to: 2022-04-01 is before the first day 2022-05-01"),
     ("/api/indicators/tension?set=currency=USD", "set: tension has no option currency; its options are: gap_days"),
     ("/api/indicators/tension?set=gap_days=soon", "set: gap_days=soon: expected a whole number"),
     ("/api/indicators/tension?set=gap_days", "set: 'gap_days': expected KEY=VALUE"),
@@ -188,7 +188,7 @@ def test_cache_hits_return_the_same_rows_and_follow_the_store(client: TestClient
 
 def test_migration_rows_are_the_cli_rows(client: TestClient, cli, store: Path) -> None:
     rows = client.get("/api/migration?method=panel&n_boot=10&seed=1").json()
-    expected = cli_json(cli, "migration", "--n-boot", "10", "--seed", "1", "--format", "json", "--db", store)
+    expected = cli_json(cli, "migration", "panel", "--n-boot", "10", "--seed", "1", "--format", "json", "--db", store)
     assert rows == expected
     assert {r["flow"] for r in rows} >= {"emigration", "return"}
     march = next(r for r in rows if r["flow"] == "emigration" and r["period"] == "2022-03")
@@ -197,7 +197,7 @@ def test_migration_rows_are_the_cli_rows(client: TestClient, cli, store: Path) -
     window = client.get("/api/migration?n_boot=10&seed=1&from=2022-03&to=2022-06")
     assert window.headers["x-talentflow-cache"] == "miss"
     args = ["--from", "2022-03", "--to", "2022-06", "--n-boot", "10", "--seed", "1", "--format", "json"]
-    assert window.json() == cli_json(cli, "migration", *args, "--db", store)
+    assert window.json() == cli_json(cli, "migration", "panel", *args, "--db", store)
     assert {r["period"] for r in window.json()} == {"2022-03", "2022-04", "2022-05", "2022-06", "2022-03/2022-06"}
 
 

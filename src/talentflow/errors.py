@@ -1,4 +1,9 @@
-"""Errors a user can act on. The CLI prints their message and exits with their code."""
+"""Errors a user can act on. Each front end words them its own way and exits or answers with their code.
+
+An error about one parameter carries its name in ``param`` (the Python keyword, e.g. ``start`` or ``n_boot``),
+and its ``message`` does not name it: the command line says ``--from: …``, the web API ``from: …``, and
+``str(error)`` says ``start: …`` for a Python caller.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,14 @@ class TalentflowError(Exception):
     """Base of talentflow's errors."""
 
     exit_code = 1
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+    def __str__(self) -> str:
+        return f"{self.param}: {self.message}" if self.param else self.message
 
 
 class InputError(TalentflowError):
@@ -22,6 +35,6 @@ class StoreError(TalentflowError):
 
 
 class UsageError(TalentflowError):
-    """Options that do not fit together."""
+    """Options that do not fit together, or a value a parameter cannot take."""
 
     exit_code = 2

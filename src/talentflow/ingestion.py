@@ -114,7 +114,7 @@ def ingest(
     if format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
     if mapping and format not in ("auto", "csv"):
-        raise UsageError("--map applies to CSV and Parquet inputs (--format csv)")
+        raise UsageError("applies to CSV and Parquet inputs (input format csv)", param="mapping")
     plans = _plan(paths, format, bool(mapping))
     own = store is None
     store = store or Store(db)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_path()
         if read_only and not self.path.exists():
-            raise StoreError(f"{self.path}: no store here (ingest something first, or pass --db)")
+            raise StoreError(f"{self.path}: no store here (ingest something first, or name another store file)")
         try:
             self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
@@ -110,16 +111,30 @@ class Store:
 
     def table(self, name: str) -> Any:
         """An Ibis table expression for one of the store's tables."""
+        return self.ibis.table(self._known(name).name)
+
+    def _known(self, name: str) -> model.Table:
         if name not in model.BY_NAME:
             known = ", ".join(model.BY_NAME)
             raise StoreError(f"unknown table {name!r}; the tables are: {known}")
-        return self.ibis.table(name)
+        return model.BY_NAME[name]
+
+    def count(self, name: str) -> int:
+        """Rows in table ``name``."""
+        # The name is checked against the model above: only talentflow's own table names reach the SQL.
+        (n,) = self.con.execute(f"SELECT count(*) FROM {self._known(name).name}").fetchone()  # type: ignore[misc]
+        return int(n)
 
     def counts(self) -> dict[str, int]:
-        return {
-            t.name: self.con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]  # type: ignore[index]
-            for t in model.ALL_TABLES
-        }
+        return {t.name: self.count(t.name) for t in model.ALL_TABLES}
+
+    def day_range(self, name: str) -> tuple[date | None, date | None]:
+        """The first and last day ``observed_at`` of table ``name`` holds (None, None when it is empty)."""
+        table = self._known(name).name
+        first, last = self.con.execute(  # type: ignore[misc]
+            f"SELECT min(observed_at)::DATE, max(observed_at)::DATE FROM {table}"
+        ).fetchone()
+        return first, last
 
     def status(self) -> dict[str, Any]:
         """Row counts per table, inputs ingested and quarantine size by reason."""

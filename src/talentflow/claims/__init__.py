@@ -1,38 +1,75 @@
 """The claims ledger: published figures kept in the store and set beside talentflow's estimates.
 
->>> from talentflow import Store
->>> from talentflow.claims import builtin_claims, compare, store_claims
->>> with Store("talentflow.duckdb") as store:
-...     store_claims(store, builtin_claims())
-...     compare(store)[["claim_id", "claim", "estimate", "status"]]
+    from talentflow import Store
+    from talentflow.claims import builtin_claims, compare, store_claims
+
+    with Store("talentflow.duckdb") as store:
+        store_claims(store, builtin_claims())
+        print(compare(store)[["claim_id", "claim", "estimate", "status"]])
+
+`ledger` keeps the claims, `estimators` holds the default estimator of each metric, and `compare` sets each
+claim beside its estimate; the estimators are passed to `compare` (by default a fresh set for each call).
 """
 
-from talentflow.claims.compare import ESTIMATORS, Estimate, NoEstimate, claim_range, compare
-from talentflow.claims.ledger import (
-    METRICS,
-    Claim,
-    ClaimFile,
-    ImportReport,
-    builtin_claims,
-    load_claims,
-    read_claims,
-    store_claims,
-    validate,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from talentflow._lazy import exports
+
+if TYPE_CHECKING:
+    from talentflow.claims._compare import claim_range, compare, records, summary
+    from talentflow.claims._terms import DEFAULT_TOLERANCE, STATUSES, Estimate, Estimator, NoEstimate
+    from talentflow.claims.estimators import default_estimators
+    from talentflow.claims.ledger import (
+        METRICS,
+        Claim,
+        ClaimFile,
+        ImportReport,
+        builtin_claims,
+        load_claims,
+        read_claims,
+        store_claims,
+        validate,
+    )
+
+_FROM = {
+    "talentflow.claims._compare": ("claim_range", "compare", "records", "summary"),
+    "talentflow.claims._terms": ("DEFAULT_TOLERANCE", "STATUSES", "Estimate", "Estimator", "NoEstimate"),
+    "talentflow.claims.estimators": ("default_estimators",),
+    "talentflow.claims.ledger": (
+        "METRICS",
+        "Claim",
+        "ClaimFile",
+        "ImportReport",
+        "builtin_claims",
+        "load_claims",
+        "read_claims",
+        "store_claims",
+        "validate",
+    ),
+}
 
 __all__ = [
-    "ESTIMATORS",
+    "DEFAULT_TOLERANCE",
     "METRICS",
+    "STATUSES",
     "Claim",
     "ClaimFile",
     "Estimate",
+    "Estimator",
     "ImportReport",
     "NoEstimate",
     "builtin_claims",
     "claim_range",
     "compare",
+    "default_estimators",
     "load_claims",
     "read_claims",
+    "records",
     "store_claims",
+    "summary",
     "validate",
 ]
+
+__getattr__, __dir__ = exports(__name__, {name: module for module, names in _FROM.items() for name in names})

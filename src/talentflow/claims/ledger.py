@@ -337,7 +337,7 @@ def store_claims(store: Store, source: ClaimFile, *, replace: bool = True) -> Im
                 changed.append(claim)
         if changed and not replace:
             ids = ", ".join(c.claim_id for c in changed)
-            raise UsageError(f"claim {ids} is already stored with other values; pass --replace to overwrite it")
+            raise UsageError(f"claim {ids} is already stored with other values; ask to replace it", param="replace")
         if new or changed:
             (report.ingest_id,) = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()  # type: ignore[misc]
             started = datetime.now(UTC)

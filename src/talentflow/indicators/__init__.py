@@ -1,14 +1,24 @@
 """Job-market indicators, each an Ibis expression over the canonical tables: one implementation for the
 embedded DuckDB store and for Spark.
 
->>> from talentflow.indicators import Params, Segment, compute
->>> compute("tension", Params(period="month", by=(Segment("country"),)), db="talentflow.duckdb").frame
+    from talentflow.indicators import Params, Segment, compute
+
+    compute("tension", Params(period="month", by=(Segment("country"),)), db="talentflow.duckdb").frame
+
+Names load on first use: `params` (what an indicator is asked for) is cheap, the rest brings Ibis and pandas.
 """
 
-from talentflow.indicators.compute import Result, compute, compute_on, indicator
-from talentflow.indicators.engines import ENGINES, DuckDBEngine, SparkEngine, export_parquet, open_engine
-from talentflow.indicators.params import PERIODS, SEGMENTS, Params, Segment
-from talentflow.indicators.registry import INDICATORS, REGISTRY
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from talentflow._lazy import exports
+
+if TYPE_CHECKING:
+    from talentflow.indicators._compute import Result, compute, compute_on, indicator
+    from talentflow.indicators.engines import ENGINES, DuckDBEngine, SparkEngine, export_parquet, open_engine
+    from talentflow.indicators.params import PERIODS, SEGMENTS, Params, Segment
+    from talentflow.indicators.registry import INDICATORS, REGISTRY
 
 __all__ = [
     "ENGINES",
@@ -27,3 +37,15 @@ __all__ = [
     "indicator",
     "open_engine",
 ]
+
+__getattr__, __dir__ = exports(
+    __name__,
+    {
+        **dict.fromkeys(("Result", "compute", "compute_on", "indicator"), "talentflow.indicators._compute"),
+        **dict.fromkeys(
+            ("ENGINES", "DuckDBEngine", "SparkEngine", "export_parquet", "open_engine"), "talentflow.indicators.engines"
+        ),
+        **dict.fromkeys(("PERIODS", "SEGMENTS", "Params", "Segment"), "talentflow.indicators.params"),
+        **dict.fromkeys(("INDICATORS", "REGISTRY"), "talentflow.indicators.registry"),
+    },
+)

@@ -55,9 +55,9 @@ class Context:
         try:
             value = int(text)
         except ValueError:
-            raise UsageError(f"--set {name}={text}: expected a whole number") from None
+            raise UsageError(f"{name}={text}: expected a whole number", param="options") from None
         if value < minimum:
-            raise UsageError(f"--set {name}={text}: must be at least {minimum}")
+            raise UsageError(f"{name}={text}: must be at least {minimum}", param="options")
         return value
 
     def date_option(self, name: str) -> date | None:
@@ -67,7 +67,7 @@ class Context:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise UsageError(f"--set {name}={text}: expected a date such as 2022-03-01") from None
+            raise UsageError(f"{name}={text}: expected a date such as 2022-03-01", param="options") from None
 
     def in_range(self, table: Any, column: str) -> Any:
         """``table`` with ``column`` inside --from/--to (each bound only when given)."""

@@ -16,10 +16,9 @@ import pandas as pd
 
 from talentflow import model
 from talentflow.errors import StoreError, UsageError
+from talentflow.indicators.params import DEFAULT_SPARK_MASTER, ENGINES
 from talentflow.store import Store
 
-ENGINES = ("duckdb", "spark")
-DEFAULT_SPARK_MASTER = "local[2]"
 #: The tables indicators read.
 TABLES = ("vacancy_observation", "resume_observation", "population", "series")
 
@@ -174,4 +173,4 @@ def open_engine(engine: str, db: str | os.PathLike[str] | None, *, spark_master:
         return DuckDBEngine.open(db)
     if engine == "spark":
         return SparkEngine.open(db, spark_master)
-    raise UsageError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    raise UsageError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}", param="engine")

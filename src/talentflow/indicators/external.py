@@ -57,7 +57,7 @@ def series(ctx: Context) -> Any:
         s = s.filter(s.geography.isin(list(countries)))
     s = ctx.in_range(s, "date")
     if ctx.params.period != "day":
-        raise UsageError("series are passed through as published: --period day")
+        raise UsageError("series are passed through as published: by day", param="period")
     return s.select(
         period=s.date,
         country=s.geography,

@@ -1,8 +1,9 @@
-"""What an indicator is asked for: period, date range, segments, suppression threshold and its own options."""
+"""What an indicator is asked for: period, date range, segments, suppression threshold, its own options, and
+the engine to run on. Light on purpose: the command line imports it for its option defaults."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -13,11 +14,13 @@ SEGMENTS = ("country", "region", "role", "is_it", "experience", "remote", "emplo
 #: Segments holding booleans: their filter values are read as true/false.
 BOOLEAN_SEGMENTS = ("is_it", "remote")
 DEFAULT_MIN_CELL = 50
+ENGINES = ("duckdb", "spark")
+DEFAULT_SPARK_MASTER = "local[2]"
 
 
 @dataclass(frozen=True)
 class Segment:
-    """Group by ``name``; with ``values``, keep only those values (``--by country=RU,KZ``)."""
+    """Group by ``name``; with ``values``, keep only those values (``country=RU,KZ``)."""
 
     name: str
     values: tuple[str, ...] = ()
@@ -27,14 +30,14 @@ class Segment:
         name, sep, rest = text.partition("=")
         name = name.strip()
         if name not in SEGMENTS:
-            raise UsageError(f"unknown segment {name!r}; the segments are: {', '.join(SEGMENTS)}")
+            raise UsageError(f"unknown segment {name!r}; the segments are: {', '.join(SEGMENTS)}", param="by")
         values = tuple(v.strip() for v in rest.split(",") if v.strip()) if sep else ()
         if sep and not values:
-            raise UsageError(f"--by {text!r}: expected SEGMENT or SEGMENT=VALUE[,VALUE…]")
+            raise UsageError(f"{text!r}: expected SEGMENT or SEGMENT=VALUE[,VALUE…]", param="by")
         if name in BOOLEAN_SEGMENTS:
             bad = [v for v in values if v.lower() not in ("true", "false")]
             if bad:
-                raise UsageError(f"--by {name}: values are true or false, not {', '.join(map(repr, bad))}")
+                raise UsageError(f"{name}: values are true or false, not {', '.join(map(repr, bad))}", param="by")
             values = tuple(v.lower() for v in values)
         return cls(name, values)
 
@@ -46,39 +49,60 @@ class Params:
     start: date | None = None
     end: date | None = None
     min_cell: int = DEFAULT_MIN_CELL
-    #: Indicator-specific options (``--set KEY=VALUE``), e.g. ``metric`` for population_growth.
+    #: Indicator-specific options (``KEY=VALUE``), e.g. ``metric`` for population_growth.
     options: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS:
-            raise UsageError(f"unknown period {self.period!r}; choose one of: {', '.join(PERIODS)}")
+            raise UsageError(f"unknown period {self.period!r}; choose one of: {', '.join(PERIODS)}", param="period")
         if self.start and self.end and self.start > self.end:
-            raise UsageError(f"--from {self.start} is after --to {self.end}")
+            raise UsageError(f"{self.end} is before the first day {self.start}", param="end")
         if self.min_cell < 0:
-            raise UsageError(f"--min-cell must be 0 or more, not {self.min_cell}")
+            raise UsageError(f"must be 0 or more, not {self.min_cell}", param="min_cell")
         names = [s.name for s in self.by]
         if len(set(names)) != len(names):
-            raise UsageError(f"a segment is given twice in --by: {', '.join(names)}")
+            raise UsageError(f"a segment is given twice: {', '.join(names)}", param="by")
 
     @property
     def segment_names(self) -> list[str]:
         return [s.name for s in self.by]
 
+    @classmethod
+    def parse(
+        cls,
+        *,
+        period: str,
+        by: Sequence[str] = (),
+        start: str | None = None,
+        end: str | None = None,
+        min_cell: int = DEFAULT_MIN_CELL,
+        options: Sequence[str] = (),
+    ) -> Params:
+        """Params from text as the command line and the web API take it; errors name the parameter."""
+        return cls(
+            period=period,
+            by=tuple(Segment.parse(b) for b in by),
+            start=parse_date(start, "start"),
+            end=parse_date(end, "end"),
+            min_cell=min_cell,
+            options=parse_options(options),
+        )
 
-def parse_date(value: str | None, option: str) -> date | None:
+
+def parse_date(value: str | None, param: str) -> date | None:
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{option} {value!r}: expected a date such as 2022-03-01") from None
+        raise UsageError(f"{value!r}: expected a date such as 2022-03-01", param=param) from None
 
 
-def parse_options(items: list[str]) -> dict[str, str]:
+def parse_options(items: Sequence[str]) -> dict[str, str]:
     options = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set metric=developers")
+            raise UsageError(f"{item!r}: expected KEY=VALUE, e.g. metric=developers", param="options")
         options[key.strip()] = value.strip()
     return options

@@ -32,7 +32,7 @@ def daily_postings(ctx: Context) -> Any:
         return active_stock(life, keys, cal).rename(postings="active")
     if basis == "new":
         return flow(life, "opened", keys, cal).rename(postings="count")
-    raise UsageError(f"--set basis={basis}: choose active or new")
+    raise UsageError(f"basis={basis}: choose active or new", param="options")
 
 
 def _adjust(avg: pd.Series) -> pd.Series:
@@ -60,7 +60,8 @@ def finish(frame: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     base = pd.Timestamp(base).date()
     if not frame.empty and not (frame["period"] == base).any():
         raise UsageError(
-            f"--set base={base}: not a day of the series ({frame['period'].min()} → {frame['period'].max()})"
+            f"base={base}: not a day of the series ({frame['period'].min()} → {frame['period'].max()})",
+            param="options",
         )
     parts = []
     for _, part in frame.groupby(keys, sort=False) if keys else [((), frame)]:

@@ -56,7 +56,9 @@ def monthly_factors(target: str) -> pa.Table:
     months = pd.date_range(_FIRST_MONTH, _LAST_MONTH, freq="MS")
     wide = rates.pivot(index="valid_from", columns="currency", values="per_rub")
     if target not in wide.columns:
-        raise UsageError(f"--set currency={target}: no rates for it; the table has {', '.join(wide.columns)}")
+        raise UsageError(
+            f"currency={target}: no rates for it; the table has {', '.join(wide.columns)}", param="options"
+        )
     index = wide.index.union(months)
     # When each currency's rate in force on a month's first day was dated (NaT: before its first rate).
     dated = pd.DataFrame({c: wide.index.where(wide[c].notna()) for c in wide.columns}, index=wide.index)
@@ -88,7 +90,7 @@ def _tax_rate(country: Any) -> Any:
 def salary(ctx: Context) -> Any:
     basis = ctx.option("basis")
     if basis not in BASES:
-        raise UsageError(f"--set basis={basis}: choose one of {', '.join(BASES)}")
+        raise UsageError(f"basis={basis}: choose one of {', '.join(BASES)}", param="options")
     target = ctx.option("currency").upper()
     factors = ibis.memtable(monthly_factors(target))
     cal = ctx.calendar(VACANCIES)

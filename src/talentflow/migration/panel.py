@@ -14,7 +14,6 @@ people. The method, its assumptions and its validation on the simulator are in d
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from talentflow.errors import UsageError
+from talentflow.migration.requests import Population
 from talentflow.migration.results import MigrationResult
 
 # Month-end states. A stale searcher shows the country they left: the resume kept its old city after the move,
@@ -50,12 +50,12 @@ class Panel:
     def people(self) -> int:
         return len(self.obs)
 
-    def month_index(self, month: str) -> int:
+    def month_index(self, month: str, param: str | None = None) -> int:
         try:
             return self.months.index(month)
         except ValueError:
             raise UsageError(
-                f"month {month} is outside the resume sightings ({self.months[0]} to {self.months[-1]})"
+                f"month {month} is outside the resume sightings ({self.months[0]} to {self.months[-1]})", param=param
             ) from None
 
 
@@ -338,30 +338,6 @@ def _never_seen(p: Params, cohorts: np.ndarray, months: int) -> np.ndarray:
 # -- public ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Population:
-    """The workforce the board's profiles stand for: ``count`` people at the end of ``month``, from ``source``."""
-
-    count: float
-    month: str
-    source: str
-    cv: float = 0.0  # relative standard error of the count, carried into the interval
-
-    def __post_init__(self) -> None:
-        if not self.count > 0:
-            raise UsageError(f"population count must be positive, not {self.count}")
-        _parse_month(self.month, "population month")
-        if self.cv < 0:
-            raise UsageError(f"population cv must not be negative, not {self.cv}")
-
-
-def _parse_month(text: str, what: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        raise UsageError(f"{what}: expected YYYY-MM, got {text!r}") from None
-
-
 def load_panel(store: object, *, origin: str = "RU", it_only: bool = True, source: str | None = None) -> Panel:
     """Read resume sightings from a store (``talentflow.store.Store``) into a person × month panel."""
     import ibis
@@ -437,11 +413,13 @@ class PanelFit:
 
     def _window(self, start: str, end: str) -> tuple[int, int]:
         panel = self.panel
-        i0, i1 = panel.month_index(start), panel.month_index(end)
+        i0, i1 = panel.month_index(start, "start"), panel.month_index(end, "end")
         if i1 < i0:
-            raise UsageError(f"--from {start} is after --to {end}")
+            raise UsageError(f"{end} is before the first month {start}", param="end")
         if i0 == 0:
-            raise UsageError(f"flows need a month of sightings before {start}; the first month is {panel.months[0]}")
+            raise UsageError(
+                f"flows need a month of sightings before {start}; the first month is {panel.months[0]}", param="start"
+            )
         return i0, i1
 
     def result(self, start: str, end: str) -> MigrationResult:
@@ -492,7 +470,7 @@ def fit_panel(
         raise UsageError(f"level must be between 0 and 1, not {opt.level}")
     if opt.n_boot < 0:
         raise UsageError(f"n_boot must not be negative, not {opt.n_boot}")
-    ref = panel.month_index(population.month)
+    ref = panel.month_index(population.month, "population_month")
     rng = np.random.default_rng(opt.seed)
     obs_code = (panel.obs + 1).astype(np.int8)
     draws = []

@@ -1,14 +1,39 @@
 """The HTML report: one self-contained file (plotly.js inline) with the indicators, migration estimates,
 claims and external series of a store.
 
-    >>> from talentflow.report import build_report
-    >>> build_report("report.html", db="talentflow.duckdb", sim="sim")
+    from talentflow.report import ReportOptions, build_report
+
+    build_report("report.html", db="talentflow.duckdb", options=ReportOptions(sim=Path("sim")))
 
 `data.py` gathers what the report shows from the store through the indicators, migration and claims APIs;
-`figures.py` turns it into plotly figures; `html.py` writes the page. docs/report.md describes each section.
+`figures.py` turns it into plotly figures; `html.py` writes the page; `run.py` is `talentflow run`, the whole
+chain. docs/report.md describes each section.
 """
 
-from talentflow.report.build import REPORT_N_BOOT, build_report
-from talentflow.report.data import ReportData, ReportOptions, gather
+from __future__ import annotations
 
-__all__ = ["REPORT_N_BOOT", "ReportData", "ReportOptions", "build_report", "gather"]
+from typing import TYPE_CHECKING
+
+from talentflow._lazy import exports
+
+if TYPE_CHECKING:
+    from talentflow.report.build import build_report
+    from talentflow.report.data import ReportData, gather
+    from talentflow.report.options import REPORT_N_BOOT, Progress, ReportOptions
+    from talentflow.report.run import RunResult, run
+
+__all__ = ["REPORT_N_BOOT", "Progress", "ReportData", "ReportOptions", "RunResult", "build_report", "gather", "run"]
+
+__getattr__, __dir__ = exports(
+    __name__,
+    {
+        "build_report": "talentflow.report.build",
+        "ReportData": "talentflow.report.data",
+        "gather": "talentflow.report.data",
+        "REPORT_N_BOOT": "talentflow.report.options",
+        "Progress": "talentflow.report.options",
+        "ReportOptions": "talentflow.report.options",
+        "RunResult": "talentflow.report.run",
+        "run": "talentflow.report.run",
+    },
+)

@@ -6,11 +6,12 @@ import os
 from pathlib import Path
 
 from talentflow.errors import UsageError
-from talentflow.report.data import REPORT_N_BOOT, ReportData, ReportOptions, Step, gather
+from talentflow.report.data import ReportData, gather
 from talentflow.report.html import render
+from talentflow.report.options import ReportOptions, Step
 from talentflow.store import Store
 
-__all__ = ["REPORT_N_BOOT", "build_report"]
+__all__ = ["build_report"]
 
 
 def build_report(
@@ -24,7 +25,7 @@ def build_report(
     """Write the report of ``store`` (or the store file ``db``) to ``out``; the store is opened read-only."""
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"--out {out}: the report is one HTML file (.html); there is no PDF output")
+        raise UsageError(f"{out}: the report is one HTML file (.html); there is no PDF output", param="out")
     if store is None:
         with Store(db, read_only=True) as opened:
             data = gather(opened, options, step)

@@ -19,31 +19,19 @@ import pandas as pd
 
 from talentflow._version import __version__
 from talentflow.errors import TalentflowError
-from talentflow.indicators.compute import compute_on
+from talentflow.indicators._compute import compute_on
 from talentflow.indicators.engines import DuckDBEngine
-from talentflow.indicators.params import DEFAULT_MIN_CELL, Params, Segment
+from talentflow.indicators.params import Params, Segment
 from talentflow.indicators.salary import stale_note
 from talentflow.migration.panel import Panel, PanelFit, PanelOptions, Population, fit_panel, load_panel
-from talentflow.migration.run import DEFAULT_POPULATION
+from talentflow.migration.requests import DEFAULT_POPULATION
+from talentflow.report.options import STEPS, ReportOptions, Step
 from talentflow.store import Store
 
 #: The two shocks marked on every time chart.
 SHOCKS = (("2022-02-24", "invasion of Ukraine"), ("2022-09-21", "mobilisation"))
-#: Bootstrap replicates of the panel fit in the report: fewer than `talentflow migration` (100), to keep
-#: `talentflow run` short; the report says so.
-REPORT_N_BOOT = 30
 #: The Hiring Lab countries drawn visible; the others are in the legend, one click away.
 SERIES_VISIBLE = ("US", "GB", "DE", "FR", "CA", "AU")
-
-
-@dataclass
-class ReportOptions:
-    sim: Path | None = None  # the simulator's output directory (truth/summary.json, scenario.json)
-    origin: str = "RU"
-    n_boot: int = REPORT_N_BOOT
-    seed: int = 0
-    level: float = 0.9
-    min_cell: int = DEFAULT_MIN_CELL
 
 
 @dataclass
@@ -66,21 +54,6 @@ class ReportData:
     options: ReportOptions
     sim: dict[str, Any] | None
     parts: dict[str, Part]
-
-
-Step = Callable[[str], None]
-
-#: The sections, in the order of the report: key → what gathering it is called in the progress display.
-STEPS = {
-    "board": "vacancies and resumes",
-    "tension": "tension",
-    "relocation": "relocation",
-    "salary": "salary",
-    "panel": "migration panel (EM + bootstrap)",
-    "excess": "excess developer growth",
-    "claims": "claims comparison",
-    "series": "external series",
-}
 
 
 def gather(store: Store, options: ReportOptions | None = None, step: Step | None = None) -> ReportData:
@@ -313,9 +286,7 @@ def _excess(store: Store, opt: ReportOptions, counts: dict[str, int]) -> Part:
 
 
 def _claims(store: Store, opt: ReportOptions, counts: dict[str, int], fits: dict[str, PanelFit]) -> Part:
-    from talentflow.claims.compare import compare, summary
-    from talentflow.claims.ledger import builtin_claims, load_claims
-    from talentflow.migration import claim_estimators
+    from talentflow.claims import builtin_claims, compare, load_claims, summary
 
     claims = load_claims(store)
     part = Part()
@@ -327,14 +298,13 @@ def _claims(store: Store, opt: ReportOptions, counts: dict[str, int], fits: dict
             f"The store holds no claims: the {len(claims)} built-in claims (talentflow/reference/claims.toml) are "
             "compared without being written into it (`talentflow claims import --builtin` stores them)."
         )
-    if "default" in fits and counts.get("resume_observation"):
-        # The claims' migration metrics use the panel at the default population: hand them the report's fit.
-        claim_estimators.use_fit(store, opt.origin, fits["default"])
+    fit = fits.get("default") if counts.get("resume_observation") else None
+    if fit is not None:
         part.notes.append(
             f"Migration claims are estimated with the report's panel fit ({opt.n_boot} bootstrap replicates) scaled "
             f"to the default population ({DEFAULT_POPULATION.source})."
         )
-    frame = compare(store, claims)
+    frame = compare(store, claims, panel_fit=fit)
     part.frames["claims"] = frame
     part.values["summary"] = summary(frame)
     return part

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
-from talentflow.migration.run import DEFAULT_POPULATION
+from talentflow._format import number
+from talentflow.migration.requests import DEFAULT_POPULATION
 from talentflow.report import figures
 from talentflow.report.data import SHOCKS, ReportData
 
@@ -53,14 +53,8 @@ tr.no-estimate td.status { color: #777; }
 
 
 def fmt(x: Any, digits: int = 3) -> str:
-    """Numbers for people: thousands separated, small numbers with a few significant digits."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    if isinstance(x, (int, float)):
-        if abs(x) >= 1000:
-            return f"{x:,.0f}"
-        return f"{x:.{digits}g}"
-    return str(x)
+    """Numbers for people: thousands separated, small numbers with a few significant digits, a dash if none."""
+    return number(x, digits, missing="–")
 
 
 def _table(header: list[str], rows: list[list[Any]], classes: list[str] | None = None) -> str:
@@ -161,7 +155,7 @@ def _panel(data: ReportData, page: Page) -> str:
         "scaled to the population (docs/migration.md).",
         population,
         f"Interval: {result.level:.0%} {result.interval}. The report uses {data.options.n_boot} bootstrap "
-        "replicates to stay fast; `talentflow migration --method panel` uses 100 by default.",
+        "replicates to stay fast; `talentflow migration panel` uses 100 by default.",
         *(f"{k}: {v}" for k, v in result.inputs.items()),
         *part.notes,
     ]

@@ -20,22 +20,13 @@ from talentflow.claims.ledger import ImportReport, builtin_claims, store_claims
 from talentflow.errors import UsageError
 from talentflow.ingestion import IngestReport, ingest
 from talentflow.report.build import build_report
-from talentflow.report.data import REPORT_N_BOOT, STEPS, ReportData, ReportOptions
+from talentflow.report.data import ReportData
+from talentflow.report.options import REPORT_N_BOOT, STEPS, Progress, ReportOptions
 from talentflow.store import Store
 
 STORE_NAME = "talentflow.duckdb"
 REPORT_NAME = "report.html"
 SIM_NAME = "sim"
-
-
-class Progress:
-    """What `run` tells about its work; the CLI draws it with rich, the API ignores it."""
-
-    def stage(self, name: str, total: float | None = None) -> None:
-        """A new stage begins; ``total`` when its progress can be counted."""
-
-    def update(self, completed: float, total: float | None = None) -> None:
-        """Progress within the current stage."""
 
 
 @dataclass
@@ -68,13 +59,13 @@ def run(
     ``areas`` is an hh.ru area tree (GET /areas) loaded first, so that real records' areas map to countries.
     ``out`` must be new or empty: a run never mixes with an earlier one."""
     if (scenario is None) == (not data):
-        raise UsageError("give either a SCENARIO to simulate or --data DIR (files or directories), not both")
+        raise UsageError("give either a scenario to simulate or data to ingest (files or directories), not both")
     for path in (*data, *extra, *([areas] if areas else [])):
         if not Path(path).exists():
             raise UsageError(f"{path}: no such file or directory")
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"--out {out}: must be a new or empty directory")
+        raise UsageError(f"{out}: must be a new or empty directory", param="out")
     progress = progress or Progress()
     seconds: dict[str, float] = {}
     clock = time.perf_counter()

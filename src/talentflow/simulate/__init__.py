@@ -67,7 +67,7 @@ def simulate(
     (most of the run time at full scale) are not needed.
     """
     if not 0 < scale <= 1:
-        raise UsageError(f"--scale must be in (0, 1], got {scale}")
+        raise UsageError(f"must be in (0, 1], got {scale}", param="scale")
     changes = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
     if changes:
         scenario = validate(scenario.model_dump() | changes, f"scenario {scenario.name}")

@@ -91,7 +91,7 @@ class FlatAdapter:
             _, exprs, basis = BUILTINS[ctx.builtin]
             exprs = dict(exprs)
         else:
-            raise UsageError(f"{ctx.path}: no column mapping; pass --map COLUMN=FIELD")
+            raise UsageError(f"{ctx.path}: no column mapping; map each COLUMN to a FIELD", param="mapping")
         rows = Scan(ctx.path, "csv", columns)
         scan = None if parquet else rows
         if scan is None:
@@ -124,13 +124,16 @@ def _user_mapping(mapping: dict[str, str], columns: list[str], path: Path) -> di
     for column, field in mapping.items():
         if column not in columns:
             raise UsageError(
-                f"{path}: --map names column {column!r}, which is not in the header ({', '.join(columns)})"
+                f"{path}: the mapping names column {column!r}, which is not in the header ({', '.join(columns)})",
+                param="mapping",
             )
         if field not in FIELDS:
-            raise UsageError(f"--map {column}={field}: unknown field {field!r}; the fields are: {', '.join(FIELDS)}")
+            raise UsageError(
+                f"{column}={field}: unknown field {field!r}; the fields are: {', '.join(FIELDS)}", param="mapping"
+            )
         exprs[field] = f'"{column}"'
     if "published_at" not in exprs and "observed_at" not in exprs:
-        raise UsageError(f"{path}: map a column to published_at or observed_at (--map COLUMN=published_at)")
+        raise UsageError(f"{path}: map a column to published_at or observed_at (COLUMN=published_at)", param="mapping")
     return exprs
 
 

@@ -8,12 +8,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from talentflow.claims.compare import DEFAULT_TOLERANCE
+from talentflow.claims._terms import DEFAULT_TOLERANCE
+from talentflow.errors import UsageError
+from talentflow.indicators._compute import request as indicator_request
 from talentflow.indicators.params import DEFAULT_MIN_CELL
 from talentflow.indicators.registry import catalog
-from talentflow.web.queries import ParamError, Payload, StoreService, indicator_params
+from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest
+from talentflow.web.queries import Payload, StoreService
 
 FORMATS = ("json", "csv")
+#: Migration methods the server runs: ``stocks`` reads stock tables from files, not the store.
+MIGRATION = {"panel": PanelRequest, "excess": ExcessRequest, "nowcast": NowcastRequest}
+#: Upper bound on the bootstrap replicates a request may ask for: each one refits the panel (the excess
+#: bootstrap is cheap).
+MAX_N_BOOT = {"panel": 1000, "nowcast": 1000, "excess": 10_000}
 
 router = APIRouter(prefix="/api")
 
@@ -26,12 +34,12 @@ def _only(request: Request, *allowed: str) -> None:
     """Refuse parameters the endpoint does not know: a typo must not be silently ignored."""
     unknown = sorted(set(request.query_params) - set(allowed))
     if unknown:
-        raise ParamError(unknown[0], f"unknown parameter; this endpoint takes: {', '.join(allowed)}")
+        raise UsageError(f"unknown parameter; this endpoint takes: {', '.join(allowed)}", param=unknown[0])
 
 
 def _respond(payload: Payload, hit: bool, format: str, filename: str) -> Response:
     if format not in FORMATS:
-        raise ParamError("format", f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
+        raise UsageError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}", param="format")
     headers = {"X-Talentflow-Cache": "hit" if hit else "miss"}
     if payload.notes:
         headers["X-Talentflow-Notes"] = json.dumps(payload.notes)  # ASCII: a header must be latin-1
@@ -62,7 +70,7 @@ async def get_indicator(
 ) -> Response:
     """The same rows as `talentflow indicators NAME --format json` with the same options."""
     _only(request, "period", "by", "from", "to", "min_cell", "set", "format")
-    params = indicator_params(
+    params = indicator_request(
         name, period=period, by=by or [], start=from_, end=to, min_cell=min_cell, options=set_ or []
     )
     svc = service(request)
@@ -77,15 +85,25 @@ async def get_migration(
     origin: Annotated[str, Query(description="Origin country (ISO2)")] = "RU",
     from_: Annotated[str | None, Query(alias="from", description="First month (YYYY-MM), or quarter")] = None,
     to: Annotated[str | None, Query(description="Last month (YYYY-MM), or quarter for excess (2023Q1)")] = None,
-    n_boot: Annotated[int, Query(description="Bootstrap replicates of the panel")] = 100,
+    n_boot: Annotated[
+        int | None, Query(description="Bootstrap replicates [default: the method's, 100 or 2000 for excess]")
+    ] = None,
     seed: Annotated[int, Query(description="Seed of the bootstrap")] = 0,
     level: Annotated[float, Query(description="Coverage of the intervals")] = 0.9,
     format: Annotated[str, Query(description="json (rows) or csv")] = "json",
 ) -> Response:
-    """The same rows as `talentflow migration --format json` (the population is the CLI's default)."""
+    """The same rows as `talentflow migration METHOD --format json` (the population is the CLI's default)."""
     _only(request, "method", "origin", "from", "to", "n_boot", "seed", "level", "format")
+    kind = MIGRATION.get(method)
+    if kind is None:
+        extra = " (stocks reads stock-table files: use the CLI)" if method == "stocks" else ""
+        raise UsageError(f"unknown method {method!r}; choose one of: {', '.join(MIGRATION)}{extra}", param="method")
+    if n_boot is not None and not 1 <= n_boot <= MAX_N_BOOT[method]:
+        raise UsageError(f"must be between 1 and {MAX_N_BOOT[method]}, not {n_boot}", param="n_boot")
+    given = {"start": from_, "end": to, "n_boot": n_boot}
+    wanted = kind(origin=origin, level=level, seed=seed, **{k: v for k, v in given.items() if v is not None})
     svc = service(request)
-    payload, hit = await svc.answer(svc.migration(method, origin, from_, to, n_boot, seed, level))
+    payload, hit = await svc.answer(svc.migration(wanted))
     return _respond(payload, hit, format, f"migration-{method}")
 
 

@@ -28,6 +28,15 @@ def _docs_assets() -> Path | None:
     return folder if (folder / "swagger-ui-bundle.js").exists() else None
 
 
+#: Library parameters whose name in the API differs (``from`` is a Python keyword, ``set`` a builtin).
+API_NAMES = {"start": "from", "end": "to", "options": "set"}
+
+
+def detail(exc: TalentflowError) -> str:
+    """An error as the API says it: the query parameter at fault, then what is wrong with it."""
+    return f"{API_NAMES.get(exc.param, exc.param)}: {exc.message}" if exc.param else exc.message
+
+
 def create_app(db_path: str | os.PathLike[str], *, cache_size: int = DEFAULT_SIZE) -> FastAPI:
     """A read-only app over the store at ``db_path`` (opened read-only, never written)."""
     assets = _docs_assets()
@@ -67,15 +76,15 @@ def create_app(db_path: str | os.PathLike[str], *, cache_size: int = DEFAULT_SIZ
 
     @app.exception_handler(UsageError)
     def usage_error(request: Request, exc: UsageError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
+        return JSONResponse({"detail": detail(exc)}, status_code=422)
 
     @app.exception_handler(StoreError)
     def store_error(request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        return JSONResponse({"detail": detail(exc)}, status_code=503)
 
     @app.exception_handler(TalentflowError)
     def other_error(request: Request, exc: TalentflowError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=500)
+        return JSONResponse({"detail": detail(exc)}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

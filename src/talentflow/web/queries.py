@@ -1,16 +1,16 @@
 """What the API serves, computed read-only from the store and cached.
 
-Every request goes through talentflow's own parsing (``Segment.parse``, ``Params``, the indicator registry,
-``migration.run.Request``): those build Ibis expressions or bound queries, so no request parameter is ever pasted
-into SQL. The store is opened read-only for each computation and closed after it, so ``talentflow ingest`` can
-still write to it while the server runs; a changed store changes the cache key.
+Every request goes through talentflow's own parsing (``indicators.request``, the migration request types): those
+build Ibis expressions or bound queries, so no request parameter is ever pasted into SQL, and their errors name
+the parameter at fault (``UsageError.param``), which the app words in the API's terms. The store is opened
+read-only for each computation and closed after it, so ``talentflow ingest`` can still write to it while the
+server runs; a changed store changes the cache key.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,37 +20,11 @@ import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
 from talentflow.errors import UsageError
-from talentflow.indicators.compute import compute, indicator
-from talentflow.indicators.params import PERIODS, Params, Segment, parse_date, parse_options
+from talentflow.indicators._compute import compute
+from talentflow.indicators.params import Params
+from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest
 from talentflow.store import Store
 from talentflow.web.cache import DEFAULT_SIZE, ResultCache, signature
-
-#: Migration methods the server runs: ``stocks`` reads stock tables from files, not the store.
-MIGRATION_METHODS = ("panel", "excess", "nowcast")
-#: Upper bound on bootstrap replicates a request may ask for (each one refits the panel).
-MAX_N_BOOT = 1000
-
-
-class ParamError(UsageError):
-    """A request parameter that cannot be used; ``param`` names it."""
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"{param}: {_plain_option(message, param)}")
-        self.param = param
-
-
-def _plain_option(message: str, param: str) -> str:
-    """``--from '2022-13-01': expected …`` → ``'2022-13-01': expected …`` once the parameter is named."""
-    return re.sub(rf"^(--)?{re.escape(param).replace('_', '[-_]')}:?\s+", "", message)
-
-
-def _param(name: str, fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except ParamError:
-        raise
-    except UsageError as exc:
-        raise ParamError(name, str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -85,45 +59,6 @@ class Payload:
         return self._csv
 
 
-def indicator_params(
-    name: str,
-    *,
-    period: str | None,
-    by: Sequence[str],
-    start: str | None,
-    end: str | None,
-    min_cell: int,
-    options: Sequence[str],
-) -> Params:
-    """Check a request against the indicator, naming the parameter at fault; the same checks as the CLI."""
-    ind = _param("name", lambda: indicator(name))
-    period = period or ind.default_period
-    if period not in PERIODS:
-        raise ParamError("period", f"unknown period {period!r}; choose one of: {', '.join(PERIODS)}")
-    if period not in ind.periods:
-        raise ParamError("period", f"{ind.name} is computed by {' or '.join(ind.periods)}, not by {period}")
-    segments = tuple(_param("by", lambda b=b: Segment.parse(b)) for b in by)
-    names = [s.name for s in segments]
-    if len(set(names)) != len(names):
-        raise ParamError("by", f"a segment is given twice: {', '.join(names)}")
-    bad = [n for n in names if n not in ind.segments]
-    if bad:
-        allowed = ", ".join(ind.segments) or "none"
-        raise ParamError("by", f"{ind.name} cannot be split by {', '.join(bad)}; its segments are: {allowed}")
-    first = _param("from", lambda: parse_date(start, "from"))
-    last = _param("to", lambda: parse_date(end, "to"))
-    if first and last and first > last:
-        raise ParamError("to", f"{last} is before from {first}")
-    if min_cell < 0:
-        raise ParamError("min_cell", f"must be 0 or more, not {min_cell}")
-    opts = _param("set", lambda: parse_options(list(options)))
-    unknown = [k for k in opts if k not in ind.options]
-    if unknown:
-        known = ", ".join(ind.options) or "none"
-        raise ParamError("set", f"{ind.name} has no option {', '.join(unknown)}; its options are: {known}")
-    return Params(period=period, by=segments, start=first, end=last, min_cell=min_cell, options=opts)
-
-
 def params_key(name: str, params: Params) -> tuple[Any, ...]:
     """The request, normalised: defaults filled in, option order ignored."""
     return (
@@ -135,11 +70,6 @@ def params_key(name: str, params: Params) -> tuple[Any, ...]:
         params.min_cell,
         tuple(sorted(params.options.items())),
     )
-
-
-def _set_options(text: str) -> str:
-    # An option's own check says "--set key=value: …"; on the web the parameter is ``set``.
-    return re.sub(r"^--set\s+", "set: ", text)
 
 
 class StoreService:
@@ -170,54 +100,28 @@ class StoreService:
     # -- indicators ---------------------------------------------------------------------------------------
     def indicator(self, name: str, params: Params) -> Job:
         def run() -> Payload:
-            try:
-                result = compute(name, params, db=self.path)
-            except UsageError as exc:
-                raise UsageError(_set_options(str(exc))) from None
+            result = compute(name, params, db=self.path)
             return Payload(result.records(), result.frame, list(result.notes))
 
         return Job(("indicator", *params_key(name, params)), run)
 
     # -- migration ----------------------------------------------------------------------------------------
-    def migration(
-        self, method: str, origin: str, start: str | None, end: str | None, n_boot: int, seed: int, level: float
-    ) -> Job:
-        from talentflow.migration.run import Request, month_of, run
-
-        if method not in MIGRATION_METHODS:
-            extra = " (stocks reads stock-table files: use the CLI)" if method == "stocks" else ""
-            raise ParamError(
-                "method", f"unknown method {method!r}; choose one of: {', '.join(MIGRATION_METHODS)}{extra}"
-            )
-        origin = origin.strip().upper()
-        if not re.fullmatch(r"[A-Z]{2}", origin):
-            raise ParamError("origin", f"expected an ISO 3166-1 alpha-2 country code such as RU, got {origin!r}")
-        if method != "excess":  # months; excess takes quarters, checked by the method itself
-            start = _param("from", lambda: month_of(start, "2022-01", "from"))
-            end = _param("to", lambda: month_of(end, "2022-12", "to"))
-            if start > end:
-                raise ParamError("to", f"{end} is before from {start}")
-        if not 1 <= n_boot <= MAX_N_BOOT:
-            raise ParamError("n_boot", f"must be between 1 and {MAX_N_BOOT}, not {n_boot}")
-        if not 0 < level < 1:
-            raise ParamError("level", f"the interval's coverage lies between 0 and 1, not {level}")
-        req = Request(method=method, origin=origin, start=start, end=end, level=level, seed=seed, n_boot=n_boot)
-
+    def migration(self, request: PanelRequest | ExcessRequest | NowcastRequest) -> Job:
         def compute_result() -> Payload:
-            with Store(self.path, read_only=True) as store:
-                if method == "panel":
-                    # The fit is the slow part and does not depend on the window: keep it for other windows.
-                    from talentflow.migration.run import panel_fit
+            from talentflow.migration import estimate, panel_fit
 
-                    fit, _ = self._fits.get(
-                        ("fit", origin, n_boot, seed, level, self.signature()), lambda: panel_fit(store, req)
-                    )
-                    result = fit.result(start, end)
+            with Store(self.path, read_only=True) as store:
+                if isinstance(request, PanelRequest):
+                    # The fit is the slow part and does not depend on the window: keep it for other windows.
+                    r = request
+                    key = ("fit", r.origin, r.n_boot, r.seed, r.level, r.population, r.naive, self.signature())
+                    fit, _ = self._fits.get(key, lambda: panel_fit(store, r))
+                    result = fit.result(request.start, request.end)
                 else:
-                    result = run(store, req)
+                    result = estimate(request, store)
             return Payload(result.records(), result.to_frame(), list(result.notes))
 
-        return Job(("migration", method, origin, start, end, n_boot, seed, level), compute_result)
+        return Job(("migration", request), compute_result)
 
     # -- claims -------------------------------------------------------------------------------------------
     def claims(self, metric: str | None) -> Job:
@@ -231,13 +135,12 @@ class StoreService:
         return Job(("claims", metric), run)
 
     def compare(self, coverage: float, tolerance: float) -> Job:
-        from talentflow.claims.compare import compare, records
-        from talentflow.claims.ledger import load_claims
+        from talentflow.claims import compare, load_claims, records
 
         if not 0 < coverage <= 1:
-            raise ParamError("coverage", f"must be in (0, 1], not {coverage}")
+            raise UsageError(f"must be in (0, 1], not {coverage}", param="coverage")
         if tolerance < 0:
-            raise ParamError("tolerance", f"must be 0 or more, not {tolerance}")
+            raise UsageError(f"must be 0 or more, not {tolerance}", param="tolerance")
 
         def run() -> Payload:
             with Store(self.path, read_only=True) as store:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 from talentflow.errors import UsageError
 from talentflow.indicators.base import Context, Indicator
 from talentflow.indicators.engines import DEFAULT_SPARK_MASTER, Engine, open_engine
-from talentflow.indicators.params import Params
+from talentflow.indicators.params import DEFAULT_MIN_CELL, Params
 from talentflow.indicators.registry import REGISTRY
 
 
@@ -38,20 +39,44 @@ def indicator(name: str) -> Indicator:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise UsageError(f"unknown indicator {name!r}; the indicators are: {', '.join(REGISTRY)}") from None
+        raise UsageError(
+            f"unknown indicator {name!r}; the indicators are: {', '.join(REGISTRY)}", param="name"
+        ) from None
 
 
 def check(ind: Indicator, params: Params) -> None:
     if params.period not in ind.periods:
-        raise UsageError(f"{ind.name} is computed by {' or '.join(ind.periods)}, not by {params.period}")
+        raise UsageError(
+            f"{ind.name} is computed by {' or '.join(ind.periods)}, not by {params.period}", param="period"
+        )
     bad = [s.name for s in params.by if s.name not in ind.segments]
     if bad:
         allowed = ", ".join(ind.segments) or "none"
-        raise UsageError(f"{ind.name} cannot be split by {', '.join(bad)}; its segments are: {allowed}")
+        raise UsageError(f"{ind.name} cannot be split by {', '.join(bad)}; its segments are: {allowed}", param="by")
     unknown = [k for k in params.options if k not in ind.options]
     if unknown:
         known = ", ".join(ind.options) or "none"
-        raise UsageError(f"{ind.name} has no option {', '.join(unknown)}; its options are: {known}")
+        raise UsageError(f"{ind.name} has no option {', '.join(unknown)}; its options are: {known}", param="options")
+
+
+def request(
+    name: str,
+    *,
+    period: str | None = None,
+    by: Sequence[str] = (),
+    start: str | None = None,
+    end: str | None = None,
+    min_cell: int = DEFAULT_MIN_CELL,
+    options: Sequence[str] = (),
+) -> Params:
+    """The parameters of indicator ``name`` from text, as the command line and the web API take them, checked
+    against what the indicator offers; every error names its parameter."""
+    ind = indicator(name)
+    params = Params.parse(
+        period=period or ind.default_period, by=by, start=start, end=end, min_cell=min_cell, options=options
+    )
+    check(ind, params)
+    return params
 
 
 def suppress(frame: pd.DataFrame, ind: Indicator, min_cell: int) -> tuple[pd.DataFrame, int]:

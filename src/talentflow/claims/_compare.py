@@ -1,0 +1,151 @@
+"""Each claim beside talentflow's estimate of the same metric, place and period.
+
+The estimators are passed in (``compare(store, estimators=...)``); without them, the default ones from
+:mod:`talentflow.claims.estimators` are made afresh for the call, so the answer never depends on what ran
+before it in the process.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from talentflow._format import number
+from talentflow.claims._terms import BOARD_LEVELS, DEFAULT_TOLERANCE, STATUSES, Estimator, NoEstimate
+from talentflow.claims.estimators import default_estimators
+from talentflow.claims.ledger import Claim, load_claims
+from talentflow.errors import TalentflowError, UsageError
+from talentflow.store import Store
+
+if TYPE_CHECKING:
+    from talentflow.migration.panel import PanelFit
+
+COLUMNS = (
+    "claim_id",
+    "metric",
+    "geography",
+    "period_start",
+    "period_end",
+    "claim",
+    "estimate",
+    "low",
+    "high",
+    "status",
+    "note",
+    "inputs",
+)
+
+
+def claim_range(claim: Claim, tolerance: float = DEFAULT_TOLERANCE) -> tuple[float, float]:
+    """The values a claim allows: its range, a one-sided bound, or its point value ± ``tolerance``."""
+    if claim.value_low is not None or claim.value_high is not None:
+        low = claim.value_low if claim.value_low is not None else -math.inf
+        high = claim.value_high if claim.value_high is not None else math.inf
+        return low, high
+    assert claim.value is not None
+    half = abs(claim.value) * tolerance
+    return claim.value - half, claim.value + half
+
+
+def compare(
+    store: Store,
+    claims: Iterable[Claim] | None = None,
+    *,
+    estimators: Mapping[str, Estimator] | None = None,
+    panel_fit: PanelFit | None = None,
+    coverage: float = 1.0,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> pd.DataFrame:
+    """One row per claim (none dropped; the store's claims when ``claims`` is None): the claim, talentflow's
+    estimate and a status.
+
+    ``status`` is ``within`` when the estimate (or its interval) meets the values the claim allows,
+    ``outside`` when it does not, and ``no estimate`` when no estimator gave one (``note`` says why).
+    ``estimators`` maps a metric to its estimator; by default :func:`~talentflow.claims.estimators.default_estimators`,
+    made for this call, whose migration metrics use ``panel_fit`` when it is for the claim's country (a fit
+    already made, e.g. by the report) and otherwise fit the panel once per country for this call.
+    ``coverage`` is the share of the market the store's board records hold; board levels are divided by it.
+    """
+    if not 0 < coverage <= 1:
+        raise UsageError(f"must be in (0, 1], not {coverage}", param="coverage")
+    if tolerance < 0:
+        raise UsageError(f"must be 0 or more, not {tolerance}", param="tolerance")
+    if estimators is None:
+        estimators = default_estimators(panel_fit=panel_fit)
+    elif panel_fit is not None:
+        raise UsageError("panel_fit is for the default estimators; with your own estimators, bind it in them")
+    chosen = load_claims(store) if claims is None else list(claims)
+    rows = [_compare_one(store, c, estimators, coverage, tolerance) for c in chosen]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    for column in ("estimate", "low", "high"):
+        frame[column] = frame[column].astype("float64")
+    return frame
+
+
+def _compare_one(
+    store: Store, claim: Claim, estimators: Mapping[str, Estimator], coverage: float, tolerance: float
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "claim_id": claim.claim_id,
+        "metric": claim.metric,
+        "geography": claim.geography,
+        "period_start": claim.period_start,
+        "period_end": claim.period_end,
+        "claim": claim.stated,
+        "estimate": None,
+        "low": None,
+        "high": None,
+        "status": "no estimate",
+        "note": "",
+        "inputs": "",
+    }
+    estimator = estimators.get(claim.metric)
+    if estimator is None:
+        row["note"] = f"no estimator registered for {claim.metric}"
+        return row
+    try:
+        got = estimator(store, claim)
+    except NoEstimate as exc:
+        row["note"] = str(exc)
+        return row
+    except TalentflowError as exc:
+        row["note"] = f"the estimator failed: {exc}"
+        return row
+    if got is None:
+        row["note"] = f"the {claim.metric} estimator has no estimate for {claim.geography} {claim.period_end}"
+        return row
+    estimate, low, high, inputs = got
+    notes = []
+    if claim.metric in BOARD_LEVELS:
+        if coverage == 1:
+            notes.append("board level compared as counted: the board holds a sample of the market")
+        else:
+            estimate, low, high = (None if v is None else v / coverage for v in (estimate, low, high))
+            notes.append(f"board level divided by coverage {coverage:g}")
+    lo, hi = claim_range(claim, tolerance)
+    e_lo = estimate if low is None else low
+    e_hi = estimate if high is None else high
+    inside = e_hi >= lo and e_lo <= hi
+    if claim.value is not None and claim.value_low is None and claim.value_high is None and tolerance:
+        notes.append(f"claim taken as {number(lo)}–{number(hi)} (±{tolerance:.0%})")
+    row.update(estimate=estimate, low=low, high=high, inputs=inputs, status="within" if inside else "outside")
+    row["note"] = "; ".join(notes)
+    return row
+
+
+def summary(frame: pd.DataFrame) -> dict[str, int]:
+    """Claims per status, every status listed."""
+    counts = frame["status"].value_counts()
+    return {s: int(counts.get(s, 0)) for s in STATUSES}
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: dates as ISO text, missing numbers as None."""
+    out = []
+    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        out.append({k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()})
+    return out

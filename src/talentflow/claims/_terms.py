@@ -1,0 +1,34 @@
+"""The terms of the claims comparison: what an estimator hands over (an estimate with its interval and inputs,
+or the reason it has none) and how a claim is judged. Light: the command line imports it for its defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from talentflow.claims.ledger import Claim
+    from talentflow.store import Store
+
+
+class Estimate(NamedTuple):
+    estimate: float
+    low: float | None
+    high: float | None
+    #: What the estimate was computed from, in words.
+    inputs: str
+
+
+class NoEstimate(Exception):
+    """Raised by an estimator that cannot estimate a claim; the message is shown as the reason."""
+
+
+#: ``(store, claim) -> Estimate``; it may raise :class:`NoEstimate`, and returning None gives a generic reason.
+Estimator = Callable[["Store", "Claim"], Estimate | tuple[float, float | None, float | None, str] | None]
+
+#: Relative half-width given to a claim stated as a single value ("about 114,000" covers 102,600–125,400).
+DEFAULT_TOLERANCE = 0.10
+STATUSES = ("within", "outside", "no estimate")
+#: Metrics counted on the job board: a board holds a sample of the market, so these levels are divided by the
+#: ``coverage`` given to the comparison (1 by default: compared as they are, with a caveat in ``note``).
+BOARD_LEVELS = frozenset({"it_vacancies", "it_resumes"})

@@ -1,0 +1,185 @@
+"""The default estimators of the claims comparison, one per metric: the board indicators and the migration panel.
+
+This module is where the two sides meet: it imports the indicators and the migration estimates, and the
+comparison imports it; neither side imports the other. ``default_estimators()`` builds a fresh set for each
+comparison. The migration metrics share one panel fit per country within that set, made on first use (or the
+fit passed in), and nothing is kept between comparisons, so the same call gives the same answer whatever ran
+before it in the process.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from talentflow.claims._terms import Estimate, Estimator, NoEstimate
+from talentflow.claims.ledger import Claim
+from talentflow.errors import UsageError
+from talentflow.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from talentflow.migration.panel import PanelFit
+
+#: Bootstrap replicates of the panel fitted for the migration claims: fewer than `talentflow migration panel`
+#: (100), since a comparison checks a dozen claims at once.
+CLAIM_N_BOOT = 50
+#: Nominal coverage of the sampling interval put on board shares.
+SHARE_LEVEL = 0.90
+_Z = 1.6448536269514722  # standard normal quantile for a two-sided 90% interval
+
+
+def default_estimators(
+    *, panel_fit: PanelFit | None = None, n_boot: int = CLAIM_N_BOOT, seed: int = 0
+) -> dict[str, Estimator]:
+    """metric → estimator. The migration metrics use ``panel_fit`` for claims about its origin, and otherwise a
+    panel fitted on first use with ``n_boot`` replicates and ``seed``, at the default population."""
+    panel = _PanelFits(panel_fit, n_boot, seed)
+    return {
+        "it_vacancies": it_vacancies,
+        "it_resumes": it_resumes,
+        "tension": tension,
+        "relocation_abroad_share": relocation_abroad_share,
+        "it_emigrants": panel.it_emigrants,
+        "it_abroad_net": panel.it_abroad_net,
+        "return_share": panel.return_share,
+        "leaver_share": panel.leaver_share,
+    }
+
+
+# -- board indicators at the claim's period end ---------------------------------------------------------
+def _indicator_row(store: Store, claim: Claim, name: str, tables: tuple[str, ...]) -> pd.Series:
+    """The indicator ``name`` for IT records in the claim's country, on the claim's last day."""
+    from talentflow.indicators._compute import compute_on
+    from talentflow.indicators.engines import DuckDBEngine
+    from talentflow.indicators.params import DEFAULT_MIN_CELL, Params, Segment
+
+    day = claim.period_end
+    for table in tables:
+        lo, hi = store.day_range(table)
+        if lo is None or hi is None:
+            raise NoEstimate(f"no {table} records in the store")
+        if not lo <= day <= hi:
+            raise NoEstimate(f"{day} lies outside the {table} records ({lo} to {hi})")
+    params = Params(
+        period="day",
+        by=(Segment("is_it", ("true",)), Segment("country", (claim.geography,))),
+        start=day,
+        end=day,
+        min_cell=DEFAULT_MIN_CELL,
+    )
+    frame = compute_on(DuckDBEngine(store), name, params).frame
+    if frame.empty:
+        raise NoEstimate(f"no IT records in {claim.geography} on {day}")
+    row = frame.iloc[-1]
+    if row.get("suppressed"):
+        raise NoEstimate(f"{name} on {day} is suppressed: fewer than {DEFAULT_MIN_CELL} records")
+    return row
+
+
+def _where(claim: Claim) -> str:
+    return f"is_it=true, country={claim.geography}, at the end of {claim.period_end}"
+
+
+def it_vacancies(store: Store, claim: Claim) -> Estimate:
+    row = _indicator_row(store, claim, "vacancies_active", ("vacancy_observation",))
+    return Estimate(float(row["vacancies"]), None, None, f"indicator vacancies_active ({_where(claim)})")
+
+
+def it_resumes(store: Store, claim: Claim) -> Estimate:
+    row = _indicator_row(store, claim, "resumes_active", ("resume_observation",))
+    return Estimate(float(row["resumes"]), None, None, f"indicator resumes_active ({_where(claim)})")
+
+
+def tension(store: Store, claim: Claim) -> Estimate:
+    row = _indicator_row(store, claim, "tension", ("vacancy_observation", "resume_observation"))
+    inputs = f"indicator tension: {row['resumes']:,.0f} resumes / {row['vacancies']:,.0f} vacancies ({_where(claim)})"
+    return Estimate(float(row["tension"]), None, None, inputs)
+
+
+def relocation_abroad_share(store: Store, claim: Claim) -> Estimate:
+    row = _indicator_row(store, claim, "relocation_share", ("resume_observation",))
+    abroad, resumes = float(row["abroad"]), float(row["resumes"])
+    low, high = wilson(abroad, resumes)
+    inputs = (
+        f"indicator relocation_share, abroad split: {abroad:,.0f} of {resumes:,.0f} resumes stating a relocation "
+        f"type ({_where(claim)}); {SHARE_LEVEL:.0%} Wilson interval"
+    )
+    return Estimate(float(row["abroad_share"]), low, high, inputs)
+
+
+def wilson(successes: float, n: float, z: float = _Z) -> tuple[float, float]:
+    """Wilson score interval of a proportion: stays inside 0–1 and behaves near the edges."""
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+# -- migration metrics from the panel -------------------------------------------------------------------
+class _PanelFits:
+    """The panel fits of one comparison, by country: the one given, or one made on first use.
+
+    The fit covers every month of the store; each claim cuts its own window. The population is the default
+    one (about 1 million IT workers at the end of 2021, claims A4 and A5): a claim gives no other to go on."""
+
+    def __init__(self, given: PanelFit | None, n_boot: int, seed: int) -> None:
+        self.fits: dict[str, PanelFit] = {given.panel.origin: given} if given is not None else {}
+        self.n_boot = n_boot
+        self.seed = seed
+
+    def fit(self, store: Store, claim: Claim) -> PanelFit:
+        from talentflow.migration.methods import panel_fit
+        from talentflow.migration.requests import PanelRequest
+
+        origin = claim.geography
+        if origin not in self.fits:
+            if not store.count("resume_observation"):
+                raise NoEstimate("no resume sightings in the store")
+            try:
+                request = PanelRequest(origin=origin, n_boot=self.n_boot, seed=self.seed)
+                self.fits[origin] = panel_fit(store, request)
+            except UsageError as exc:
+                raise NoEstimate(str(exc)) from None
+        return self.fits[origin]
+
+    def window(self, store: Store, claim: Claim) -> tuple[PanelFit, str, str]:
+        fit = self.fit(store, claim)
+        start, end = claim.period_start.strftime("%Y-%m"), claim.period_end.strftime("%Y-%m")
+        months = fit.panel.months
+        if start <= months[0] or end > months[-1]:
+            raise NoEstimate(
+                f"{start} to {end} is not inside the resume sightings after their first month "
+                f"({months[0]} to {months[-1]})"
+            )
+        return fit, start, end
+
+    @staticmethod
+    def inputs(fit: PanelFit, start: str, end: str, what: str) -> str:
+        return (
+            f"panel {what}, {start} to {end} in whole months, {fit.panel.people:,} resumes, scaled to "
+            f"{fit.population.count:,.0f} IT workers ({fit.population.source})"
+        )
+
+    def it_emigrants(self, store: Store, claim: Claim) -> Estimate:
+        fit, start, end = self.window(store, claim)
+        return Estimate(*fit.total("emigration", start, end), self.inputs(fit, start, end, "emigration"))
+
+    def it_abroad_net(self, store: Store, claim: Claim) -> Estimate:
+        fit, start, end = self.window(store, claim)
+        return Estimate(*fit.total("net", start, end), self.inputs(fit, start, end, "emigration net of returns"))
+
+    def return_share(self, store: Store, claim: Claim) -> Estimate:
+        """Returns over emigrations in the claim's window (a share of leavers back by its end)."""
+        fit, start, end = self.window(store, claim)
+        out, back = fit.total("emigration", start, end)[0], fit.total("return", start, end)[0]
+        if out <= 0:
+            raise NoEstimate(f"no emigration estimated in {start} to {end}")
+        return Estimate(back / out, None, None, self.inputs(fit, start, end, "returns / emigrations"))
+
+    def leaver_share(self, store: Store, claim: Claim) -> Estimate:
+        fit, start, end = self.window(store, claim)
+        est, low, high = fit.total("emigration", start, end)
+        n = fit.population.count
+        return Estimate(est / n, low / n, high / n, self.inputs(fit, start, end, "emigration / population"))

@@ -1,0 +1,201 @@
+"""``talentflow ingest`` and ``talentflow status``: records into the store, and what the store holds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from talentflow.cli._common import Command, DbOption, JsonOption, deprecated, err, note, out, print_json, progress_bar
+from talentflow.errors import UsageError
+from talentflow.sources import FORMATS
+from talentflow.store import Store
+
+if TYPE_CHECKING:
+    from talentflow.ingestion import IngestReport
+
+app = typer.Typer()
+
+
+@app.command(
+    "ingest",
+    cls=Command,
+    epilog="""
+**Examples**
+
+    talentflow ingest vacancies.ndjson.gz
+    talentflow ingest ../shared/data/hh-vacancies-urfu --json
+    talentflow ingest export.csv --map vacancy=vacancy_id --map posted=published_at --map city=area_name
+    talentflow ingest page.json --observed-at 2022-03-01T12:00:00+03:00
+    talentflow ingest export.parquet --input-format csv --map id=vacancy_id --map date=published_at
+""",
+)
+def ingest_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (walked); .gz is read as is.")],
+    input_format: Annotated[str, typer.Option("--input-format", help=f"Input format: {', '.join(FORMATS)}.")] = "auto",
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", "-m", help="CSV/Parquet column mapping COLUMN=FIELD (repeatable)."),
+    ] = None,
+    observed_at: Annotated[
+        str | None,
+        typer.Option(help="When the records were seen, for inputs that do not say (ISO 8601)."),
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Name of the board, e.g. hh.ru [default: by format].")] = None,
+    force: Annotated[bool, typer.Option(help="Read inputs again even if their content was ingested.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    legacy_format: Annotated[str | None, typer.Option("--format", "-f", hidden=True)] = None,
+) -> None:
+    """Read job-board records into the store; every record is accepted, a duplicate, or quarantined."""
+    from talentflow.ingestion import ingest
+
+    if legacy_format is not None:
+        input_format = _legacy_input_format(legacy_format)
+    columns = _parse_map(mapping or [])
+    when = _parse_time(observed_at)
+    show = not as_json and err.is_terminal
+    with _IngestProgress(enabled=show) as hook:
+        report = ingest(
+            paths,
+            db=db,
+            format=input_format,
+            mapping=columns,
+            observed_at=when,
+            source=source,
+            force=force,
+            progress=hook if show else None,
+        )
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _print_report(report)
+
+
+def _legacy_input_format(value: str) -> str:
+    if value not in FORMATS:
+        raise UsageError(
+            f"on `talentflow ingest` the input format is --input-format ({', '.join(FORMATS)}); --format is "
+            f"the output format of the other commands, and ingest prints JSON with --json (got --format {value})"
+        )
+    deprecated(f"`talentflow ingest --format {value}`", f"`--input-format {value}`")
+    return value
+
+
+def _parse_map(items: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in items:
+        column, sep, field = item.partition("=")
+        if not sep or not column or not field:
+            raise UsageError(f"{item!r}: expected COLUMN=FIELD, e.g. --map title=name", param="mapping")
+        mapping[column] = field
+    return mapping
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{value!r}: expected an ISO 8601 time such as 2022-03-01T12:00:00+03:00", param="observed_at"
+        ) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+class _IngestProgress:
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = progress_bar("[bold]{task.description}", "{task.percentage:>3.0f}%", enabled=enabled)
+        self.task: Any = None
+
+    def __enter__(self) -> _IngestProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: str, payload: Any) -> None:
+        if event == "start":
+            name = Path(payload["input"]).name
+            label = f"[{payload['index'] + 1}/{payload['total']}] {name} ({payload['bytes'] / 1e6:,.1f} MB)"
+            if self.task is None:
+                self.task = self.progress.add_task(label, total=1.0)
+            self.progress.update(self.task, description=label, completed=0)
+        elif event == "progress" and self.task is not None:
+            self.progress.update(self.task, completed=payload)
+        elif event == "done" and self.task is not None:
+            self.progress.update(self.task, completed=1.0)
+
+
+def _print_report(report: IngestReport) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Ingested into {report.store}", title_justify="left")
+    for col in ("input", "format", "read", "accepted", "duplicates", "quarantined"):
+        table.add_column(col, justify="right" if col not in ("input", "format") else "left")
+    for i in report.inputs:
+        fmt = i.format or "-"
+        if i.already_ingested:
+            fmt += " (seen before)"
+        if i.skipped:
+            fmt = f"skipped: {i.skipped}"
+        table.add_row(i.input, fmt, *_counts(i))
+    if len(report.inputs) > 1:
+        table.add_row("total", "", *_counts(report), style="bold")
+    out.print(table)
+    for i in report.inputs:
+        for warning in i.warnings:
+            note(f"{i.input}: {warning}")
+    if report.quarantined:
+        err.print(f"{report.quarantined:,} records quarantined: see `talentflow status` for the reasons.")
+
+
+def _counts(counted: Any) -> list[str]:
+    return [f"{getattr(counted, k):,}" for k in ("read", "accepted", "duplicates", "quarantined")]
+
+
+@app.command(
+    "status",
+    cls=Command,
+    epilog="""
+**Examples**
+
+    talentflow status
+    talentflow status --json --db /data/ru-2022.duckdb
+""",
+)
+def status_cmd(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Row counts per table, the inputs ingested, and the quarantine by reason."""
+    with Store(db, read_only=True) as store:
+        status = store.status()
+    if as_json:
+        print_json(status)
+        return
+    from rich.table import Table
+
+    tables = Table(title=f"Store {status['store']}", title_justify="left")
+    tables.add_column("table")
+    tables.add_column("rows", justify="right")
+    for name, n in status["tables"].items():
+        tables.add_row(name, f"{n:,}")
+    out.print(tables)
+    if status["inputs"]:
+        inputs = Table(title="Inputs", title_justify="left")
+        for col in ("id", "input", "format", "read", "accepted", "duplicates", "quarantined"):
+            inputs.add_column(col, justify="left" if col in ("input", "format") else "right")
+        for i in status["inputs"]:
+            counts = (f"{i[k]:,}" for k in ("read", "accepted", "duplicates", "quarantined"))
+            inputs.add_row(str(i["ingest_id"]), i["input"], i["format"], *counts)
+        out.print(inputs)
+    if status["quarantine_by_reason"]:
+        q = Table(title="Quarantine by reason", title_justify="left")
+        q.add_column("reason")
+        q.add_column("records", justify="right")
+        for r in status["quarantine_by_reason"]:
+            q.add_row(r["reason"], f"{r['count']:,}")
+        out.print(q)

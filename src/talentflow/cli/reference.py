@@ -1,0 +1,50 @@
+"""``talentflow reference``: reference data the records are read against (hh.ru's area tree)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from talentflow.cli._common import Command, DbOption, JsonOption, out, print_json
+from talentflow.errors import UsageError
+from talentflow.store import Store
+
+app = typer.Typer(help="Reference data: the hh.ru area tree.", no_args_is_help=True)
+
+
+@app.command(
+    "areas",
+    cls=Command,
+    epilog="""
+**Examples**
+
+    talentflow reference areas ../shared/data/hh-api/dictionaries/areas_2024-12.json
+    talentflow reference areas --live --json
+""",
+)
+def areas_cmd(
+    file: Annotated[Path | None, typer.Argument(help="A dump of hh.ru's GET /areas.")] = None,
+    live: Annotated[bool, typer.Option("--live", help="Fetch the tree from api.hh.ru instead.")] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load hh.ru's area tree, so that every area id and name maps to a country and region."""
+    from talentflow.reference.areas import API_URL, fetch_tree, load_areas, read_tree
+
+    if file is None and not live:
+        raise UsageError("give either FILE or --live")
+    if file is not None and live:
+        raise UsageError("give either FILE or --live, not both")
+    roots = read_tree(file) if file is not None else fetch_tree()
+    with Store(db) as store:
+        result = load_areas(store, roots, str(file) if file is not None else API_URL)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        out.print(
+            f"Loaded {result.nodes:,} areas in {result.countries} countries from {result.source}; "
+            f"re-derived the country of {result.updated_vacancies:,} vacancy and "
+            f"{result.updated_resumes:,} resume records."
+        )

@@ -1,0 +1,214 @@
+"""The migration methods run for a request: what `talentflow migration`, the web API, the nowcast and the claims
+comparison call.
+
+    from talentflow import Store
+    from talentflow.migration import ExcessRequest, estimate
+
+    with Store("talentflow.duckdb", read_only=True) as store:
+        print(estimate(ExcessRequest(start="2022Q2", end="2023Q1"), store).summary())
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from talentflow.errors import UsageError
+from talentflow.migration.excess import excess_growth
+from talentflow.migration.nowcast import NowcastInput, combine
+from talentflow.migration.panel import PanelFit, PanelOptions, fit_panel, load_panel
+from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest, Request, StocksRequest
+from talentflow.migration.results import MigrationResult
+from talentflow.migration.stocks import (
+    flows_beine_parsons,
+    flows_demographic,
+    flows_dennett,
+    flows_stock_difference,
+    read_stock_csv,
+)
+from talentflow.store import Store
+
+STOCK_FUNCTIONS = {
+    "demographic": flows_demographic,
+    "difference": flows_stock_difference,
+    "beine-parsons": flows_beine_parsons,
+    "dennett": flows_dennett,
+}
+
+#: Relative error added to each kind of nowcast input for what its own interval leaves out.
+PANEL_EXTRA_CV = 0.05  # model error: mean errors of 1-2% in the simulator study, wider for one seed
+EXCESS_EXTRA_CV = 0.5  # developer accounts are not IT workers; IP location and VPNs
+CLAIM_EXTRA_CV = 0.25  # a figure given as a single round number
+CLAIM_RANGE_LEVEL = 0.9  # a stated range read as a 90% interval
+
+
+def estimate(request: Request, store: Store | None = None) -> MigrationResult:
+    """The estimate ``request`` asks for; ``store`` holds the records (stock tables come from files instead)."""
+    if isinstance(request, StocksRequest):
+        return stocks(request)
+    if store is None:
+        raise UsageError(f"the {request.method} method reads a store; give one")
+    if isinstance(request, PanelRequest):
+        return panel_fit(store, request).result(request.start, request.end)
+    if isinstance(request, ExcessRequest):
+        return excess(store, request)
+    if isinstance(request, NowcastRequest):
+        return nowcast(store, request)
+    raise UsageError(f"no migration method takes a {type(request).__name__}")
+
+
+def panel_fit(store: Store, request: PanelRequest | NowcastRequest) -> PanelFit:
+    """The panel fitted over every month of the store: a window is cut from it by ``PanelFit.result``."""
+    panel = load_panel(store, origin=request.origin)
+    options = PanelOptions(level=request.level, n_boot=request.n_boot, seed=request.seed)
+    naive = isinstance(request, PanelRequest) and request.naive
+    return fit_panel(panel, request.population, corrected=not naive, options=options)
+
+
+def excess(store: Store, request: ExcessRequest) -> MigrationResult:
+    return excess_growth(
+        store,
+        economies=request.economies,
+        origin=request.origin,
+        window=(request.start, request.end),
+        controls=request.controls,
+        level=request.level,
+        seed=request.seed,
+        draws=request.n_boot,
+    )
+
+
+def stocks(request: StocksRequest) -> MigrationResult:
+    t0, t1 = (read_stock_csv(p) for p in request.stocks)
+    fn: Any = STOCK_FUNCTIONS[request.estimator]
+    extra = {"stayers": request.stayers} if request.estimator == "demographic" else {}
+    period = (str(request.stocks[0]), str(request.stocks[1]))
+    result: MigrationResult = fn(
+        t0, t1, level=request.level, seed=request.seed, draws=request.n_boot, period=period, **extra
+    )
+    if request.origin is None:
+        return result
+    rows = result.rows
+    keep = (rows["origin"] == request.origin) | (rows["destination"] == request.origin)
+    if not keep.any():
+        regions = sorted(set(rows["origin"]) | set(rows["destination"]))
+        raise UsageError(
+            f"{request.origin!r} is not a region of the stock tables ({', '.join(regions)})", param="origin"
+        )
+    return MigrationResult(
+        result.method,
+        rows[keep],
+        result.level,
+        {**result.inputs, "origin": f"only flows out of or into {request.origin}"},
+        result.notes,
+        result.interval,
+    )
+
+
+# -- the nowcast ----------------------------------------------------------------------------------------
+def excess_people(store: Store, request: NowcastRequest) -> NowcastInput | None:
+    """The origin's developer-account shortfall in people: accounts × IT workers per account before the shock."""
+    try:
+        res = excess_growth(store, origin=request.origin, level=request.level, seed=request.seed)
+    except UsageError:
+        return None
+    row = res.select(economy=request.origin)
+    if row.empty:
+        return None
+    accounts = _developers_before(store, request.origin)
+    if not accounts:
+        return None
+    per_account = request.population.count / accounts
+    r = row.iloc[0]
+    # A shortfall is negative; the people it stands for left.
+    est, low, high = (-r.estimate * per_account, -r.high * per_account, -r.low * per_account)
+    return NowcastInput(
+        f"excess developer accounts ({r.period})",
+        est,
+        min(low, est),
+        max(high, est),
+        request.level,
+        f"GitHub Innovation Graph shortfall of {request.origin} developer accounts, {-r.estimate:,.0f} accounts × "
+        f"{per_account:.3f} IT workers per account (population / accounts at 2021Q4)",
+        extra_cv=EXCESS_EXTRA_CV,
+    )
+
+
+def _developers_before(store: Store, economy: str) -> float | None:
+    t = store.table("population")
+    expr = t.filter((t.metric == "developers") & (t.economy == economy) & (t.period == "2021Q4")).value.max()
+    value = expr.execute()
+    return float(value) if value is not None and value == value else None
+
+
+def claim_inputs(store: Store, metric: str, origin: str, start: str, end: str) -> list[NowcastInput]:
+    """Claims in the ledger about ``metric`` in ``origin`` that cover the window: from its first months to its
+    last month."""
+    from talentflow.claims.ledger import load_claims
+
+    out = []
+    for c in load_claims(store, metric):
+        if c.geography != origin or c.period_start is None or c.period_end is None:
+            continue
+        c_start, c_end = c.period_start.strftime("%Y-%m"), c.period_end.strftime("%Y-%m")
+        if c_end != end or not (start <= c_start <= _add_months(start, 2)):
+            continue
+        said = f"{c.who}, {c.url}"
+        if c.value_low is not None and c.value_high is not None:
+            mid = c.value if c.value is not None else (c.value_low + c.value_high) / 2
+            inp = NowcastInput(f"claim {c.claim_id}", mid, c.value_low, c.value_high, CLAIM_RANGE_LEVEL, said)
+        elif c.value is not None:
+            inp = NowcastInput(
+                f"claim {c.claim_id}", c.value, c.value, c.value, CLAIM_RANGE_LEVEL, said, extra_cv=CLAIM_EXTRA_CV
+            )
+        else:
+            continue
+        out.append(inp)
+    return out
+
+
+def _add_months(month: str, k: int) -> str:
+    y, m = int(month[:4]), int(month[5:7]) - 1 + k
+    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+
+
+def nowcast(store: Store, request: NowcastRequest) -> MigrationResult:
+    """Net emigration (abroad, net of returns) and gross emigration over the window, each pooled from the panel,
+    the developer-account shortfall (net only) and the claims in the ledger."""
+    start, end = request.start, request.end
+    counts = store.counts()
+    fit = panel_fit(store, request) if counts.get("resume_observation") else None
+    parts = []
+    for flow, metric in (("net", "it_abroad_net"), ("emigration", "it_emigrants")):
+        inputs = []
+        if fit is not None:
+            est, low, high = fit.total(flow, start, end)
+            inputs.append(
+                NowcastInput(
+                    f"panel {flow}",
+                    est,
+                    low,
+                    high,
+                    request.level,
+                    "resume sightings in the store",
+                    extra_cv=PANEL_EXTRA_CV,
+                )
+            )
+        if flow == "net" and counts.get("population"):
+            ex = excess_people(store, request)
+            if ex is not None:
+                inputs.append(ex)
+        inputs += claim_inputs(store, metric, request.origin, start, end)
+        if inputs:
+            labels = {"flow": flow, "origin": request.origin, "period": f"{start}/{end}"}
+            parts.append(combine(inputs, level=request.level, labels=labels))
+    if not parts:
+        raise UsageError(
+            "nothing to combine: the store has no resume sightings, no Innovation Graph developers and no claims "
+            f"about {request.origin} for {start}/{end} (try `talentflow claims import --builtin`)"
+        )
+    rows = pd.concat([p.rows for p in parts], ignore_index=True)
+    inputs = {k: v for p in parts for k, v in p.inputs.items()}
+    notes = tuple(f"{p.rows.flow.iloc[0]}: {n}" for p in parts for n in p.notes)
+    return MigrationResult("nowcast", rows, request.level, inputs, notes, parts[0].interval)

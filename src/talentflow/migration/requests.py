@@ -1,0 +1,220 @@
+"""What each migration method is asked for: one frozen request per method.
+
+Every request has ``level`` (the intervals' nominal coverage), ``seed`` (the bootstrap's) and ``n_boot`` (its
+replicates), and names the country people leave in ``origin``. A request checks itself when it is made, and an
+error names the parameter at fault (``UsageError.param``), so the command line, the web API and a Python caller
+each say it in their own terms. Light on purpose (no NumPy or pandas): the command line imports it for its
+defaults.
+
+    from talentflow.migration import PanelRequest, estimate
+
+    result = estimate(PanelRequest(start="2022-01", end="2022-12", n_boot=100), store)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from talentflow.errors import UsageError
+
+METHODS = ("panel", "stocks", "excess", "nowcast")
+#: The estimators of flows from two stock tables (docs/migration.md, "Flows from stocks").
+STOCK_ESTIMATORS = ("demographic", "difference", "beine-parsons", "dennett")
+#: The destinations and the control economies of excess developer growth (docs/migration.md).
+DESTINATIONS = ("GE", "AM", "KZ", "CY", "AE", "ME", "RS", "TR", "IL")
+CONTROLS = ("DE", "US", "GB", "FR", "PL", "NL", "IN", "BR")
+
+_QUARTER = re.compile(r"(\d{4})Q([1-4])")
+_MONTH = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+def month_of(text: str, param: str) -> str:
+    """YYYY-MM from YYYY-MM or YYYY-MM-DD."""
+    m = _MONTH.fullmatch(str(text).strip())
+    if not m:
+        raise UsageError(f"expected YYYY-MM or YYYY-MM-DD, got {text!r}", param=param)
+    try:
+        dt.date(int(m[1]), int(m[2]), int(m[3] or 1))
+    except ValueError:
+        raise UsageError(f"{text!r} is not a date", param=param) from None
+    return f"{m[1]}-{m[2]}"
+
+
+def parse_quarter(label: str, param: str | None = None) -> int:
+    """``2022Q2`` as a quarter index (year × 4 + quarter − 1), so consecutive quarters differ by one."""
+    match = _QUARTER.fullmatch(str(label).strip())
+    if not match:
+        raise UsageError(f"{label!r} is not a quarter label: write it like 2022Q2", param=param)
+    return int(match[1]) * 4 + int(match[2]) - 1
+
+
+def quarter_label(index: int) -> str:
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def country(code: str, param: str) -> str:
+    """An ISO 3166-1 alpha-2 code, upper case."""
+    text = str(code).strip().upper()
+    if not _COUNTRY.fullmatch(text):
+        raise UsageError(f"expected an ISO 3166-1 alpha-2 country code such as RU, got {code!r}", param=param)
+    return text
+
+
+@dataclass(frozen=True)
+class Population:
+    """The workforce the board's profiles stand for: ``count`` people at the end of ``month``, from ``source``."""
+
+    count: float
+    month: str
+    source: str
+    cv: float = 0.0  # relative standard error of the count, carried into the interval
+
+    def __post_init__(self) -> None:
+        if not self.count > 0:
+            raise UsageError(f"a count of people is positive, not {self.count}", param="population")
+        month_of(self.month, "population_month")
+        if self.cv < 0:
+            raise UsageError(f"a relative error is not negative, not {self.cv}", param="population_cv")
+
+
+#: Used when the user gives no population: "an industry employing about 1 million" (claims A4 and A5), with a
+#: 10% relative error because it is a round figure.
+DEFAULT_POPULATION = Population(1_000_000, "2021-12", "about 1 million IT workers (claims A4, A5)", cv=0.1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request:
+    """What every method shares."""
+
+    method: ClassVar[str]
+    level: float = 0.9
+    seed: int = 0
+    n_boot: int = 100
+
+    def __post_init__(self) -> None:
+        if not 0 < self.level < 1:
+            raise UsageError(f"the intervals' coverage lies between 0 and 1, not {self.level}", param="level")
+        if self.n_boot < 0:
+            raise UsageError(f"a number of replicates is 0 or more, not {self.n_boot}", param="n_boot")
+
+    def _set(self, **values: object) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Monthly(Request):
+    """A window of months and the population the board's profiles are scaled to."""
+
+    origin: str = "RU"
+    start: str = "2022-01"  # YYYY-MM (a day is cut to its month)
+    end: str = "2022-12"
+    population: Population = DEFAULT_POPULATION
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._set(origin=country(self.origin, "origin"), start=month_of(self.start, "start"))
+        self._set(end=month_of(self.end, "end"))
+        if self.end < self.start:
+            raise UsageError(f"{self.end} is before the first month {self.start}", param="end")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PanelRequest(_Monthly):
+    """Flows from resume sightings: a hidden Markov model fitted by EM, a bootstrap over people."""
+
+    method: ClassVar[str] = "panel"
+    #: Count only the moves seen between consecutive sightings, without the model (to show what it corrects).
+    naive: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class NowcastRequest(_Monthly):
+    """The panel, the developer-account shortfall and the claims in the ledger pooled into one estimate."""
+
+    method: ClassVar[str] = "nowcast"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExcessRequest(Request):
+    """Developer accounts added beyond the counterfactual in destination economies (GitHub Innovation Graph)."""
+
+    method: ClassVar[str] = "excess"
+    origin: str = "RU"
+    start: str = "2022Q2"
+    end: str = "2023Q1"
+    economies: tuple[str, ...] = DESTINATIONS
+    controls: tuple[str, ...] = CONTROLS
+    n_boot: int = 2000
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if parse_quarter(self.end, "end") < parse_quarter(self.start, "start"):
+            raise UsageError(f"{self.end} is before the first quarter {self.start}", param="end")
+        if self.n_boot < 100:
+            raise UsageError(f"at least 100 for a percentile interval, not {self.n_boot}", param="n_boot")
+        self._set(
+            origin=country(self.origin, "origin"),
+            economies=_countries(self.economies, "economies"),
+            controls=_countries(self.controls, "controls"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class StocksRequest(Request):
+    """Flows from two bilateral stock tables (people by birthplace and residence at t0 and at t1)."""
+
+    method: ClassVar[str] = "stocks"
+    stocks: tuple[Path, Path]
+    estimator: str = "demographic"
+    #: For ``demographic``: ``max`` (stayers maximised), ``none``, or a weight in [0, 1] between the two.
+    stayers: str | float = "max"
+    #: Keep only the flows out of or into this region (None: every flow).
+    origin: str | None = None
+    n_boot: int = 200
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(self.stocks) != 2:
+            raise UsageError("two stock tables are needed, t0 then t1", param="stocks")
+        self._set(stocks=(Path(self.stocks[0]), Path(self.stocks[1])))
+        if self.estimator not in STOCK_ESTIMATORS:
+            raise UsageError(
+                f"unknown estimator {self.estimator!r}; choose one of: {', '.join(STOCK_ESTIMATORS)}",
+                param="estimator",
+            )
+        self._set(stayers=stayers(self.stayers))
+        if self.origin is not None:
+            self._set(origin=str(self.origin).strip())
+
+
+def stayers(value: str | float) -> str | float:
+    """``max``, ``none`` or a weight in [0, 1]."""
+    if value in ("max", "none"):
+        return value
+    try:
+        weight = float(value)
+    except ValueError:
+        raise UsageError(f"expected max, none or a weight in [0, 1], got {value!r}", param="stayers") from None
+    if not 0 <= weight <= 1:
+        raise UsageError(f"a weight lies in [0, 1], not {weight}", param="stayers")
+    return weight
+
+
+def _countries(codes: Sequence[str], param: str) -> tuple[str, ...]:
+    return tuple(country(c, param) for c in codes)
+
+
+#: The request type of each method, by its name.
+REQUESTS: dict[str, type[Request]] = {
+    "panel": PanelRequest,
+    "stocks": StocksRequest,
+    "excess": ExcessRequest,
+    "nowcast": NowcastRequest,
+}
