@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from talentflow.report.build import build_report
     from talentflow.report.data import ReportData, gather
     from talentflow.report.options import REPORT_N_BOOT, Progress, ReportOptions
-    from talentflow.report.run import RunResult, run
+    from talentflow.report.run import RunResult
 
-__all__ = ["REPORT_N_BOOT", "Progress", "ReportData", "ReportOptions", "RunResult", "build_report", "gather", "run"]
+# `run` (talentflow run) is imported from talentflow.report.run: a lazy name may not be a module's name.
+__all__ = ["REPORT_N_BOOT", "Progress", "ReportData", "ReportOptions", "RunResult", "build_report", "gather"]
 
 __getattr__, __dir__ = exports(
     __name__,
@@ -34,6 +35,5 @@ __getattr__, __dir__ = exports(
         "Progress": "talentflow.report.options",
         "ReportOptions": "talentflow.report.options",
         "RunResult": "talentflow.report.run",
-        "run": "talentflow.report.run",
     },
 )

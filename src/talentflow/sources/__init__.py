@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 from talentflow.errors import InputError
 from talentflow.sources._base import Adapter, Context, Direct, DirectAdapter, Staged, StageResult
-from talentflow.sources._text import PARQUET_MAGIC, head
+from talentflow.sources._text import PARQUET_MAGIC, head, header_of
 
 FORMATS = ("auto", "hh", "csv", "jsonld", "innovation-graph", "hiring-lab")
 
@@ -65,11 +63,3 @@ def detect(path: Path, *, has_mapping: bool = False) -> str | None:
         f"{path}: a CSV whose header ({', '.join(header[:12])}) matches no built-in format; "
         "map its columns with --map COLUMN=FIELD (see `talentflow ingest --help`)"
     )
-
-
-def header_of(text: str) -> list[str]:
-    first = text.split("\n", 1)[0].rstrip("\r")
-    try:
-        return [h.strip() for h in next(csv.reader(io.StringIO(first)))]
-    except StopIteration:
-        return []

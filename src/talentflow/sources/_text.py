@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import zlib
@@ -34,3 +35,11 @@ def head(path: Path, size: int = 1 << 16) -> bytes:
             return f.read(size)
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{path}: not a readable gzip file ({exc})") from None
+
+
+def header_of(text: str) -> list[str]:
+    first = text.split("\n", 1)[0].rstrip("\r")
+    try:
+        return [h.strip() for h in next(csv.reader(io.StringIO(first)))]
+    except StopIteration:
+        return []

@@ -17,7 +17,7 @@ from talentflow.reference.areas import AREA_BY_NAME
 from talentflow.sources import _checks as ck
 from talentflow.sources._base import Context, Staged, StageResult
 from talentflow.sources._scan import Scan, sql_str
-from talentflow.sources._text import PARQUET_MAGIC, head
+from talentflow.sources._text import PARQUET_MAGIC, head, header_of
 
 #: Fields a column can be mapped to.
 FIELDS = (
@@ -67,8 +67,6 @@ def builtin_mapping(header: list[str]) -> str | None:
 def columns_of(path: Path) -> list[str]:
     if head(path, 4) == PARQUET_MAGIC:
         return list(pq.read_schema(path).names)
-    from talentflow.sources import header_of
-
     return header_of(head(path).decode("utf-8", errors="replace").lstrip("\ufeff"))
 
 
