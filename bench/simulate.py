@@ -172,10 +172,10 @@ def step_ratio(workers: int, weeks: int, seed: int) -> None:
     first_shock_week = (sc.migration.waves[0].start - sc.start).days // 7
     market = Market(sc, scale=workers / sc.population.workers, rng=np.random.default_rng(seed))
     for _ in range(first_shock_week):
-        market.advance()
+        market.step()
     t = time.perf_counter()
     for _ in range(weeks):
-        market.advance()
+        market.step()
     ours = (time.perf_counter() - t) / weeks
     mesa_market = _MesaMarket(workers, seed)
     t = time.perf_counter()

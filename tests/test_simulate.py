@@ -16,6 +16,7 @@ from talentflow import Store, ingest
 from talentflow.errors import InputError
 from talentflow.simulate import load_scenario, simulate, validate
 from talentflow.simulate import records as board_records
+from talentflow.simulate.market import Market
 
 SCALE = 0.005  # 5,000 workers: seconds per run
 
@@ -49,6 +50,15 @@ def test_same_seed_gives_byte_identical_output(exodus: Path, tmp_path: Path) -> 
         assert (exodus / name).read_bytes() == (again / name).read_bytes(), name
     assert (exodus / "vacancies.ndjson.gz").read_bytes() != (other / "vacancies.ndjson.gz").read_bytes()
     assert summary(exodus) != summary(other)
+
+
+def test_step_simulates_the_current_week_and_advances_time() -> None:
+    # The model itself rather than `simulate`: its time contract (Mesa's: `step()` advances time) is the point.
+    market = Market(load_scenario("exodus-2022"), scale=0.001, rng=np.random.default_rng(0))
+    for i in range(3):
+        week = market.step()
+        assert (week.index, market.week) == (i, i + 1)
+        assert week.first_day == market.start_day + 7 * i
 
 
 @pytest.mark.parametrize("run", ["exodus", "baseline"])

@@ -84,7 +84,7 @@ def simulate(
     weeks = scenario.weeks()
     try:
         for i in range(weeks):
-            week = market.advance()
+            week = market.step()
             truth.collect(market, week)
             if observer:
                 observer.observe(week)

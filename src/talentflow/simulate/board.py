@@ -25,6 +25,7 @@ from talentflow.simulate.records import DAY, DUPLICATE_ID_BASE, EMPLOYER_ID_BASE
 from talentflow.simulate.scenario import Board as BoardParams
 
 _FLUSH_ROWS = 2_000_000
+_NONE = np.array(None, dtype=object)  # no id: None itself matches none of np.where's typed overloads
 
 TITLES = {
     "96": [
@@ -278,11 +279,12 @@ class Board:
         area = np.where(
             abroad, self.reloc_ids[np.where(abroad, vac["area"], 0)], self.home_ids[np.where(abroad, 0, vac["area"])]
         )
+        duplicate_id = np.where(self.v["dup"], (DUPLICATE_ID_BASE + np.arange(n)).astype(str), _NONE)
         return pa.table(
             {
                 "vac": np.arange(n, dtype=np.int64),
                 "vacancy_id": (VACANCY_ID_BASE + np.arange(n)).astype(str),
-                "duplicate_id": pa.array(np.where(self.v["dup"], (DUPLICATE_ID_BASE + np.arange(n)).astype(str), None)),
+                "duplicate_id": pa.array(duplicate_id),
                 "posted": self.v["posted"],
                 "employer_id": (EMPLOYER_ID_BASE + vac["employer"]).astype(str),
                 "foreign_owned": m.foreign[vac["employer"]],

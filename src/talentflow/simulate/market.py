@@ -1,14 +1,18 @@
 """The labour market itself: workers, employers and vacancies as NumPy arrays, advanced one week at a time.
 
-Nothing here knows about the job board: `Market.step` returns the week's events and the observer
-(`board.py`) and the data collector (`truth.py`) read them with the state. Equations are in docs/simulator.md.
+`Market.step` simulates the current week as a sequence of named phases (employers leaving and relocating, exit
+from and entry into IT, separations, on-the-job search, willingness during shock waves, emigration, returns,
+vacancies expiring, cancelled and opened, matching), each a private method that changes the arrays and notes its
+events in the week's tally; it then advances `Market.week` and returns the `Week` record. Nothing here knows
+about the job board: the observer (`board.py`) and the data collector (`truth.py`) read that record with the
+state. Equations are in docs/simulator.md.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -84,8 +88,49 @@ class Growable:
         return self.cols[name][: self.n]
 
 
+@dataclass
+class _Tally:
+    """The week's events as the phases append them: what `Market.step` turns into the `Week` record."""
+
+    opened: list[np.ndarray] = field(default_factory=list)
+    closed: list[np.ndarray] = field(default_factory=list)
+    seek_started: list[np.ndarray] = field(default_factory=list)
+    emigrated: list[np.ndarray] = field(default_factory=list)
+    returned: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    entered: int = 0
+    left_home: int = 0
+    left_abroad: int = 0
+    hires: int = 0
+    separations: int = 0
+    exits: int = 0
+    relocations: int = 0
+
+    def record(self, index: int, first_day: int) -> Week:
+        return Week(
+            index=index,
+            first_day=first_day,
+            opened=np.concatenate(self.opened),
+            closed=np.concatenate(self.closed),
+            seek_started=np.unique(np.concatenate(self.seek_started)),
+            emigrated=np.concatenate(self.emigrated) if self.emigrated else np.zeros(0, np.int64),
+            returned=self.returned,
+            entered=self.entered,
+            left_home=self.left_home,
+            left_abroad=self.left_abroad,
+            hires=self.hires,
+            separations=self.separations,
+            exits=self.exits,
+            relocations=self.relocations,
+        )
+
+
 class Market:
-    """State of one simulated market. ``rng`` is the only source of randomness."""
+    """State of one simulated market. ``rng`` is the only source of randomness.
+
+    `step` simulates the current week and advances `week`; the phases it runs, in order, are the private
+    methods under "phases of the week". The order of the random draws is part of the output: the same seed
+    gives the same bytes only if every phase draws what it drew before, in the same order and shapes.
+    """
 
     def __init__(self, scenario: Scenario, *, scale: float, rng: np.random.Generator) -> None:
         self.sc = scenario
@@ -102,12 +147,23 @@ class Market:
         self.destinations = list(scenario.migration.destinations)
         self.destinations += [a for a in self.reloc_destinations if a not in self.destinations]
         self.n_preferred = len(scenario.migration.destinations)
-        n0 = max(100, round(pop.workers * scale))
-        years = scenario.weeks() / 52
-        capacity = int(n0 * (1.05 + pop.entry_per_year * years))
-        self.n0 = n0
+        self.n0 = max(100, round(pop.workers * scale))
         self.n = 0
+        # The pieces draw from `rng` in this order: reordering them changes every output file.
+        years = scenario.weeks() / 52
+        self._allocate_workers(int(self.n0 * (1.05 + pop.entry_per_year * years)))
+        size = self._draw_employers(max(10, round(scenario.employers.count * scale)))
+        self._allocate_vacancies()
+        self._first_cohort(size)
+        self._initial_vacancies()
 
+    @property
+    def first_day(self) -> int:
+        """Day number of the current week's Monday."""
+        return self.start_day + 7 * self.week
+
+    # -- set-up -----------------------------------------------------------------------------------------
+    def _allocate_workers(self, capacity: int) -> None:
         self.alive = np.zeros(capacity, bool)
         self.role = np.zeros(capacity, np.int8)
         self.level = np.zeros(capacity, np.int8)
@@ -120,28 +176,24 @@ class Market:
         self.joined_day = np.zeros(capacity, np.int32)  # entry into IT (before the run for the first cohort)
         self.left_day = np.full(capacity, -1, np.int32)  # last emigration day
 
-        emp = scenario.employers
-        m = max(10, round(emp.count * scale))
+    def _draw_employers(self, m: int) -> np.ndarray:
+        """Employers and their one-off exit and relocation weeks; returns their sizes (the first cohort's
+        employer weights)."""
+        rng, sc = self.rng, self.sc
         self.m = m
         size = rng.lognormal(0.0, 1.2, m)
-        self.foreign = rng.random(m) < emp.foreign_owned_share
-        self.emp_region = rng.choice(len(self.regions), m, p=_weights(pop.regions)).astype(np.int16)
+        self.foreign = rng.random(m) < sc.employers.foreign_owned_share
+        self.emp_region = rng.choice(len(self.regions), m, p=_weights(sc.population.regions)).astype(np.int16)
         self.emp_abroad = np.full(m, -1, np.int16)  # relocation destination index once moved
         self.gone = np.zeros(m, bool)
-        self.exit_week = _event_weeks(
-            rng, self.foreign, scenario.exits.share, scenario.exits.start, scenario.exits.weeks, scenario.start
-        )
-        self.relocate_week = _event_weeks(
-            rng,
-            ~self.foreign,
-            scenario.relocations.share,
-            scenario.relocations.start,
-            scenario.relocations.weeks,
-            scenario.start,
-        )
-        reloc_p = _weights(scenario.relocations.destinations)
+        self.exit_week = _event_weeks(rng, self.foreign, sc.exits.share, sc.exits.start, sc.exits.weeks, sc.start)
+        reloc = sc.relocations
+        self.relocate_week = _event_weeks(rng, ~self.foreign, reloc.share, reloc.start, reloc.weeks, sc.start)
+        reloc_p = _weights(reloc.destinations)
         self.emp_reloc_dest = rng.choice(len(self.reloc_destinations), m, p=reloc_p).astype(np.int16)
+        return size
 
+    def _allocate_vacancies(self) -> None:
         self.vac = Growable(
             {
                 "employer": "i4",
@@ -155,16 +207,24 @@ class Market:
                 "area": "i2",
                 "abroad": "?",
             },
-            capacity=max(1024, n0 // 2),
+            capacity=max(1024, self.n0 // 2),
         )
         self.vac_open = np.zeros(0, np.int64)  # indices of open vacancies, kept sorted
 
+    def _first_cohort(self, size: np.ndarray) -> None:
+        rng, n0 = self.rng, self.n0
         employed = self._add_workers(n0, joined_before=True)
-        jobless = rng.random(n0) < pop.unemployment
-        self.employer[employed] = np.where(jobless, NO_JOB, rng.choice(m, n0, p=size / size.sum()))
-        self.seeking[employed] = jobless | (rng.random(n0) < scenario.search.on_the_job)
-        self.base_headcount = np.bincount(self.employer[employed][~jobless], minlength=m).astype(float)
-        self._initial_vacancies()
+        jobless = rng.random(n0) < self.sc.population.unemployment
+        self.employer[employed] = np.where(jobless, NO_JOB, rng.choice(self.m, n0, p=size / size.sum()))
+        self.seeking[employed] = jobless | (rng.random(n0) < self.sc.search.on_the_job)
+        self.base_headcount = np.bincount(self.employer[employed][~jobless], minlength=self.m).astype(float)
+
+    def _initial_vacancies(self) -> None:
+        counts = self.rng.poisson(self.base_headcount * self.sc.employers.vacancy_margin * 0.6)
+        employers = np.repeat(np.arange(self.m), counts)
+        age = self.rng.exponential(7 * self.sc.employers.vacancy_weeks, len(employers)).astype(np.int32)
+        # Reported as opened in the first week's record.
+        self._pending_open = self._open_vacancies(employers, self.start_day - 1 - age)
 
     # -- workers ----------------------------------------------------------------------------------------
     def _add_workers(self, k: int, *, joined_before: bool = False) -> np.ndarray:
@@ -184,7 +244,7 @@ class Market:
         w = sc.willingness
         self.willing[idx] = np.where(u < w.abroad, 2, np.where(u < w.abroad + w.domestic, 1, 0))
         self.preference[idx] = rng.choice(self.n_preferred, k, p=_weights(sc.migration.destinations))
-        day = self.start_day + 7 * self.week
+        day = self.first_day
         if joined_before:
             months = LEVEL_MONTHS[self.level[idx]] * rng.uniform(0.5, 1.5, k)
             self.joined_day[idx] = day - (months * 30.4).astype(np.int32)
@@ -214,6 +274,30 @@ class Market:
             new[len(old) :] = {"residence": HOME, "employer": NO_JOB, "left_day": -1}.get(name, 0)
             setattr(self, name, new)
 
+    def _emigrate(self, who: np.ndarray, *, keep: np.ndarray, to: np.ndarray | None = None) -> np.ndarray:
+        if not len(who):
+            return who
+        rng = self.rng
+        k = len(who)
+        if to is None:
+            random_dest = rng.choice(self.n_preferred, k, p=_weights(self.sc.migration.destinations))
+            to = np.where(self.willing[who] == 2, self.preference[who], random_dest)
+        self.residence[who] = to
+        self.left_day[who] = self.first_day + rng.integers(0, 7, k)
+        had_job = self.employer[who] != NO_JOB
+        self.employer[who] = np.where(keep, self.employer[who], np.where(had_job, JOB_ABROAD, NO_JOB))
+        # Someone abroad without a home job either works locally or lives on savings; either way they left
+        # the home market, so they count as working abroad for the truth tables.
+        self.employer[who[self.employer[who] == NO_JOB]] = JOB_ABROAD
+        self.seeking[who] = rng.random(k) < self.sc.search.abroad_on_the_job
+        return who
+
+    def _reloc_destination(self, employers: np.ndarray) -> np.ndarray:
+        """Residence index (in the migration destinations) for staff moving with their employer."""
+        area_ids = [self.reloc_destinations[i] for i in self.emp_reloc_dest[employers]]
+        lookup = {a: i for i, a in enumerate(self.destinations)}
+        return np.array([lookup[a] for a in area_ids], np.int16)
+
     # -- vacancies --------------------------------------------------------------------------------------
     def _open_vacancies(self, employers: np.ndarray, days: np.ndarray) -> np.ndarray:
         rng, sc = self.rng, self.sc
@@ -238,229 +322,233 @@ class Market:
         self.vac_open = np.concatenate([self.vac_open, idx])
         return idx
 
-    def _initial_vacancies(self) -> None:
-        counts = self.rng.poisson(self.base_headcount * self.sc.employers.vacancy_margin * 0.6)
-        employers = np.repeat(np.arange(self.m), counts)
-        age = self.rng.exponential(7 * self.sc.employers.vacancy_weeks, len(employers)).astype(np.int32)
-        self._pending_open = self._open_vacancies(employers, self.start_day - 1 - age)
-
-    def _close(self, idx: np.ndarray, day: np.ndarray, *, filled: bool) -> None:
+    def _close(self, idx: np.ndarray, *, filled: bool) -> None:
+        """Close vacancies on a day drawn within the week."""
+        day = self._days(len(idx))
         # Days within a week are drawn independently: a vacancy opened late in the week closes no earlier.
         self.vac.cols["closed"][idx] = np.maximum(day, self.vac.cols["opened"][idx])
         self.vac.cols["filled"][idx] = filled
 
+    def _days(self, k: int) -> np.ndarray:
+        """``k`` days drawn uniformly within the current week."""
+        return self.first_day + self.rng.integers(0, 7, k).astype(np.int32)
+
     # -- one week ---------------------------------------------------------------------------------------
     def step(self) -> Week:
-        rng, sc = self.rng, self.sc
-        w = self.week
-        first = self.start_day + 7 * w
-        today = dt.date.fromordinal(EPOCH.toordinal() + first)
-
-        def days(k: int) -> np.ndarray:
-            return first + rng.integers(0, 7, k).astype(np.int32)
-
-        opened: list[np.ndarray] = [self._pending_open] if w == 0 else []
-        closed: list[np.ndarray] = []
-        seek_started: list[np.ndarray] = [np.flatnonzero(self.seeking[: self.n])] if w == 0 else []
-        self._pending_open = np.zeros(0, np.int64)
-        live = self.alive[: self.n]
-
-        # Employers leaving, or moving their hiring abroad, this week.
-        leaving = np.flatnonzero((self.exit_week == w) & ~self.gone)
-        moving = np.flatnonzero(self.relocate_week == w)
-        self.gone[leaving] = True
-        self.emp_abroad[moving] = self.emp_reloc_dest[moving]
-        emigrated: list[np.ndarray] = []
-        if len(leaving):
-            staff = np.flatnonzero(live & np.isin(self.employer[: self.n], leaving))
-            abroad = staff[rng.random(len(staff)) < sc.exits.staff_abroad_share]
-            abroad = abroad[self.residence[abroad] == HOME]
-            self.employer[staff] = NO_JOB
-            self.seeking[staff] = True
-            seek_started.append(staff)
-            emigrated.append(self._emigrate(abroad, first, keep=np.zeros(len(abroad), bool)))
-        if len(moving):
-            staff = np.flatnonzero(live & np.isin(self.employer[: self.n], moving) & (self.residence[: self.n] == HOME))
-            movers = staff[rng.random(len(staff)) < sc.relocations.staff_share]
-            emigrated.append(
-                self._emigrate(
-                    movers, first, keep=np.ones(len(movers), bool), to=self._reloc_destination(self.employer[movers])
-                )
-            )
-
-        # Entry into and exit from IT.
-        exit_p = 1 - np.exp(-sc.population.exit_per_year / 52)
-        leavers = np.flatnonzero(live & (rng.random(self.n) < exit_p))
-        left_home = int(np.sum(self.residence[leavers] == HOME))
-        self.alive[leavers] = False
-        self.employer[leavers] = NO_JOB
-        self.seeking[leavers] = False
-        entrants = rng.poisson(self.n0 * sc.population.entry_per_year / 52)
-        new = self._add_workers(entrants)
-        seek_started.append(new)
-        live = self.alive[: self.n]
-
-        # Separations into unemployment (at home) and the end of remote work for a home employer (abroad).
-        at_home = live & (self.residence[: self.n] == HOME)
-        employed = self.employer[: self.n] >= 0
-        sep_p = 1 - np.exp(-sc.search.separation_per_year / 52)
-        separated = np.flatnonzero(at_home & employed & (rng.random(self.n) < sep_p))
-        self.employer[separated] = NO_JOB
-        lose_p = 1 - np.exp(-sc.migration.lose_home_employer_per_year / 52)
-        dropped = np.flatnonzero(~at_home & live & employed & (rng.random(self.n) < lose_p))
-        self.employer[dropped] = JOB_ABROAD
-        newly_seeking = separated[~self.seeking[separated]]
-        self.seeking[separated] = True
-        seek_started.append(newly_seeking)
-
-        # On-the-job search spells.
-        stop = 1 / sc.search.spell_weeks
-        intensity = _curve(sc.search.intensity, first)
-        at_home = live & (self.residence[: self.n] == HOME)
-        working = self.employer[: self.n] != NO_JOB
-        u = rng.random(self.n)
-        for where, share in ((at_home, sc.search.on_the_job), (live & ~at_home, sc.search.abroad_on_the_job)):
-            start = stop * share / max(1e-9, 1 - share) * (intensity if where is at_home else 1.0)
-            starting = np.flatnonzero(where & working & ~self.seeking[: self.n] & (u < start))
-            stopping = np.flatnonzero(where & working & self.seeking[: self.n] & (u < stop))
-            self.seeking[starting] = True
-            self.seeking[stopping] = False
-            seek_started.append(starting)
-
-        # Shock waves: a hazard that rises at each wave's start and decays; willingness to move abroad follows.
-        wave = wave_density(sc.migration.waves, first)
-        if wave > 0 and sc.willingness.shift > 0:
-            p = 1 - np.exp(-sc.willingness.shift * wave)
-            turning = np.flatnonzero(at_home & (self.willing[: self.n] < 2) & (rng.random(self.n) < p))
-            self.willing[turning] = 2
-
-        emig_mult, ret_mult = self._policy(today)
-        hazard = (sc.migration.emigration_per_year / 52 + wave_hazard(sc.migration.waves, first)) * emig_mult
-        if hazard > 0:
-            at_home = live & (self.residence[: self.n] == HOME)
-            willing = self.willing[: self.n] == 2
-            r = sc.migration.willing_hazard_ratio
-            share_willing = max(1e-9, float(np.mean(willing[at_home])) if at_home.any() else 0.0)
-            base = hazard / (share_willing * r + (1 - share_willing))  # keeps the population hazard at `hazard`
-            p = 1 - np.exp(-base * np.where(willing, r, 1.0))
-            goers = np.flatnonzero(at_home & (rng.random(self.n) < p))
-            domestic_job = self.employer[goers] >= 0
-            domestic_job[domestic_job] = ~self.foreign[self.employer[goers][domestic_job]]
-            keep = domestic_job & (rng.random(len(goers)) < sc.migration.keep_home_employer)
-            emigrated.append(self._emigrate(goers, first, keep=keep))
-
-        abroad = np.flatnonzero(live & (self.residence[: self.n] != HOME))
-        abroad = abroad[self.left_day[abroad] < first]  # not those who left this very week
-        ret_p = 1 - np.exp(-sc.migration.return_per_year / 52 * ret_mult)
-        back = abroad[rng.random(len(abroad)) < ret_p]
-        self.residence[back] = HOME
-        lost = back[self.employer[back] == JOB_ABROAD]
-        self.employer[lost] = NO_JOB
-        newly = lost[~self.seeking[lost]]
-        self.seeking[lost] = True
-        seek_started.append(newly)
-
-        # Vacancies: take down expired ones and those of departed employers, then open to meet demand.
-        vo = self.vac_open
-        emp_of = self.vac.cols["employer"][vo]
-        expire = (rng.random(len(vo)) < 1 / sc.employers.vacancy_weeks) | self.gone[emp_of]
-        gone_now = vo[expire]
-        self._close(gone_now, days(len(gone_now)), filled=False)
-        closed.append(gone_now)
-        vo = vo[~expire]
-        live = self.alive[: self.n]
-        emp = self.employer[: self.n]
-        headcount = np.bincount(emp[live & (emp >= 0)], minlength=self.m)
-        open_count = np.bincount(self.vac.cols["employer"][vo], minlength=self.m)
-        # Headcount grows with the workforce (entry minus exit); the open demand above it moves with `demand`.
-        years = 7 * w / 365.25
-        growth = np.exp((sc.population.entry_per_year - sc.population.exit_per_year) * years)
-        margin = sc.employers.vacancy_margin * _curve(sc.employers.demand, first)
-        desired = np.where(self.gone, 0.0, self.base_headcount * growth * (1 + margin))
-        gap = desired - headcount - open_count
-        excess = np.where(gap < 0, np.minimum(1.0, -gap / np.maximum(open_count, 1)), 0.0)
-        cancel = rng.random(len(vo)) < excess[self.vac.cols["employer"][vo]]
-        self._close(vo[cancel], days(int(cancel.sum())), filled=False)
-        closed.append(vo[cancel])
-        self.vac_open = vo[~cancel]
-        new_counts = rng.binomial(np.maximum(gap, 0).astype(np.int64), sc.employers.fill_share_per_week)
-        employers = np.repeat(np.arange(self.m), new_counts)
-        opened.append(self._open_vacancies(employers, days(len(employers))))
-
-        hires, filled = self._match(first)
-        closed.append(filled)
-        self._close(filled, days(len(filled)), filled=True)
-
-        return Week(
-            index=w,
-            first_day=first,
-            opened=np.concatenate(opened),
-            closed=np.concatenate(closed),
-            seek_started=np.unique(np.concatenate(seek_started)),
-            emigrated=np.concatenate(emigrated) if emigrated else np.zeros(0, np.int64),
-            returned=back,
-            entered=int(entrants),
-            left_home=left_home,
-            left_abroad=len(leavers) - left_home,
-            hires=hires,
-            separations=len(separated),
-            exits=len(leaving),
-            relocations=len(moving),
-        )
-
-    def advance(self) -> Week:
-        week = self.step()
+        """Simulate the current week (the phases below, in the order of docs/simulator.md), advance time by
+        one week, and return what happened."""
+        t = self._begin_week()
+        self._employers_exit(t)
+        self._employers_relocate(t)
+        self._leave_it(t)
+        self._enter_it(t)
+        self._separations(t)
+        self._on_the_job_search(t)
+        self._willingness_waves()
+        self._emigration(t)
+        self._returns(t)
+        self._expire_vacancies(t)
+        gap = self._hiring_gap()
+        self._cancel_vacancies(t, gap)
+        self._open_to_demand(t, gap)
+        self._matching(t)
+        week = t.record(self.week, self.first_day)
         self.week += 1
         return week
 
-    # -- pieces of the step -----------------------------------------------------------------------------
-    def _emigrate(self, who: np.ndarray, first: int, *, keep: np.ndarray, to: np.ndarray | None = None) -> np.ndarray:
-        if not len(who):
-            return who
-        rng = self.rng
-        k = len(who)
-        if to is None:
-            random_dest = rng.choice(self.n_preferred, k, p=_weights(self.sc.migration.destinations))
-            to = np.where(self.willing[who] == 2, self.preference[who], random_dest)
-        self.residence[who] = to
-        self.left_day[who] = first + rng.integers(0, 7, k)
-        had_job = self.employer[who] != NO_JOB
-        self.employer[who] = np.where(keep, self.employer[who], np.where(had_job, JOB_ABROAD, NO_JOB))
-        # Someone abroad without a home job either works locally or lives on savings; either way they left
-        # the home market, so they count as working abroad for the truth tables.
-        self.employer[who[self.employer[who] == NO_JOB]] = JOB_ABROAD
-        self.seeking[who] = rng.random(k) < self.sc.search.abroad_on_the_job
-        return who
+    # -- phases of the week, in order -------------------------------------------------------------------
+    def _begin_week(self) -> _Tally:
+        t = _Tally()
+        if self.week == 0:
+            # The set-up's open vacancies and job seekers appear with the first week.
+            t.opened.append(self._pending_open)
+            t.seek_started.append(np.flatnonzero(self.seeking[: self.n]))
+        self._pending_open = np.zeros(0, np.int64)
+        return t
 
-    def _reloc_destination(self, employers: np.ndarray) -> np.ndarray:
-        """Residence index (in the migration destinations) for staff moving with their employer."""
-        area_ids = [self.reloc_destinations[i] for i in self.emp_reloc_dest[employers]]
-        lookup = {a: i for i, a in enumerate(self.destinations)}
-        return np.array([lookup[a] for a in area_ids], np.int16)
+    def _employers_exit(self, t: _Tally) -> None:
+        """Employers leaving the country this week: their staff lose the job; a share is moved abroad."""
+        leaving = np.flatnonzero((self.exit_week == self.week) & ~self.gone)
+        self.gone[leaving] = True
+        t.exits = len(leaving)
+        if not len(leaving):
+            return
+        staff = np.flatnonzero(self.alive[: self.n] & np.isin(self.employer[: self.n], leaving))
+        abroad = staff[self.rng.random(len(staff)) < self.sc.exits.staff_abroad_share]
+        abroad = abroad[self.residence[abroad] == HOME]
+        self.employer[staff] = NO_JOB
+        self.seeking[staff] = True
+        t.seek_started.append(staff)
+        t.emigrated.append(self._emigrate(abroad, keep=np.zeros(len(abroad), bool)))
 
-    def _policy(self, today: dt.date) -> tuple[float, float]:
-        emig, ret = 1.0, 1.0
-        for lever in self.sc.policy:
-            if lever.start <= today and (lever.end is None or today < lever.end):
-                emig *= lever.emigration
-                ret *= lever.returns
-        return emig, ret
+    def _employers_relocate(self, t: _Tally) -> None:
+        """Employers moving their hiring abroad this week take a share of their home staff with them."""
+        moving = np.flatnonzero(self.relocate_week == self.week)
+        self.emp_abroad[moving] = self.emp_reloc_dest[moving]
+        t.relocations = len(moving)
+        if not len(moving):
+            return
+        n = self.n
+        staff = np.flatnonzero(self.alive[:n] & np.isin(self.employer[:n], moving) & (self.residence[:n] == HOME))
+        movers = staff[self.rng.random(len(staff)) < self.sc.relocations.staff_share]
+        to = self._reloc_destination(self.employer[movers])
+        t.emigrated.append(self._emigrate(movers, keep=np.ones(len(movers), bool), to=to))
 
-    def _match(self, first: int) -> tuple[int, np.ndarray]:
+    def _leave_it(self, t: _Tally) -> None:
+        """Workers leave IT for good, wherever they live."""
+        exit_p = 1 - np.exp(-self.sc.population.exit_per_year / 52)
+        leavers = np.flatnonzero(self.alive[: self.n] & (self.rng.random(self.n) < exit_p))
+        t.left_home = int(np.sum(self.residence[leavers] == HOME))
+        t.left_abroad = len(leavers) - t.left_home
+        self.alive[leavers] = False
+        self.employer[leavers] = NO_JOB
+        self.seeking[leavers] = False
+
+    def _enter_it(self, t: _Tally) -> None:
+        """Newcomers enter IT at home as juniors looking for a first job."""
+        entrants = self.rng.poisson(self.n0 * self.sc.population.entry_per_year / 52)
+        t.entered = int(entrants)
+        t.seek_started.append(self._add_workers(entrants))
+
+    def _separations(self, t: _Tally) -> None:
+        """Separations into unemployment (at home) and the end of remote work for a home employer (abroad)."""
+        rng, sc, n = self.rng, self.sc, self.n
+        live = self.alive[:n]
+        at_home = live & (self.residence[:n] == HOME)
+        employed = self.employer[:n] >= 0
+        sep_p = 1 - np.exp(-sc.search.separation_per_year / 52)
+        separated = np.flatnonzero(at_home & employed & (rng.random(n) < sep_p))
+        self.employer[separated] = NO_JOB
+        lose_p = 1 - np.exp(-sc.migration.lose_home_employer_per_year / 52)
+        dropped = np.flatnonzero(~at_home & live & employed & (rng.random(n) < lose_p))
+        self.employer[dropped] = JOB_ABROAD
+        t.seek_started.append(separated[~self.seeking[separated]])
+        self.seeking[separated] = True
+        t.separations = len(separated)
+
+    def _on_the_job_search(self, t: _Tally) -> None:
+        """Search spells of the employed start and stop; at home they start more often as `intensity` rises."""
+        sc, n = self.sc, self.n
+        stop = 1 / sc.search.spell_weeks
+        intensity = _curve(sc.search.intensity, self.first_day)
+        live = self.alive[:n]
+        at_home = live & (self.residence[:n] == HOME)
+        working = self.employer[:n] != NO_JOB
+        u = self.rng.random(n)  # one draw per worker serves both groups: they are disjoint
+        groups = ((at_home, sc.search.on_the_job, intensity), (live & ~at_home, sc.search.abroad_on_the_job, 1.0))
+        for where, share, mult in groups:
+            start = stop * share / max(1e-9, 1 - share) * mult
+            starting = np.flatnonzero(where & working & ~self.seeking[:n] & (u < start))
+            stopping = np.flatnonzero(where & working & self.seeking[:n] & (u < stop))
+            self.seeking[starting] = True
+            self.seeking[stopping] = False
+            t.seek_started.append(starting)
+
+    def _willingness_waves(self) -> None:
+        """During a shock wave, workers at home not yet willing to move abroad turn willing."""
+        sc, n = self.sc, self.n
+        wave = wave_density(sc.migration.waves, self.first_day)
+        if wave > 0 and sc.willingness.shift > 0:
+            at_home = self.alive[:n] & (self.residence[:n] == HOME)
+            p = 1 - np.exp(-sc.willingness.shift * wave)
+            turning = np.flatnonzero(at_home & (self.willing[:n] < 2) & (self.rng.random(n) < p))
+            self.willing[turning] = 2
+
+    def _emigration(self, t: _Tally) -> None:
+        """The waves' hazard plus the base rate, under the policy levers; the willing leave more readily."""
+        rng, sc, n, first = self.rng, self.sc, self.n, self.first_day
+        emig_mult, _ = self._policy(first)
+        hazard = (sc.migration.emigration_per_year / 52 + wave_hazard(sc.migration.waves, first)) * emig_mult
+        if hazard <= 0:
+            return
+        at_home = self.alive[:n] & (self.residence[:n] == HOME)
+        willing = self.willing[:n] == 2
+        r = sc.migration.willing_hazard_ratio
+        share_willing = max(1e-9, float(np.mean(willing[at_home])) if at_home.any() else 0.0)
+        base = hazard / (share_willing * r + (1 - share_willing))  # keeps the population hazard at `hazard`
+        p = 1 - np.exp(-base * np.where(willing, r, 1.0))
+        goers = np.flatnonzero(at_home & (rng.random(n) < p))
+        domestic_job = self.employer[goers] >= 0
+        domestic_job[domestic_job] = ~self.foreign[self.employer[goers][domestic_job]]
+        keep = domestic_job & (rng.random(len(goers)) < sc.migration.keep_home_employer)
+        t.emigrated.append(self._emigrate(goers, keep=keep))
+
+    def _returns(self, t: _Tally) -> None:
+        """Those abroad come back; a returner without a home employer looks for a job at home."""
+        n, first = self.n, self.first_day
+        abroad = np.flatnonzero(self.alive[:n] & (self.residence[:n] != HOME))
+        abroad = abroad[self.left_day[abroad] < first]  # not those who left this very week
+        _, ret_mult = self._policy(first)
+        ret_p = 1 - np.exp(-self.sc.migration.return_per_year / 52 * ret_mult)
+        back = abroad[self.rng.random(len(abroad)) < ret_p]
+        self.residence[back] = HOME
+        lost = back[self.employer[back] == JOB_ABROAD]
+        self.employer[lost] = NO_JOB
+        t.seek_started.append(lost[~self.seeking[lost]])
+        self.seeking[lost] = True
+        t.returned = back
+
+    def _expire_vacancies(self, t: _Tally) -> None:
+        """Open vacancies are taken down at random, and all of a departed employer's."""
+        vo = self.vac_open
+        emp_of = self.vac.cols["employer"][vo]
+        expire = (self.rng.random(len(vo)) < 1 / self.sc.employers.vacancy_weeks) | self.gone[emp_of]
+        gone_now = vo[expire]
+        self._close(gone_now, filled=False)
+        t.closed.append(gone_now)
+        self.vac_open = vo[~expire]
+
+    def _hiring_gap(self) -> np.ndarray:
+        """Per employer: the workers it wants, less its headcount and its open vacancies."""
+        sc, n = self.sc, self.n
+        live = self.alive[:n]
+        emp = self.employer[:n]
+        headcount = np.bincount(emp[live & (emp >= 0)], minlength=self.m)
+        open_count = np.bincount(self.vac.cols["employer"][self.vac_open], minlength=self.m)
+        # Headcount grows with the workforce (entry minus exit); the open demand above it moves with `demand`.
+        years = 7 * self.week / 365.25
+        growth = np.exp((sc.population.entry_per_year - sc.population.exit_per_year) * years)
+        margin = sc.employers.vacancy_margin * _curve(sc.employers.demand, self.first_day)
+        desired = np.where(self.gone, 0.0, self.base_headcount * growth * (1 + margin))
+        return desired - headcount - open_count
+
+    def _cancel_vacancies(self, t: _Tally, gap: np.ndarray) -> None:
+        """An employer over its wanted size takes down open vacancies in proportion to the excess."""
+        vo = self.vac_open
+        open_count = np.bincount(self.vac.cols["employer"][vo], minlength=self.m)
+        excess = np.where(gap < 0, np.minimum(1.0, -gap / np.maximum(open_count, 1)), 0.0)
+        cancel = self.rng.random(len(vo)) < excess[self.vac.cols["employer"][vo]]
+        self._close(vo[cancel], filled=False)
+        t.closed.append(vo[cancel])
+        self.vac_open = vo[~cancel]
+
+    def _open_to_demand(self, t: _Tally, gap: np.ndarray) -> None:
+        """An employer under its wanted size opens a share of the shortfall as new vacancies."""
+        new_counts = self.rng.binomial(np.maximum(gap, 0).astype(np.int64), self.sc.employers.fill_share_per_week)
+        employers = np.repeat(np.arange(self.m), new_counts)
+        t.opened.append(self._open_vacancies(employers, self._days(len(employers))))
+
+    def _matching(self, t: _Tally) -> None:
+        """Job seekers at home are hired through `_match`; the vacancies they fill close."""
+        filled = self._match()
+        t.hires = len(filled)
+        t.closed.append(filled)
+        self._close(filled, filled=True)
+
+    # -- helpers of the phases --------------------------------------------------------------------------
+    def _match(self) -> np.ndarray:
         """Urn-ball matching within each role: every applicant picks one open vacancy of the role at random,
         every vacancy with applicants picks one of them at random, and the pick becomes a hire with
         probability ``acceptance``. The expected hires per applicant, θ(1 − e^(−1/θ)) with θ = V/U, is the
-        job-finding rate of del Rio-Chanona et al. (2021)."""
-        rng, sc = self.rng, self.sc
-        live = self.alive[: self.n]
-        seekers = np.flatnonzero(live & self.seeking[: self.n] & (self.residence[: self.n] == HOME))
+        job-finding rate of del Rio-Chanona et al. (2021). Returns the filled vacancies, one hire each."""
+        rng, sc, n = self.rng, self.sc, self.n
+        seekers = np.flatnonzero(self.alive[:n] & self.seeking[:n] & (self.residence[:n] == HOME))
         applicants = seekers[rng.random(len(seekers)) < sc.search.apply_per_week]
         vo = self.vac_open
         if not len(applicants) or not len(vo):
-            return 0, np.zeros(0, np.int64)
+            return np.zeros(0, np.int64)
         vrole = self.vac.cols["role"][vo]
-        order = np.argsort(vrole, kind="stable")
-        by_role = vo[order]
+        by_role = vo[np.argsort(vrole, kind="stable")]
         counts = np.bincount(vrole, minlength=len(self.roles))
         offsets = np.concatenate([[0], np.cumsum(counts)[:-1]])
         arole = self.role[applicants]
@@ -474,10 +562,19 @@ class Market:
         vacancies, winners = vacancies[hired], winners[hired]
         self.employer[winners] = self.vac.cols["employer"][vacancies]
         self.seeking[winners] = False
-        level = self.vac.cols["level"][vacancies]
-        self.level[winners] = np.maximum(self.level[winners], level)
+        self.level[winners] = np.maximum(self.level[winners], self.vac.cols["level"][vacancies])
         self.vac_open = np.setdiff1d(self.vac_open, vacancies, assume_unique=True)
-        return len(winners), vacancies
+        return vacancies
+
+    def _policy(self, day: int) -> tuple[float, float]:
+        """Emigration and return multipliers of the policy levers in force on ``day``."""
+        today = dt.date.fromordinal(EPOCH.toordinal() + day)
+        emig, ret = 1.0, 1.0
+        for lever in self.sc.policy:
+            if lever.start <= today and (lever.end is None or today < lever.end):
+                emig *= lever.emigration
+                ret *= lever.returns
+        return emig, ret
 
 
 def _wave_terms(waves: list[Wave], day: int) -> Iterator[tuple[Wave, float]]:

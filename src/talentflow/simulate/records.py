@@ -15,7 +15,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -156,7 +156,7 @@ class RecordWriter:
         out: Path,
         *,
         roles: Sequence[str],
-        titles: dict[str, Sequence[str]],
+        titles: Mapping[str, Sequence[str]],
         names: dict[int, str],
         citizenship: str,
     ) -> None:
