@@ -1,9 +1,9 @@
 """talentflow: measure, explain and forecast tech-talent flight from job-board records.
 
-    import talentflow
-
-    report = talentflow.ingest(["vacancies.ndjson.gz"], db="talentflow.duckdb")
-    assert report.accepted + report.duplicates + report.quarantined == report.read
+    >>> import talentflow
+    >>> report = talentflow.ingest(["vacancies.ndjson.gz"], db="talentflow.duckdb")
+    >>> report.accepted + report.duplicates + report.quarantined == report.read
+    True
 
 The names below are the public API; each loads on first use, so that ``import talentflow`` stays cheap.
 """

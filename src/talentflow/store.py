@@ -40,7 +40,8 @@ class Store:
     """A talentflow store: a DuckDB file with the canonical tables.
 
     >>> with Store("talentflow.duckdb") as store:
-    ...     store.table("vacancy_observation").count().execute()
+    ...     store.table("vacancy_observation").count().execute() > 0
+    True
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:

@@ -1,11 +1,12 @@
 """The claims ledger: published figures kept in the store and set beside talentflow's estimates.
 
-    from talentflow import Store
-    from talentflow.claims import builtin_claims, compare, store_claims
-
-    with Store("talentflow.duckdb") as store:
-        store_claims(store, builtin_claims())
-        print(compare(store)[["claim_id", "claim", "estimate", "status"]])
+    >>> from talentflow import Store
+    >>> from talentflow.claims import builtin_claims, compare, store_claims
+    >>> with Store("talentflow.duckdb") as store:
+    ...     report = store_claims(store, builtin_claims())
+    ...     frame = compare(store)
+    >>> list(frame.columns[:6])
+    ['claim_id', 'metric', 'geography', 'period_start', 'period_end', 'claim']
 
 `ledger` keeps the claims, `estimators` holds the default estimator of each metric, and `compare` sets each
 claim beside its estimate; the estimators are passed to `compare` (by default a fresh set for each call).

@@ -52,8 +52,8 @@ def indicators_cmd(
 
     if name == "list":
         rows = catalog()
-        frame = pd.DataFrame([{"name": r["name"], "description": r["description"]} for r in rows])
-        write_rows(frame, rows if format == "json" else frame.to_dict("records"), format, output, title="Indicators")
+        short = [{"name": r["name"], "description": r["description"]} for r in rows]
+        write_rows(pd.DataFrame(short), rows if format == "json" else short, format, output, title="Indicators")
         return
     params = request(name, period=period, by=by or [], start=start, end=end, min_cell=min_cell, options=options or [])
     check_output(format, output)

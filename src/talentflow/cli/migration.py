@@ -337,9 +337,9 @@ def _legacy_run(method: str, given: dict[str, Any], db: Path | None) -> None:
     format, output = given.pop("format", "table"), given.pop("output", None)
     if format not in ("table", "csv", "json", "parquet"):
         raise UsageError(f"unknown format {format!r}; choose one of: table, csv, json, parquet", param="format")
-    common = {k: given[k] for k in ("level", "seed", "n_boot") if k in given}
-    window = {k: given[k] for k in ("start", "end") if k in given}
-    origin = {"origin": given["origin"]} if "origin" in given else {}
+    # The old names of the options, as the requests name them; options not given keep the request's defaults.
+    renamed = {"economy": "economies", "control": "controls", "stock_method": "estimator"}
+    args: dict[str, Any] = {renamed.get(k, k): v for k, v in given.items() if not k.startswith("population")}
     if method in ("panel", "nowcast"):
         pop = _population(
             given.get("population"),
@@ -347,21 +347,15 @@ def _legacy_run(method: str, given: dict[str, Any], db: Path | None) -> None:
             given.get("population_source"),
             given.get("population_cv"),
         )
-        kind = PanelRequest if method == "panel" else NowcastRequest
-        extra = {"naive": given["naive"]} if method == "panel" and "naive" in given else {}
-        request: Request = kind(**origin, **window, **common, population=pop, **extra)
+        request: Request = (PanelRequest if method == "panel" else NowcastRequest)(population=pop, **args)
     elif method == "excess":
-        econ = {"economies": tuple(given["economy"])} if given.get("economy") else {}
-        ctrl = {"controls": tuple(given["control"])} if given.get("control") else {}
-        request = ExcessRequest(**origin, **window, **common, **econ, **ctrl)
+        for key in ("economies", "controls"):
+            if key in args:
+                args[key] = tuple(args[key])
+        request = ExcessRequest(**args)
     else:
-        files = given.get("stocks") or []
+        files = args.pop("stocks", [])
         if len(files) != 2:
             raise UsageError(f"give two stock tables, t0 then t1; got {len(files)}", param="stocks")
-        request = StocksRequest(
-            stocks=(files[0], files[1]),
-            estimator=given.get("stock_method", "demographic"),
-            stayers=given.get("stayers", "max"),
-            **common,
-        )
+        request = StocksRequest(stocks=(files[0], files[1]), **args)
     _run(request, db, format, output)

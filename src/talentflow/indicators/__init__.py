@@ -1,9 +1,10 @@
 """Job-market indicators, each an Ibis expression over the canonical tables: one implementation for the
 embedded DuckDB store and for Spark.
 
-    from talentflow.indicators import Params, Segment, compute
-
-    compute("tension", Params(period="month", by=(Segment("country"),)), db="talentflow.duckdb").frame
+    >>> from talentflow.indicators import Params, Segment, compute
+    >>> result = compute("tension", Params(period="month", by=(Segment("country"),)), db="talentflow.duckdb")
+    >>> list(result.frame.columns)
+    ['period', 'period_end', 'country', 'resumes', 'vacancies', 'tension', 'band', 'n', 'suppressed']
 
 Names load on first use: `params` (what an indicator is asked for) is cheap, the rest brings Ibis and pandas.
 """

@@ -127,7 +127,9 @@ def compute(
 ) -> Result:
     """Compute indicator ``name`` from the store ``db`` on ``engine``.
 
-    >>> compute("vacancies_active", Params(period="month"), db="talentflow.duckdb").frame
+    >>> result = compute("vacancies_active", Params(period="month"), db="talentflow.duckdb")
+    >>> list(result.frame.columns), result.engine
+    (['period', 'period_end', 'vacancies', 'suppressed'], 'duckdb')
     """
     ind = indicator(name)
     if params is None:

@@ -1,11 +1,12 @@
 """The migration methods run for a request: what `talentflow migration`, the web API, the nowcast and the claims
 comparison call.
 
-    from talentflow import Store
-    from talentflow.migration import ExcessRequest, estimate
-
-    with Store("talentflow.duckdb", read_only=True) as store:
-        print(estimate(ExcessRequest(start="2022Q2", end="2023Q1"), store).summary())
+    >>> from talentflow import Store
+    >>> from talentflow.migration import ExcessRequest, estimate
+    >>> with Store("talentflow.duckdb", read_only=True) as store:
+    ...     result = estimate(ExcessRequest(start="2022Q2", end="2023Q1"), store)
+    >>> result.level, list(result.rows.columns[-4:])
+    (0.9, ['estimate', 'low', 'high', 'level'])
 """
 
 from __future__ import annotations

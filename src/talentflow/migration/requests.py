@@ -6,9 +6,12 @@ error names the parameter at fault (``UsageError.param``), so the command line, 
 each say it in their own terms. Light on purpose (no NumPy or pandas): the command line imports it for its
 defaults.
 
-    from talentflow.migration import PanelRequest, estimate
-
-    result = estimate(PanelRequest(start="2022-01", end="2022-12", n_boot=100), store)
+    >>> from talentflow.migration import PanelRequest
+    >>> PanelRequest(start="2022-03-15", end="2022-12", n_boot=100).start
+    '2022-03'
+    >>> PanelRequest(start="2022-13")
+    Traceback (most recent call last):
+    talentflow.errors.UsageError: start: '2022-13' is not a date
 """
 
 from __future__ import annotations

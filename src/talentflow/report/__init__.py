@@ -1,9 +1,11 @@
 """The HTML report: one self-contained file (plotly.js inline) with the indicators, migration estimates,
 claims and external series of a store.
 
-    from talentflow.report import ReportOptions, build_report
-
-    build_report("report.html", db="talentflow.duckdb", options=ReportOptions(sim=Path("sim")))
+    >>> from pathlib import Path
+    >>> from talentflow.report import ReportOptions, build_report
+    >>> data = build_report("report.html", db="talentflow.duckdb", options=ReportOptions(sim=Path("sim"), n_boot=5))
+    >>> Path("report.html").stat().st_size > 1_000_000, data.parts["panel"].absent
+    (True, None)
 
 `data.py` gathers what the report shows from the store through the indicators, migration and claims APIs;
 `figures.py` turns it into plotly figures; `html.py` writes the page; `run.py` is `talentflow run`, the whole

@@ -2,9 +2,9 @@
 and write the report.
 
     >>> from talentflow.report.run import run
-    >>> result = run("out", scenario="exodus-2022", scale=0.01, seed=1)
-    >>> result.report
-    PosixPath('out/report.html')
+    >>> result = run("out", scenario="exodus-2022", scale=0.002, seed=1, n_boot=5)
+    >>> result.report, result.ingest.read == result.ingest.accepted + result.ingest.duplicates
+    (PosixPath('out/report.html'), True)
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The simulator: an IT labour market under a talent-flight shock, with the truth known.
 
     >>> from talentflow.simulate import load_scenario, simulate
-    >>> result = simulate(load_scenario("exodus-2022"), "sim-out", scale=0.01, seed=1)
-    >>> result.summary[-1]["abroad"]
+    >>> result = simulate(load_scenario("exodus-2022"), "sim-out", scale=0.002, seed=1)
+    >>> result.weeks, result.summary[-1]["abroad"] > 0
+    (156, True)
 
 `simulate` runs the market (`market.py`) week by week, lets the board (`board.py`) observe it and the
 collector (`truth.py`) count it, then writes hh.ru-shaped NDJSON plus the truth tables. docs/simulator.md
