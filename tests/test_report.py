@@ -84,11 +84,19 @@ def test_panel_numbers_match_the_api(market: dict) -> None:
 
 
 def test_claims_match_the_api(market: dict) -> None:
+    """The report's comparison is the API's given the report's panel fit: the census fit of the simulated market
+    with the report's replicates, rescaled to the default population (the fit is passed, never cached)."""
+    from talentflow.migration.requests import DEFAULT_POPULATION
+
     with Store(market["db"], read_only=True) as store:
         assert store.counts()["claim"] == 0  # the report did not write the built-in claims into the store
-        counts = summary(compare(store, builtin_claims().claims))
+        panel, _ = trim_panel(load_panel(store), 50)
+        fit = fit_panel(panel, census(_summary(market["sim"])), options=PanelOptions(n_boot=N_BOOT, seed=0))
+        frame = compare(store, builtin_claims().claims, panel_fit=fit.rescaled(DEFAULT_POPULATION, 0))
+    counts = summary(frame)
     html = market["html"]
     assert "<p>" + ", ".join(f"{n} {s}" for s, n in counts.items()) + "</p>" in html
+    assert summary(market["data"].parts["claims"].frames["claims"]) == counts
     assert "compared without being written into it" in html
 
 
@@ -97,7 +105,7 @@ def _summary(sim: Path) -> dict:
 
     import pandas as pd
 
-    return {"summary": pd.DataFrame(json.loads((sim / "truth" / "summary.json").read_text()))}
+    return {"summary": pd.DataFrame(json.loads((sim / "truth" / "summary.json").read_text())), "dir": str(sim)}
 
 
 def test_empty_store_says_so(tmp_path: Path) -> None:
