@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,6 +20,41 @@ BOOTSTRAP_NOTE = (
     "a lower bound on the real uncertainty."
 )
 
+#: Flows by kind ("emigration", "return", …), each a table of origin × destination (or birthplace × origin ×
+#: destination), from the stock tables at t0 and t1.
+Estimate = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """What every stock estimator takes alike: the dates of the two tables and how the interval is drawn."""
+
+    period: tuple[str, str] | None = None
+    level: float = 0.9
+    n_boot: int = 200
+    seed: int = 0
+    dispersion: float = 1.0
+
+    def check(self) -> None:
+        if not 0 < self.level < 1:
+            raise UsageError(f"level={self.level!r}: expected a coverage between 0 and 1, e.g. 0.9")
+        if self.n_boot < 0 or self.dispersion <= 0:
+            raise UsageError(
+                f"n_boot={self.n_boot!r}, dispersion={self.dispersion!r}: expected n_boot >= 0 and dispersion > 0"
+            )
+
+
+@dataclass(frozen=True)
+class Method:
+    """What is one estimator's own: its name, its estimate and what it says about its inputs and assumptions."""
+
+    name: str
+    estimate: Estimate
+    notes: tuple[str, ...] = ()
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    birthplace: bool = False  # the estimate is by birthplace: (birthplace, origin, destination) tables
+    keep_row_totals: bool = False  # each drawn table keeps its birthplaces' published totals
+
 
 def _draw(values: np.ndarray, rng: np.random.Generator, dispersion: float, keep_row_totals: bool) -> np.ndarray:
     # Poisson(count / φ) · φ has mean count and variance φ · count: φ > 1 widens for surveys noisier than a count.
@@ -29,76 +66,83 @@ def _draw(values: np.ndarray, rng: np.random.Generator, dispersion: float, keep_
     return drawn
 
 
-def _result(
-    method: str,
-    t0: StockTable,
-    t1: StockTable,
-    period: tuple[str, str] | None,
-    estimate: Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]],
-    level: float,
-    draws: int,
-    seed: int,
-    dispersion: float,
-    *,
-    inputs: dict[str, str] | None = None,
-    notes: tuple[str, ...] = (),
-    birthplace: bool = False,
-    keep_row_totals: bool = False,
-) -> MigrationResult:
-    if not 0 < level < 1:
-        raise UsageError(f"level={level!r}: expected a coverage between 0 and 1, e.g. 0.9")
-    if draws < 0 or dispersion <= 0:
-        raise UsageError(f"draws={draws!r}, dispersion={dispersion!r}: expected draws >= 0 and dispersion > 0")
+def _result(t0: StockTable, t1: StockTable, method: Method, boot: Bootstrap) -> MigrationResult:
+    """The estimate on the published tables, with percentile intervals from ``boot.n_boot`` redrawn pairs."""
+    boot.check()
     labels = np.array(t0.labels, dtype=object)
-    rng = np.random.default_rng(seed)
-    frames = []
-    points = estimate(t0.values, t1.values)
-    samples: dict[str, list[np.ndarray]] = {kind: [] for kind in points}
-    for _ in range(draws):
-        a = _draw(t0.values, rng, dispersion, keep_row_totals)
-        b = _draw(t1.values, rng, dispersion, keep_row_totals)
-        for kind, value in estimate(a, b).items():
-            samples[kind].append(value)
-    tail = (1 - level) / 2
-    for kind, point in points.items():
-        if draws:
-            low, high = np.quantile(np.stack(samples[kind]), [tail, 1 - tail], axis=0)
-        else:
-            low = high = np.full(point.shape, np.nan)
-        grid = np.indices(point.shape).reshape(point.ndim, -1)
-        keep = grid[-2] != grid[-1]  # stayers are not flows
-        cols: dict[str, object] = {}
-        if birthplace:
-            cols["birthplace"] = labels[grid[0][keep]]
-        cols |= {"origin": labels[grid[-2][keep]], "destination": labels[grid[-1][keep]]}
-        cols |= {
-            "estimate": point.reshape(-1)[keep],
-            "low": low.reshape(-1)[keep],
-            "high": high.reshape(-1)[keep],
-            "level": level,
-        }
-        frame = pd.DataFrame(cols)
-        if len(points) > 1:
-            frame.insert(0, "flow", kind)
-        if birthplace:
-            # Only the cells that can hold this kind of flow: the rest are zero by definition, not by estimate.
-            b_idx = grid[0][keep]
-            o_idx, d_idx = grid[-2][keep], grid[-1][keep]
-            fits = {"emigration": o_idx == b_idx, "return": d_idx == b_idx}
-            frame = frame[fits.get(kind, (o_idx != b_idx) & (d_idx != b_idx))]
-        frames.append(frame)
+    points = method.estimate(t0.values, t1.values)
+    samples = _replicates(t0, t1, method, boot)
+    frames = [
+        _frame(kind, point, samples[kind], labels, method.birthplace, boot.level, named=len(points) > 1)
+        for kind, point in points.items()
+    ]
     rows = pd.concat(frames, ignore_index=True)
-    described = {"stocks_t0": _source(t0, period, 0), "stocks_t1": _source(t1, period, 1)}
-    described |= inputs or {}
-    all_notes = list(notes)
+    described = {"stocks_t0": _source(t0, boot.period, 0), "stocks_t1": _source(t1, boot.period, 1)}
+    described |= method.inputs
+    notes = list(method.notes)
     if t0.filled or t1.filled:
-        all_notes.append(
+        notes.append(
             f"Birthplace-residence pairs absent from the input taken as zero people: {t0.filled} at t0, "
             f"{t1.filled} at t1."
         )
-    all_notes.append(BOOTSTRAP_NOTE if draws else "No interval: draws=0.")
-    interval = f"percentile bootstrap, {draws} Poisson draws of the stocks, seed {seed}" if draws else "none"
-    return MigrationResult(method, rows, level, described, tuple(all_notes), interval)
+    notes.append(BOOTSTRAP_NOTE if boot.n_boot else "No interval: n_boot=0.")
+    interval = "none"
+    if boot.n_boot:
+        interval = f"percentile bootstrap, {boot.n_boot} replicates (Poisson draws of the stocks), seed {boot.seed}"
+    return MigrationResult(method.name, rows, boot.level, described, tuple(notes), interval)
+
+
+def _replicates(t0: StockTable, t1: StockTable, method: Method, boot: Bootstrap) -> dict[str, list[np.ndarray]]:
+    """The estimate on each redrawn pair of tables, by kind of flow."""
+    rng = np.random.default_rng(boot.seed)
+    samples: dict[str, list[np.ndarray]] = defaultdict(list)
+    for _ in range(boot.n_boot):
+        a = _draw(t0.values, rng, boot.dispersion, method.keep_row_totals)
+        b = _draw(t1.values, rng, boot.dispersion, method.keep_row_totals)
+        for kind, value in method.estimate(a, b).items():
+            samples[kind].append(value)
+    return samples
+
+
+def _frame(
+    kind: str,
+    point: np.ndarray,
+    samples: list[np.ndarray],
+    labels: np.ndarray,
+    birthplace: bool,
+    level: float,
+    *,
+    named: bool,
+) -> pd.DataFrame:
+    """One kind of flow as rows, a row per cell off the diagonal, with its interval; ``named`` adds a ``flow``
+    column, for estimators that give more than one kind."""
+    tail = (1 - level) / 2
+    if samples:
+        low, high = np.quantile(np.stack(samples), [tail, 1 - tail], axis=0)
+    else:
+        low = high = np.full(point.shape, np.nan)
+    grid = np.indices(point.shape).reshape(point.ndim, -1)
+    keep = grid[-2] != grid[-1]  # stayers are not flows
+    cols: dict[str, object] = {}
+    if birthplace:
+        cols["birthplace"] = labels[grid[0][keep]]
+    cols |= {"origin": labels[grid[-2][keep]], "destination": labels[grid[-1][keep]]}
+    cols |= {
+        "estimate": point.reshape(-1)[keep],
+        "low": low.reshape(-1)[keep],
+        "high": high.reshape(-1)[keep],
+        "level": level,
+    }
+    frame = pd.DataFrame(cols)
+    if named:
+        frame.insert(0, "flow", kind)
+    if birthplace:
+        # Only the cells that can hold this kind of flow: the rest are zero by definition, not by estimate.
+        b_idx = grid[0][keep]
+        o_idx, d_idx = grid[-2][keep], grid[-1][keep]
+        fits = {"emigration": o_idx == b_idx, "return": d_idx == b_idx}
+        frame = frame[fits.get(kind, (o_idx != b_idx) & (d_idx != b_idx))]
+    return frame
 
 
 def _source(table: StockTable, period: tuple[str, str] | None, which: int) -> str:

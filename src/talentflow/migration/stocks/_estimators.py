@@ -11,7 +11,7 @@ import pandas as pd
 
 from talentflow.errors import UsageError
 from talentflow.migration.results import MigrationResult
-from talentflow.migration.stocks._bootstrap import _result
+from talentflow.migration.stocks._bootstrap import Bootstrap, Method, _result
 from talentflow.migration.stocks._ipf import Stayers, ipf_tables
 from talentflow.migration.stocks._tables import StockTable, _pair
 
@@ -25,7 +25,7 @@ def flows_stock_difference(
     labels: Sequence[str] | None = None,
     period: tuple[str, str] | None = None,
     level: float = 0.9,
-    draws: int = 200,
+    n_boot: int = 200,
     seed: int = 0,
     dispersion: float = 1.0,
 ) -> MigrationResult:
@@ -35,22 +35,13 @@ def flows_stock_difference(
     def estimate(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
         return {"emigration": _off_diagonal(np.maximum(b - a, 0.0))}
 
-    return _result(
-        "stock differencing (Bertoli & Fernández-Huertas Moraga 2015)",
-        t0,
-        t1,
-        period,
-        estimate,
-        level,
-        draws,
-        seed,
-        dispersion,
-        notes=(
-            "Every rise in the number of people born in i living in j is a move i → j made in the period; falls "
-            "are ignored (set to zero), so deaths and returns of earlier migrants do not offset new moves.",
-            "Moves between two foreign countries, and moves that cancel within the period, are invisible.",
-        ),
+    notes = (
+        "Every rise in the number of people born in i living in j is a move i → j made in the period; falls "
+        "are ignored (set to zero), so deaths and returns of earlier migrants do not offset new moves.",
+        "Moves between two foreign countries, and moves that cancel within the period, are invisible.",
     )
+    method = Method("stock differencing (Bertoli & Fernández-Huertas Moraga 2015)", estimate, notes)
+    return _result(t0, t1, method, Bootstrap(period, level, n_boot, seed, dispersion))
 
 
 def flows_beine_parsons(
@@ -60,32 +51,27 @@ def flows_beine_parsons(
     labels: Sequence[str] | None = None,
     period: tuple[str, str] | None = None,
     level: float = 0.9,
-    draws: int = 200,
+    n_boot: int = 200,
     seed: int = 0,
     dispersion: float = 1.0,
 ) -> MigrationResult:
     """Emigration i → j = max(0, S1[i,j] − S0[i,j]); return j → i = max(0, S0[i,j] − S1[i,j]) (i the birthplace)."""
     t0, t1 = _pair(s0, s1, labels)
-    return _result(
-        "stock differencing with returns (Beine & Parsons 2015)",
-        t0,
-        t1,
-        period,
-        lambda a, b: {
+
+    def estimate(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+        return {
             "emigration": _off_diagonal(np.maximum(b - a, 0.0)),
             # A fall in the i-born living in j is people going home: a flow from j (row) to i (column).
             "return": _off_diagonal(np.maximum(a - b, 0.0)).T,
-        },
-        level,
-        draws,
-        seed,
-        dispersion,
-        notes=(
-            "A rise in the i-born living in j is emigration i → j; a fall is a return j → i. Deaths of migrants "
-            "count as returns unless the stocks are net of deaths.",
-            "Onward moves between two foreign countries are read as a return plus a new emigration.",
-        ),
+        }
+
+    notes = (
+        "A rise in the i-born living in j is emigration i → j; a fall is a return j → i. Deaths of migrants "
+        "count as returns unless the stocks are net of deaths.",
+        "Onward moves between two foreign countries are read as a return plus a new emigration.",
     )
+    method = Method("stock differencing with returns (Beine & Parsons 2015)", estimate, notes)
+    return _result(t0, t1, method, Bootstrap(period, level, n_boot, seed, dispersion))
 
 
 def flows_dennett(
@@ -96,7 +82,7 @@ def flows_dennett(
     labels: Sequence[str] | None = None,
     period: tuple[str, str] | None = None,
     level: float = 0.9,
-    draws: int = 200,
+    n_boot: int = 200,
     seed: int = 0,
     dispersion: float = 1.0,
 ) -> MigrationResult:
@@ -115,23 +101,14 @@ def flows_dennett(
         share = foreign / foreign.sum() if foreign.sum() > 0 else foreign
         return {"emigration": movers * share}
 
-    return _result(
-        "migration rates (Dennett 2016)",
-        t0,
-        t1,
-        period,
-        estimate,
-        level,
-        draws,
-        seed,
-        dispersion,
-        inputs={"total": f"{total:,.6g} movers (given)" if total is not None else "½ Σ|net change by region|"},
-        notes=(
-            "Each corridor's share of all movers equals its share of the foreign-born stock at t0: migrants follow "
-            "existing diasporas, with one rate for every corridor.",
-            "Return moves and moves into corridors with no stock at t0 get no flow.",
-        ),
+    notes = (
+        "Each corridor's share of all movers equals its share of the foreign-born stock at t0: migrants follow "
+        "existing diasporas, with one rate for every corridor.",
+        "Return moves and moves into corridors with no stock at t0 get no flow.",
     )
+    given = {"total": f"{total:,.6g} movers (given)" if total is not None else "½ Σ|net change by region|"}
+    method = Method("migration rates (Dennett 2016)", estimate, notes, given)
+    return _result(t0, t1, method, Bootstrap(period, level, n_boot, seed, dispersion))
 
 
 def flows_demographic(
@@ -149,7 +126,7 @@ def flows_demographic(
     labels: Sequence[str] | None = None,
     period: tuple[str, str] | None = None,
     level: float = 0.9,
-    draws: int = 200,
+    n_boot: int = 200,
     seed: int = 0,
     dispersion: float = 1.0,
 ) -> MigrationResult:
@@ -173,39 +150,52 @@ def flows_demographic(
         return _share_deaths(a, death_given) if death_given.ndim == 1 else death_given
 
     m = _offset(offset, t0.labels)
-    if isinstance(stayers, str) and stayers not in ("max", "none"):
-        raise UsageError(f"stayers={stayers!r}: expected 'max', 'none' or a weight between 0 and 1")
-    if balance not in ("error", "scale"):
-        raise UsageError(f"balance={balance!r}: expected 'error' or 'scale'")
-    if tol <= 0 or maxit < 1:
-        raise UsageError(f"tol={tol!r}, maxit={maxit!r}: expected tol > 0 and maxit >= 1")
+    _check_accounting(stayers, balance, tol, maxit)
     # Fail on the published tables themselves before any bootstrap draw can hide the problem.
     _margins(t0.values, t1.values, birth_mat, death_mat(t0.values), t0.labels, balance)
 
-    def fit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def estimate(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
         rows, cols = _margins(a, b, birth_mat, death_mat(a), t0.labels, balance)
-        return ipf_tables(rows, cols, m, stayers=stayers, tol=tol, maxit=maxit)
-
-    if by_birthplace:
-
-        def estimate(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+        mu = ipf_tables(rows, cols, m, stayers=stayers, tol=tol, maxit=maxit)
+        if by_birthplace:
             # One fit per draw; _result keeps, for each kind, only the cells that can hold it.
-            mu = fit(a, b)
             return {"emigration": mu, "return": mu, "transit": mu}
-    else:
+        return {"migration": _off_diagonal(mu.sum(0))}
 
-        def estimate(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
-            return {"migration": _off_diagonal(fit(a, b).sum(0))}
-
-    stayer_text = {"max": "maximised (Abel 2013)", "none": "no stayer assumption"}.get(
-        stayers if isinstance(stayers, str) else "", f"mixture, weight {stayers} on stayers maximised"
-    )
+    stayer_text = _stayer_text(stayers)
     inputs = {
         "births": _describe(births, "births"),
         "deaths": _describe(deaths, "deaths"),
         "offset": "given table" if offset is not None else "1 for every cell",
         "stayers": stayer_text,
     }
+    method = Method(
+        f"demographic accounting by IPF (Abel 2013; Abel & Sander 2014; Azose & Raftery 2019), stayers {stayer_text}",
+        estimate,
+        _accounting_notes(stayers, balance, by_birthplace),
+        inputs,
+        birthplace=by_birthplace,
+        keep_row_totals=True,
+    )
+    return _result(t0, t1, method, Bootstrap(period, level, n_boot, seed, dispersion))
+
+
+def _check_accounting(stayers: Stayers, balance: Balance, tol: float, maxit: int) -> None:
+    if isinstance(stayers, str) and stayers not in ("max", "none"):
+        raise UsageError(f"stayers={stayers!r}: expected 'max', 'none' or a weight between 0 and 1")
+    if balance not in ("error", "scale"):
+        raise UsageError(f"balance={balance!r}: expected 'error' or 'scale'")
+    if tol <= 0 or maxit < 1:
+        raise UsageError(f"tol={tol!r}, maxit={maxit!r}: expected tol > 0 and maxit >= 1")
+
+
+def _stayer_text(stayers: Stayers) -> str:
+    return {"max": "maximised (Abel 2013)", "none": "no stayer assumption"}.get(
+        stayers if isinstance(stayers, str) else "", f"mixture, weight {stayers} on stayers maximised"
+    )
+
+
+def _accounting_notes(stayers: Stayers, balance: Balance, by_birthplace: bool) -> tuple[str, ...]:
     notes = [
         "Each birthplace's people at t0 (less deaths) are the row totals and at t1 (less births) the column totals "
         "of a residence-at-t0 × residence-at-t1 table fitted by IPF to the offset; flows are its off-diagonal cells, "
@@ -217,21 +207,7 @@ def flows_demographic(
         notes.append("balance='scale': t1 stocks rescaled per birthplace to the t0 totals after births and deaths.")
     if by_birthplace:
         notes.append("Flows by birthplace: emigration leaves the birthplace, return ends there, transit neither.")
-    return _result(
-        f"demographic accounting by IPF (Abel 2013; Abel & Sander 2014; Azose & Raftery 2019), stayers {stayer_text}",
-        t0,
-        t1,
-        period,
-        estimate,
-        level,
-        draws,
-        seed,
-        dispersion,
-        inputs=inputs,
-        notes=tuple(notes),
-        birthplace=by_birthplace,
-        keep_row_totals=True,
-    )
+    return tuple(notes)
 
 
 def _off_diagonal(values: np.ndarray) -> np.ndarray:
