@@ -125,7 +125,7 @@ def excess_growth(
     level: float = 0.9,
     seed: int = 0,
     baseline: Sequence[str] = ("2021Q1", "2021Q4"),
-    draws: int = 2000,
+    n_boot: int = 2000,
 ) -> MigrationResult:
     """Developer accounts added in ``window`` beyond the counterfactual, per economy, with a bootstrap interval.
 
@@ -137,8 +137,8 @@ def excess_growth(
     """
     if not 0 < level < 1:
         raise UsageError(f"level is the interval's coverage, between 0 and 1; got {level}")
-    if draws < 100:
-        raise UsageError(f"draws must be at least 100 for a percentile interval; got {draws}")
+    if n_boot < 100:
+        raise UsageError(f"n_boot must be at least 100 for a percentile interval; got {n_boot}")
     win = _span(window, "window")
     base = _span(baseline, "baseline")
     if base[1] >= win[0]:
@@ -181,7 +181,7 @@ def excess_growth(
     log_ratio = np.log(observed[ctrl_idx] / baseline_total[ctrl_idx])
 
     rng = np.random.default_rng(seed)
-    sims = _bootstrap(series, ctrl_idx, rng, draws)
+    sims = _bootstrap(series, ctrl_idx, rng, n_boot)
     alpha = (1 - level) / 2
     rows = []
     for i, economy in enumerate(everyone):
@@ -221,36 +221,36 @@ def excess_growth(
             "location is the IP-based mode of the quarter; VPN use shifts accounts between economies",
             "a control that itself received movers raises the counterfactual and lowers every excess",
         ),
-        interval=f"percentile bootstrap, {draws} draws, seed {seed}: controls, quarters, own-ratio deviation",
+        interval=f"percentile bootstrap, {n_boot} replicates, seed {seed}: controls, quarters, own-ratio deviation",
     )
 
 
-def _bootstrap(series: _Series, ctrl_idx: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
-    """Counterfactual window additions per economy and draw, shape (economies, draws).
+def _bootstrap(series: _Series, ctrl_idx: np.ndarray, rng: np.random.Generator, n_boot: int) -> np.ndarray:
+    """Counterfactual window additions per economy and replicate, shape (economies, n_boot).
 
-    Each draw resamples (1) every economy's baseline quarters and the controls' window quarters, for quarter-to-
+    Each replicate resamples (1) every economy's baseline quarters and the controls' window quarters, for quarter-to-
     quarter noise; (2) the controls, for the uncertainty of the common ratio; and (3) one control's deviation from
     that ratio, added to the economy's own: an unaffected economy does not grow exactly like the average control,
     and leaving this out would give intervals that hold only under exactly parallel growth.
     """
     n_econ, n_base = series.baseline.shape
     n_win = series.window.shape[1]
-    pick_base = rng.integers(0, n_base, size=(draws, n_econ, n_base))
-    base_mean = np.take_along_axis(np.broadcast_to(series.baseline, (draws, n_econ, n_base)), pick_base, 2).mean(2)
-    pick_win = rng.integers(0, n_win, size=(draws, n_econ, n_win))
-    win_sum = np.take_along_axis(np.broadcast_to(series.window, (draws, n_econ, n_win)), pick_win, 2).sum(2)
+    pick_base = rng.integers(0, n_base, size=(n_boot, n_econ, n_base))
+    base_mean = np.take_along_axis(np.broadcast_to(series.baseline, (n_boot, n_econ, n_base)), pick_base, 2).mean(2)
+    pick_win = rng.integers(0, n_win, size=(n_boot, n_econ, n_win))
+    win_sum = np.take_along_axis(np.broadcast_to(series.window, (n_boot, n_econ, n_win)), pick_win, 2).sum(2)
     base_total = base_mean * n_win
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_ratio = np.log(win_sum[:, ctrl_idx] / base_total[:, ctrl_idx])  # (draws, controls)
+        log_ratio = np.log(win_sum[:, ctrl_idx] / base_total[:, ctrl_idx])  # (n_boot, controls)
 
-    out = np.empty((n_econ, draws))
+    out = np.empty((n_econ, n_boot))
     for i in range(n_econ):
         pool = np.flatnonzero(ctrl_idx != i)
-        chosen = log_ratio[:, pool][np.arange(draws)[:, None], rng.integers(0, len(pool), size=(draws, len(pool)))]
+        chosen = log_ratio[:, pool][np.arange(n_boot)[:, None], rng.integers(0, len(pool), size=(n_boot, len(pool)))]
         centre = chosen.mean(axis=1)
         # A residual from the drawn controls, widened by sqrt(m/(m-1)) because residuals around a sample mean
         # are smaller than an unseen economy's deviation from the true common ratio.
         m = len(pool)
-        deviation = (chosen[np.arange(draws), rng.integers(0, m, size=draws)] - centre) * np.sqrt(m / (m - 1))
+        deviation = (chosen[np.arange(n_boot), rng.integers(0, m, size=n_boot)] - centre) * np.sqrt(m / (m - 1))
         out[i] = base_total[:, i] * np.exp(centre + deviation)
     return out
