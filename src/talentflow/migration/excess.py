@@ -107,9 +107,10 @@ def _load(backend: Any, economies: list[str], baseline: tuple[int, int], window:
     base_q = list(range(baseline[0], baseline[1] + 1))
     win_q = list(range(window[0], window[1] + 1))
     needed = grid[base_q + win_q]
-    if needed.isna().to_numpy().any():
-        gaps = needed.isna().stack()
-        missing = [f"{e} {quarter_label(q)}" for (e, q), gap in gaps.items() if gap]
+    gaps = needed.isna().to_numpy()
+    if gaps.any():
+        where = zip(*np.nonzero(gaps), strict=True)  # economy by economy, quarters in order
+        missing = [f"{needed.index[e]} {quarter_label(needed.columns[q])}" for e, q in where]
         raise UsageError(
             "net additions need each quarter and the one before it; missing for: " + ", ".join(missing[:12])
         )
@@ -133,80 +134,21 @@ def excess_growth(
     negative), ``controls`` the economies whose growth stands for "no shock". Each control also gets a row,
     estimated against the other controls: a placebo that shows how far an unaffected economy strays.
     ``baseline`` is the pre-shock span whose mean quarterly additions are the economy's own level; whole years
-    keep seasonality out of the comparison with a whole-year window.
+    keep seasonality out of the comparison with a whole-year window. ``n_boot`` is the number of bootstrap
+    replicates behind the interval (at least 100).
     """
     if not 0 < level < 1:
         raise UsageError(f"level is the interval's coverage, between 0 and 1; got {level}")
     if n_boot < 100:
         raise UsageError(f"n_boot must be at least 100 for a percentile interval; got {n_boot}")
-    win = _span(window, "window")
-    base = _span(baseline, "baseline")
-    if base[1] >= win[0]:
-        raise UsageError(f"the baseline ({baseline[0]}-{baseline[1]}) must end before the window starts ({window[0]})")
-    dests = [e.strip().upper() for e in economies]
-    ctrls = list(dict.fromkeys(c.strip().upper() for c in controls))
-    orig = origin.strip().upper() if origin else None
-    if len(ctrls) < 3:
-        raise UsageError(f"at least three control economies are needed for a ratio and its spread; got {ctrls}")
-    if orig in dests:
-        raise UsageError(f"{orig} cannot be both the origin and a destination")
-    treated = [*dests, *([orig] if orig else [])]
-    if both := sorted(set(treated) & set(ctrls)):
-        raise UsageError(f"{', '.join(both)} cannot be both treated and a control")
-    roles = {
-        **dict.fromkeys(dests, "destination"),
-        **({orig: "origin"} if orig else {}),
-        **dict.fromkeys(ctrls, "control"),
-    }
+    win, base = _spans(window, baseline)
+    roles, ctrls = _roles(economies, origin, controls)
     everyone = list(roles)
-
-    backend, opened = _backend(store_or_connection)
-    try:
-        series = _load(backend, everyone, base, win)
-    finally:
-        if opened is not None:
-            opened.close()
-
-    n_win = series.window.shape[1]
-    baseline_total = series.baseline.mean(axis=1) * n_win  # the economy's own pre-shock level over the window
-    observed = series.window.sum(axis=1)
-    ctrl_idx = np.array([everyone.index(c) for c in ctrls])
-    # The ratio is taken in logs, so a control needs positive additions in both spans; a treated economy needs a
-    # positive baseline for the counterfactual to mean anything.
-    positive = baseline_total > 0
-    positive[ctrl_idx] &= observed[ctrl_idx] > 0
-    if not positive.all():
-        bad = [e for e, ok in zip(everyone, positive, strict=True) if not ok]
-        raise UsageError(f"non-positive net additions for {', '.join(bad)}: no growth ratio to scale by")
-    log_ratio = np.log(observed[ctrl_idx] / baseline_total[ctrl_idx])
-
-    rng = np.random.default_rng(seed)
-    sims = _bootstrap(series, ctrl_idx, rng, n_boot)
-    alpha = (1 - level) / 2
-    rows = []
-    for i, economy in enumerate(everyone):
-        pool = ctrl_idx != i  # a control is judged against the others only
-        ratio = float(np.exp(log_ratio[pool].mean()))
-        counterfactual = baseline_total[i] * ratio
-        estimate = observed[i] - counterfactual
-        low, high = np.quantile(observed[i] - sims[i], [alpha, 1 - alpha])
-        rows.append(
-            {
-                "economy": economy,
-                "role": roles[economy],
-                "period": f"{quarter_label(win[0])}-{quarter_label(win[1])}",
-                "observed": observed[i],
-                "baseline": baseline_total[i],
-                "control_ratio": ratio,
-                "counterfactual": counterfactual,
-                "relative": estimate / counterfactual,
-                "estimate": estimate,
-                "low": float(low),
-                "high": float(high),
-                "level": level,
-            }
-        )
-    spread = ", ".join(f"{c} {r:.2f}" for c, r in zip(ctrls, np.exp(log_ratio), strict=True))
+    series = _read(store_or_connection, everyone, base, win)
+    levels = _levels(series, np.array([everyone.index(c) for c in ctrls]))
+    sims = _bootstrap(series, levels.ctrl_idx, np.random.default_rng(seed), n_boot)
+    rows = _rows(roles, levels, sims, f"{quarter_label(win[0])}-{quarter_label(win[1])}", level)
+    spread = ", ".join(f"{c} {r:.2f}" for c, r in zip(ctrls, np.exp(levels.log_ratio), strict=True))
     return MigrationResult(
         method="excess developer growth (Innovation Graph, baseline level × control ratio)",
         rows=pd.DataFrame(rows),
@@ -223,6 +165,103 @@ def excess_growth(
         ),
         interval=f"percentile bootstrap, {n_boot} replicates, seed {seed}: controls, quarters, own-ratio deviation",
     )
+
+
+def _spans(window: Sequence[str], baseline: Sequence[str]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The window and the baseline as quarter indices; the baseline ends before the window starts."""
+    win = _span(window, "window")
+    base = _span(baseline, "baseline")
+    if base[1] >= win[0]:
+        raise UsageError(f"the baseline ({baseline[0]}-{baseline[1]}) must end before the window starts ({window[0]})")
+    return win, base
+
+
+def _roles(economies: Sequence[str], origin: str | None, controls: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Each economy's role (destination, origin or control) in the order of the rows, and the controls."""
+    dests = [e.strip().upper() for e in economies]
+    ctrls = list(dict.fromkeys(c.strip().upper() for c in controls))
+    orig = origin.strip().upper() if origin else None
+    if len(ctrls) < 3:
+        raise UsageError(f"at least three control economies are needed for a ratio and its spread; got {ctrls}")
+    if orig in dests:
+        raise UsageError(f"{orig} cannot be both the origin and a destination")
+    treated = [*dests, *([orig] if orig else [])]
+    if both := sorted(set(treated) & set(ctrls)):
+        raise UsageError(f"{', '.join(both)} cannot be both treated and a control")
+    roles = {
+        **dict.fromkeys(dests, "destination"),
+        **({orig: "origin"} if orig else {}),
+        **dict.fromkeys(ctrls, "control"),
+    }
+    return roles, ctrls
+
+
+def _read(
+    source: Store | duckdb.DuckDBPyConnection | str | os.PathLike[str],
+    economies: list[str],
+    baseline: tuple[int, int],
+    window: tuple[int, int],
+) -> _Series:
+    backend, opened = _backend(source)
+    try:
+        return _load(backend, economies, baseline, window)
+    finally:
+        if opened is not None:
+            opened.close()
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """What the estimate compares, per economy: additions in the window against the economy's own baseline level
+    over as many quarters, and the controls' window/baseline ratios (in logs)."""
+
+    observed: np.ndarray  # (economies,)
+    baseline: np.ndarray  # (economies,) mean baseline quarter × window quarters
+    ctrl_idx: np.ndarray  # where the controls are among the economies
+    log_ratio: np.ndarray  # (controls,)
+
+
+def _levels(series: _Series, ctrl_idx: np.ndarray) -> _Levels:
+    n_win = series.window.shape[1]
+    baseline_total = series.baseline.mean(axis=1) * n_win  # the economy's own pre-shock level over the window
+    observed = series.window.sum(axis=1)
+    # The ratio is taken in logs, so a control needs positive additions in both spans; a treated economy needs a
+    # positive baseline for the counterfactual to mean anything.
+    positive = baseline_total > 0
+    positive[ctrl_idx] &= observed[ctrl_idx] > 0
+    if not positive.all():
+        bad = [e for e, ok in zip(series.economies, positive, strict=True) if not ok]
+        raise UsageError(f"non-positive net additions for {', '.join(bad)}: no growth ratio to scale by")
+    return _Levels(observed, baseline_total, ctrl_idx, np.log(observed[ctrl_idx] / baseline_total[ctrl_idx]))
+
+
+def _rows(roles: dict[str, str], levels: _Levels, sims: np.ndarray, period: str, level: float) -> list[dict[str, Any]]:
+    """One row per economy: the excess over the counterfactual and its interval from the bootstrap's ``sims``."""
+    alpha = (1 - level) / 2
+    rows = []
+    for i, economy in enumerate(roles):
+        pool = levels.ctrl_idx != i  # a control is judged against the others only
+        ratio = float(np.exp(levels.log_ratio[pool].mean()))
+        counterfactual = levels.baseline[i] * ratio
+        estimate = levels.observed[i] - counterfactual
+        low, high = np.quantile(levels.observed[i] - sims[i], [alpha, 1 - alpha])
+        rows.append(
+            {
+                "economy": economy,
+                "role": roles[economy],
+                "period": period,
+                "observed": levels.observed[i],
+                "baseline": levels.baseline[i],
+                "control_ratio": ratio,
+                "counterfactual": counterfactual,
+                "relative": estimate / counterfactual,
+                "estimate": estimate,
+                "low": float(low),
+                "high": float(high),
+                "level": level,
+            }
+        )
+    return rows
 
 
 def _bootstrap(series: _Series, ctrl_idx: np.ndarray, rng: np.random.Generator, n_boot: int) -> np.ndarray:
