@@ -27,13 +27,14 @@ Estimate = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 @dataclass(frozen=True)
 class Bootstrap:
-    """What every stock estimator takes alike: the dates of the two tables and how the interval is drawn."""
+    """What every stock estimator takes alike: the dates of the two tables and how the interval is drawn. The
+    defaults are the estimators' own (their keyword signatures), so none are repeated here."""
 
-    period: tuple[str, str] | None = None
-    level: float = 0.9
-    n_boot: int = 200
-    seed: int = 0
-    dispersion: float = 1.0
+    period: tuple[str, str] | None
+    level: float
+    n_boot: int
+    seed: int
+    dispersion: float
 
     def check(self) -> None:
         if not 0 < self.level < 1:
