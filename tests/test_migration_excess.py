@@ -178,6 +178,8 @@ def test_error_unknown_economy_and_bad_labels(db):
         excess_growth(db, economies=("XD",), origin="XD", controls=controls)
     with pytest.raises(UsageError, match="level"):
         excess_growth(db, economies=("XD",), origin=None, controls=controls, level=90)
+    with pytest.raises(UsageError, match="n_boot must be at least 100"):
+        excess_growth(db, economies=("XD",), origin=None, controls=controls, n_boot=50)
 
 
 def test_error_missing_quarter(db):

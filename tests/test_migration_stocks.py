@@ -66,7 +66,7 @@ def test_reproduces_abel_cohen_2019_table4_to_the_printed_decimal():
 
 
 def test_demographic_flows_sum_table4_over_birthplaces():
-    result = flows_demographic(COHEN_S0, COHEN_S1, labels=REGIONS, draws=0)
+    result = flows_demographic(COHEN_S0, COHEN_S1, labels=REGIONS, n_boot=0)
     flows = result.to_frame().set_index(["origin", "destination"]).estimate
     # A→B: 5 born in B; C→A: 17.9 born in C; B→D: 2.5 born in A + 2.9 born in C + 35.4 born in D.
     assert flows["A", "B"] == pytest.approx(5.0)
@@ -77,7 +77,7 @@ def test_demographic_flows_sum_table4_over_birthplaces():
 
 def test_abel_2013_stocks_hand_computed_with_stayers_maximised():
     # By hand: each birthplace keeps min(t0, t1) people in each region; the rest move with an independence fit.
-    result = flows_demographic(ABEL_S0, ABEL_S1, labels=REGIONS, draws=0)
+    result = flows_demographic(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=0)
     flows = result.to_frame().set_index(["origin", "destination"]).estimate
     expected = {("A", "C"): 50, ("B", "A"): 35, ("B", "C"): 25, ("C", "A"): 10, ("C", "B"): 10}
     expected |= {("D", "A"): 10, ("D", "B"): 10}
@@ -89,7 +89,7 @@ def test_abel_2013_stocks_hand_computed_with_stayers_maximised():
 
 
 def test_by_birthplace_splits_emigration_return_and_transit():
-    result = flows_demographic(ABEL_S0, ABEL_S1, labels=REGIONS, by_birthplace=True, draws=0)
+    result = flows_demographic(ABEL_S0, ABEL_S1, labels=REGIONS, by_birthplace=True, n_boot=0)
     rows = result.rows[result.rows.estimate > 0]
     got = {(r.flow, r.birthplace, r.origin, r.destination): r.estimate for r in rows.itertuples()}
     assert got == pytest.approx(
@@ -108,10 +108,10 @@ def test_by_birthplace_splits_emigration_return_and_transit():
 
 
 def test_stock_difference_and_beine_parsons_by_hand():
-    diff = flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, draws=0).rows
+    diff = flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=0).rows
     got = {(r.origin, r.destination): r.estimate for r in diff.itertuples() if r.estimate}
     assert got == {("A", "C"): 50, ("B", "A"): 25, ("B", "C"): 25, ("C", "A"): 10, ("D", "A"): 20, ("D", "B"): 20}
-    bp = flows_beine_parsons(ABEL_S0, ABEL_S1, labels=REGIONS, draws=0)
+    bp = flows_beine_parsons(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=0)
     emigration = bp.select(flow="emigration")
     assert emigration.estimate.tolist() == diff.estimate.tolist()
     returns = bp.select(flow="return")
@@ -121,13 +121,13 @@ def test_stock_difference_and_beine_parsons_by_hand():
 
 
 def test_dennett_shares_movers_like_the_foreign_born_stock():
-    result = flows_dennett(ABEL_S0, ABEL_S1, labels=REGIONS, draws=0)
+    result = flows_dennett(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=0)
     flows = result.to_frame().set_index(["origin", "destination"]).estimate
     # Net change by region: +5, −40, +55, −20 → ½ Σ|Δ| = 60 movers; foreign-born at t0: 445.
     assert flows.sum() == pytest.approx(60)
     assert flows["A", "B"] == pytest.approx(60 * 100 / 445)
     assert flows["A", "D"] == 0
-    given = flows_dennett(ABEL_S0, ABEL_S1, labels=REGIONS, total=445, draws=0).to_frame()
+    given = flows_dennett(ABEL_S0, ABEL_S1, labels=REGIONS, total=445, n_boot=0).to_frame()
     assert given.set_index(["origin", "destination"]).estimate["C", "A"] == pytest.approx(80)
 
 
@@ -136,7 +136,7 @@ def test_births_and_deaths_close_the_account_by_hand():
     s1 = np.array([[88, 30], [4, 55]], dtype=float)
     # Deaths 11 in A (110 residents) and 7 in B (70): a 10% death rate for every birthplace group.
     # Rows: A-born (90, 18), B-born (9, 45). Columns, births 10 and 5 to natives: A-born (78, 30), B-born (4, 50).
-    result = flows_demographic(s0, s1, labels=["A", "B"], births=[10, 5], deaths=[11, 7], by_birthplace=True, draws=0)
+    result = flows_demographic(s0, s1, labels=["A", "B"], births=[10, 5], deaths=[11, 7], by_birthplace=True, n_boot=0)
     got = {(r.flow, r.birthplace, r.origin, r.destination): r.estimate for r in result.rows.itertuples()}
     assert got[("emigration", "A", "A", "B")] == pytest.approx(12)
     assert got[("return", "B", "A", "B")] == pytest.approx(5)
@@ -175,13 +175,13 @@ def test_stayers_none_is_the_independence_fit_and_moves_more():
     assert none[0, 0, 0] == pytest.approx(1000 * 950 / 1110)
     mixed = ipf_tables(ABEL_S0, ABEL_S1, stayers=0.25)
     np.testing.assert_allclose(mixed, 0.25 * maxed + 0.75 * none)
-    by_name = flows_demographic(ABEL_S0, ABEL_S1, labels=REGIONS, stayers="none", draws=0)
+    by_name = flows_demographic(ABEL_S0, ABEL_S1, labels=REGIONS, stayers="none", n_boot=0)
     assert by_name.rows.estimate.sum() == pytest.approx(moves(none))
     assert "no stayer assumption" in by_name.method
 
 
 def test_bootstrap_is_reproducible_by_seed():
-    kwargs = {"labels": REGIONS, "draws": 50, "level": 0.8}
+    kwargs = {"labels": REGIONS, "n_boot": 50, "level": 0.8}
     a = flows_demographic(ABEL_S0, ABEL_S1, seed=3, **kwargs).rows
     b = flows_demographic(ABEL_S0, ABEL_S1, seed=3, **kwargs).rows
     c = flows_demographic(ABEL_S0, ABEL_S1, seed=4, **kwargs).rows
@@ -190,13 +190,22 @@ def test_bootstrap_is_reproducible_by_seed():
     assert (a.low <= a.high).all() and (a.level == 0.8).all()
     ac = a.set_index(["origin", "destination"])
     assert ac.low["A", "C"] < 50 < ac.high["A", "C"]
-    wider = flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, draws=50, seed=3, dispersion=25).rows
-    narrow = flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, draws=50, seed=3).rows
+    wider = flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=50, seed=3, dispersion=25).rows
+    narrow = flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=50, seed=3).rows
     assert (wider.high - wider.low).sum() > (narrow.high - narrow.low).sum()
 
 
+def test_n_boot_zero_gives_no_interval_and_negative_is_an_error():
+    result = flows_beine_parsons(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=0)
+    assert result.rows[["low", "high"]].isna().all().all()
+    assert result.notes[-1] == "No interval: n_boot=0." and result.interval == "none"
+    assert "20 replicates" in flows_dennett(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=20).interval
+    with pytest.raises(UsageError, match="n_boot=-1"):
+        flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=-1)
+
+
 def test_result_is_a_migration_result_with_inputs_and_notes():
-    result = flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, period=("2021-12-31", "2023-12-31"), draws=10)
+    result = flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, period=("2021-12-31", "2023-12-31"), n_boot=10)
     assert isinstance(result, MigrationResult)
     assert "at 2021-12-31" in result.inputs["stocks_t0"] and "at 2023-12-31" in result.inputs["stocks_t1"]
     assert any("counting noise" in note for note in result.notes)
@@ -220,13 +229,13 @@ def test_long_dataframe_and_csv_inputs(tmp_path: Path):
     long1.to_csv(path, index=False)
     from_csv = read_stock_csv(path)
     np.testing.assert_array_equal(from_csv.values, square.values)
-    result = flows_stock_difference(long, from_csv, draws=0)
+    result = flows_stock_difference(long, from_csv, n_boot=0)
     assert str(path) in result.inputs["stocks_t1"]
     assert any("1 at t0, 0 at t1" in note for note in result.notes)
     # Labels in another order are matched by name, not position.
     shuffled = pd.DataFrame(ABEL_S1[::-1, ::-1], index=REGIONS[::-1], columns=REGIONS[::-1])
-    same = flows_stock_difference(ABEL_S0, shuffled, labels=REGIONS, draws=0)
-    pd.testing.assert_frame_equal(same.rows, flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, draws=0).rows)
+    same = flows_stock_difference(ABEL_S0, shuffled, labels=REGIONS, n_boot=0)
+    pd.testing.assert_frame_equal(same.rows, flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=0).rows)
 
 
 @pytest.mark.parametrize(
@@ -272,7 +281,7 @@ def test_bad_input_raises_usage_errors():
     unbalanced[0, 0] += 7
     with pytest.raises(UsageError, match=r"totals do not balance for 1 birthplace.*born in 'A'"):
         flows_demographic(ABEL_S0, unbalanced, labels=REGIONS)
-    scaled = flows_demographic(ABEL_S0, unbalanced, labels=REGIONS, balance="scale", draws=0)
+    scaled = flows_demographic(ABEL_S0, unbalanced, labels=REGIONS, balance="scale", n_boot=0)
     assert scaled.rows.estimate.sum() > 0
     with pytest.raises(UsageError, match="births exceed the t1 stock"):
         flows_demographic(ABEL_S0, ABEL_S1, labels=REGIONS, births=[2000, 0, 0, 0])
@@ -292,4 +301,4 @@ def test_impossible_offset_does_not_converge():
     offset = np.ones((4, 4))
     offset[2, :2] = 0
     with pytest.raises(UsageError, match="IPF did not converge in 50 iterations"):
-        flows_demographic(ABEL_S0, ABEL_S1, labels=REGIONS, offset=offset, maxit=50, draws=0)
+        flows_demographic(ABEL_S0, ABEL_S1, labels=REGIONS, offset=offset, maxit=50, n_boot=0)

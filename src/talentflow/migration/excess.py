@@ -15,7 +15,6 @@ docs/migration.md gives the reasoning and the results on the real data.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,26 +25,12 @@ import numpy as np
 import pandas as pd
 
 from talentflow.errors import UsageError
+from talentflow.migration.requests import CONTROLS, DESTINATIONS, parse_quarter, quarter_label
 from talentflow.migration.results import MigrationResult
 from talentflow.store import Store
 
 SOURCE = "github-innovation-graph"
 METRIC = "developers"
-DESTINATIONS = ("GE", "AM", "KZ", "CY", "AE", "ME", "RS", "TR", "IL")
-CONTROLS = ("DE", "US", "GB", "FR", "PL", "NL", "IN", "BR")
-_QUARTER = re.compile(r"(\d{4})Q([1-4])")
-
-
-def parse_quarter(label: str) -> int:
-    """``2022Q2`` as a quarter index (year × 4 + quarter − 1), so consecutive quarters differ by one."""
-    match = _QUARTER.fullmatch(str(label).strip())
-    if not match:
-        raise UsageError(f"{label!r} is not a quarter label: write it like 2022Q2")
-    return int(match[1]) * 4 + int(match[2]) - 1
-
-
-def quarter_label(index: int) -> str:
-    return f"{index // 4}Q{index % 4 + 1}"
 
 
 def _span(bounds: Sequence[str], what: str) -> tuple[int, int]:
@@ -107,9 +92,10 @@ def _load(backend: Any, economies: list[str], baseline: tuple[int, int], window:
     base_q = list(range(baseline[0], baseline[1] + 1))
     win_q = list(range(window[0], window[1] + 1))
     needed = grid[base_q + win_q]
-    if needed.isna().to_numpy().any():
-        gaps = needed.isna().stack()
-        missing = [f"{e} {quarter_label(q)}" for (e, q), gap in gaps.items() if gap]
+    gaps = needed.isna().to_numpy()
+    if gaps.any():
+        where = zip(*np.nonzero(gaps), strict=True)  # economy by economy, quarters in order
+        missing = [f"{needed.index[e]} {quarter_label(needed.columns[q])}" for e, q in where]
         raise UsageError(
             "net additions need each quarter and the one before it; missing for: " + ", ".join(missing[:12])
         )
@@ -125,7 +111,7 @@ def excess_growth(
     level: float = 0.9,
     seed: int = 0,
     baseline: Sequence[str] = ("2021Q1", "2021Q4"),
-    draws: int = 2000,
+    n_boot: int = 2000,
 ) -> MigrationResult:
     """Developer accounts added in ``window`` beyond the counterfactual, per economy, with a bootstrap interval.
 
@@ -133,16 +119,50 @@ def excess_growth(
     negative), ``controls`` the economies whose growth stands for "no shock". Each control also gets a row,
     estimated against the other controls: a placebo that shows how far an unaffected economy strays.
     ``baseline`` is the pre-shock span whose mean quarterly additions are the economy's own level; whole years
-    keep seasonality out of the comparison with a whole-year window.
+    keep seasonality out of the comparison with a whole-year window. ``n_boot`` is the number of bootstrap
+    replicates behind the interval (at least 100).
     """
     if not 0 < level < 1:
         raise UsageError(f"level is the interval's coverage, between 0 and 1; got {level}")
-    if draws < 100:
-        raise UsageError(f"draws must be at least 100 for a percentile interval; got {draws}")
+    if n_boot < 100:
+        raise UsageError(f"n_boot must be at least 100 for a percentile interval; got {n_boot}")
+    win, base = _spans(window, baseline)
+    roles, ctrls = _roles(economies, origin, controls)
+    everyone = list(roles)
+    series = _read(store_or_connection, everyone, base, win)
+    levels = _levels(series, np.array([everyone.index(c) for c in ctrls]))
+    sims = _bootstrap(series, levels.ctrl_idx, np.random.default_rng(seed), n_boot)
+    rows = _rows(roles, levels, sims, f"{quarter_label(win[0])}-{quarter_label(win[1])}", level)
+    spread = ", ".join(f"{c} {r:.2f}" for c, r in zip(ctrls, np.exp(levels.log_ratio), strict=True))
+    return MigrationResult(
+        method="excess developer growth (Innovation Graph, baseline level × control ratio)",
+        rows=pd.DataFrame(rows),
+        level=level,
+        inputs={
+            "population": f"{SOURCE} metric {METRIC}, net additions {quarter_label(base[0])}–{quarter_label(win[1])}",
+            "baseline": f"mean quarterly additions {quarter_label(base[0])}–{quarter_label(base[1])}",
+            "controls": f"window/baseline ratios: {spread}",
+        },
+        notes=(
+            "developers is a cumulative stock of accounts: the excess counts accounts, not people",
+            "location is the IP-based mode of the quarter; VPN use shifts accounts between economies",
+            "a control that itself received movers raises the counterfactual and lowers every excess",
+        ),
+        interval=f"percentile bootstrap, {n_boot} replicates, seed {seed}: controls, quarters, own-ratio deviation",
+    )
+
+
+def _spans(window: Sequence[str], baseline: Sequence[str]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The window and the baseline as quarter indices; the baseline ends before the window starts."""
     win = _span(window, "window")
     base = _span(baseline, "baseline")
     if base[1] >= win[0]:
         raise UsageError(f"the baseline ({baseline[0]}-{baseline[1]}) must end before the window starts ({window[0]})")
+    return win, base
+
+
+def _roles(economies: Sequence[str], origin: str | None, controls: Sequence[str]) -> tuple[dict[str, str], list[str]]:
+    """Each economy's role (destination, origin or control) in the order of the rows, and the controls."""
     dests = [e.strip().upper() for e in economies]
     ctrls = list(dict.fromkeys(c.strip().upper() for c in controls))
     orig = origin.strip().upper() if origin else None
@@ -158,45 +178,65 @@ def excess_growth(
         **({orig: "origin"} if orig else {}),
         **dict.fromkeys(ctrls, "control"),
     }
-    everyone = list(roles)
+    return roles, ctrls
 
-    backend, opened = _backend(store_or_connection)
+
+def _read(
+    source: Store | duckdb.DuckDBPyConnection | str | os.PathLike[str],
+    economies: list[str],
+    baseline: tuple[int, int],
+    window: tuple[int, int],
+) -> _Series:
+    backend, opened = _backend(source)
     try:
-        series = _load(backend, everyone, base, win)
+        return _load(backend, economies, baseline, window)
     finally:
         if opened is not None:
             opened.close()
 
+
+@dataclass(frozen=True)
+class _Levels:
+    """What the estimate compares, per economy: additions in the window against the economy's own baseline level
+    over as many quarters, and the controls' window/baseline ratios (in logs)."""
+
+    observed: np.ndarray  # (economies,)
+    baseline: np.ndarray  # (economies,) mean baseline quarter × window quarters
+    ctrl_idx: np.ndarray  # where the controls are among the economies
+    log_ratio: np.ndarray  # (controls,)
+
+
+def _levels(series: _Series, ctrl_idx: np.ndarray) -> _Levels:
     n_win = series.window.shape[1]
     baseline_total = series.baseline.mean(axis=1) * n_win  # the economy's own pre-shock level over the window
     observed = series.window.sum(axis=1)
-    ctrl_idx = np.array([everyone.index(c) for c in ctrls])
     # The ratio is taken in logs, so a control needs positive additions in both spans; a treated economy needs a
     # positive baseline for the counterfactual to mean anything.
     positive = baseline_total > 0
     positive[ctrl_idx] &= observed[ctrl_idx] > 0
     if not positive.all():
-        bad = [e for e, ok in zip(everyone, positive, strict=True) if not ok]
+        bad = [e for e, ok in zip(series.economies, positive, strict=True) if not ok]
         raise UsageError(f"non-positive net additions for {', '.join(bad)}: no growth ratio to scale by")
-    log_ratio = np.log(observed[ctrl_idx] / baseline_total[ctrl_idx])
+    return _Levels(observed, baseline_total, ctrl_idx, np.log(observed[ctrl_idx] / baseline_total[ctrl_idx]))
 
-    rng = np.random.default_rng(seed)
-    sims = _bootstrap(series, ctrl_idx, rng, draws)
+
+def _rows(roles: dict[str, str], levels: _Levels, sims: np.ndarray, period: str, level: float) -> list[dict[str, Any]]:
+    """One row per economy: the excess over the counterfactual and its interval from the bootstrap's ``sims``."""
     alpha = (1 - level) / 2
     rows = []
-    for i, economy in enumerate(everyone):
-        pool = ctrl_idx != i  # a control is judged against the others only
-        ratio = float(np.exp(log_ratio[pool].mean()))
-        counterfactual = baseline_total[i] * ratio
-        estimate = observed[i] - counterfactual
-        low, high = np.quantile(observed[i] - sims[i], [alpha, 1 - alpha])
+    for i, economy in enumerate(roles):
+        pool = levels.ctrl_idx != i  # a control is judged against the others only
+        ratio = float(np.exp(levels.log_ratio[pool].mean()))
+        counterfactual = levels.baseline[i] * ratio
+        estimate = levels.observed[i] - counterfactual
+        low, high = np.quantile(levels.observed[i] - sims[i], [alpha, 1 - alpha])
         rows.append(
             {
                 "economy": economy,
                 "role": roles[economy],
-                "period": f"{quarter_label(win[0])}-{quarter_label(win[1])}",
-                "observed": observed[i],
-                "baseline": baseline_total[i],
+                "period": period,
+                "observed": levels.observed[i],
+                "baseline": levels.baseline[i],
                 "control_ratio": ratio,
                 "counterfactual": counterfactual,
                 "relative": estimate / counterfactual,
@@ -206,51 +246,35 @@ def excess_growth(
                 "level": level,
             }
         )
-    spread = ", ".join(f"{c} {r:.2f}" for c, r in zip(ctrls, np.exp(log_ratio), strict=True))
-    return MigrationResult(
-        method="excess developer growth (Innovation Graph, baseline level × control ratio)",
-        rows=pd.DataFrame(rows),
-        level=level,
-        inputs={
-            "population": f"{SOURCE} metric {METRIC}, net additions {quarter_label(base[0])}–{quarter_label(win[1])}",
-            "baseline": f"mean quarterly additions {quarter_label(base[0])}–{quarter_label(base[1])}",
-            "controls": f"window/baseline ratios: {spread}",
-        },
-        notes=(
-            "developers is a cumulative stock of accounts: the excess counts accounts, not people",
-            "location is the IP-based mode of the quarter; VPN use shifts accounts between economies",
-            "a control that itself received movers raises the counterfactual and lowers every excess",
-        ),
-        interval=f"percentile bootstrap, {draws} draws, seed {seed}: controls, quarters, own-ratio deviation",
-    )
+    return rows
 
 
-def _bootstrap(series: _Series, ctrl_idx: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
-    """Counterfactual window additions per economy and draw, shape (economies, draws).
+def _bootstrap(series: _Series, ctrl_idx: np.ndarray, rng: np.random.Generator, n_boot: int) -> np.ndarray:
+    """Counterfactual window additions per economy and replicate, shape (economies, n_boot).
 
-    Each draw resamples (1) every economy's baseline quarters and the controls' window quarters, for quarter-to-
+    Each replicate resamples (1) every economy's baseline quarters and the controls' window quarters, for quarter-to-
     quarter noise; (2) the controls, for the uncertainty of the common ratio; and (3) one control's deviation from
     that ratio, added to the economy's own: an unaffected economy does not grow exactly like the average control,
     and leaving this out would give intervals that hold only under exactly parallel growth.
     """
     n_econ, n_base = series.baseline.shape
     n_win = series.window.shape[1]
-    pick_base = rng.integers(0, n_base, size=(draws, n_econ, n_base))
-    base_mean = np.take_along_axis(np.broadcast_to(series.baseline, (draws, n_econ, n_base)), pick_base, 2).mean(2)
-    pick_win = rng.integers(0, n_win, size=(draws, n_econ, n_win))
-    win_sum = np.take_along_axis(np.broadcast_to(series.window, (draws, n_econ, n_win)), pick_win, 2).sum(2)
+    pick_base = rng.integers(0, n_base, size=(n_boot, n_econ, n_base))
+    base_mean = np.take_along_axis(np.broadcast_to(series.baseline, (n_boot, n_econ, n_base)), pick_base, 2).mean(2)
+    pick_win = rng.integers(0, n_win, size=(n_boot, n_econ, n_win))
+    win_sum = np.take_along_axis(np.broadcast_to(series.window, (n_boot, n_econ, n_win)), pick_win, 2).sum(2)
     base_total = base_mean * n_win
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_ratio = np.log(win_sum[:, ctrl_idx] / base_total[:, ctrl_idx])  # (draws, controls)
+        log_ratio = np.log(win_sum[:, ctrl_idx] / base_total[:, ctrl_idx])  # (n_boot, controls)
 
-    out = np.empty((n_econ, draws))
+    out = np.empty((n_econ, n_boot))
     for i in range(n_econ):
         pool = np.flatnonzero(ctrl_idx != i)
-        chosen = log_ratio[:, pool][np.arange(draws)[:, None], rng.integers(0, len(pool), size=(draws, len(pool)))]
+        chosen = log_ratio[:, pool][np.arange(n_boot)[:, None], rng.integers(0, len(pool), size=(n_boot, len(pool)))]
         centre = chosen.mean(axis=1)
         # A residual from the drawn controls, widened by sqrt(m/(m-1)) because residuals around a sample mean
         # are smaller than an unseen economy's deviation from the true common ratio.
         m = len(pool)
-        deviation = (chosen[np.arange(draws), rng.integers(0, m, size=draws)] - centre) * np.sqrt(m / (m - 1))
+        deviation = (chosen[np.arange(n_boot), rng.integers(0, m, size=n_boot)] - centre) * np.sqrt(m / (m - 1))
         out[i] = base_total[:, i] * np.exp(centre + deviation)
     return out

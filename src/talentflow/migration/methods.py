@@ -76,7 +76,7 @@ def excess(store: Store, request: ExcessRequest) -> MigrationResult:
         controls=request.controls,
         level=request.level,
         seed=request.seed,
-        draws=request.n_boot,
+        n_boot=request.n_boot,
     )
 
 
@@ -86,7 +86,7 @@ def stocks(request: StocksRequest) -> MigrationResult:
     extra = {"stayers": request.stayers} if request.estimator == "demographic" else {}
     period = (str(request.stocks[0]), str(request.stocks[1]))
     result: MigrationResult = fn(
-        t0, t1, level=request.level, seed=request.seed, draws=request.n_boot, period=period, **extra
+        t0, t1, level=request.level, seed=request.seed, n_boot=request.n_boot, period=period, **extra
     )
     if request.origin is None:
         return result
@@ -182,7 +182,7 @@ def nowcast(store: Store, request: NowcastRequest) -> MigrationResult:
     fit = panel_fit(store, request) if counts.get("resume_observation") else None
     parts = []
     for flow, metric in (("net", "it_abroad_net"), ("emigration", "it_emigrants")):
-        inputs = []
+        inputs: list[NowcastInput] = []
         if fit is not None:
             est, low, high = fit.total(flow, start, end)
             inputs.append(
@@ -210,6 +210,6 @@ def nowcast(store: Store, request: NowcastRequest) -> MigrationResult:
             f"about {request.origin} for {start}/{end} (try `talentflow claims import --builtin`)"
         )
     rows = pd.concat([p.rows for p in parts], ignore_index=True)
-    inputs = {k: v for p in parts for k, v in p.inputs.items()}
+    used = {k: v for p in parts for k, v in p.inputs.items()}
     notes = tuple(f"{p.rows.flow.iloc[0]}: {n}" for p in parts for n in p.notes)
-    return MigrationResult("nowcast", rows, request.level, inputs, notes, parts[0].interval)
+    return MigrationResult("nowcast", rows, request.level, used, notes, parts[0].interval)

@@ -59,10 +59,7 @@ class MigrationResult:
 
     def records(self) -> list[dict[str, Any]]:
         """Rows as JSON-ready dicts (NaN becomes None)."""
-        out = []
-        for row in self.rows.to_dict("records"):
-            out.append({k: _plain(v) for k, v in row.items()})
-        return out
+        return [{str(k): _plain(v) for k, v in row.items()} for row in self.rows.to_dict("records")]
 
     def to_json(self) -> str:
         return json.dumps(self.records(), ensure_ascii=False)

@@ -1,0 +1,86 @@
+"""Resume sightings as a person × month panel: where each resume was last seen in each month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from talentflow.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Resume sightings arranged by person and month: where each resume was last seen in each month."""
+
+    months: tuple[str, ...]  # "YYYY-MM", consecutive
+    obs: np.ndarray  # (people, months) int8: -1 not seen, 0 at home, 1 abroad
+    start: np.ndarray  # (people,) index of the month the resume was created (0 for older ones)
+    origin: str
+    destinations: pd.DataFrame = field(default_factory=pd.DataFrame)  # person, month index, destination country
+    sightings: int = 0
+
+    @property
+    def people(self) -> int:
+        return len(self.obs)
+
+    def month_index(self, month: str, param: str | None = None) -> int:
+        try:
+            return self.months.index(month)
+        except ValueError:
+            raise UsageError(
+                f"month {month} is outside the resume sightings ({self.months[0]} to {self.months[-1]})", param=param
+            ) from None
+
+
+def load_panel(store: object, *, origin: str = "RU", it_only: bool = True, source: str | None = None) -> Panel:
+    """Read resume sightings from a store (``talentflow.store.Store``) into a person × month panel."""
+    import ibis
+
+    t = store.table("resume_observation")  # type: ignore[attr-defined]
+    if it_only:
+        t = t.filter(t.is_it)
+    if source is not None:
+        t = t.filter(t.source == source)
+    t = t.filter(t.country.notnull())
+    # Months as integers (year * 12 + month - 1), so that nothing is formatted or parsed row by row.
+    t = t.mutate(mon=t.observed_at.year() * 12 + t.observed_at.month() - 1)
+    per_month = t.group_by(["resume_id", "mon"]).aggregate(
+        abroad=t.country.argmax(t.observed_at) != origin,
+        country=t.country.argmax(t.observed_at),
+        created=(t.created_at.year() * 12 + t.created_at.month() - 1).min(),
+        n=t.count(),
+    )
+    per_month = per_month.mutate(person=ibis.dense_rank().over(order_by=per_month.resume_id))
+    frame = per_month.select("person", "mon", "abroad", "country", "created", "n").to_pyarrow()
+    if frame.num_rows == 0:
+        raise UsageError(
+            "no resume sightings with a country in the store; ingest resumes first "
+            "(e.g. `talentflow simulate exodus-2022 --out sim && talentflow ingest sim`)"
+        )
+    return _panel_from_columns(frame, origin)
+
+
+def _panel_from_columns(frame: Any, origin: str) -> Panel:
+    person = frame["person"].to_numpy().astype(np.int64)
+    mon = frame["mon"].to_numpy().astype(np.int64)
+    first, last = int(mon.min()), int(mon.max())
+    months = tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1))
+    col = mon - first
+    people = int(person.max()) + 1
+    obs = np.full((people, len(months)), -1, np.int8)
+    obs[person, col] = frame["abroad"].to_numpy(zero_copy_only=False).astype(np.int8)
+    # A resume starts in the month it was created (older ones in the first month); without a creation date, in
+    # the month it was first seen.
+    created = frame["created"].to_numpy(zero_copy_only=False)
+    created = np.where(np.isnan(created.astype(float)), mon, created).astype(np.int64)
+    start = np.full(people, len(months), np.int64)
+    np.minimum.at(start, person, np.clip(np.minimum(created, mon) - first, 0, None))
+    dest = pd.DataFrame({"person": person, "month": col, "country": frame["country"].to_pandas()})
+    return Panel(months, obs, start, origin, dest, int(_column_sum(frame["n"])))
+
+
+def _column_sum(column: Any) -> int:
+    return int(np.asarray(column.to_numpy(zero_copy_only=False)).sum())

@@ -1,0 +1,182 @@
+"""Fitting the panel to a population, the naive count beside it, and the bootstrap over people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from talentflow.errors import UsageError
+from talentflow.migration.panel._data import Panel
+from talentflow.migration.panel._em import _run_em
+from talentflow.migration.panel._model import Params
+from talentflow.migration.panel._rows import _destination_rows, _flows, _interval, _rows
+from talentflow.migration.requests import Population
+from talentflow.migration.results import MigrationResult
+
+
+@dataclass
+class PanelOptions:
+    level: float = 0.9
+    n_boot: int = 100
+    seed: int = 0
+    max_iter: int = 200
+    tol: float = 1e-6  # relative change in log-likelihood; the flows then move by well under 0.5%
+    boot_iter: int = 5  # bootstrap fits start from the full-sample fit; more steps do not move them
+
+
+@dataclass(frozen=True)
+class PanelFit:
+    """Monthly flows of the whole workforce (point and bootstrap replicates); `result` cuts a window from them."""
+
+    panel: Panel
+    population: Population
+    corrected: bool
+    options: PanelOptions
+    point: np.ndarray  # (M-1, 2): emigration and return into months 1..M-1
+    boot: np.ndarray  # (B, M-1, 2)
+    notes: tuple[str, ...]
+
+    def _window(self, start: str, end: str) -> tuple[int, int]:
+        panel = self.panel
+        i0, i1 = panel.month_index(start, "start"), panel.month_index(end, "end")
+        if i1 < i0:
+            raise UsageError(f"{end} is before the first month {start}", param="end")
+        if i0 == 0:
+            raise UsageError(
+                f"flows need a month of sightings before {start}; the first month is {panel.months[0]}", param="start"
+            )
+        return i0, i1
+
+    def result(self, start: str, end: str) -> MigrationResult:
+        """Flows by month from ``start`` to ``end`` (YYYY-MM), the window's totals and emigrants by destination."""
+        panel, opt = self.panel, self.options
+        i0, i1 = self._window(start, end)
+        rng = np.random.default_rng([opt.seed, i0, i1])
+        rows = _rows(panel, self.point, self.boot, i0, i1, opt.level)
+        rows += _destination_rows(panel, self.point, self.boot, i0, i1, opt.level, rng)
+        pop = self.population
+        inputs = {
+            "resume sightings": f"{panel.sightings:,} sightings of {panel.people:,} resumes, {panel.months[0]} to "
+            f"{panel.months[-1]}",
+            "population": f"{pop.count:,.0f} IT workers at the end of {pop.month} ({pop.source})",
+            "origin": panel.origin,
+        }
+        interval = f"bootstrap over people ({opt.n_boot} replicates, seed {opt.seed})"
+        if pop.cv:
+            interval += f", population cv {pop.cv:.0%}"
+        method = "panel" if self.corrected else "panel-naive"
+        return MigrationResult(method, pd.DataFrame(rows), opt.level, inputs, self.notes, interval)
+
+    def rescaled(self, population: Population, seed: int) -> PanelFit:
+        """The same fit scaled to another population. The flows among profiles scale by count / profiles, so
+        another population multiplies them by a factor; its cv widens the replicates as in `fit_panel`."""
+        factor = population.count / self.population.count
+        boot = _population_noise(self.boot * factor, population.cv, np.random.default_rng([seed, 1]))
+        return replace(self, population=population, point=self.point * factor, boot=boot)
+
+    def total(self, flow: str, start: str, end: str) -> tuple[float, float, float]:
+        """(estimate, low, high) of ``emigration``, ``return`` or ``net`` summed from ``start`` to ``end``."""
+        i0, i1 = self._window(start, end)
+        est, boot = _flows(self.point, self.boot, i0, i1)[flow]
+        low, high = _interval(est.sum(keepdims=True), boot.sum(axis=1)[:, None], self.options.level)
+        return float(est.sum()), float(low[0]), float(high[0])
+
+
+def fit_panel(
+    panel: Panel, population: Population, *, corrected: bool = True, options: PanelOptions | None = None
+) -> PanelFit:
+    """Fit the model (or, with ``corrected=False``, count the changes seen) and bootstrap it over people.
+
+    ``corrected=False`` gives the naive estimate: the country changes seen between consecutive monthly
+    sightings, scaled by the population over the number of resumes on the board. It is there to show what the
+    model corrects."""
+    opt = options or PanelOptions()
+    if not 0 < opt.level < 1:
+        raise UsageError(f"level must be between 0 and 1, not {opt.level}")
+    if opt.n_boot < 0:
+        raise UsageError(f"n_boot must not be negative, not {opt.n_boot}")
+    ref = panel.month_index(population.month, "population_month")
+    rng = np.random.default_rng(opt.seed)
+    obs_code = (panel.obs + 1).astype(np.int8)
+    replicates = []
+    if corrected:
+        fit = _run_em(
+            obs_code,
+            panel.start,
+            np.ones(panel.people),
+            Params.first_guess(len(panel.months)),
+            max_iter=opt.max_iter,
+            tol=opt.tol,
+        )
+        profiles = fit.profiles[ref]
+        point = fit.flows * population.count / profiles
+        for _ in range(opt.n_boot):
+            w = rng.poisson(1.0, panel.people).astype(float)
+            b = _run_em(obs_code, panel.start, w, fit.params.copy(), max_iter=opt.boot_iter, tol=opt.tol)
+            replicates.append(b.flows * population.count / b.profiles[ref])
+        p = fit.params
+        detail = (
+            f"EM: {fit.iterations} iterations; searching right after leaving {p.seek_after_leaving[0]:.2f} "
+            f"(searchers) and {p.seek_after_leaving[1]:.2f} (others); resume keeps the old country after a move "
+            f"{p.stale:.2f}; month-end sighting missed {p.miss:.3f}; leaving the board {p.gone * 12:.3f} a year"
+        )
+    else:
+        flows, seen = _naive(panel, np.ones(panel.people))
+        profiles = seen[ref]
+        point = flows * population.count / profiles
+        for _ in range(opt.n_boot):
+            w = rng.poisson(1.0, panel.people).astype(float)
+            f, s = _naive(panel, w)
+            replicates.append(f * population.count / s[ref])
+        detail = "naive: only the changes seen between consecutive monthly sightings, none out of sight"
+    boot = _population_noise(np.array(replicates) if replicates else np.empty((0, *point.shape)), population.cv, rng)
+    notes = (
+        f"profiles on the board at the end of {population.month}: {profiles:,.0f} "
+        f"({profiles / population.count:.1%} of the population)",
+        detail,
+    )
+    return PanelFit(panel, population, corrected, opt, point, boot, notes)
+
+
+def panel_flows(
+    panel: Panel,
+    population: Population,
+    *,
+    start: str,
+    end: str,
+    corrected: bool = True,
+    options: PanelOptions | None = None,
+) -> MigrationResult:
+    """Emigration, return and net flows by month from ``start`` to ``end`` (YYYY-MM), the window's totals and
+    emigrants by destination, scaled to ``population``; see :func:`fit_panel`."""
+    return fit_panel(panel, population, corrected=corrected, options=options).result(start, end)
+
+
+def _population_noise(boot: np.ndarray, cv: float, rng: np.random.Generator) -> np.ndarray:
+    """Replicates times a mean-one lognormal draw each: the population count's own error."""
+    if cv <= 0 or not len(boot):
+        return boot
+    return boot * rng.lognormal(-(cv**2) / 2, cv, len(boot))[:, None, None]
+
+
+def _naive(panel: Panel, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Country changes between consecutive monthly sightings of a resume, dated at the later sighting."""
+    obs = panel.obs
+    m = obs.shape[1]
+    flows = np.zeros((m - 1, 2))
+    last = np.full(len(obs), -1, np.int8)
+    for j in range(m):
+        now = obs[:, j]
+        seen = now >= 0
+        if j:
+            moved_out = seen & (last == 0) & (now == 1)
+            moved_back = seen & (last == 1) & (now == 0)
+            flows[j - 1] = [weight[moved_out].sum(), weight[moved_back].sum()]
+        last = np.where(seen, now, last)
+    # On the board in a month: created by then and seen then or later.
+    months = np.arange(m)[None, :]
+    last_seen = m - 1 - np.argmax(obs[:, ::-1] >= 0, axis=1)
+    on_board = (panel.start[:, None] <= months) & (months <= last_seen[:, None])
+    return flows, (on_board * weight[:, None]).sum(axis=0)
