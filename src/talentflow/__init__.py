@@ -32,17 +32,4 @@ __all__ = [
     "ingest",
 ]
 
-__getattr__, __dir__ = exports(
-    __name__,
-    {
-        "IngestReport": "talentflow.ingestion",
-        "InputReport": "talentflow.ingestion",
-        "ingest": "talentflow.ingestion",
-        "Store": "talentflow.store",
-        "InputError": "talentflow.errors",
-        "StoreError": "talentflow.errors",
-        "TalentflowError": "talentflow.errors",
-        "UsageError": "talentflow.errors",
-        "__version__": "talentflow._version",
-    },
-)
+__getattr__, __dir__ = exports(__name__, ("talentflow.store", "talentflow.ingestion"), __all__)

@@ -7,20 +7,26 @@ only when a command computes something (`talentflow --help` answers in a fractio
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
 
-def exports(package: str, names: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``__getattr__`` and ``__dir__`` for ``package``: each name in ``names`` comes from the module it maps to."""
+def exports(
+    package: str, modules: Sequence[str], names: Sequence[str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` for ``package``: each of ``names`` comes from the first of ``modules``
+    (lightest first) that defines it, imported when the name is first asked for."""
+    known = set(names)
 
     def __getattr__(name: str) -> Any:
-        module = names.get(name)
-        if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(module), name)
+        if name in known:
+            for module in modules:
+                found = importlib.import_module(module)
+                if hasattr(found, name):
+                    return getattr(found, name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def __dir__() -> list[str]:
-        return sorted(names)
+        return sorted(known)
 
     return __getattr__, __dir__

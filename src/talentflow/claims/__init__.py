@@ -34,23 +34,6 @@ if TYPE_CHECKING:
         validate,
     )
 
-_FROM = {
-    "talentflow.claims._compare": ("claim_range", "compare", "records", "summary"),
-    "talentflow.claims._terms": ("DEFAULT_TOLERANCE", "STATUSES", "Estimate", "Estimator", "NoEstimate"),
-    "talentflow.claims.estimators": ("default_estimators",),
-    "talentflow.claims.ledger": (
-        "METRICS",
-        "Claim",
-        "ClaimFile",
-        "ImportReport",
-        "builtin_claims",
-        "load_claims",
-        "read_claims",
-        "store_claims",
-        "validate",
-    ),
-}
-
 __all__ = [
     "DEFAULT_TOLERANCE",
     "METRICS",
@@ -73,4 +56,13 @@ __all__ = [
     "validate",
 ]
 
-__getattr__, __dir__ = exports(__name__, {name: module for module, names in _FROM.items() for name in names})
+__getattr__, __dir__ = exports(
+    __name__,
+    (
+        "talentflow.claims._terms",
+        "talentflow.claims.ledger",
+        "talentflow.claims.estimators",
+        "talentflow.claims._compare",
+    ),
+    __all__,
+)

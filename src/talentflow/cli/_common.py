@@ -111,6 +111,14 @@ def fail(exc: TalentflowError, command: TyperCommand | None = None) -> NoReturn:
     raise typer.Exit(exc.exit_code)
 
 
+def file_or_flag(file: Path | None, flag_given: bool, flag: str) -> None:
+    """A command that reads FILE or, with ``flag``, something else: exactly one of the two."""
+    if file is None and not flag_given:
+        raise UsageError(f"give either FILE or {flag}")
+    if file is not None and flag_given:
+        raise UsageError(f"give either FILE or {flag}, not both")
+
+
 def note(text: str) -> None:
     err.print(f"[yellow]note[/]: {escape(text)}", highlight=False, soft_wrap=True)
 

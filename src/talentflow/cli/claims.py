@@ -15,6 +15,7 @@ from talentflow.cli._common import (
     ListFormatOption,
     ReportFormatOption,
     err,
+    file_or_flag,
     out,
     print_json,
     write_rows,
@@ -147,10 +148,7 @@ def import_cmd(
     """Import claims from a file, or the built-in ones; every claim read is inserted, updated or unchanged."""
     from talentflow.claims.ledger import builtin_claims, read_claims
 
-    if file is None and not builtin:
-        raise UsageError("give either FILE or --builtin")
-    if file is not None and builtin:
-        raise UsageError("give either FILE or --builtin, not both")
+    file_or_flag(file, builtin, "--builtin")
     _store(builtin_claims() if file is None else read_claims(file), db, format, replace=True)
 
 

@@ -4,6 +4,8 @@ release and says what replaces it."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,19 +26,7 @@ from talentflow.cli._common import (
     write_rows,
 )
 from talentflow.errors import TalentflowError, UsageError
-from talentflow.migration.requests import (
-    CONTROLS,
-    DEFAULT_POPULATION,
-    DESTINATIONS,
-    METHODS,
-    STOCK_ESTIMATORS,
-    ExcessRequest,
-    NowcastRequest,
-    PanelRequest,
-    Population,
-    Request,
-    StocksRequest,
-)
+from talentflow.migration import requests as rq
 from talentflow.store import ENV_DB, Store
 
 if TYPE_CHECKING:
@@ -51,54 +41,29 @@ app = typer.Typer(
 OriginOption = Annotated[str, typer.Option(help="The country people leave (ISO2).")]
 LevelOption = Annotated[float, typer.Option(help="Coverage of the intervals.")]
 SeedOption = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
-MonthFrom = Annotated[str, typer.Option("--from", help="First month (YYYY-MM).")]
-MonthTo = Annotated[str, typer.Option("--to", help="Last month (YYYY-MM).")]
-PanelBoot = Annotated[int, typer.Option(help="Bootstrap replicates of the panel.")]
-PopulationOption = Annotated[
-    float | None,
-    typer.Option(
-        help="IT workers of the origin, home and abroad, that the board's profiles are scaled to "
-        f"[default: {DEFAULT_POPULATION.count:,.0f}, {DEFAULT_POPULATION.source}]."
-    ),
-]
-PopulationMonth = Annotated[
-    str | None,
-    typer.Option(help=f"Month (YYYY-MM) the population count is for [default: {DEFAULT_POPULATION.month}]."),
-]
-PopulationSource = Annotated[str | None, typer.Option(help="Where the population count comes from [default: given].")]
-PopulationCv = Annotated[
-    float | None,
-    typer.Option(
-        help="Relative standard error of the population count "
-        f"[default: {DEFAULT_POPULATION.cv} for the default population, 0 for a count given]."
-    ),
-]
-
-_PANEL = PanelRequest()
-_EXCESS = ExcessRequest()
-_STOCKS_N_BOOT = 200
+_PANEL = rq.PanelRequest()
+_EXCESS = rq.ExcessRequest()
+_POP = rq.DEFAULT_POPULATION
 
 
-def _population(count: float | None, month: str | None, source: str | None, cv: float | None) -> Population:
+def _population(count: float | None, month: str | None, source: str | None, cv: float | None) -> rq.Population:
     """The population asked for. Without a count or a month, the default one (about a million, cv 10%); a count
     the user gives is exact unless a cv is given too."""
     if count is None and month is None:
-        if cv is None:
-            return DEFAULT_POPULATION
-        return Population(DEFAULT_POPULATION.count, DEFAULT_POPULATION.month, DEFAULT_POPULATION.source, cv)
-    return Population(
-        count if count is not None else DEFAULT_POPULATION.count,
-        month if month is not None else DEFAULT_POPULATION.month,
+        return _POP if cv is None else rq.Population(_POP.count, _POP.month, _POP.source, cv)
+    return rq.Population(
+        count if count is not None else _POP.count,
+        month if month is not None else _POP.month,
         source or "given",
         cv if cv is not None else 0.0,
     )
 
 
-def _run(request: Request, db: Path | None, format: str, output: Path | None) -> None:
+def _run(request: rq.Request, db: Path | None, format: str, output: Path | None) -> None:
     from talentflow.migration import estimate
 
     check_output(format, output)
-    if isinstance(request, StocksRequest):  # stock tables come from files: no store to open
+    if isinstance(request, rq.StocksRequest):  # stock tables come from files: no store to open
         result = estimate(request)
     else:
         with Store(db, read_only=True) as store, err.status(f"estimating ({request.method})…"):
@@ -113,7 +78,67 @@ def _write(result: MigrationResult, format: str, output: Path | None) -> None:
         note(text)
 
 
-@app.command(
+# -- panel and nowcast: a window of months and the population -------------------------------------------
+def _monthly_options(
+    origin: OriginOption = _PANEL.origin,
+    start: Annotated[str, typer.Option("--from", help="First month (YYYY-MM).")] = _PANEL.start,
+    end: Annotated[str, typer.Option("--to", help="Last month (YYYY-MM).")] = _PANEL.end,
+    level: LevelOption = _PANEL.level,
+    seed: SeedOption = _PANEL.seed,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap replicates of the panel.")] = _PANEL.n_boot,
+    population: Annotated[
+        float | None,
+        typer.Option(
+            help="IT workers of the origin, home and abroad, that the board's profiles are scaled to "
+            f"[default: {_POP.count:,.0f}, {_POP.source}]."
+        ),
+    ] = None,
+    population_month: Annotated[
+        str | None, typer.Option(help=f"Month (YYYY-MM) the population count is for [default: {_POP.month}].")
+    ] = None,
+    population_source: Annotated[
+        str | None, typer.Option(help="Where the population count comes from [default: given].")
+    ] = None,
+    population_cv: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Relative standard error of the population count [default: {_POP.cv} for the default "
+            "population, 0 for a count given]."
+        ),
+    ] = None,
+    format: FormatOption = "table",
+    output: OutputOption = None,
+    db: DbOption = None,
+) -> None:
+    """The options `panel` and `nowcast` share: a signature that both commands take (never called)."""
+
+
+def _monthly_command(
+    kind: type[rq.PanelRequest] | type[rq.NowcastRequest], doc: str, *extra: inspect.Parameter
+) -> Callable[..., None]:
+    """A command taking the shared options (and ``extra``) that runs a request of ``kind``."""
+
+    def command(**options: Any) -> None:
+        pop = _population(
+            *(options.pop(k) for k in ("population", "population_month", "population_source", "population_cv"))
+        )
+        db, format, output = options.pop("db"), options.pop("format"), options.pop("output")
+        _run(kind(population=pop, **options), db, format, output)
+
+    shared = list(inspect.signature(_monthly_options, eval_str=True).parameters.values())
+    command.__signature__ = inspect.Signature([*shared, *extra])  # type: ignore[attr-defined]
+    command.__doc__ = doc
+    return command
+
+
+_NAIVE = inspect.Parameter(
+    "naive",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=False,
+    annotation=Annotated[bool, typer.Option(help="Count only the moves seen, without the model.")],
+)
+
+app.command(
     "panel",
     cls=Command,
     epilog="""
@@ -122,33 +147,16 @@ def _write(result: MigrationResult, format: str, output: Path | None) -> None:
     talentflow migration panel --from 2022-01 --to 2022-12 --population 1016000 --population-month 2021-12
     talentflow migration panel --naive --format json
 """,
-)
-def panel_cmd(
-    origin: OriginOption = _PANEL.origin,
-    start: MonthFrom = _PANEL.start,
-    end: MonthTo = _PANEL.end,
-    level: LevelOption = _PANEL.level,
-    seed: SeedOption = _PANEL.seed,
-    n_boot: PanelBoot = _PANEL.n_boot,
-    population: PopulationOption = None,
-    population_month: PopulationMonth = None,
-    population_source: PopulationSource = None,
-    population_cv: PopulationCv = None,
-    naive: Annotated[bool, typer.Option(help="Count only the moves seen, without the model.")] = False,
-    format: FormatOption = "table",
-    output: OutputOption = None,
-    db: DbOption = None,
-) -> None:
-    """Flows from resume sightings: a hidden Markov model of where each person lives, fitted by EM, scaled to
-    the population, with a bootstrap over people."""
-    pop = _population(population, population_month, population_source, population_cv)
-    request = PanelRequest(
-        origin=origin, start=start, end=end, level=level, seed=seed, n_boot=n_boot, population=pop, naive=naive
+)(
+    _monthly_command(
+        rq.PanelRequest,
+        "Flows from resume sightings: a hidden Markov model of where each person lives, fitted by EM, scaled to "
+        "the population, with a bootstrap over people.",
+        _NAIVE,
     )
-    _run(request, db, format, output)
+)
 
-
-@app.command(
+app.command(
     "nowcast",
     cls=Command,
     epilog="""
@@ -156,27 +164,13 @@ def panel_cmd(
 
     talentflow migration nowcast --from 2022-01 --to 2022-12 --format json
 """,
+)(
+    _monthly_command(
+        rq.NowcastRequest,
+        "Net and gross emigration pooled from the panel, the developer-account shortfall and the claims in the "
+        "ledger, each with its own bias and coverage, into one estimate with an interval.",
+    )
 )
-def nowcast_cmd(
-    origin: OriginOption = _PANEL.origin,
-    start: MonthFrom = _PANEL.start,
-    end: MonthTo = _PANEL.end,
-    level: LevelOption = _PANEL.level,
-    seed: SeedOption = _PANEL.seed,
-    n_boot: PanelBoot = _PANEL.n_boot,
-    population: PopulationOption = None,
-    population_month: PopulationMonth = None,
-    population_source: PopulationSource = None,
-    population_cv: PopulationCv = None,
-    format: FormatOption = "table",
-    output: OutputOption = None,
-    db: DbOption = None,
-) -> None:
-    """Net and gross emigration pooled from the panel, the developer-account shortfall and the claims in the
-    ledger, each with its own bias and coverage, into one estimate with an interval."""
-    pop = _population(population, population_month, population_source, population_cv)
-    request = NowcastRequest(origin=origin, start=start, end=end, level=level, seed=seed, n_boot=n_boot, population=pop)
-    _run(request, db, format, output)
 
 
 @app.command(
@@ -195,11 +189,11 @@ def excess_cmd(
     end: Annotated[str, typer.Option("--to", help="Last quarter of the window.")] = _EXCESS.end,
     economies: Annotated[
         list[str] | None,
-        typer.Option("--economy", help=f"A destination economy (repeatable) [default: {', '.join(DESTINATIONS)}]."),
+        typer.Option("--economy", help=f"A destination economy (repeatable) [default: {', '.join(rq.DESTINATIONS)}]."),
     ] = None,
     controls: Annotated[
         list[str] | None,
-        typer.Option("--control", help=f"A control economy (repeatable) [default: {', '.join(CONTROLS)}]."),
+        typer.Option("--control", help=f"A control economy (repeatable) [default: {', '.join(rq.CONTROLS)}]."),
     ] = None,
     level: LevelOption = _EXCESS.level,
     seed: SeedOption = _EXCESS.seed,
@@ -210,12 +204,12 @@ def excess_cmd(
 ) -> None:
     """Developer accounts added beyond the counterfactual in destination economies (GitHub Innovation Graph),
     and the origin's shortfall."""
-    request = ExcessRequest(
+    request = rq.ExcessRequest(
         origin=origin,
         start=start,
         end=end,
-        economies=tuple(economies or DESTINATIONS),
-        controls=tuple(controls or CONTROLS),
+        economies=tuple(economies or rq.DESTINATIONS),
+        controls=tuple(controls or rq.CONTROLS),
         level=level,
         seed=seed,
         n_boot=n_boot,
@@ -237,29 +231,23 @@ def stocks_cmd(
     stocks: Annotated[
         list[Path], typer.Option(help="A long-form stock table CSV (birthplace, residence, stock); t0 then t1.")
     ],
-    estimator: Annotated[str, typer.Option("--stock-method", help=f"{', '.join(STOCK_ESTIMATORS)}.")] = "demographic",
+    estimator: Annotated[
+        str, typer.Option("--stock-method", help=f"{', '.join(rq.STOCK_ESTIMATORS)}.")
+    ] = "demographic",
     stayers: Annotated[str, typer.Option(help="demographic: max, none or a weight in [0, 1].")] = "max",
     origin: Annotated[
         str | None, typer.Option(help="Keep only flows out of or into this region [default: every flow].")
     ] = None,
     level: LevelOption = 0.9,
     seed: SeedOption = 0,
-    n_boot: Annotated[int, typer.Option(help="Bootstrap draws of the stock tables.")] = _STOCKS_N_BOOT,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap draws of the stock tables.")] = 200,
     format: FormatOption = "table",
     output: OutputOption = None,
 ) -> None:
     """Flows from two bilateral stock tables: stock differencing, Beine & Parsons, Dennett's rates, or
     demographic accounting by IPF."""
-    if len(stocks) != 2:
-        raise UsageError(f"give two stock tables, t0 then t1; got {len(stocks)}", param="stocks")
-    request = StocksRequest(
-        stocks=(stocks[0], stocks[1]),
-        estimator=estimator,
-        stayers=stayers,
-        origin=origin,
-        level=level,
-        seed=seed,
-        n_boot=n_boot,
+    request = rq.StocksRequest(
+        stocks=tuple(stocks), estimator=estimator, stayers=stayers, origin=origin, level=level, seed=seed, n_boot=n_boot
     )
     _run(request, None, format, output)
 
@@ -308,8 +296,7 @@ def legacy(
     # Repeatable options arrive as an empty tuple when not given.
     given = {k: v for k, v in ctx.params.items() if v not in (None, ()) and k not in ("method", "db")}
     if ctx.invoked_subcommand is not None:
-        typed = given or method is not None
-        if typed or ctx.get_parameter_source("db") == ParameterSource.COMMANDLINE:
+        if given or method is not None or ctx.get_parameter_source("db") == ParameterSource.COMMANDLINE:
             raise ClickUsageError(
                 f"options go after the method: `talentflow migration {ctx.invoked_subcommand} --help`", ctx
             )
@@ -326,36 +313,29 @@ def legacy(
 
 
 def _legacy_run(method: str, given: dict[str, Any], db: Path | None) -> None:
-    if method not in METHODS:
-        raise UsageError(f"unknown method {method!r}; choose one of: {', '.join(METHODS)}", param="method")
+    if method not in rq.METHODS:
+        raise UsageError(f"unknown method {method!r}; choose one of: {', '.join(rq.METHODS)}", param="method")
     for name in given:
         owners = _LEGACY_OWNERS.get(name)
         if owners is not None and method not in owners:
-            raise UsageError(
-                f"belongs to `talentflow migration {owners[0]}`, not to {method}", param=name.replace("_", "-")
-            )
+            raise UsageError(f"belongs to `talentflow migration {owners[0]}`, not to {method}", param=name)
     format, output = given.pop("format", "table"), given.pop("output", None)
     if format not in ("table", "csv", "json", "parquet"):
         raise UsageError(f"unknown format {format!r}; choose one of: table, csv, json, parquet", param="format")
     # The old names of the options, as the requests name them; options not given keep the request's defaults.
     renamed = {"economy": "economies", "control": "controls", "stock_method": "estimator"}
     args: dict[str, Any] = {renamed.get(k, k): v for k, v in given.items() if not k.startswith("population")}
+    for key in ("economies", "controls", "stocks"):
+        if key in args:
+            args[key] = tuple(args[key])
+    request: rq.Request
     if method in ("panel", "nowcast"):
         pop = _population(
-            given.get("population"),
-            given.get("population_month"),
-            given.get("population_source"),
-            given.get("population_cv"),
+            *(given.get(k) for k in ("population", "population_month", "population_source", "population_cv"))
         )
-        request: Request = (PanelRequest if method == "panel" else NowcastRequest)(population=pop, **args)
+        request = (rq.PanelRequest if method == "panel" else rq.NowcastRequest)(population=pop, **args)
     elif method == "excess":
-        for key in ("economies", "controls"):
-            if key in args:
-                args[key] = tuple(args[key])
-        request = ExcessRequest(**args)
+        request = rq.ExcessRequest(**args)
     else:
-        files = args.pop("stocks", [])
-        if len(files) != 2:
-            raise UsageError(f"give two stock tables, t0 then t1; got {len(files)}", param="stocks")
-        request = StocksRequest(stocks=(files[0], files[1]), **args)
+        request = rq.StocksRequest(**{"stocks": (), **args})
     _run(request, db, format, output)

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from talentflow.cli._common import Command, DbOption, JsonOption, out, print_json
-from talentflow.errors import UsageError
+from talentflow.cli._common import Command, DbOption, JsonOption, file_or_flag, out, print_json
 from talentflow.store import Store
 
 app = typer.Typer(help="Reference data: the hh.ru area tree.", no_args_is_help=True)
@@ -33,10 +32,7 @@ def areas_cmd(
     """Load hh.ru's area tree, so that every area id and name maps to a country and region."""
     from talentflow.reference.areas import API_URL, fetch_tree, load_areas, read_tree
 
-    if file is None and not live:
-        raise UsageError("give either FILE or --live")
-    if file is not None and live:
-        raise UsageError("give either FILE or --live, not both")
+    file_or_flag(file, live, "--live")
     roots = read_tree(file) if file is not None else fetch_tree()
     with Store(db) as store:
         result = load_areas(store, roots, str(file) if file is not None else API_URL)

@@ -41,12 +41,11 @@ __all__ = [
 
 __getattr__, __dir__ = exports(
     __name__,
-    {
-        **dict.fromkeys(("Result", "compute", "compute_on", "indicator"), "talentflow.indicators._compute"),
-        **dict.fromkeys(
-            ("ENGINES", "DuckDBEngine", "SparkEngine", "export_parquet", "open_engine"), "talentflow.indicators.engines"
-        ),
-        **dict.fromkeys(("PERIODS", "SEGMENTS", "Params", "Segment"), "talentflow.indicators.params"),
-        **dict.fromkeys(("INDICATORS", "REGISTRY"), "talentflow.indicators.registry"),
-    },
+    (
+        "talentflow.indicators.params",
+        "talentflow.indicators._compute",
+        "talentflow.indicators.engines",
+        "talentflow.indicators.registry",
+    ),
+    __all__,
 )

@@ -12,7 +12,7 @@ import pandas as pd
 from talentflow.errors import UsageError
 from talentflow.indicators.base import Context, Indicator
 from talentflow.indicators.engines import DEFAULT_SPARK_MASTER, Engine, open_engine
-from talentflow.indicators.params import DEFAULT_MIN_CELL, Params
+from talentflow.indicators.params import DEFAULT_MIN_CELL, Params, Segment, parse_date, parse_options
 from talentflow.indicators.registry import REGISTRY
 
 
@@ -72,8 +72,13 @@ def request(
     """The parameters of indicator ``name`` from text, as the command line and the web API take them, checked
     against what the indicator offers; every error names its parameter."""
     ind = indicator(name)
-    params = Params.parse(
-        period=period or ind.default_period, by=by, start=start, end=end, min_cell=min_cell, options=options
+    params = Params(
+        period=period or ind.default_period,
+        by=tuple(Segment.parse(b) for b in by),
+        start=parse_date(start, "start"),
+        end=parse_date(end, "end"),
+        min_cell=min_cell,
+        options=parse_options(options),
     )
     check(ind, params)
     return params

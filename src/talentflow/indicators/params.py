@@ -67,27 +67,6 @@ class Params:
     def segment_names(self) -> list[str]:
         return [s.name for s in self.by]
 
-    @classmethod
-    def parse(
-        cls,
-        *,
-        period: str,
-        by: Sequence[str] = (),
-        start: str | None = None,
-        end: str | None = None,
-        min_cell: int = DEFAULT_MIN_CELL,
-        options: Sequence[str] = (),
-    ) -> Params:
-        """Params from text as the command line and the web API take it; errors name the parameter."""
-        return cls(
-            period=period,
-            by=tuple(Segment.parse(b) for b in by),
-            start=parse_date(start, "start"),
-            end=parse_date(end, "end"),
-            min_cell=min_cell,
-            options=parse_options(options),
-        )
-
 
 def parse_date(value: str | None, param: str) -> date | None:
     if value is None:

@@ -36,32 +36,6 @@ if TYPE_CHECKING:
         read_stock_csv,
     )
 
-_FROM = {
-    "talentflow.migration.methods": ("estimate", "panel_fit"),
-    "talentflow.migration.excess": ("excess_growth",),
-    "talentflow.migration.panel": ("PanelFit", "PanelOptions", "fit_panel", "load_panel", "panel_flows"),
-    "talentflow.migration.requests": (
-        "DEFAULT_POPULATION",
-        "ExcessRequest",
-        "NowcastRequest",
-        "PanelRequest",
-        "Population",
-        "Request",
-        "StocksRequest",
-    ),
-    "talentflow.migration.results": ("MigrationResult",),
-    "talentflow.migration.stocks": (
-        "StockTable",
-        "as_stock_table",
-        "flows_beine_parsons",
-        "flows_demographic",
-        "flows_dennett",
-        "flows_stock_difference",
-        "ipf_tables",
-        "read_stock_csv",
-    ),
-}
-
 __all__ = [
     "DEFAULT_POPULATION",
     "ExcessRequest",
@@ -89,4 +63,15 @@ __all__ = [
     "read_stock_csv",
 ]
 
-__getattr__, __dir__ = exports(__name__, {name: module for module, names in _FROM.items() for name in names})
+__getattr__, __dir__ = exports(
+    __name__,
+    (
+        "talentflow.migration.requests",
+        "talentflow.migration.results",
+        "talentflow.migration.methods",
+        "talentflow.migration.panel",
+        "talentflow.migration.stocks",
+        "talentflow.migration.excess",
+    ),
+    __all__,
+)

@@ -174,7 +174,7 @@ class StocksRequest(Request):
     """Flows from two bilateral stock tables (people by birthplace and residence at t0 and at t1)."""
 
     method: ClassVar[str] = "stocks"
-    stocks: tuple[Path, Path]
+    stocks: tuple[Path, ...]
     estimator: str = "demographic"
     #: For ``demographic``: ``max`` (stayers maximised), ``none``, or a weight in [0, 1] between the two.
     stayers: str | float = "max"
@@ -185,7 +185,7 @@ class StocksRequest(Request):
     def __post_init__(self) -> None:
         super().__post_init__()
         if len(self.stocks) != 2:
-            raise UsageError("two stock tables are needed, t0 then t1", param="stocks")
+            raise UsageError(f"give two stock tables, t0 then t1; got {len(self.stocks)}", param="stocks")
         self._set(stocks=(Path(self.stocks[0]), Path(self.stocks[1])))
         if self.estimator not in STOCK_ESTIMATORS:
             raise UsageError(

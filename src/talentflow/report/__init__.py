@@ -29,13 +29,6 @@ __all__ = ["REPORT_N_BOOT", "Progress", "ReportData", "ReportOptions", "RunResul
 
 __getattr__, __dir__ = exports(
     __name__,
-    {
-        "build_report": "talentflow.report.build",
-        "ReportData": "talentflow.report.data",
-        "gather": "talentflow.report.data",
-        "REPORT_N_BOOT": "talentflow.report.options",
-        "Progress": "talentflow.report.options",
-        "ReportOptions": "talentflow.report.options",
-        "RunResult": "talentflow.report.run",
-    },
+    ("talentflow.report.options", "talentflow.report.build", "talentflow.report.data", "talentflow.report.run"),
+    __all__,
 )

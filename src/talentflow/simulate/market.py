@@ -106,6 +106,8 @@ class _Tally:
     relocations: int = 0
 
     def record(self, index: int, first_day: int) -> Week:
+        # What the phases counted passes through as it is; what they appended in pieces is joined.
+        counted = ("returned", "entered", "left_home", "left_abroad", "hires", "separations", "exits", "relocations")
         return Week(
             index=index,
             first_day=first_day,
@@ -113,14 +115,7 @@ class _Tally:
             closed=np.concatenate(self.closed),
             seek_started=np.unique(np.concatenate(self.seek_started)),
             emigrated=np.concatenate(self.emigrated) if self.emigrated else np.zeros(0, np.int64),
-            returned=self.returned,
-            entered=self.entered,
-            left_home=self.left_home,
-            left_abroad=self.left_abroad,
-            hires=self.hires,
-            separations=self.separations,
-            exits=self.exits,
-            relocations=self.relocations,
+            **{name: getattr(self, name) for name in counted},
         )
 
 

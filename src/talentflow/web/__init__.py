@@ -11,4 +11,4 @@ if TYPE_CHECKING:
 
 __all__ = ["create_app"]
 
-__getattr__, __dir__ = exports(__name__, {"create_app": "talentflow.web.app"})
+__getattr__, __dir__ = exports(__name__, ("talentflow.web.app",), __all__)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -25,16 +26,32 @@ BOOTSTRAP_NOTE = (
 Estimate = Callable[[np.ndarray, np.ndarray], dict[str, np.ndarray]]
 
 
-@dataclass(frozen=True)
-class Bootstrap:
-    """What every stock estimator takes alike: the dates of the two tables and how the interval is drawn. The
-    defaults are the estimators' own (their keyword signatures), so none are repeated here."""
+class StockOptions(TypedDict, total=False):
+    """The keywords every stock estimator takes alike (defaults in :class:`Bootstrap`): ``labels`` of an array's
+    regions, the ``period`` the two tables are for, and how the interval is drawn — ``level`` (0.9), ``n_boot``
+    replicates (200), ``seed`` (0) and ``dispersion`` (1: Poisson counting noise; more for noisier surveys)."""
 
+    labels: Sequence[str] | None
     period: tuple[str, str] | None
     level: float
     n_boot: int
     seed: int
     dispersion: float
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """The dates of the two tables and how the interval is drawn."""
+
+    period: tuple[str, str] | None = None
+    level: float = 0.9
+    n_boot: int = 200
+    seed: int = 0
+    dispersion: float = 1.0
+
+    @classmethod
+    def of(cls, options: StockOptions) -> Bootstrap:
+        return cls(**{k: v for k, v in options.items() if k != "labels"})  # type: ignore[arg-type]
 
     def check(self) -> None:
         if not 0 < self.level < 1:
@@ -67,8 +84,9 @@ def _draw(values: np.ndarray, rng: np.random.Generator, dispersion: float, keep_
     return drawn
 
 
-def _result(t0: StockTable, t1: StockTable, method: Method, boot: Bootstrap) -> MigrationResult:
-    """The estimate on the published tables, with percentile intervals from ``boot.n_boot`` redrawn pairs."""
+def _result(t0: StockTable, t1: StockTable, method: Method, options: StockOptions) -> MigrationResult:
+    """The estimate on the published tables, with percentile intervals from ``n_boot`` redrawn pairs."""
+    boot = Bootstrap.of(options)
     boot.check()
     labels = np.array(t0.labels, dtype=object)
     points = method.estimate(t0.values, t1.values)

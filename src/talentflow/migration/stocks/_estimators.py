@@ -8,90 +8,71 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from typing_extensions import Unpack
 
 from talentflow.errors import UsageError
 from talentflow.migration.results import MigrationResult
-from talentflow.migration.stocks._bootstrap import Bootstrap, Method, _result
+from talentflow.migration.stocks._bootstrap import Method, StockOptions, _result
 from talentflow.migration.stocks._ipf import Stayers, ipf_tables
 from talentflow.migration.stocks._tables import StockTable, _pair
 
 Balance = Literal["error", "scale"]
+#: A stock table as the estimators take it (see ``as_stock_table``).
+Stocks = StockTable | pd.DataFrame | np.ndarray
 
 
-def flows_stock_difference(
-    s0: StockTable | pd.DataFrame | np.ndarray,
-    s1: StockTable | pd.DataFrame | np.ndarray,
-    *,
-    labels: Sequence[str] | None = None,
-    period: tuple[str, str] | None = None,
-    level: float = 0.9,
-    n_boot: int = 200,
-    seed: int = 0,
-    dispersion: float = 1.0,
-) -> MigrationResult:
-    """Flow birthplace i → residence j = max(0, S1[i,j] − S0[i,j]) off the diagonal."""
-    t0, t1 = _pair(s0, s1, labels)
+def _differences(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+    return {"emigration": _off_diagonal(np.maximum(b - a, 0.0))}
 
-    def estimate(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
-        return {"emigration": _off_diagonal(np.maximum(b - a, 0.0))}
 
-    notes = (
+def _differences_and_returns(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+    # A fall in the i-born living in j is people going home: a flow from j (row) to i (column).
+    return {**_differences(a, b), "return": _off_diagonal(np.maximum(a - b, 0.0)).T}
+
+
+_DIFFERENCE = Method(
+    "stock differencing (Bertoli & Fernández-Huertas Moraga 2015)",
+    _differences,
+    (
         "Every rise in the number of people born in i living in j is a move i → j made in the period; falls "
         "are ignored (set to zero), so deaths and returns of earlier migrants do not offset new moves.",
         "Moves between two foreign countries, and moves that cancel within the period, are invisible.",
-    )
-    method = Method("stock differencing (Bertoli & Fernández-Huertas Moraga 2015)", estimate, notes)
-    return _result(t0, t1, method, Bootstrap(period, level, n_boot, seed, dispersion))
-
-
-def flows_beine_parsons(
-    s0: StockTable | pd.DataFrame | np.ndarray,
-    s1: StockTable | pd.DataFrame | np.ndarray,
-    *,
-    labels: Sequence[str] | None = None,
-    period: tuple[str, str] | None = None,
-    level: float = 0.9,
-    n_boot: int = 200,
-    seed: int = 0,
-    dispersion: float = 1.0,
-) -> MigrationResult:
-    """Emigration i → j = max(0, S1[i,j] − S0[i,j]); return j → i = max(0, S0[i,j] − S1[i,j]) (i the birthplace)."""
-    t0, t1 = _pair(s0, s1, labels)
-
-    def estimate(a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
-        return {
-            "emigration": _off_diagonal(np.maximum(b - a, 0.0)),
-            # A fall in the i-born living in j is people going home: a flow from j (row) to i (column).
-            "return": _off_diagonal(np.maximum(a - b, 0.0)).T,
-        }
-
-    notes = (
+    ),
+)
+_BEINE_PARSONS = Method(
+    "stock differencing with returns (Beine & Parsons 2015)",
+    _differences_and_returns,
+    (
         "A rise in the i-born living in j is emigration i → j; a fall is a return j → i. Deaths of migrants "
         "count as returns unless the stocks are net of deaths.",
         "Onward moves between two foreign countries are read as a return plus a new emigration.",
-    )
-    method = Method("stock differencing with returns (Beine & Parsons 2015)", estimate, notes)
-    return _result(t0, t1, method, Bootstrap(period, level, n_boot, seed, dispersion))
+    ),
+)
+
+
+def flows_stock_difference(s0: Stocks, s1: Stocks, **options: Unpack[StockOptions]) -> MigrationResult:
+    """Flow birthplace i → residence j = max(0, S1[i,j] − S0[i,j]) off the diagonal."""
+    return _result(*_pair(s0, s1, options.get("labels")), _DIFFERENCE, options)
+
+
+def flows_beine_parsons(s0: Stocks, s1: Stocks, **options: Unpack[StockOptions]) -> MigrationResult:
+    """Emigration i → j = max(0, S1[i,j] − S0[i,j]); return j → i = max(0, S0[i,j] − S1[i,j]) (i the birthplace)."""
+    return _result(*_pair(s0, s1, options.get("labels")), _BEINE_PARSONS, options)
 
 
 def flows_dennett(
-    s0: StockTable | pd.DataFrame | np.ndarray,
-    s1: StockTable | pd.DataFrame | np.ndarray,
+    s0: Stocks,
+    s1: Stocks,
     *,
     total: float | None = None,
-    labels: Sequence[str] | None = None,
-    period: tuple[str, str] | None = None,
-    level: float = 0.9,
-    n_boot: int = 200,
-    seed: int = 0,
-    dispersion: float = 1.0,
+    **options: Unpack[StockOptions],
 ) -> MigrationResult:
     """Flow i → j = M · S0[i,j] / Σ_{k≠l} S0[k,l]: M movers shared out like the foreign-born stocks at t0.
 
     ``total`` is M, the number of movers in the period, taken from outside the stock tables (Dennett used published
     totals). Without it M = ½ Σ_j |ΔP_j|, ΔP_j the change in region j's population across all birthplaces: the
     fewest moves that explain the net changes, a lower bound and talentflow's choice, not Dennett's."""
-    t0, t1 = _pair(s0, s1, labels)
+    t0, t1 = _pair(s0, s1, options.get("labels"))
     if total is not None and (not math.isfinite(total) or total < 0):
         raise UsageError(f"total={total!r}: expected a number of movers >= 0")
 
@@ -108,12 +89,12 @@ def flows_dennett(
     )
     given = {"total": f"{total:,.6g} movers (given)" if total is not None else "½ Σ|net change by region|"}
     method = Method("migration rates (Dennett 2016)", estimate, notes, given)
-    return _result(t0, t1, method, Bootstrap(period, level, n_boot, seed, dispersion))
+    return _result(t0, t1, method, options)
 
 
 def flows_demographic(
-    s0: StockTable | pd.DataFrame | np.ndarray,
-    s1: StockTable | pd.DataFrame | np.ndarray,
+    s0: Stocks,
+    s1: Stocks,
     *,
     births: np.ndarray | Sequence[float] | None = None,
     deaths: np.ndarray | Sequence[float] | None = None,
@@ -123,12 +104,7 @@ def flows_demographic(
     by_birthplace: bool = False,
     tol: float = 1e-6,
     maxit: int = 1000,
-    labels: Sequence[str] | None = None,
-    period: tuple[str, str] | None = None,
-    level: float = 0.9,
-    n_boot: int = 200,
-    seed: int = 0,
-    dispersion: float = 1.0,
+    **options: Unpack[StockOptions],
 ) -> MigrationResult:
     """Closed demographic accounting: per birthplace, where people lived at t0 × where they live at t1, by IPF.
 
@@ -139,7 +115,7 @@ def flows_demographic(
     Azose & Raftery's (2019) pseudo-Bayes mixture (talentflow ships no calibrated weight). ``offset`` is the prior
     table m_od (e.g. inverse distance); each birthplace's residual totals must balance (``balance="error"``) or the
     t1 table is rescaled to the t0 totals (``balance="scale"``)."""
-    t0, t1 = _pair(s0, s1, labels)
+    t0, t1 = _pair(s0, s1, options.get("labels"))
     birth_mat = _vital(births, t0.labels, "births")
     death_given = _vital(deaths, t0.labels, "deaths")
     if birth_mat.ndim == 1:
@@ -177,7 +153,7 @@ def flows_demographic(
         birthplace=by_birthplace,
         keep_row_totals=True,
     )
-    return _result(t0, t1, method, Bootstrap(period, level, n_boot, seed, dispersion))
+    return _result(t0, t1, method, options)
 
 
 def _check_accounting(stayers: Stayers, balance: Balance, tol: float, maxit: int) -> None:
