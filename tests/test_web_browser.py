@@ -150,7 +150,7 @@ def test_dashboard_draws_filters_and_downloads_offline(page, server: ServerThrea
 def test_dashboard_shows_the_api_error(page, server: ServerThread) -> None:
     page.goto(f"{server.url}/?indicator=tension&from=2022-06-01&to=2022-01-01")
     page.wait_for_function("document.body.dataset.state === 'error'", timeout=30_000)
-    assert page.text_content("#error") == "422: to: 2022-01-01 is before from 2022-06-01"
+    assert page.text_content("#error") == "422: to: 2022-01-01 is before the first day 2022-06-01"
     assert page.blocked == []
 
 

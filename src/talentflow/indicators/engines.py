@@ -6,6 +6,7 @@ Both hand out Ibis tables with the same names and columns, so an indicator is wr
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -146,11 +147,14 @@ class SparkEngine(Engine):
         ibis.options.pyspark.treat_nan_as_null = True
         self._own = own
         self._tables = {}
+        # Views are named for the folder they read: two engines on one session (a Spark session is shared by
+        # the whole process) must not replace each other's tables.
+        tag = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:12]
         for name in TABLES:
             path = folder / f"{name}.parquet"
             if not path.exists():
                 raise StoreError(f"{folder}: no {name}.parquet here")
-            self._tables[name] = self.con.read_parquet(str(path), table_name=f"tf_{name}")
+            self._tables[name] = self.con.read_parquet(str(path), table_name=f"tf_{name}_{tag}")
 
     @classmethod
     def open(cls, db: str | os.PathLike[str] | None, master: str = DEFAULT_SPARK_MASTER) -> SparkEngine:
