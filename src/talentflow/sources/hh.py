@@ -10,6 +10,7 @@ than turned into a silent NULL.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -264,10 +265,22 @@ def _ndjson_records(relation: str) -> str:
 
 
 def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, parsed: str | None = None) -> str:
-    """SQL mapping records (_loc, _ref, _ptr, text) to staged rows; ``parsed`` supplies ``j`` already parsed."""
-    now = ctx.now
+    """SQL mapping records (_loc, _ref, _ptr, text) to staged rows; ``parsed`` supplies ``j`` already parsed.
+
+    One statement in three parts: the records typed (vacancy, resume, page, error) and their values converted
+    once, the reason a record is quarantined (`_reason`), and the canonical columns."""
     option_ts = f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
     source = f"coalesce({sql_str(ctx.source) if ctx.source else 'NULL'}, j.source, {sql_str(default_source)})"
+    return f"""
+    {_typed_sql(records, parsed, option_ts)},
+    checked AS (SELECT *, {_reason_sql(ctx.now)} AS _reason FROM observed)
+    {_columns_sql(source)}
+    """
+
+
+def _reason_sql(now: datetime) -> str:
+    """Why a record is quarantined (NULL when it is not): the checks every record meets, then a vacancy's or a
+    resume's own."""
     vac_checks: list[ck.Check] = [
         ck.required("j.published_at", "published_at"),
         *ck.timestamp("j.published_at", "published_ts", "published_at", now),
@@ -319,13 +332,16 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
             ck.msg("salary: expected an object with from/to (or amount) and currency"),
         ),
     ]
-    reason = ck.reason(
+    return ck.reason(
         common
         + [(f"_kind = 'vacancy' AND ({cond})", m) for cond, m in vac_checks]
         + [(f"_kind = 'resume' AND ({cond})", m) for cond, m in res_checks]
     )
-    roles = "list_transform(j.professional_roles, r -> r.id)"
-    reloc = "coalesce(j.relocation.area, j.relocation.areas)"
+
+
+def _typed_sql(records: str, parsed: str | None, option_ts: str) -> str:
+    """The CTEs up to ``observed``: each record parsed, typed, its values converted once (for the checks and
+    the output alike), and the time it was observed."""
     return f"""
     WITH {f"recs AS ({records})," if records else ""}
     parsed AS ({parsed or f"SELECT _loc, _ref, _ptr, text, {PARSE} AS j FROM recs"}),
@@ -365,8 +381,15 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
             CASE WHEN observed_rec IS NOT NULL THEN 'record' WHEN observed_opt IS NOT NULL THEN 'option'
                  WHEN _kind = 'resume' THEN 'updated_at' ELSE 'published_at' END AS observed_basis
         FROM typed
-    ),
-    checked AS (SELECT *, {reason} AS _reason FROM observed)
+    )
+    """
+
+
+def _columns_sql(source: str) -> str:
+    """The canonical columns of a staged row, from a checked record ``j`` and its area ``a``."""
+    roles = "list_transform(j.professional_roles, r -> r.id)"
+    reloc = "coalesce(j.relocation.area, j.relocation.areas)"
+    return f"""
     SELECT
         {source} AS source,
         j.id AS vacancy_id,
