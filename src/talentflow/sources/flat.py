@@ -139,35 +139,11 @@ def _sql(ctx: Context, relation: str, exprs: dict[str, str], basis: str, ref_sql
     def f(name: str) -> str:
         return exprs.get(name, "NULL::VARCHAR")
 
-    now = ctx.now
     option_ts = f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
     vid = exprs.get("vacancy_id") or (
         # No id in the input: the same title, area and publication time are the same vacancy.
         f"'h' || left(md5(concat_ws('|', {f('title')}, {f('area_name')}, {f('area_id')}, {f('published_at')})), 20)"
     )
-    checks: list[ck.Check] = [
-        *(
-            [ck.required(f("published_at"), "published_at")]
-            if "observed_at" not in exprs and ctx.observed_at is None
-            else []
-        ),
-        *ck.timestamp(f("published_at"), "published_ts", "published_at", now),
-        *ck.timestamp(f("created_at"), "tf_ts(" + f("created_at") + ")", "created_at", now),
-        *ck.timestamp(f("archived_at"), "tf_ts(" + f("archived_at") + ")", "archived_at", now),
-        *ck.timestamp(f("observed_at"), "observed_rec", "observed_at", now),
-        *ck.number(f("salary_from"), "salary_from"),
-        *ck.number(f("salary_to"), "salary_to"),
-        ck.currency(f("currency"), "currency"),
-        ck.boolean(f("is_it"), "is_it"),
-        ck.boolean(f("archived"), "archived"),
-        ck.boolean(f("salary_gross"), "salary_gross"),
-        ck.boolean(f("is_remote"), "is_remote"),
-        (
-            f"({f('salary_from')} IS NOT NULL OR {f('salary_to')} IS NOT NULL) AND {f('currency')} IS NULL",
-            ck.msg("salary: an amount without a currency"),
-        ),
-        ck.not_after("published_ts", "observed_ts", "published_at", "observed_at"),
-    ]
     return f"""
     WITH raw AS (SELECT * FROM {relation}),
     typed AS (
@@ -178,7 +154,7 @@ def _sql(ctx: Context, relation: str, exprs: dict[str, str], basis: str, ref_sql
     observed AS (
         SELECT *, coalesce(observed_rec, observed_opt, published_ts) AS observed_ts FROM typed
     ),
-    checked AS (SELECT *, {ck.reason(checks)} AS _reason FROM observed),
+    checked AS (SELECT *, {ck.reason(_checks(ctx, exprs))} AS _reason FROM observed),
     joined AS (
         SELECT c.*, a.region AS _a_region, a.country AS _a_country,
                n.area_id AS _n_area, n.region AS _n_region, n.country AS _n_country
@@ -223,3 +199,35 @@ def _sql(ctx: Context, relation: str, exprs: dict[str, str], basis: str, ref_sql
         '' AS _ptr
     FROM joined
     """
+
+
+def _checks(ctx: Context, exprs: dict[str, str]) -> list[ck.Check]:
+    """What quarantines a row of a flat file, each check on the column the mapping gives its field."""
+
+    def f(name: str) -> str:
+        return exprs.get(name, "NULL::VARCHAR")
+
+    now = ctx.now
+    return [
+        *(
+            [ck.required(f("published_at"), "published_at")]
+            if "observed_at" not in exprs and ctx.observed_at is None
+            else []
+        ),
+        *ck.timestamp(f("published_at"), "published_ts", "published_at", now),
+        *ck.timestamp(f("created_at"), "tf_ts(" + f("created_at") + ")", "created_at", now),
+        *ck.timestamp(f("archived_at"), "tf_ts(" + f("archived_at") + ")", "archived_at", now),
+        *ck.timestamp(f("observed_at"), "observed_rec", "observed_at", now),
+        *ck.number(f("salary_from"), "salary_from"),
+        *ck.number(f("salary_to"), "salary_to"),
+        ck.currency(f("currency"), "currency"),
+        ck.boolean(f("is_it"), "is_it"),
+        ck.boolean(f("archived"), "archived"),
+        ck.boolean(f("salary_gross"), "salary_gross"),
+        ck.boolean(f("is_remote"), "is_remote"),
+        (
+            f"({f('salary_from')} IS NOT NULL OR {f('salary_to')} IS NOT NULL) AND {f('currency')} IS NULL",
+            ck.msg("salary: an amount without a currency"),
+        ),
+        ck.not_after("published_ts", "observed_ts", "published_at", "observed_at"),
+    ]
