@@ -124,7 +124,8 @@ def _compare_one(
         if coverage == 1:
             notes.append("board level compared as counted: the board holds a sample of the market")
         else:
-            estimate, low, high = (None if v is None else v / coverage for v in (estimate, low, high))
+            estimate = estimate / coverage
+            low, high = (None if v is None else v / coverage for v in (low, high))
             notes.append(f"board level divided by coverage {coverage:g}")
     lo, hi = claim_range(claim, tolerance)
     e_lo = estimate if low is None else low
@@ -147,5 +148,5 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: dates as ISO text, missing numbers as None."""
     out = []
     for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
-        out.append({k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()})
+        out.append({str(k): (v.isoformat() if isinstance(v, date) else v) for k, v in row.items()})
     return out

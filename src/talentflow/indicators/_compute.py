@@ -30,7 +30,7 @@ class Result:
         """Rows as JSON-ready dicts: dates as ISO text, missing values as None."""
         frame = self.frame.astype(object).where(self.frame.notna(), None)
         return [
-            {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+            {str(k): (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
             for row in frame.to_dict(orient="records")
         ]
 

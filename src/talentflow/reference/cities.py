@@ -38,13 +38,17 @@ CITY_AREAS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-def builtin_areas() -> list[tuple[str, str | None, str | None, str, str | None, int]]:
+#: A row of the ``area`` table: (area_id, parent_id, name, country, region, depth).
+AreaRow = tuple[str, str | None, str | None, str, str | None, int]
+
+
+def builtin_areas() -> list[AreaRow]:
     """The area rows a store starts with: every country, then the cities above.
 
     (area_id, parent_id, name, country, region, depth), as in the ``area`` table.
     """
-    countries = [(area_id, None, None, iso2, None, 0) for area_id, iso2 in COUNTRY_AREAS.items()]
-    cities = [
+    countries: list[AreaRow] = [(area_id, None, None, iso2, None, 0) for area_id, iso2 in COUNTRY_AREAS.items()]
+    cities: list[AreaRow] = [
         (area_id, parent, name, country, region, 1 if parent in COUNTRY_AREAS else 2)
         for area_id, (name, parent, country, region) in CITY_AREAS.items()
     ]

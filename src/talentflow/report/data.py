@@ -12,9 +12,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from talentflow._version import __version__
@@ -204,7 +205,8 @@ def trim_panel(panel: Panel, min_people: int) -> tuple[Panel, str | None]:
         return panel, None
     a, b = int(dense[0]), int(dense[-1])
     obs = panel.obs[:, a : b + 1]
-    keep = (obs >= 0).any(axis=1)
+    # cast: numpy's stubs type any(axis=...) as a scalar or an array; on the 2-D obs it is always an array.
+    keep = cast(npt.NDArray[np.bool_], (obs >= 0).any(axis=1))
     new_index = np.cumsum(keep) - 1
     dest = panel.destinations
     if not dest.empty:
@@ -248,10 +250,13 @@ def _panel(
     part = Part({"flows": monthly})
     part.values["result"] = result
     part.values["population"] = fit.population
-    totals = {}
+    windows: dict[str, tuple[str, str]] = {}
+    # Per year: (estimate, low, high) by flow, and the months summed under "window".
+    totals: dict[str, dict[str, tuple[float, float, float] | tuple[str, str]]] = {}
     for year in ("2022", "2023"):
         y0, y1 = max(f"{year}-01", panel.months[1]), min(f"{year}-12", panel.months[-1])
         if y0 <= y1 and y0.startswith(year):
+            windows[year] = (y0, y1)
             totals[year] = {flow: fit.total(flow, y0, y1) for flow in ("emigration", "return", "net")}
             totals[year]["window"] = (y0, y1)
     part.values["totals"] = totals
@@ -261,8 +266,7 @@ def _panel(
         truth = sim["summary"][["month", "emigrated", "returned"]].copy()
         part.frames["truth"] = truth[(truth.month >= start) & (truth.month <= end)]
         tt = {}
-        for year in totals:
-            y0, y1 = totals[year]["window"]
+        for year, (y0, y1) in windows.items():
             t = truth[(truth.month >= y0) & (truth.month <= y1)]
             tt[year] = (float(t.emigrated.sum()), float(t.returned.sum()))
         part.values["truth_totals"] = tt

@@ -185,10 +185,15 @@ def _claims(data: ReportData, page: Page) -> str:
     frame = part.frames["claims"]
     counts = part.values["summary"]
     html = "<p>" + ", ".join(f"{n} {escape(s)}" for s, n in counts.items()) + "</p>"
-    rows, classes = [], []
+    rows: list[list[Any]] = []
+    classes: list[str] = []
+    # pd.isna takes every cell at run time, but pandas-stubs types a row's fields (Period, Interval, np.bool_
+    # among them) wider than its scalar overload, hence the ignores below.
     for r in frame.itertuples():
+        status = str(r.status)
         period = f"{r.period_start} to {r.period_end}"
-        interval = "" if pd.isna(r.low) or pd.isna(r.high) else f"{fmt(r.low)} – {fmt(r.high)}"
+        no_interval = pd.isna(r.low) or pd.isna(r.high)  # type: ignore[arg-type]
+        interval = "" if no_interval else f"{fmt(r.low)} – {fmt(r.high)}"
         rows.append(
             [
                 r.claim_id,
@@ -196,13 +201,13 @@ def _claims(data: ReportData, page: Page) -> str:
                 r.geography,
                 period,
                 r.claim,
-                r.estimate if not pd.isna(r.estimate) else "–",
+                r.estimate if not pd.isna(r.estimate) else "–",  # type: ignore[arg-type]
                 interval,
-                (escape(r.status), "status"),
-                "; ".join(x for x in (r.note, r.inputs) if x),
+                (escape(status), "status"),
+                "; ".join(str(x) for x in (r.note, r.inputs) if x),
             ]
         )
-        classes.append(r.status.replace(" ", "-"))
+        classes.append(status.replace(" ", "-"))
     html += _table(
         ["id", "metric", "where", "period", "claim", "estimate", "interval", "status", "note and inputs"], rows, classes
     )

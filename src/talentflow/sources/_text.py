@@ -20,7 +20,8 @@ def is_gzip(path: Path) -> bool:
         return f.read(2) == GZIP_MAGIC
 
 
-def open_bytes(path: Path) -> IO[bytes]:
+def open_bytes(path: Path) -> gzip.GzipFile | io.BufferedReader:
+    # Not IO[bytes]: typeshed declares GzipFile a BufferedIOBase only.
     return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
 
 

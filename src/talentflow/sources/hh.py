@@ -10,6 +10,7 @@ than turned into a silent NULL.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -201,7 +202,7 @@ def json_error(exc: json.JSONDecodeError, text: str) -> str:
     return f"{why}: {exc.msg} (line {exc.lineno}, column {exc.colno})"
 
 
-def _records(doc: object, pointer: str):
+def _records(doc: object, pointer: str) -> Iterator[tuple[str, object]]:
     if isinstance(doc, list):
         for i, item in enumerate(doc):
             yield from _records(item, f"{pointer}/{i}")

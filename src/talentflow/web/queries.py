@@ -86,8 +86,8 @@ class StoreService:
     def signature(self) -> tuple[int, ...]:
         return signature(self.path)
 
-    async def answer(self, job: Job) -> Job:
-        """The cached payload, found on the event loop; a miss is computed on a worker thread.
+    async def answer(self, job: Job) -> tuple[Payload, bool]:
+        """``(payload, hit)``: a cached payload is found on the event loop; a miss is computed on a worker thread.
 
         Keeping hits off the thread pool matters under load: a hit is a dictionary look-up and two ``stat`` calls.
         """
