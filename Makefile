@@ -48,10 +48,12 @@ demo: setup
 	fi
 	$(BIN)/talentflow status --db $(DEMO)/talentflow.duckdb
 
-# The tests run in a random order (pytest-randomly prints the seed; `--randomly-seed=N` repeats
-# one); the claims tests run once more alone and in file order, since an order-dependent answer broke them once.
+# The tests run in a random order (pytest-randomly), whose seed is printed: `make test SEED=N` repeats an order.
+# The claims tests run once more alone and in file order, since an order-dependent answer broke them once.
+SEED ?= $(shell date +%s)
 test: setup
-	$(BIN)/python -m pytest -q
+	@echo "tests in random order: make test SEED=$(SEED) repeats it"
+	$(BIN)/python -m pytest -q -p randomly --randomly-seed=$(SEED)
 	$(BIN)/python -m pytest -q -p no:randomly tests/test_claims.py
 
 bench: setup
