@@ -37,7 +37,25 @@ def _c(name: str, type_: str, doc: str) -> Column:
     return Column(name, type_, doc)
 
 
-_PROVENANCE = _c("ingest_id", "BIGINT", "The ingest that stored the record (see ingest_log).")
+_INGEST = _c("ingest_id", "BIGINT", "The ingest that stored the record (see ingest_log).")
+#: Where a board record comes from: seen on a real board, or made by the simulator. A query takes one kind at a
+#: time (`--data real|simulated`); no figure sums the two.
+_ORIGIN = (
+    _c(
+        "provenance",
+        "VARCHAR",
+        "`observed` (seen on a board or read from a file of one) or `simulated` (written by `talentflow "
+        "simulate`; its source is then `simulator`, never a real board's name).",
+    ),
+    _c("scenario", "VARCHAR", "Simulated records: the scenario that made them (NULL for observed ones)."),
+    _c("seed", "BIGINT", "Simulated records: the simulation's seed (NULL for observed ones)."),
+)
+_AI = _c(
+    "is_ai",
+    "BOOLEAN",
+    "AI and machine-learning work: role 165 (data scientist), or an AI keyword in the title or a key skill "
+    "(`talentflow.reference.ai`; NULL when the record has none of the three).",
+)
 _AREA = (
     _c("area_id", "VARCHAR", "Area id on the board (hh.ru `area.id`): a city, region or country."),
     _c("area_name", "VARCHAR", "Area name as published (hh.ru `area.name`)."),
@@ -86,7 +104,15 @@ VACANCY_OBSERVATION = Table(
         _c("is_remote", "BOOLEAN", "Remote work: schedule `remote`, work format REMOTE or TELECOMMUTE."),
         _c("experience", "VARCHAR", "Required experience id (hh.ru `experience.id`)."),
         _c("employment", "VARCHAR", "Employment type id (hh.ru `employment.id`)."),
-        _PROVENANCE,
+        _AI,
+        _c("key_skills", "VARCHAR[]", "Key skills (hh.ru `key_skills[].name`; full vacancies only)."),
+        _c(
+            "description_length",
+            "INTEGER",
+            "Characters of the description's plain text, HTML tags removed (hh.ru `description`).",
+        ),
+        *_ORIGIN,
+        _INGEST,
     ),
     key=("source", "vacancy_id", "observed_at"),
 )
@@ -121,7 +147,10 @@ RESUME_OBSERVATION = Table(
         _c("currency", "VARCHAR", "ISO 4217 code of the expected salary."),
         _c("job_search_status", "VARCHAR", "hh.ru `job_search_status.id` when the input gives it."),
         _c("experience_months", "INTEGER", "Total experience in months (hh.ru `total_experience.months`)."),
-        _PROVENANCE,
+        _AI,
+        _c("key_skills", "VARCHAR[]", "Key skills (hh.ru `skill_set`)."),
+        *_ORIGIN,
+        _INGEST,
     ),
     key=("source", "resume_id", "observed_at"),
 )
@@ -137,7 +166,7 @@ POPULATION = Table(
         _c("period_start", "DATE", "First day of the period."),
         _c("metric", "VARCHAR", "What is counted, e.g. `developers`, `git_pushes`."),
         _c("value", "DOUBLE", "The value."),
-        _PROVENANCE,
+        _INGEST,
     ),
     key=("source", "economy", "partner", "period", "metric"),
 )
@@ -154,7 +183,7 @@ SERIES = Table(
         _c("value", "DOUBLE", "Value as published (not seasonally adjusted where the source has both)."),
         _c("value_sa", "DOUBLE", "Seasonally adjusted value, where the source publishes one."),
         _c("vintage", "VARCHAR", "Version of the source (e.g. its commit), where known."),
-        _PROVENANCE,
+        _INGEST,
     ),
     key=("source", "geography", "metric", "segment", "date"),
 )
@@ -175,7 +204,7 @@ CLAIM = Table(
         _c("who", "VARCHAR", "Who made the claim."),
         _c("said_on", "DATE", "When it was said."),
         _c("url", "VARCHAR", "Where it was published."),
-        _PROVENANCE,
+        _INGEST,
     ),
     key=("claim_id",),
 )

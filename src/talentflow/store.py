@@ -17,7 +17,9 @@ from talentflow.reference.cities import add_builtin_areas
 
 DEFAULT_DB = "talentflow.duckdb"
 ENV_DB = "TALENTFLOW_DB"
-SCHEMA_VERSION = "1"
+#: 2 added provenance, scenario, seed, is_ai and key_skills to the observations (and a vacancy's
+#: description_length); a store of version 1 is brought up to date when it is next opened for writing.
+SCHEMA_VERSION = "2"
 
 # Helpers used by the adapters' SQL. DuckDB's cast reads ISO 8601 with +0300, +03:00 or Z, and a bare date;
 # the session time zone is UTC, so a time without an offset is taken as UTC. A value is trimmed only when it
@@ -64,6 +66,12 @@ class Store:
                 self.ensure_schema()
         elif not self._has_schema():
             raise StoreError(f"{self.path}: not a talentflow store")
+        elif self._missing_columns():
+            raise StoreError(
+                f"{self.path}: written by an older talentflow (schema version {self._version()}, this one reads "
+                f"{SCHEMA_VERSION}); open it for writing once to bring it up to date, e.g. with `talentflow claims "
+                "import --builtin` or any ingest into it"
+            )
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -91,11 +99,31 @@ class Store:
         names = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         return all(t.name in names for t in model.ALL_TABLES)
 
+    def _version(self) -> str:
+        try:
+            row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except duckdb.Error:
+            return "1"
+        return str(row[0]) if row else "1"
+
+    def _missing_columns(self) -> list[tuple[model.Table, model.Column]]:
+        present = set(self.con.execute("SELECT table_name, column_name FROM duckdb_columns()").fetchall())
+        return [(t, c) for t in model.ALL_TABLES for c in t.columns if (t.name, c.name) not in present]
+
     def ensure_schema(self) -> None:
         for table in model.ALL_TABLES:
             self.con.execute(table.ddl())
+        # A store from an older talentflow gets the columns added since. Its records carry no mark of where they
+        # came from and are taken as observed: simulator output stored before schema 2 must be ingested again.
+        # (DuckDB refuses an UPDATE after an ALTER of the same table in one transaction: hence the DEFAULT.)
+        for table, column in self._missing_columns():
+            default = " DEFAULT 'observed'" if column.name == "provenance" else ""
+            self.con.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}{default}")
         self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        self.con.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", [SCHEMA_VERSION])
+        self.con.execute(
+            "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO UPDATE SET value = excluded.value",
+            [SCHEMA_VERSION],
+        )
         (builtin,) = self.con.execute("SELECT count(*) FROM area").fetchone()  # type: ignore[misc]
         if builtin == 0:
             add_builtin_areas(self.con)

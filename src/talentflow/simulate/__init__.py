@@ -80,7 +80,7 @@ def simulate(
     # Independent streams for the market and the board: changing what the board sees leaves the market alone.
     market_seq, board_seq = np.random.SeedSequence(seed).spawn(2)
     market = Market(scenario, scale=scale, rng=np.random.default_rng(market_seq))
-    observer = Board(market, scenario.board, np.random.default_rng(board_seq), out) if board else None
+    observer = Board(market, scenario.board, np.random.default_rng(board_seq), out, seed=seed) if board else None
     truth = Truth(scale)
     weeks = scenario.weeks()
     try:

@@ -61,7 +61,9 @@ class Board:
     """Turns each simulated week into crawler sightings, written into ``out`` as hh.ru-shaped NDJSON as they
     accumulate; `write` finishes the files. `abort` stops the writing threads (after an error)."""
 
-    def __init__(self, market: Market, params: BoardParams, rng: np.random.Generator, out: Path) -> None:
+    def __init__(
+        self, market: Market, params: BoardParams, rng: np.random.Generator, out: Path, *, seed: int = 0
+    ) -> None:
         self.m = market
         self.p = params
         self.rng = rng
@@ -85,7 +87,12 @@ class Board:
         self.counts = {"vacancy_sightings": 0, "resume_sightings": 0}
         names = {int(k): v[0] for k, v in CITY_AREAS.items()} | {int(k): v for k, v in _COUNTRY_NAMES.items()}
         self.writer = RecordWriter(
-            out, roles=market.roles, titles=TITLES, names=names, citizenship=_country_area(market.sc.origin)
+            out,
+            roles=market.roles,
+            titles=TITLES,
+            names=names,
+            citizenship=_country_area(market.sc.origin),
+            mark={"scenario": market.sc.name, "seed": str(seed)},
         )
 
     # -- per week ---------------------------------------------------------------------------------------

@@ -122,7 +122,7 @@ SELECT concat(
     ',"employer":{{"id":"', employer::VARCHAR, '","name":"Компания ', employer::VARCHAR,
     '"}},"schedule":{{"id":"', CASE WHEN remote THEN 'remote' ELSE 'fullDay' END,
     '"}},"professional_roles":', role, ',"experience":', experience,
-    ',"employment":{{"id":"full"}},"observed_at":"', {_timestamp("observed")}, '"}}', chr(10)) AS line
+    ',"employment":{{"id":"full"}},"observed_at":"', {_timestamp("observed")}, '"', _MARK_, '}}', chr(10)) AS line
 FROM rows
 """
 
@@ -133,7 +133,7 @@ SELECT concat(
     ',"salary":{{"amount":', salary::VARCHAR, ',"currency":"RUR"}},"total_experience":{{"months":', months::VARCHAR,
     '}},"job_search_status":{{"id":"', CASE WHEN employed THEN 'looking_for_offers' ELSE 'active_search' END,
     '"}},"created_at":"', {_timestamp("created")}, '","updated_at":"', {_timestamp("updated")},
-    '","observed_at":"', {_timestamp("observed")}, '"}}', chr(10)) AS line
+    '","observed_at":"', {_timestamp("observed")}, '"', _MARK_, '}}', chr(10)) AS line
 FROM rows
 """
 
@@ -159,8 +159,14 @@ class RecordWriter:
         titles: Mapping[str, Sequence[str]],
         names: dict[int, str],
         citizenship: str,
+        mark: Mapping[str, str],
     ) -> None:
         self.paths = {"vs": out / "vacancies.ndjson.gz", "rs": out / "resumes.ndjson.gz"}
+        # Every record says it was simulated, and by which scenario and seed: ingest keeps it apart from real
+        # board records (provenance `simulated`, source `simulator`). A constant tail, so it costs a copy only.
+        tail = ',"_simulated":' + json.dumps(dict(mark), ensure_ascii=False, separators=(",", ":"))
+        literal = "'" + tail.replace("'", "''") + "'"
+        self.sql = {"vs": _VACANCY_SQL.replace("_MARK_", literal), "rs": _RESUME_SQL.replace("_MARK_", literal)}
         self.counts = {"vs": 0, "rs": 0}
         # Seconds each thread spent working, and the caller waiting for the formatter, for bench/simulate.py.
         self.busy = {"sort": 0.0, "format": 0.0, "gzip": 0.0, "caller_waited": 0.0}
@@ -261,7 +267,7 @@ class RecordWriter:
                 local.con = db.cursor()
                 cursors.append(local.con)
             local.con.register("rows", rows)
-            out = local.con.execute(_VACANCY_SQL if kind == "vs" else _RESUME_SQL).to_arrow_table().column("line")
+            out = local.con.execute(self.sql[kind]).to_arrow_table().column("line")
             local.con.unregister("rows")
             with busy_lock:
                 self.busy["format"] += time.perf_counter() - t

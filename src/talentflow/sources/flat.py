@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from talentflow.errors import UsageError
 from talentflow.model import VACANCY_OBSERVATION
+from talentflow.reference.ai import ai_sql
 from talentflow.reference.areas import AREA_BY_NAME
 from talentflow.sources import _checks as ck
 from talentflow.sources._base import Context, Staged, StageResult
@@ -140,6 +141,8 @@ def _sql(ctx: Context, relation: str, exprs: dict[str, str], basis: str, ref_sql
         return exprs.get(name, "NULL::VARCHAR")
 
     option_ts = f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
+    role_text = f("role_ids")
+    roles = f"CASE WHEN {role_text} IS NOT NULL THEN list_transform(string_split({role_text}, ','), r -> trim(r)) END"
     vid = exprs.get("vacancy_id") or (
         # No id in the input: the same title, area and publication time are the same vacancy.
         f"'h' || left(md5(concat_ws('|', {f('title')}, {f('area_name')}, {f('area_id')}, {f('published_at')})), 20)"
@@ -169,8 +172,7 @@ def _sql(ctx: Context, relation: str, exprs: dict[str, str], basis: str, ref_sql
         CASE WHEN observed_rec IS NOT NULL THEN {sql_str(basis if basis != "published_at" else "record")}
              WHEN observed_opt IS NOT NULL THEN 'option' ELSE 'published_at' END AS observed_basis,
         {f("title")} AS title,
-        CASE WHEN {f("role_ids")} IS NOT NULL
-             THEN list_transform(string_split({f("role_ids")}, ','), r -> trim(r)) END AS role_ids,
+        {roles} AS role_ids,
         tf_bool({f("is_it")}) AS is_it,
         {f("employer_id")} AS employer_id,
         {f("employer_name")} AS employer_name,
@@ -192,6 +194,12 @@ def _sql(ctx: Context, relation: str, exprs: dict[str, str], basis: str, ref_sql
                  THEN {f("schedule")} = 'remote' END) AS is_remote,
         {f("experience")} AS experience,
         {f("employment")} AS employment,
+        {ai_sql(f("title"), roles, "NULL::VARCHAR[]")} AS is_ai,
+        NULL::VARCHAR[] AS key_skills,
+        NULL::INTEGER AS description_length,
+        'observed' AS provenance,
+        NULL::VARCHAR AS scenario,
+        NULL::BIGINT AS seed,
         _reason,
         CASE WHEN _reason IS NOT NULL THEN {raw_sql} END AS _raw,
         _loc,

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from talentflow.model import RESUME_OBSERVATION, VACANCY_OBSERVATION
+from talentflow.reference.ai import ai_sql
 from talentflow.reference.roles import IT_PROFAREA_ID, IT_ROLES_STABLE
 from talentflow.sources import _checks as ck
 from talentflow.sources._base import Context, Direct, Staged, StageResult
@@ -68,8 +69,14 @@ _STRUCT = json.dumps(
         "captcha_url": "VARCHAR",
         "bad_argument": "VARCHAR",
         "description": "VARCHAR",
+        "key_skills": [{"name": "VARCHAR"}],
+        "skill_set": ["VARCHAR"],
+        # The simulator's mark on every record it writes: which scenario and seed made it.
+        "_simulated": {"scenario": "VARCHAR", "seed": "VARCHAR"},
     }
 )
+#: The source name of simulated records: never a real board's.
+SIMULATOR = "simulator"
 
 PARSE = f"try(from_json(text, {sql_str(_STRUCT)}))"
 
@@ -271,7 +278,10 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
     One statement in three parts: the records typed (vacancy, resume, page, error) and their values converted
     once, the reason a record is quarantined (`_reason`), and the canonical columns."""
     option_ts = f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
-    source = f"coalesce({sql_str(ctx.source) if ctx.source else 'NULL'}, j.source, {sql_str(default_source)})"
+    source = (
+        f"CASE WHEN j._simulated IS NOT NULL THEN {sql_str(SIMULATOR)} "
+        f"ELSE coalesce({sql_str(ctx.source) if ctx.source else 'NULL'}, j.source, {sql_str(default_source)}) END"
+    )
     return f"""
     {_typed_sql(records, parsed, option_ts)},
     checked AS (SELECT *, {_reason_sql(ctx.now)} AS _reason FROM observed)
@@ -390,6 +400,7 @@ def _columns_sql(source: str) -> str:
     """The canonical columns of a staged row, from a checked record ``j`` and its area ``a``."""
     roles = "list_transform(j.professional_roles, r -> r.id)"
     reloc = "coalesce(j.relocation.area, j.relocation.areas)"
+    skills = "coalesce(list_transform(j.key_skills, k -> k.name), j.skill_set)"
     return f"""
     SELECT
         {source} AS source,
@@ -433,6 +444,12 @@ def _columns_sql(source: str) -> str:
         NULL::VARCHAR[] AS citizenship,
         j.job_search_status.id AS job_search_status,
         try_cast(months_num AS INTEGER) AS experience_months,
+        {ai_sql("coalesce(j.name, j.title)", roles, skills)} AS is_ai,
+        {skills} AS key_skills,
+        length(regexp_replace(j.description, '<[^>]*>', '', 'g')) AS description_length,
+        CASE WHEN j._simulated IS NOT NULL THEN 'simulated' ELSE 'observed' END AS provenance,
+        j._simulated.scenario AS scenario,
+        try_cast(j._simulated.seed AS BIGINT) AS seed,
         _kind,
         _reason,
         CASE WHEN _reason IS NOT NULL THEN coalesce(text, to_json(j)::VARCHAR) END AS _raw,
