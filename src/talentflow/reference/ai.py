@@ -6,7 +6,7 @@ neighbouring roles are not AI work and are left out: 156 «BI-аналитик, 
 150, 164 (analysts of systems, business and product). The keywords catch the ML engineers, NLP and computer-vision
 developers and LLM researchers that hh.ru files under «Программист, разработчик» (96) and other roles.
 
-Keywords are matched on the lower-cased text, in Russian and English; a short word (ML, AI, NLP, LLM, ИИ) only as
+Keywords are matched regardless of case, in Russian and English; a short word (ML, AI, NLP, LLM, ИИ) only as
 a whole word, so that «HTML» or «email» never count.
 """
 
@@ -15,7 +15,8 @@ from __future__ import annotations
 #: hh.ru professional roles that are AI work.
 AI_ROLES = ("165",)
 
-#: (pattern, what it catches). Patterns are RE2 on lower-cased text; `{w}` marks a whole-word match.
+#: (pattern, what it catches). Patterns are RE2, written in lower case and matched ignoring case; `{w}` marks a
+#: whole-word match.
 KEYWORDS: tuple[tuple[str, str], ...] = (
     ("machine learning", "machine learning"),
     ("машинн[а-я]* обучени", "машинное обучение and its forms"),
@@ -54,7 +55,7 @@ _EDGE_AFTER = "(?:$|[^a-zа-яё0-9])"
 
 
 def pattern() -> str:
-    """One RE2 pattern matching any keyword in lower-cased text."""
+    """One RE2 pattern matching any keyword (to be matched ignoring case)."""
     parts = []
     for text, _ in KEYWORDS:
         if text.startswith("{w}"):
@@ -66,12 +67,14 @@ def pattern() -> str:
 
 
 def ai_sql(title: str, roles: str, skills: str) -> str:
-    """A DuckDB boolean: AI work by role, title or key skill; NULL when the record has none of the three."""
+    """A DuckDB boolean: AI work by role, title or key skill; NULL when the record has none of the three.
+
+    The pattern is matched case-insensitively (RE2 folds Cyrillic too): three times faster than lower-casing
+    every title first, which cost ingest a tenth of its speed."""
     quoted = "'" + pattern().replace("'", "''") + "'"
-    roles_list = "[" + ", ".join(f"'{r}'" for r in AI_ROLES) + "]"
+    by_role = " OR ".join(f"list_contains({roles}, '{r}')" for r in AI_ROLES)
     return f"""CASE
-        WHEN list_has_any({roles}, {roles_list}) THEN true
-        WHEN regexp_matches(lower({title}), {quoted}) THEN true
-        WHEN len(list_filter({skills}, s -> regexp_matches(lower(s), {quoted}))) > 0 THEN true
+        WHEN {by_role} OR regexp_matches({title}, {quoted}, 'i')
+             OR list_bool_or(list_transform({skills}, s -> regexp_matches(s, {quoted}, 'i'))) THEN true
         WHEN {roles} IS NOT NULL OR {title} IS NOT NULL OR {skills} IS NOT NULL THEN false
     END"""
