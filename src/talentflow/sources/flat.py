@@ -360,10 +360,13 @@ def _value_warnings(ctx: Context, table: str, layout: Layout, found: list[dicts.
             f"AND country IS NULL GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT {_SHOWN}"
         ).fetchall()
         shown = ", ".join(f"«{n}» ({c:,})" for n, c in names)
+        (tree,) = ctx.con.execute("SELECT count(*) FROM area WHERE source <> 'builtin'").fetchone()  # type: ignore[misc]
+        hint = "pass --country for a file of one country" if tree else (
+            "the store knows the countries and 23 cities: load the tree with `talentflow reference areas FILE`"
+        )  # fmt: skip
         out.append(
             f"{unmapped:,} records have an area name the area tree does not place in one country: {shown}"
-            f"{', …' if len(names) == _SHOWN else ''} (names tried as written, ignoring case, spaces and ё/е; "
-            "load the tree with `talentflow reference areas FILE`, or pass --country for a file of one country)"
+            f"{', …' if len(names) == _SHOWN else ''} (names tried as written, ignoring case, spaces and ё/е; {hint})"
         )
     return out
 
