@@ -595,3 +595,22 @@ def test_the_urfu_layouts_say_what_is_it(tmp_path, db, shared):
     indexed.write_text("\n".join(["," + lines[0], *(f"{i},{line}" for i, line in enumerate(lines[1:]))]) + "\n")
     again = ingest([indexed], db=db)
     assert again.inputs[0].mapping["layout"] == "hh-urfu-daily" and again.accepted == 0
+
+
+def test_the_stock_note_needs_every_vacancy_seen_once(tmp_path, db):
+    path = _issue_file(tmp_path)
+    ingest([path], db=db, currency="RUB")
+    params = Params("month", min_cell=0)
+    for name in ("vacancies_active", "vacancies_closed", "remote_share"):
+        assert "was seen once" in compute(name, params, db=db).notes[0]
+    assert not any("seen once" in n for n in compute("vacancies_new", params, db=db).notes)
+    # A second pull of the same file: every vacancy has two sightings, and the stocks need no note.
+    ingest([path], db=db, currency="RUB", observed_at=datetime.fromisoformat("2022-04-01T00:00:00+00:00"))
+    assert not any("seen once" in n for n in compute("vacancies_active", params, db=db).notes)
+
+
+def test_ingest_help_lists_the_fields(cli):
+    text = " ".join(cli("ingest", "--help").stdout.split())
+    assert "Fields a CSV or Parquet column can hold" in text
+    for field in ("vacancy_id", "key_skills", "description", "work_format", "snapshot_day"):
+        assert field in text

@@ -125,7 +125,7 @@ def ingest(
         paths = [paths]
     if format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
-    columns, values = flat_options(mapping, map_file, defaults, currency, area, country, it)
+    columns, values = _flat_options(mapping, map_file, defaults, currency, area, country, it)
     if (columns or values) and format not in ("auto", "csv"):
         given = "mapping" if mapping else "map_file" if map_file else "defaults"
         raise UsageError("applies to CSV and Parquet inputs (input format csv)", param=given)
@@ -141,7 +141,7 @@ def ingest(
             store.close()
 
 
-def flat_options(
+def _flat_options(
     mapping: dict[str, str] | None,
     map_file: str | os.PathLike[str] | None,
     defaults: dict[str, str] | None,

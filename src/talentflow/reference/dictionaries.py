@@ -31,17 +31,11 @@ import duckdb
 from talentflow.errors import InputError
 from talentflow.model import DICTIONARY
 
-#: The dictionaries whose display names a flat file's values are mapped through, by the field they fill.
-MAPPED = {
-    "schedule": "schedule",
-    "experience": "experience",
-    "employment": "employment",
-    "work_format": "work_format",
-    "role_ids": "professional_role",
-}
-#: The dictionaries kept from a ``/dictionaries`` answer (the others are not read by talentflow).
+#: The dictionaries kept from a ``/dictionaries`` answer (the others are not read by talentflow), and the name of
+#: the roles of a ``/professional_roles`` answer. A flat file's field of the same name is mapped through each.
 KEPT = ("schedule", "experience", "employment", "work_format")
 ROLES = "professional_role"
+DICTIONARIES = (*KEPT, ROLES)
 
 SHIPPED = Path(__file__).with_name("hh_dictionaries.csv")
 

@@ -56,8 +56,9 @@ FIELDS: dict[str, str] = {
 #: In a mapping, a column mapped to this is not read (a recognised column the user does not want).
 IGNORE = "ignore"
 
-#: Fields that take no default value: a row's identity and its sighting (--observed-at gives that).
-NO_DEFAULT = ("vacancy_id", "observed_at", "snapshot_day")
+#: Fields that take no default value: a row's identity, its sighting (--observed-at gives that), and a salary
+#: object (its parts take defaults).
+NO_DEFAULT = ("vacancy_id", "observed_at", "snapshot_day", "salary")
 #: Fields read as times, for the requirement that a row can be dated.
 _DATING = ("published_at", "observed_at", "snapshot_day", "created_at")
 

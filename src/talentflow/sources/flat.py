@@ -24,33 +24,21 @@ from talentflow.reference.roles import IT_ROLES_STABLE
 from talentflow.sources import _checks as ck
 from talentflow.sources import _flat_sql as v
 from talentflow.sources._base import Context, Staged, StageResult
-from talentflow.sources._flat_layout import FIELDS, Layout, internal, recognise, resolve
+from talentflow.sources._flat_layout import FIELDS, Layout, internal, resolve
 from talentflow.sources._scan import Scan, sql_str
 from talentflow.sources._text import PARQUET_MAGIC, head, header_of
 
-__all__ = ["FIELDS", "FlatAdapter", "builtin_for_path", "builtin_mapping", "columns_of"]
+__all__ = ["FIELDS", "FlatAdapter", "columns_of"]
 
 _STABLE_ROLES = "[" + ", ".join(sql_str(r) for r in sorted(IT_ROLES_STABLE, key=int)) + "]"
-#: Dictionaries read as maps (name key → id) from the one row of ``dicts``.
-_MAPS = ("schedule", "experience", "employment", "work_format", "professional_role")
 #: How many unknown values a warning shows.
 _SHOWN = 5
-
-
-def builtin_mapping(header: list[str]) -> str | None:
-    """The name of the layout a header shows (a built-in one or ``hh-flat``), None for an unknown header."""
-    layout = recognise(header)
-    return layout.name if layout else None
 
 
 def columns_of(path: Path) -> list[str]:
     if head(path, 4) == PARQUET_MAGIC:
         return list(pq.read_schema(path).names)
     return header_of(head(path).decode("utf-8", errors="replace").lstrip("\ufeff"))
-
-
-def builtin_for_path(path: Path) -> str | None:
-    return builtin_mapping(columns_of(path))
 
 
 class FlatAdapter:
@@ -185,6 +173,8 @@ def _with_defaults(out: dict[str, str], defaults: dict[str, str]) -> dict[str, s
             out["area_name"] = f"CASE WHEN {known} THEN {given_name} ELSE {out.get('area_name', 'NULL')} END"
         elif f == "country":
             continue  # the row's area places it first (see _sql)
+        elif f == "employer":
+            out["employer_name"] = f"coalesce({out.get('employer_name', 'NULL')}, {literal})"
         elif f in out:
             out[f] = f"coalesce({out[f]}, {literal})"
         else:
@@ -201,7 +191,7 @@ def _sql(ctx: Context, layout: Layout, relation: str, names: str, ref_sql: str, 
     field_cols = ",\n               ".join(f"({sql}) AS f_{name}" for name, sql in fields.items())
     maps = ", ".join(
         f"map_from_entries(list(struct_pack(k := key, v := id)) FILTER (WHERE dictionary = {sql_str(d)})) AS {d}"
-        for d in _MAPS
+        for d in dicts.DICTIONARIES
     )
     option_ts = f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
     snapshot = "snapshot_day" in layout.fields and "observed_at" not in layout.fields
