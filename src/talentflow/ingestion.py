@@ -49,6 +49,8 @@ class InputReport:
     already_ingested: bool = False
     skipped: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: How a flat file's columns were read: the layout chosen, column → field, defaults, columns left out.
+    mapping: dict[str, Any] | None = None
 
     @property
     def balanced(self) -> bool:
@@ -100,6 +102,12 @@ def ingest(
     db: str | os.PathLike[str] | None = None,
     format: str = "auto",
     mapping: dict[str, str] | None = None,
+    map_file: str | os.PathLike[str] | None = None,
+    defaults: dict[str, str] | None = None,
+    currency: str | None = None,
+    area: str | None = None,
+    country: str | None = None,
+    it: bool = False,
     observed_at: datetime | None = None,
     source: str | None = None,
     force: bool = False,
@@ -107,24 +115,58 @@ def ingest(
 ) -> IngestReport:
     """Ingest files or directories into the store, all in one transaction.
 
+    For CSV and Parquet inputs: ``mapping`` names the field of a column (over the layout its header shows),
+    ``map_file`` is a TOML file of ``[map]`` and ``[defaults]``, and ``defaults`` (or ``currency``, ``area``,
+    ``country``, ``it``) give values for fields the file lacks; all are recorded in the ingest log's options.
+
     Raises InputError, before the store is opened, when an input cannot be read at all.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     if format not in FORMATS:
         raise UsageError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
-    if mapping and format not in ("auto", "csv"):
-        raise UsageError("applies to CSV and Parquet inputs (input format csv)", param="mapping")
-    plans = _plan(paths, format, bool(mapping))
+    columns, values = _flat_options(mapping, map_file, defaults, currency, area, country, it)
+    if (columns or values) and format not in ("auto", "csv"):
+        given = "mapping" if mapping else "map_file" if map_file else "defaults"
+        raise UsageError("applies to CSV and Parquet inputs (input format csv)", param=given)
+    plans = _plan(paths, format, columns, values, observed_at is not None)
     own = store is None
     store = store or Store(db)
-    run = _Run(store, plans, mapping or {}, observed_at, source, force, progress)
+    run = _Run(store, plans, columns, values, observed_at, source, force, progress)
     try:
         return run.execute()
     finally:
         run.close()
         if own:
             store.close()
+
+
+def _flat_options(
+    mapping: dict[str, str] | None,
+    map_file: str | os.PathLike[str] | None,
+    defaults: dict[str, str] | None,
+    currency: str | None = None,
+    area: str | None = None,
+    country: str | None = None,
+    it: bool = False,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The column mapping and the defaults of a flat-file ingest, merged and checked: the mapping file first,
+    then ``mapping`` and ``defaults``, then the options of their own (``currency``, ``area``, ``country``, ``it``)."""
+    from talentflow.sources._flat_layout import check_defaults, read_mapping_file
+
+    file = read_mapping_file(Path(map_file)) if map_file is not None else None
+    columns = {**(file.map if file else {}), **(mapping or {})}
+    values = {**(file.defaults if file else {}), **check_defaults(dict(defaults or {}), "defaults")}
+    for name, value, param in (
+        ("currency", currency, "currency"),
+        ("area", area, "area"),
+        ("country", country, "country"),
+    ):
+        if value is not None:
+            values.update(check_defaults({name: value}, param))
+    if it:
+        values["is_it"] = "true"
+    return columns, values
 
 
 class _NotClean(Exception):
@@ -151,6 +193,7 @@ class _Run:
         store: Store,
         plans: list[_Plan],
         mapping: dict[str, str],
+        defaults: dict[str, str],
         observed_at: datetime | None,
         source: str | None,
         force: bool,
@@ -158,6 +201,7 @@ class _Run:
     ) -> None:
         self.store, self.plans, self.force, self.progress = store, plans, force, progress
         self.mapping, self.observed_at, self.source = mapping, observed_at, source
+        self.defaults = defaults
         self.staged: dict[int, _Staging] = {}
         self.direct: dict[int, tuple[Context, str, Direct]] = {}
         for index, plan in enumerate(plans):
@@ -225,15 +269,15 @@ class _Run:
 
     def _context(self, index: int) -> tuple[Context, str]:
         plan = self.plans[index]
-        options = json.dumps(
-            {
-                "map": self.mapping or None,
-                "observed_at": self.observed_at.isoformat() if self.observed_at else None,
-                "source": self.source,
-                "builtin": plan.builtin,
-            },
-            sort_keys=True,
-        )
+        settings: dict[str, Any] = {
+            "map": self.mapping or None,
+            "observed_at": self.observed_at.isoformat() if self.observed_at else None,
+            "source": self.source,
+            "builtin": plan.builtin,
+        }
+        if self.defaults:  # only when given, so that the options of earlier ingests read the same
+            settings["defaults"] = self.defaults
+        options = json.dumps(settings, sort_keys=True)
         ctx = Context(
             self.store.con,
             plan.path,
@@ -243,6 +287,7 @@ class _Run:
             self.observed_at,
             self.source,
             plan.builtin,
+            defaults=self.defaults,
             tag=str(index),
         )
         return ctx, options
@@ -300,7 +345,16 @@ class _Run:
         return report
 
 
-def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: bool) -> list[_Plan]:
+def _plan(
+    paths: Iterable[str | os.PathLike[str]],
+    format: str,
+    mapping: dict[str, str],
+    defaults: dict[str, str],
+    observed_at_given: bool,
+) -> list[_Plan]:
+    """The inputs and their formats; a flat file's layout is resolved here, so that a mapping that does not fit its
+    header is an error before the store is opened."""
+    flat = (mapping, defaults, observed_at_given)
     plans: list[_Plan] = []
     for raw in paths:
         path = Path(raw)
@@ -321,9 +375,7 @@ def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: boo
             for f in files:
                 try:
                     found.append(
-                        _plan_file(f, format, has_mapping)
-                        if f in data
-                        else _Plan(f, str(f), None, skipped="not a data file")
+                        _plan_file(f, format, *flat) if f in data else _Plan(f, str(f), None, skipped="not a data file")
                     )
                 except InputError as exc:  # in a walk, a file of no known format is listed, not fatal
                     found.append(_Plan(f, str(f), None, skipped=str(exc).removeprefix(f"{f}: ")))
@@ -333,7 +385,7 @@ def _plan(paths: Iterable[str | os.PathLike[str]], format: str, has_mapping: boo
             plans.extend(found)
             plans.extend(_Plan(f, str(f), None, skipped=f"listed in {IGNORE_FILE}") for f in sorted(ignored))
         else:
-            plans.append(_plan_file(path, format, has_mapping))
+            plans.append(_plan_file(path, format, *flat))
     return plans
 
 
@@ -368,16 +420,20 @@ def _is_data_file(path: Path) -> bool:
     return name.endswith(DATA_SUFFIXES) and name not in _METADATA_NAMES
 
 
-def _plan_file(path: Path, format: str, has_mapping: bool) -> _Plan:
+def _plan_file(
+    path: Path, format: str, mapping: dict[str, str], defaults: dict[str, str], observed_at_given: bool
+) -> _Plan:
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: not readable (permission denied)")
-    detected = detect(path, has_mapping=has_mapping)
+    detected = detect(path, has_mapping=bool(mapping))
     chosen = detected if format == "auto" or detected is None else format
     builtin = None
     if chosen == "csv":
-        from talentflow.sources.flat import builtin_for_path
+        from talentflow.sources._flat_layout import resolve
+        from talentflow.sources.flat import columns_of
 
-        builtin = builtin_for_path(path)
+        layout = resolve(columns_of(path), mapping, defaults, str(path), observed_at_given=observed_at_given)
+        builtin = layout.name
     return _Plan(path, str(path), chosen, builtin)
 
 
@@ -416,6 +472,7 @@ def _finish_one(store: Store, staging: _Staging, ingest_id: int, force: bool) ->
         return report
     assert staging.result is not None, "an input left unread must be in the ingest log"
     report.warnings = list(staging.result.warnings)
+    report.mapping = staging.result.mapping
     _finish(store, staging.ctx, staging.result, ingest_id, staging.sha256, report)
     _log(store, report, ingest_id, staging.options, staging.ctx.now)
     return report

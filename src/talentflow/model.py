@@ -262,6 +262,21 @@ AREA = Table(
     key=("area_id",),
 )
 
+DICTIONARY = Table(
+    "dictionary",
+    "hh.ru display names of ids (`GET /dictionaries`: schedule, experience, employment; `GET /professional_roles`), "
+    "loaded by `talentflow reference dictionaries`. Created by that command, so it is not among the tables every "
+    "store has: without it, flat files are read with the copy shipped in `talentflow/reference/`.",
+    (
+        _c("dictionary", "VARCHAR", "`schedule`, `experience`, `employment`, `work_format` or `professional_role`."),
+        _c("id", "VARCHAR", "The id hh.ru's API gives (e.g. `remote`, `between1And3`, `96`)."),
+        _c("lang", "VARCHAR", "`ru` (hh.ru's names), `en` (talentflow's English names) or `uid` (hh.ru's `uid`)."),
+        _c("name", "VARCHAR", "The display name, e.g. «Удаленная работа»."),
+        _c("source", "VARCHAR", "The file the names were read from."),
+    ),
+    key=("dictionary", "id", "lang", "name"),
+)
+
 #: Tables holding observations and series, in the order `status` lists them.
 CANONICAL: tuple[Table, ...] = (VACANCY_OBSERVATION, RESUME_OBSERVATION, POPULATION, SERIES, CLAIM)
 ALL_TABLES: tuple[Table, ...] = (*CANONICAL, INGEST_LOG, QUARANTINE, AREA)

@@ -19,6 +19,17 @@ if TYPE_CHECKING:
 app = typer.Typer()
 
 
+def _fields_help() -> str:
+    from talentflow.sources._flat_layout import FIELDS
+
+    rows = "\n".join(f"    {name:<14} {meaning}" for name, meaning in FIELDS.items())
+    return f"""
+**Fields** a CSV or Parquet column can hold (`--map COLUMN=FIELD`, a mapping file's `[map]` and `[defaults]`):
+
+{rows}
+"""
+
+
 @app.command(
     "ingest",
     cls=Command,
@@ -28,17 +39,47 @@ app = typer.Typer()
     talentflow ingest vacancies.ndjson.gz
     talentflow ingest ../shared/data/hh-vacancies-urfu --json
     talentflow ingest export.csv --map vacancy=vacancy_id --map posted=published_at --map city=area_name
+    talentflow ingest scraped.csv --currency RUB
+    talentflow ingest moscow.csv --currency RUB --area Москва --it
+    talentflow ingest --suggest-map export.csv > mapping.toml
+    talentflow ingest export.csv --map-file mapping.toml
     talentflow ingest page.json --observed-at 2022-03-01T12:00:00+03:00
     talentflow ingest export.parquet --input-format csv --map id=vacancy_id --map date=published_at
-""",
+
+A CSV or Parquet file is read by the layout its header shows (the UrFU extracts, or an hh.ru vacancy flattened
+by pandas with `_` or `.`); the result says which, column by column. `--map` overrides a column's field.
+"""
+    + _fields_help(),
 )
 def ingest_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories (walked); .gz is read as is.")],
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Files or directories (walked); .gz is read as is.", show_default=False)
+    ] = None,
     input_format: Annotated[str, typer.Option("--input-format", help=f"Input format: {', '.join(FORMATS)}.")] = "auto",
     mapping: Annotated[
         list[str] | None,
-        typer.Option("--map", "-m", help="CSV/Parquet column mapping COLUMN=FIELD (repeatable)."),
+        typer.Option(
+            "--map", "-m", help="CSV/Parquet column mapping COLUMN=FIELD (repeatable; FIELD ignore drops it)."
+        ),
     ] = None,
+    map_file: Annotated[
+        Path | None,
+        typer.Option("--map-file", help="A TOML mapping file: [map] COLUMN = FIELD, [defaults] FIELD = value."),
+    ] = None,
+    suggest_map: Annotated[
+        Path | None,
+        typer.Option("--suggest-map", help="Print a mapping file for this CSV/Parquet file's header; ingest nothing."),
+    ] = None,
+    currency: Annotated[
+        str | None, typer.Option(help="CSV/Parquet: the currency of amounts without one (ISO 4217, e.g. RUB).")
+    ] = None,
+    area: Annotated[
+        str | None, typer.Option(help="CSV/Parquet: the area (id or name) of rows without one: a file of one city.")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="CSV/Parquet: the country (ISO2) of rows the area tree does not place.")
+    ] = None,
+    it: Annotated[bool, typer.Option("--it", help="CSV/Parquet: every row is an IT vacancy.")] = False,
     observed_at: Annotated[
         str | None,
         typer.Option(help="When the records were seen, for inputs that do not say (ISO 8601)."),
@@ -50,6 +91,11 @@ def ingest_cmd(
     legacy_format: Annotated[str | None, typer.Option("--format", "-f", hidden=True)] = None,
 ) -> None:
     """Read job-board records into the store; every record is accepted, a duplicate, or quarantined."""
+    if suggest_map is not None:
+        _suggest(suggest_map, paths)
+        return
+    if not paths:
+        raise UsageError("give the files or directories to ingest (or --suggest-map FILE)", param="paths")
     from talentflow.ingestion import ingest
 
     if legacy_format is not None:
@@ -63,6 +109,11 @@ def ingest_cmd(
             db=db,
             format=input_format,
             mapping=columns,
+            map_file=map_file,
+            currency=currency,
+            area=area,
+            country=country,
+            it=it,
             observed_at=when,
             source=source,
             force=force,
@@ -72,6 +123,20 @@ def ingest_cmd(
         print_json(report.to_dict())
     else:
         _print_report(report)
+
+
+def _suggest(path: Path, paths: list[Path] | None) -> None:
+    from talentflow.sources._flat_layout import suggest
+    from talentflow.sources.flat import columns_of
+
+    if paths:
+        raise UsageError("prints a mapping for one file and ingests nothing: give no other inputs", param="suggest_map")
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file", param="suggest_map")
+    columns = columns_of(path)
+    if not columns:
+        raise UsageError(f"{path}: no header (an empty file?)", param="suggest_map")
+    print(suggest(columns, path.name), end="")
 
 
 def _legacy_input_format(value: str) -> str:
@@ -149,10 +214,27 @@ def _print_report(report: IngestReport) -> None:
         table.add_row("total", "", *_counts(report), style="bold")
     out.print(table)
     for i in report.inputs:
+        if i.mapping:
+            note(f"{i.input}: {_mapping_text(i.mapping)}")
         for warning in i.warnings:
             note(f"{i.input}: {warning}")
     if report.quarantined:
         err.print(f"{report.quarantined:,} records quarantined: see `talentflow status` for the reasons.")
+
+
+def _mapping_text(mapping: dict[str, Any]) -> str:
+    """How a flat file was read, in one line: the layout, column → field, fields derived, defaults, unused."""
+    columns = ", ".join(f"{c or '(unnamed)'} → {f}" for c, f in mapping["columns"].items())
+    parts = [f"read as {mapping['layout']}: {columns or 'no columns'}"]
+    if mapping.get("derived"):
+        parts.append("; ".join(f"{f} from {src}" for f, src in mapping["derived"].items()))
+    if mapping.get("defaults"):
+        parts.append("defaults " + ", ".join(f"{f}={v}" for f, v in mapping["defaults"].items()))
+    unused = mapping.get("unused") or []
+    if unused:
+        shown = ", ".join(unused[:8]) + (f" and {len(unused) - 8} more" if len(unused) > 8 else "")
+        parts.append(f"not read: {shown}")
+    return "; ".join(parts)
 
 
 def _counts(counted: Any) -> list[str]:

@@ -16,6 +16,7 @@ INDICATORS: tuple[Indicator, ...] = (
         vacancies.active,
         values=("vacancies",),
         base="vacancies",
+        notes=vacancies.single_sighting_notes,
     ),
     Indicator(
         "vacancies_new",
@@ -30,6 +31,7 @@ INDICATORS: tuple[Indicator, ...] = (
         vacancies.closed,
         values=("vacancies",),
         base="vacancies",
+        notes=vacancies.single_sighting_notes,
     ),
     Indicator(
         "postings_index",
@@ -108,6 +110,7 @@ INDICATORS: tuple[Indicator, ...] = (
         vacancies.remote_share,
         values=("remote", "remote_share"),
         base="vacancies",
+        notes=vacancies.single_sighting_notes,
         segments=("country", "region", "role", "is_it", "experience", "employer"),
     ),
     Indicator(

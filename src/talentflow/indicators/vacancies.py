@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ibis
+import pandas as pd
 
 from talentflow.indicators.base import Context
 from talentflow.indicators.life import active_stock, flow, lives
@@ -55,3 +56,21 @@ def remote_share(ctx: Context) -> Any:
         remote=stock.active.sum(where=stock._remote == "true").fill_null(0),
     )
     return out.mutate(remote_share=ratio(out.remote, out.vacancies))
+
+
+def single_sighting_notes(frame: pd.DataFrame, ctx: Context) -> list[str]:
+    """A note when every vacancy in the data was seen once (a flat file of one row per vacancy, or one crawl):
+    a life is then cut at the day after its one sighting, so stocks at period ends are undercounts, not zeros
+    to trust, and closings are sightings rather than archivals."""
+    v = ctx.table(VACANCIES)
+    per = v.group_by(["source", "vacancy_id"]).agg(n=v.count())
+    counts = per.aggregate(vacancies=per.count(), most=per.n.max())
+    row = ctx.engine.execute(counts)
+    if row.empty or not int(row["vacancies"].iloc[0] or 0) or int(row["most"].iloc[0] or 0) > 1:
+        return []
+    return [
+        f"every one of the {int(row['vacancies'].iloc[0]):,} vacancies in the data was seen once (no repeated "
+        "crawls, e.g. a flat file of one row per vacancy): a vacancy counts as active from its publication to the "
+        "day after that sighting, so the stock at a period's end holds only those seen on or after it, and a "
+        "closing is the day after the sighting; ingest repeated sightings (or archive dates) for active stocks"
+    ]

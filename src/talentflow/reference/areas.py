@@ -19,18 +19,85 @@ import pyarrow as pa
 from talentflow.errors import InputError
 from talentflow.reference.cities import add_builtin_areas
 from talentflow.reference.countries import COUNTRY_AREAS
+from talentflow.reference.dictionaries import name_key_sql
 from talentflow.store import Store
 
 API_URL = "https://api.hh.ru/areas"
 
-#: Area names that place an area in one country: the tree's name → (area_id, country, region). A name used in
-#: several countries is left out; a name used twice in one country keeps its country but not its region.
-AREA_BY_NAME = """
-    SELECT name, any_value(area_id) AS area_id, any_value(country) AS country,
+#: English names of the areas the store knows from the start (the built-in cities and the countries people
+#: moved to most): hh.ru's area tree is in Russian only. Written by talentflow.
+AREA_NAMES_EN: dict[str, tuple[str, ...]] = {
+    "1": ("Moscow",),
+    "2": ("Saint Petersburg", "St. Petersburg", "St Petersburg"),
+    "3": ("Yekaterinburg", "Ekaterinburg"),
+    "4": ("Novosibirsk",),
+    "26": ("Voronezh",),
+    "53": ("Krasnodar",),
+    "66": ("Nizhny Novgorod",),
+    "68": ("Omsk",),
+    "72": ("Perm",),
+    "76": ("Rostov-on-Don",),
+    "78": ("Samara",),
+    "88": ("Kazan",),
+    "90": ("Tomsk",),
+    "99": ("Ufa",),
+    "104": ("Chelyabinsk",),
+    "159": ("Astana",),
+    "160": ("Almaty",),
+    "1002": ("Minsk",),
+    "2492": ("Baku",),
+    "2758": ("Tbilisi",),
+    "2759": ("Tashkent",),
+    "2760": ("Bishkek",),
+    "2814": ("Batumi",),
+    "113": ("Russia",),
+    "5": ("Ukraine",),
+    "40": ("Kazakhstan",),
+    "9": ("Azerbaijan",),
+    "16": ("Belarus",),
+    "28": ("Georgia",),
+    "48": ("Kyrgyzstan",),
+    "97": ("Uzbekistan",),
+    "13": ("Armenia",),
+    "146": ("Serbia",),
+    "94": ("Turkey", "Türkiye"),
+    "236": ("Cyprus",),
+    "33": ("Israel",),
+    "208": ("United Arab Emirates", "UAE"),
+    "5046": ("Montenegro",),
+}
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _english_rows() -> str:
+    rows = [f"({_quote(name)}, {_quote(area_id)})" for area_id, names in AREA_NAMES_EN.items() for name in names]
+    return f"SELECT * FROM (VALUES {', '.join(rows)}) e(name, area_id)"
+
+
+def names_sql(country: str | None = None) -> str:
+    """Area names that place an area in one country: key → (area_id, country, region). The names of the tree and
+    the English names above, matched by ``name_key_sql``. A name used in several countries is left out (unless
+    ``country`` is given: then only that country's areas are looked at); a name used twice in one country keeps
+    its country but not its region."""
+    within = f"AND a.country = {_quote(country)}" if country else ""
+    return f"""
+    SELECT key, any_value(area_id) AS area_id, any_value(country) AS country,
            CASE WHEN count(*) = 1 THEN any_value(region) END AS region
-    FROM area WHERE name IS NOT NULL
-    GROUP BY name HAVING count(DISTINCT country) = 1
+    FROM (
+        SELECT {name_key_sql("n.name")} AS key, a.area_id, a.country, a.region
+        FROM (SELECT name, area_id FROM area WHERE name IS NOT NULL AND name <> '' UNION ALL {_english_rows()}) n
+        JOIN area a ON a.area_id = n.area_id
+        WHERE a.country IS NOT NULL {within}
+    )
+    GROUP BY key HAVING count(DISTINCT country) = 1
 """
+
+
+#: Area names that place an area in one country, in every country (see ``names_sql``).
+AREA_BY_NAME = names_sql()
 USER_AGENT = "talentflow/0.1 (https://github.com/talentflow)"
 
 
@@ -150,7 +217,7 @@ def _backfill(store: Store, table: str) -> int:
         f"""
         UPDATE {table} t SET area_id = n.area_id, country = n.country, region = n.region
         FROM ({AREA_BY_NAME}) n
-        WHERE t.area_id IS NULL AND t.country IS NULL AND t.area_name = n.name
+        WHERE t.area_id IS NULL AND t.country IS NULL AND {name_key_sql("t.area_name")} = n.key
         """
     ).fetchone()[0]  # type: ignore[index]
     return int(by_id) + int(by_name)

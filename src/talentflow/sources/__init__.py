@@ -33,7 +33,8 @@ def adapter(name: str) -> Adapter:
 def detect(path: Path, *, has_mapping: bool = False) -> str | None:
     """The format of an input from its content; None for an empty file.
 
-    Raises InputError for content talentflow cannot read (binary, an unknown CSV header without --map).
+    Raises InputError for content talentflow cannot read (binary, an unknown CSV header without a mapping). A CSV
+    is recognised by its header: a built-in layout, or the fields of an hh.ru vacancy flattened by pandas.
     """
     data = head(path)
     if not data:
@@ -55,11 +56,12 @@ def detect(path: Path, *, has_mapping: bool = False) -> str | None:
         return "innovation-graph"
     if is_hiring_lab(header):
         return "hiring-lab"
-    from talentflow.sources.flat import builtin_mapping
+    from talentflow.sources._flat_layout import recognise
 
-    if builtin_mapping(header) or has_mapping:
+    if recognise(header) is not None or has_mapping:
         return "csv"
     raise InputError(
         f"{path}: a CSV whose header ({', '.join(header[:12])}) matches no built-in format; "
-        "map its columns with --map COLUMN=FIELD (see `talentflow ingest --help`)"
+        "map its columns with --map COLUMN=FIELD or --map-file (`talentflow ingest --suggest-map FILE` writes one "
+        "to start from; see `talentflow ingest --help`)"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 
@@ -29,6 +29,9 @@ class Context:
     observed_at: datetime | None = None
     source: str | None = None
     builtin: str | None = None  # name of a built-in column mapping picked from the header
+    #: Values for fields an input lacks (flat files: --currency, --area, --country, --it, a mapping file's
+    #: [defaults]), by field name.
+    defaults: dict[str, str] = field(default_factory=dict)
     tag: str = "0"  # makes staged table names unique per input of one command
 
     def table(self, base: str) -> str:
@@ -53,6 +56,8 @@ class StageResult:
     rejects: list[tuple[str, str, str]] = field(default_factory=list)
     #: Notes for the user that are not errors (e.g. areas missing from the area tree).
     warnings: list[str] = field(default_factory=list)
+    #: How the input's columns were read, for the ingest's report (flat files: the layout, column → field).
+    mapping: dict[str, Any] | None = None
 
 
 @dataclass
