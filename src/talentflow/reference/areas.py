@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from talentflow.errors import InputError
+from talentflow.reference._json import load as load_json
 from talentflow.reference.cities import add_builtin_areas
 from talentflow.reference.countries import COUNTRY_AREAS
 from talentflow.reference.dictionaries import name_key_sql
@@ -115,13 +116,7 @@ class AreaLoad:
 
 
 def read_tree(path: Path) -> list[dict[str, Any]]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a JSON area tree ({exc})") from None
-    return _validate(doc, str(path))
+    return _validate(load_json(path, "a JSON area tree"), str(path))
 
 
 def fetch_tree(url: str = API_URL, timeout: float = 30) -> list[dict[str, Any]]:

@@ -19,7 +19,6 @@ Names are compared by their key: trimmed, runs of spaces made one, lower-cased, 
 from __future__ import annotations
 
 import csv
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ import duckdb
 
 from talentflow.errors import InputError
 from talentflow.model import DICTIONARY
+from talentflow.reference._json import load as load_json
 
 #: The dictionaries kept from a ``/dictionaries`` answer (the others are not read by talentflow), and the name of
 #: the roles of a ``/professional_roles`` answer. A flat file's field of the same name is mapped through each.
@@ -76,13 +76,7 @@ def shipped_entries() -> list[Entry]:
 
 def read_answer(path: Path) -> tuple[str, list[Entry]]:
     """The entries of a dump of ``GET /dictionaries`` or ``GET /professional_roles``, with which it is."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not JSON ({exc})") from None
-    return entries_of(doc, str(path))
+    return entries_of(load_json(path, "JSON"), str(path))
 
 
 def entries_of(doc: Any, where: str) -> tuple[str, list[Entry]]:

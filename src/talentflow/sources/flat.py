@@ -183,23 +183,30 @@ def _with_defaults(out: dict[str, str], defaults: dict[str, str]) -> dict[str, s
 
 
 def _sql(ctx: Context, layout: Layout, relation: str, names: str, ref_sql: str, raw_sql: str) -> str:
+    """One statement: the rows read, their names turned into ids, checked and placed (``_prepared``), then the
+    canonical columns (``_columns``)."""
     fields = _fields(layout)
 
     def f(name: str) -> str:
         return f"f_{name}" if name in fields else "NULL::VARCHAR"
 
+    return f"""
+    {_prepared(ctx, layout, relation, names, fields, f)}
+    {_columns(ctx, layout, fields, f, ref_sql, raw_sql)}
+    """
+
+
+def _prepared(
+    ctx: Context, layout: Layout, relation: str, names: str, fields: dict[str, str], f: Callable[[str], str]
+) -> str:
+    """The CTEs up to ``joined``: fields read, display names mapped to ids, times typed, rows checked, areas
+    placed."""
     field_cols = ",\n               ".join(f"({sql}) AS f_{name}" for name, sql in fields.items())
     maps = ", ".join(
         f"map_from_entries(list(struct_pack(k := key, v := id)) FILTER (WHERE dictionary = {sql_str(d)})) AS {d}"
         for d in dicts.DICTIONARIES
     )
     option_ts = f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
-    snapshot = "snapshot_day" in layout.fields and "observed_at" not in layout.fields
-    record_basis = sql_str("snapshot" if snapshot else "record")
-    vid = "f_vacancy_id" if "vacancy_id" in fields else (
-        # No id in the input: the same title, area and publication time are the same vacancy.
-        f"'h' || left(md5(concat_ws('|', {f('title')}, {f('area_name')}, {f('area_id')}, {f('published_at')})), 20)"
-    )  # fmt: skip
     country = layout.defaults.get("country")
     formats = v.text_list(f("work_format"), "id")
     work_format = f"list_transform({formats}, w -> coalesce({v.lookup('w', 'd.work_format')}, w))"
@@ -237,6 +244,21 @@ def _sql(ctx: Context, layout: Layout, relation: str, names: str, ref_sql: str, 
         LEFT JOIN area a ON a.area_id = c._k_area
         LEFT JOIN ({names_sql(country)}) n ON n.key = c._k_area_key
     )
+    """
+
+
+def _columns(
+    ctx: Context, layout: Layout, fields: dict[str, str], f: Callable[[str], str], ref_sql: str, raw_sql: str
+) -> str:
+    """The canonical columns of a staged row, from the ``joined`` CTE."""
+    snapshot = "snapshot_day" in layout.fields and "observed_at" not in layout.fields
+    record_basis = sql_str("snapshot" if snapshot else "record")
+    vid = "f_vacancy_id" if "vacancy_id" in fields else (
+        # No id in the input: the same title, area and publication time are the same vacancy.
+        f"'h' || left(md5(concat_ws('|', {f('title')}, {f('area_name')}, {f('area_id')}, {f('published_at')})), 20)"
+    )  # fmt: skip
+    country = layout.defaults.get("country")
+    return f"""
     SELECT
         coalesce({f("source")}, {sql_str(ctx.source or "hh.ru")}) AS source,
         {vid} AS vacancy_id,
