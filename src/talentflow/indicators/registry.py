@@ -7,7 +7,10 @@ from typing import Any
 from talentflow.indicators import employers, external, postings, resumes, salary, vacancies
 from talentflow.indicators.base import Indicator
 
-_BOARD = ("country", "region", "role", "is_it", "experience")
+#: Segments of the vacancy indicators (every segment but ``group``, which splits destinations).
+_VACANCY = ("country", "region", "role", "is_it", "ai", "experience", "remote", "employer")
+#: Segments of the indicators that count resumes (tension counts vacancies beside them).
+_BOARD = ("country", "region", "role", "is_it", "ai", "experience")
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
@@ -16,6 +19,7 @@ INDICATORS: tuple[Indicator, ...] = (
         vacancies.active,
         values=("vacancies",),
         base="vacancies",
+        segments=_VACANCY,
     ),
     Indicator(
         "vacancies_new",
@@ -23,6 +27,7 @@ INDICATORS: tuple[Indicator, ...] = (
         vacancies.new,
         values=("vacancies",),
         base="vacancies",
+        segments=_VACANCY,
     ),
     Indicator(
         "vacancies_closed",
@@ -30,6 +35,7 @@ INDICATORS: tuple[Indicator, ...] = (
         vacancies.closed,
         values=("vacancies",),
         base="vacancies",
+        segments=_VACANCY,
     ),
     Indicator(
         "postings_index",
@@ -37,6 +43,7 @@ INDICATORS: tuple[Indicator, ...] = (
         postings.daily_postings,
         values=("postings", "trailing_mean", "index", "index_sa"),
         base="postings",
+        segments=_VACANCY,
         periods=("day",),
         default_period="day",
         options={
@@ -83,11 +90,11 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
     Indicator(
         "destination_share",
-        "Per destination country, share of the resumes willing to move abroad that name it.",
+        "Per destination country (or group), share of the resumes willing to move abroad that name it.",
         resumes.destination_share,
         values=("resumes", "share"),
         base="resumes",
-        segments=_BOARD,
+        segments=(*_BOARD, "group"),
         options=resumes.GAP_OPTION,
     ),
     Indicator(
@@ -96,6 +103,7 @@ INDICATORS: tuple[Indicator, ...] = (
         salary.salary,
         values=("n_stale", "salary_share", "q1", "median", "q3"),
         base="n",
+        segments=_VACANCY,
         notes=salary.notes,
         options={
             "currency": ("RUB", "currency of the output (any in the shipped rate table)"),
@@ -108,7 +116,7 @@ INDICATORS: tuple[Indicator, ...] = (
         vacancies.remote_share,
         values=("remote", "remote_share"),
         base="vacancies",
-        segments=("country", "region", "role", "is_it", "experience", "employer"),
+        segments=("country", "region", "role", "is_it", "ai", "experience", "employer"),
     ),
     Indicator(
         "employer_exits",
@@ -116,7 +124,7 @@ INDICATORS: tuple[Indicator, ...] = (
         employers.employer_exits,
         values=("exits", "exit_share"),
         base="employers",
-        segments=("country", "region", "role", "is_it"),
+        segments=("country", "region", "role", "is_it", "ai"),
         options={"periods": ("3", "N: how many periods without an active vacancy make an exit")},
     ),
     Indicator(
@@ -125,7 +133,7 @@ INDICATORS: tuple[Indicator, ...] = (
         employers.employer_relocations,
         values=("relocations", "relocation_share"),
         base="employers",
-        segments=("role", "is_it"),
+        segments=("role", "is_it", "ai"),
         options={"home": ("RU", "ISO2 country counted as home")},
     ),
     Indicator(
