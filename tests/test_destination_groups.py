@@ -1,7 +1,10 @@
-"""Destination groups: the regions split the known countries, the EU lies inside Europe, and the indicators'
-Ibis expression agrees with the reference module."""
+"""Destination groups: the regions split the known countries, the EU lies inside Europe, the indicators' Ibis
+expression agrees with the reference module, and the migration panel labels its destinations with them."""
 
 from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
 
 import ibis
 import pytest
@@ -57,3 +60,27 @@ def test_the_ibis_expression_agrees_with_the_reference() -> None:
         expected = groups_of(code) or (None,)
         assert got[code] == expected, code
     assert got[UNKNOWN_COUNTRY] == (None,)
+
+
+def test_the_panels_emigrants_by_destination_carry_their_region(tmp_path: Path) -> None:
+    from talentflow import Store, ingest
+    from talentflow.migration import PanelOptions, Population, fit_panel, load_panel
+    from talentflow.simulate import load_scenario, simulate
+
+    sim = tmp_path / "sim"
+    simulate(load_scenario("exodus-2022"), sim, scale=0.003, seed=2, start=date(2021, 11, 1), end=date(2022, 12, 31))
+    ingest([sim], db=tmp_path / "s.duckdb")
+    with Store(tmp_path / "s.duckdb", read_only=True) as store:
+        panel = load_panel(store)
+    fit = fit_panel(panel, Population(1e6, "2021-12", "test"), corrected=False, options=PanelOptions(n_boot=5))
+    rows = fit.result("2022-01", "2022-12").rows
+    assert list(rows.columns[:5]) == ["flow", "origin", "destination", "group", "period"]
+    everywhere = rows[rows.destination == "abroad"]
+    assert everywhere.group.isna().all()
+    by_country = rows[rows.destination != "abroad"]
+    assert len(by_country) >= 5
+    assert (by_country.group == by_country.destination.map(region_of)).all()
+    assert {"caucasus", "central_asia", "europe", "middle_east"} <= set(by_country.group)
+    # The regions split the window's emigrants as the countries do.
+    total = everywhere[(everywhere.flow == "emigration") & (everywhere.period == "2022-01/2022-12")].estimate.iloc[0]
+    assert by_country.groupby("group").estimate.sum().sum() == pytest.approx(total)
