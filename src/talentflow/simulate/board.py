@@ -294,8 +294,9 @@ class Board:
         self._vs, self._rs, self._pending = [], [], 0
 
     def _vacancy_attrs(self) -> dict[str, np.ndarray]:
-        """Views of the per-vacancy arrays a record needs. They stay valid when the arrays grow later: what a
-        record reads is fixed when the vacancy opens."""
+        """Views of the per-vacancy arrays a record needs, and the role codes (a copy, made for every vacancy
+        drawn so far). They stay valid when the arrays grow later: what a record reads is fixed when the
+        vacancy opens."""
         vac, v = self.m.vac, self.v
         attrs = {k: vac[k] for k in ("employer", "level", "opened", "remote", "salary", "area", "abroad")}
         attrs["role"] = self._role_code(vac["role"], vac["ai"])
