@@ -2,7 +2,9 @@
 
 Weekly sightings of vacancies and resumes, 2021-01 → 2023-01, with salaries in three currencies and both tax
 bases, remote work, archived vacancies, ten employers that move their vacancies from Moscow to Tbilisi in
-March 2022, ten that stop posting in April 2022, and resumes that turn to relocating abroad in March 2022.
+March 2022, ten that stop posting in April 2022, resumes naming destinations in Georgia, Kazakhstan, Germany
+and Belarus (some turning to relocating abroad in March 2022), and AI work: every ninth vacancy is for an ML
+engineer, every eighth resume a data scientist's.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ TREE = [
     {"id": "40", "name": "Казахстан", "areas": [{"id": "160", "name": "Алматы", "areas": []}]},
     {"id": "28", "name": "Грузия", "areas": [{"id": "2758", "name": "Тбилиси", "areas": []}]},
     {"id": "16", "name": "Беларусь", "areas": [{"id": "1002", "name": "Минск", "areas": []}]},
+    {"id": "27", "name": "Германия", "areas": []},
 ]
 AREAS = ["1", "2", "160", "2758", "1002"]
 AREA_WEIGHTS = [0.55, 0.25, 0.08, 0.04, 0.08]
@@ -68,7 +71,7 @@ def vacancies(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
         archived = rng.random() < 0.3
         base = {
             "id": str(50_000_000 + i),
-            "name": "Разработчик",
+            "name": "ML-инженер" if i % 9 == 0 else "Разработчик",  # AI work (the ai segment)
             "area": {"id": area, "name": ""},
             "salary": {
                 "from": low,
@@ -104,11 +107,11 @@ def resumes(rng: np.random.Generator, n: int) -> list[dict[str, Any]]:
             continue
         area = str(rng.choice(AREAS, p=AREA_WEIGHTS))
         kind = str(rng.choice(["no_relocation", "relocation_possible", "relocation_desirable"], p=[0.5, 0.3, 0.2]))
-        places = [[], [area], ["2758"], ["160", "2758"], ["1002"], ["1", "2"]][int(rng.integers(0, 6))]
+        places = [[], [area], ["2758"], ["160", "2758", "27"], ["1002"], ["1", "2"]][int(rng.integers(0, 6))]
         turns = kind == "no_relocation" and rng.random() < 0.4
         base = {
             "id": f"r{i:06d}",
-            "title": "Python developer",
+            "title": "Data Scientist" if i % 8 == 0 else "Python developer",
             "area": {"id": area, "name": ""},
             "created_at": _ts(first),
             "professional_roles": [{"id": str(rng.choice(ROLES))}],

@@ -25,7 +25,7 @@ def csv_row(claim_id: str, value: str, metric: str = "it_vacancies", unit: str =
 def test_builtin_claims_load_and_follow_the_vocabulary() -> None:
     source = builtin_claims()
     by_id = {c.claim_id: c for c in source.claims}
-    assert len(by_id) == 26
+    assert len(by_id) == 27
     a5 = by_id["A5-abroad"]
     assert (a5.metric, a5.geography, a5.value, a5.unit) == ("it_abroad_net", "RU", 100_000, "people")
     assert (a5.period_start, a5.period_end, a5.said_on) == (date(2022, 1, 1), date(2022, 12, 20), date(2022, 12, 20))
@@ -36,6 +36,7 @@ def test_builtin_claims_load_and_follow_the_vocabulary() -> None:
     assert (more_than.value, more_than.value_low, more_than.value_high) == (None, 0.40, None)
     assert more_than.stated == "≥ 0.4"
     assert by_id["A3"].metric == "sim_return_share"  # SIM cards, not IT workers: never read as return_share
+    assert by_id["S4"].metric == "relocation_europe_share"  # a preference: never read as a count of movers
     assert {c.metric for c in source.claims} <= set(METRICS)
     assert all(c.url.startswith("http") and c.geography == "RU" for c in source.claims)
     assert source.locations[0].startswith("builtin:claims.toml:")
@@ -43,21 +44,21 @@ def test_builtin_claims_load_and_follow_the_vocabulary() -> None:
 
 def test_cli_import_list_and_reimport_account_for_every_claim(cli, db: Path) -> None:
     first = json.loads(cli("claims", "import", "--builtin", "--db", db, "--format", "json").stdout)
-    assert (first["read"], first["inserted"], first["updated"], first["unchanged"]) == (26, 26, 0, 0)
+    assert (first["read"], first["inserted"], first["updated"], first["unchanged"]) == (27, 27, 0, 0)
     again = json.loads(cli("claims", "import", "--builtin", "--db", db, "--format", "json").stdout)
-    assert (again["read"], again["inserted"], again["updated"], again["unchanged"]) == (26, 0, 0, 26)
+    assert (again["read"], again["inserted"], again["updated"], again["unchanged"]) == (27, 0, 0, 27)
     assert again["ingest_id"] is None  # nothing changed, so nothing was logged
     rows = json.loads(cli("claims", "list", "--db", db, "--format", "json").stdout)
-    assert len(rows) == 26 and all(list(r) == list(COLUMNS) for r in rows)
+    assert len(rows) == 27 and all(list(r) == list(COLUMNS) for r in rows)
     tension = json.loads(cli("claims", "list", "--metric", "tension", "--db", db, "--format", "json").stdout)
     assert [r["claim_id"] for r in tension] == ["B1-tension-aug", "B1-tension-jan", "B4", "B5-2019"]
     b4 = tension[2]
     assert b4["value"] == 3.0 and b4["period_end"] == "2021-11-17" and b4["value_low"] is None
     listed_csv = cli("claims", "list", "--db", db, "--format", "csv").stdout.splitlines()
-    assert listed_csv[0] == HEADER and len(listed_csv) == 27
+    assert listed_csv[0] == HEADER and len(listed_csv) == 28
     with Store(db, read_only=True) as store:
         log = store.con.execute("SELECT input, format, read, accepted, duplicates FROM ingest_log").fetchall()
-        assert log == [("builtin:claims.toml", "claims-toml", 26, 26, 0)]
+        assert log == [("builtin:claims.toml", "claims-toml", 27, 27, 0)]
 
 
 def test_cli_add_refuses_to_overwrite_unless_told(cli, db: Path) -> None:
@@ -172,10 +173,10 @@ def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None
     with Store(market, read_only=True) as store:
         frame = compare(store, coverage=SCALE).set_index("claim_id")
         as_counted = compare(store).set_index("claim_id")
-    assert len(frame) == 26 and frame["status"].value_counts().to_dict() == {
+    assert len(frame) == 27 and frame["status"].value_counts().to_dict() == {
         "no estimate": 9,
         "within": 12,
-        "outside": 5,
+        "outside": 6,
     }
     jan = frame.loc["B1-tension-jan"]
     assert jan.estimate == pytest.approx(447 / 242) and jan.status == "within"
@@ -193,6 +194,11 @@ def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None
     mar = frame.loc["B2-mar"]
     assert mar.estimate == pytest.approx(204 / 498) and mar.low < mar.estimate < mar.high and mar.status == "within"
     assert frame.loc["B4"].status == "outside" and frame.loc["B4"].estimate < 2.7
+    # S4, a preference for Europe: the simulated resumes name European countries far less often than 45%.
+    s4 = frame.loc["S4"]
+    assert (s4.claim, s4.status) == ("0.45", "outside") and s4.estimate == pytest.approx(38 / 204)
+    assert s4.low < s4.estimate < s4.high < 0.405
+    assert "38 of 204 resumes ready to move abroad name a European country" in s4.inputs
     # Migration metrics come from the panel estimator, over the claim's months.
     forecast = frame.loc["A1-forecast"]
     assert forecast.status == "within" and forecast.low < forecast.estimate < forecast.high
@@ -242,7 +248,7 @@ def test_the_comparison_does_not_depend_on_what_ran_before(market: Path) -> None
 def test_cli_compare_prints_every_claim(cli, market: Path) -> None:
     result = cli("claims", "compare", "--db", market, "--coverage", str(SCALE), "--format", "json")
     rows = {r["claim_id"]: r for r in json.loads(result.stdout)}
-    assert len(rows) == 26 and "12 within, 5 outside, 9 no estimate" in result.stderr
+    assert len(rows) == 27 and "12 within, 6 outside, 9 no estimate" in result.stderr
     s3 = rows["S3"]
     assert set(s3) == {
         "claim_id",

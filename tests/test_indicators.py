@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from talentflow import Store
+from talentflow.errors import UsageError
 from talentflow.indicators import (
     INDICATORS,
     DuckDBEngine,
@@ -28,22 +29,32 @@ from talentflow.indicators.resumes import TENSION_BANDS
 APPROX = {"q1", "median", "q3", "trailing_mean", "index", "index_sa"}
 
 country = (Segment("country"),)
+ai = Segment("ai")
+#: One case per indicator. Every indicator of vacancies or resumes runs with the ai segment, here (beside
+#: another segment) or in SEGMENT_CASES, where the cases the other tests use stay as they were.
 CASES: dict[str, Params] = {
     "vacancies_active": Params("month", country, min_cell=0),
-    "vacancies_new": Params("week", (Segment("is_it"),), min_cell=0),
-    "vacancies_closed": Params("quarter", (Segment("role"),), min_cell=0),
+    "vacancies_new": Params("week", (Segment("is_it"), ai), min_cell=0),
+    "vacancies_closed": Params("quarter", (Segment("role"), ai), min_cell=0),
     "postings_index": Params("day", min_cell=0, options={"base": "2021-02-01"}),
-    "resumes_active": Params("month", (Segment("experience"),), min_cell=0),
-    "resumes_new": Params("month", (Segment("region"),), min_cell=0),
+    "resumes_active": Params("month", (Segment("experience"), ai), min_cell=0),
+    "resumes_new": Params("month", (Segment("region"), Segment("ai", ("true",))), min_cell=0),
     "tension": Params("month", (Segment("country", ("RU", "KZ")),), min_cell=0),
-    "relocation_share": Params("month", country, min_cell=0),
+    "relocation_share": Params("month", (*country, ai), min_cell=0),
     "destination_share": Params("quarter", country, min_cell=0),
-    "salary": Params("quarter", country, min_cell=0, options={"currency": "USD"}),
-    "remote_share": Params("month", (Segment("experience"),), min_cell=0),
-    "employer_exits": Params("month", min_cell=0, options={"periods": "2"}),
-    "employer_relocations": Params("month", min_cell=0),
+    "salary": Params("quarter", (*country, ai), min_cell=0, options={"currency": "USD"}),
+    "remote_share": Params("month", (Segment("experience"), ai), min_cell=0),
+    "employer_exits": Params("month", (ai,), min_cell=0, options={"periods": "2"}),
+    "employer_relocations": Params("month", (ai,), min_cell=0),
     "population_growth": Params("quarter", options={"lag": "4"}),
     "series": Params("day", (Segment("country", ("US",)),), min_cell=0),
+}
+#: More cases: (indicator, params).
+SEGMENT_CASES: dict[str, tuple[str, Params]] = {
+    "vacancies_active-ai": ("vacancies_active", Params("month", (ai,), min_cell=0)),
+    "postings_index-ai": ("postings_index", Params("day", (ai,), min_cell=0, options={"base": "2021-02-01"})),
+    "tension-ai": ("tension", Params("month", (ai,), min_cell=0)),
+    "destination_share-group-ai": ("destination_share", Params("quarter", (Segment("group"), ai), min_cell=0)),
 }
 
 
@@ -69,12 +80,22 @@ def spark(market):
 
 def test_cases_cover_every_indicator():
     assert set(CASES) == {i.name for i in INDICATORS}
+    # Every indicator of vacancies or resumes takes the ai segment, and runs with it below.
+    board = {i.name for i in INDICATORS if i.name not in ("population_growth", "series")}
+    assert {i.name for i in INDICATORS if "ai" in i.segments} == board
+    with_ai = [*(n for n, p in CASES.items() if "ai" in p.segment_names), *(n for n, p in SEGMENT_CASES.values())]
+    assert set(with_ai) == board
+    assert {i.name for i in INDICATORS if "group" in i.segments} == {"destination_share"}
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_same_result_on_duckdb_and_spark(name, duck, spark):
-    a = compute_on(duck, name, CASES[name]).frame
-    b = compute_on(spark, name, CASES[name]).frame
+PARITY = [pytest.param(name, params, id=name) for name, params in CASES.items()]
+PARITY += [pytest.param(name, params, id=case) for case, (name, params) in SEGMENT_CASES.items()]
+
+
+@pytest.mark.parametrize(("name", "params"), PARITY)
+def test_same_result_on_duckdb_and_spark(name, params, duck, spark):
+    a = compute_on(duck, name, params).frame
+    b = compute_on(spark, name, params).frame
     assert len(a) > 0
     numeric = a.select_dtypes("number")
     assert (numeric.fillna(0) != 0).any().any(), "all-zero output proves nothing"
@@ -146,6 +167,45 @@ def test_relocation_abroad_rises_after_the_shock(duck):
     assert after.abroad_share > before.abroad_share + 0.1
     assert (frame.willing >= frame.abroad + frame.domestic_only).all()
     assert (frame.relocation_share >= frame.abroad_share + frame.domestic_only_share - 1e-12).all()
+
+
+def test_the_ai_split_adds_up_to_the_whole_and_finds_the_ai_titles(duck):
+    for name, column, every in (("vacancies_active", "vacancies", 9), ("resumes_active", "resumes", 8)):
+        total = compute_on(duck, name, Params("month", min_cell=0)).frame.set_index("period")[column]
+        split = compute_on(duck, name, Params("month", (ai,), min_cell=0)).frame
+        by = split.pivot(index="period", columns="ai", values=column)
+        assert set(by.columns) == {"true", "false"}
+        assert (by["true"] + by["false"] == total).all()
+        # Every ninth vacancy is an ML engineer's, every eighth resume a data scientist's.
+        assert by["true"].sum() / total.sum() == pytest.approx(1 / every, rel=0.15)
+    only = compute_on(duck, "vacancies_active", Params("month", (Segment("ai", ("true",)),), min_cell=0)).frame
+    assert set(only.ai) == {"true"} and (only.vacancies == by_ai(duck)["true"]).all()
+
+
+def by_ai(duck):
+    frame = compute_on(duck, "vacancies_active", Params("month", (ai,), min_cell=0)).frame
+    return frame.pivot(index="period", columns="ai", values="vacancies").reset_index(drop=True)
+
+
+def test_destination_groups_count_a_resume_once_per_group(duck):
+    countries = compute_on(duck, "destination_share", Params("quarter", min_cell=0)).frame
+    groups = compute_on(duck, "destination_share", Params("quarter", (Segment("group"),), min_cell=0)).frame
+    c = countries.pivot(index="period", columns="destination", values="resumes").fillna(0)
+    g = groups.pivot(index="period", columns="group", values="resumes").fillna(0)
+    assert set(c.columns) == {"GE", "KZ", "DE", "BY", "RU"}  # Moscow is abroad for those living in Minsk
+    assert set(g.columns) == {"caucasus", "central_asia", "europe", "eu"}
+    assert (g.caucasus == c.GE).all() and (g.central_asia == c.KZ).all()
+    # Germany is in Europe and in the EU; Belarus and Russia in Europe only; no resume names two of them.
+    assert (g.eu == c.DE).all() and (g.europe == c.DE + c.BY + c.RU).all()
+    # The same denominator: resumes willing to move abroad.
+    abroad = countries.groupby("period").abroad.first()
+    assert (groups.groupby("period").abroad.first() == abroad).all()
+    eu = compute_on(duck, "destination_share", Params("quarter", (Segment("group", ("eu",)),), min_cell=0)).frame
+    assert set(eu.group) == {"eu"} and (eu.share.to_numpy() == groups[groups.group == "eu"].share.to_numpy()).all()
+    with pytest.raises(UsageError, match="group: unknown 'mars'; the groups are: europe, caucasus"):
+        compute_on(duck, "destination_share", Params("quarter", (Segment("group", ("mars",)),)))
+    with pytest.raises(UsageError, match="vacancies_active cannot be split by group"):
+        compute_on(duck, "vacancies_active", Params("month", (Segment("group"),)))
 
 
 def test_employer_relocations_catch_the_march_move(duck):

@@ -124,7 +124,7 @@ def test_cli_panel_json_rows(cli, market: tuple[Path, Path]) -> None:
     _, db = market
     args = ("migration", "panel", "--db", db, "--from", "2022-03", "--to", "2022-05")
     rows = json.loads(cli(*args, "--n-boot", "5", "--naive", "--format", "json").stdout)
-    assert set(rows[0]) == {"flow", "origin", "destination", "period", "estimate", "low", "high", "level"}
+    assert set(rows[0]) == {"flow", "origin", "destination", "group", "period", "estimate", "low", "high", "level"}
     totals = {r["flow"]: r for r in rows if r["period"] == "2022-03/2022-05" and r["destination"] == "abroad"}
     assert set(totals) == {"emigration", "return", "net"}
     assert totals["net"]["estimate"] == pytest.approx(totals["emigration"]["estimate"] - totals["return"]["estimate"])

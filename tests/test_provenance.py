@@ -55,6 +55,9 @@ def test_board_records_are_observed_with_their_skills_and_description(tmp_path: 
         ("Верстальщик HTML", ["96"], ["HTML", "CSS"], False),  # «ml» inside a word is not ML
         ("Email-маркетолог", None, None, False),  # nor «ai»
         ("Аналитик данных", ["156"], None, False),  # BI and data analysts are not AI work
+        ("Python developer в Рекомендательную платформу", None, None, True),  # a real hh.ru title, 2022-12
+        ("Recommendation Engine Developer", None, None, True),
+        ("Юрист (рекомендательное письмо обязательно)", None, None, False),
         (None, None, None, None),
     ],
 )

@@ -14,8 +14,10 @@ import pytest
 
 from talentflow import Store, ingest
 from talentflow.errors import InputError
+from talentflow.reference.ai import ai_sql
 from talentflow.simulate import load_scenario, simulate, validate
 from talentflow.simulate import records as board_records
+from talentflow.simulate.board import AI_WORK, TITLES
 from talentflow.simulate.market import Market
 
 SCALE = 0.005  # 5,000 workers: seconds per run
@@ -195,6 +197,7 @@ def test_moves_truth_names_the_workers_and_destinations(exodus: Path) -> None:
         ("extends = 'exodus-2021'\n", "no such built-in scenario"),
         ("name = 'x'\nstart = 2023-01-01\nend = 2022-01-01\n", "must be after start"),
         ("name = [\n", "not valid TOML"),
+        ("name = 'x'\n[ai]\nworkers = 0.6\n", "ai.workers: AI work is drawn among the programmers (role 96), who"),
     ],
 )
 def test_bad_scenarios_are_rejected_with_the_field(toml: str, message: str, tmp_path: Path) -> None:
@@ -248,3 +251,95 @@ def test_board_indicators_track_the_truth(exodus: Path, tmp_path: Path) -> None:
             0.65 < seen["resumes_active"][month].resumes / (t["resumes_active"] * SCALE * board.resume_coverage) < 1.45
         )
         assert abs(seen["relocation_share"][month].abroad_share - t["relocation_abroad_share"]) < 0.06, month
+
+
+# -- AI work ---------------------------------------------------------------------------------------------------
+def test_ai_work_is_drawn_apart_from_the_rest_of_the_market() -> None:
+    """The AI work has its own random stream: without it, the market draws exactly what it drew with it."""
+    sc = load_scenario("exodus-2022")
+    none = validate(sc.model_dump() | {"ai": {"workers": 0.0, "vacancies": 0.0}})
+    markets = [Market(s, scale=0.002, rng=np.random.default_rng(4)) for s in (sc, none)]
+    for _ in range(12):
+        for m in markets:
+            m.step()
+    with_ai, without = markets
+    for name in ("role", "residence", "employer", "seeking", "willing", "preference"):
+        assert np.array_equal(getattr(with_ai, name), getattr(without, name)), name
+    assert np.array_equal(with_ai.vac["employer"], without.vac["employer"])
+    assert with_ai.ai.any() and not without.ai.any()
+    programmers = with_ai.role[: with_ai.n] == with_ai.roles.index("96")
+    assert not with_ai.ai[: with_ai.n][~programmers].any()  # AI work is a programmer's
+    share = np.count_nonzero(with_ai.ai[: with_ai.n]) / with_ai.n
+    assert share == pytest.approx(sc.ai.workers, rel=0.15)
+
+
+def test_the_simulators_titles_are_classified_as_the_work_they_stand_for() -> None:
+    """What `talentflow.reference.ai` makes of each title the board writes, with its roles."""
+    sql = f"SELECT {ai_sql('t', 'r', 's')} FROM (SELECT ?::VARCHAR t, ?::VARCHAR[] r, NULL::VARCHAR[] s)"
+    con = duckdb.connect()
+    for role, titles in TITLES.items():
+        for title in titles:
+            assert con.execute(sql, [title, [role]]).fetchone() == (False,), title
+    for roles, titles in AI_WORK.values():
+        for title in titles:
+            assert con.execute(sql, [title, list(roles)]).fetchone() == (True,), title
+    # Two data scientists' titles name no AI keyword: their role 165 makes them AI work.
+    assert con.execute(sql, ["Исследователь данных", ["96"]]).fetchone() == (False,)
+
+
+AI_SCALE = 0.03
+
+
+@pytest.fixture(scope="module")
+def ai_market(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """exodus-2022 with 30% AI work (the default 5% leaves too few AI records per month at a test's scale for a
+    5% tolerance: the board's share of a month is a sample of the true one), 2021-10 to 2022-12, ingested."""
+    root = tmp_path_factory.mktemp("ai")
+    sc = load_scenario("exodus-2022")
+    sc = validate(sc.model_dump() | {"ai": {"workers": 0.3, "vacancies": 0.3, "data_scientists": 0.4}})
+    simulate(sc, root / "sim", scale=AI_SCALE, seed=11, start=dt.date(2021, 10, 4), end=dt.date(2022, 12, 31))
+    ingest([root / "sim"], db=root / "sim.duckdb")
+    return root / "sim", root / "sim.duckdb"
+
+
+def test_board_ai_share_tracks_the_truth(ai_market: tuple[Path, Path]) -> None:
+    from talentflow.indicators import Params, Segment, compute
+
+    sim, db = ai_market
+    truth = summary(sim)
+    by_ai = Params("month", (Segment("ai"),), min_cell=0)
+    checked = 0
+    for name, column, true_share in (
+        ("vacancies_active", "vacancies", "ai_vacancy_share"),
+        ("resumes_active", "resumes", "ai_resume_share"),
+    ):
+        frame = compute(name, by_ai, db=db).frame.pivot(index="period", columns="ai", values=column)
+        assert set(frame.columns) == {"true", "false"}  # every simulated record has a title: none unknown
+        for period, row in frame.iterrows():
+            month = str(period)[:7]
+            # Enough records: 500 AI records a month put the sampling error of the board's share (a thinned
+            # sample: coverage 0.76 of vacancies, 0.8 of resumes) near 2%. Leaves out the last, partial month.
+            if row["true"] < 500 or month not in truth:
+                continue
+            seen = row["true"] / (row["true"] + row["false"])
+            assert seen == pytest.approx(truth[month][true_share], rel=0.05), (name, month)
+            checked += 1
+    assert checked == 30  # 15 months, two indicators
+
+
+def test_board_vacancies_are_ai_work_exactly_when_the_truth_says_so(ai_market: tuple[Path, Path]) -> None:
+    sim, db = ai_market
+    with Store(db, read_only=True) as store:
+        # A duplicated vacancy is on the board under two ids.
+        ids = f"SELECT unnest([vacancy_id, duplicate_id]) AS vacancy_id, ai FROM '{sim}/truth/vacancies.parquet'"
+        rows = store.con.execute(
+            f"""
+            SELECT t.ai, bool_and(v.is_ai), bool_or(v.is_ai), count(DISTINCT v.vacancy_id),
+                   bool_and(list_contains(v.role_ids, '165'))
+            FROM vacancy_observation v JOIN ({ids}) t USING (vacancy_id)
+            GROUP BY 1 ORDER BY 1 NULLS FIRST
+            """
+        ).fetchall()
+    assert [r[:3] for r in rows] == [(None, False, False), ("data_scientist", True, True), ("ml_engineer", True, True)]
+    assert [r[4] for r in rows] == [False, True, False]
+    assert rows[2][3] > 1000 and rows[1][3] > 500

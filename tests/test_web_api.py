@@ -50,7 +50,7 @@ def test_indicator_list_is_the_cli_list(client: TestClient, cli, store: Path) ->
     rows = client.get("/api/indicators").json()
     assert rows == cli_json(cli, "indicators", "list", "--format", "json", "--db", store)
     tension = next(r for r in rows if r["name"] == "tension")
-    assert tension["segments"] == ["country", "region", "role", "is_it", "experience"]
+    assert tension["segments"] == ["country", "region", "role", "is_it", "ai", "experience"]
     assert tension["options"]["gap_days"]["default"]
 
 
@@ -77,6 +77,16 @@ QUERIES = [
         ["--by", "country=RU,GE", "--by", "is_it", "--from", "2022-02-01", "--to", "2022-03-31", "--min-cell", "10"],
     ),
     ("postings_index", "from=2022-02-01&to=2022-02-14", ["--from", "2022-02-01", "--to", "2022-02-14"]),
+    (
+        "resumes_active",
+        "by=ai=true&by=is_it&from=2022-01-01&to=2022-03-31&min_cell=0",
+        ["--by", "ai=true", "--by", "is_it", "--from", "2022-01-01", "--to", "2022-03-31", "--min-cell", "0"],
+    ),
+    (
+        "destination_share",
+        "by=group=europe,eu&period=quarter&from=2022-01-01&to=2022-06-30",
+        ["--by", "group=europe,eu", "--period", "quarter", "--from", "2022-01-01", "--to", "2022-06-30"],
+    ),
 ]
 
 
@@ -203,7 +213,7 @@ def test_migration_rows_are_the_cli_rows(client: TestClient, cli, store: Path) -
 
 def test_claims_are_the_cli_list(client: TestClient, cli, store: Path) -> None:
     rows = client.get("/api/claims").json()
-    assert len(rows) == 26 and rows == cli_json(cli, "claims", "list", "--format", "json", "--db", store)
+    assert len(rows) == 27 and rows == cli_json(cli, "claims", "list", "--format", "json", "--db", store)
     tension = client.get("/api/claims?metric=tension").json()
     assert [r["claim_id"] for r in tension] == ["B1-tension-aug", "B1-tension-jan", "B4", "B5-2019"]
 
@@ -227,12 +237,12 @@ def test_store_is_never_written(tmp_path: Path, store: Path) -> None:
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.duckdb"]  # no WAL, no lock file left
     with Store(copy, read_only=True) as s:
-        assert s.counts()["claim"] == 26
+        assert s.counts()["claim"] == 27
 
 
 def test_status_docs_and_missing_store(client: TestClient, store: Path, tmp_path: Path) -> None:
     status = client.get("/api/status").json()
-    assert status["tables"]["vacancy_observation"] == 30_004 and status["tables"]["claim"] == 26
+    assert status["tables"]["vacancy_observation"] == 30_004 and status["tables"]["claim"] == 27
     docs = client.get("/docs")
     assert docs.status_code == 200 and "https://" not in docs.text  # Swagger UI from this server, not a CDN
     assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
@@ -249,6 +259,6 @@ def test_serve_command_is_registered(cli) -> None:
 def test_claims_compare_is_the_cli_comparison(client: TestClient, cli, store: Path) -> None:
     rows = client.get("/api/claims/compare?coverage=0.002").json()
     assert rows == cli_json(cli, "claims", "compare", "--coverage", "0.002", "--format", "json", "--db", store)
-    assert len(rows) == 26 and {r["status"] for r in rows} <= {"within", "outside", "no estimate"}
+    assert len(rows) == 27 and {r["status"] for r in rows} <= {"within", "outside", "no estimate"}
     jan = next(r for r in rows if r["claim_id"] == "B1-vacancies-jan")
     assert jan["estimate"] == pytest.approx(261 / 0.002)  # 261 IT vacancies active at the end of January 2022

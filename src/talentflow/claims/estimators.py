@@ -41,6 +41,7 @@ def default_estimators(
         "it_resumes": it_resumes,
         "tension": tension,
         "relocation_abroad_share": relocation_abroad_share,
+        "relocation_europe_share": relocation_europe_share,
         "it_emigrants": panel.it_emigrants,
         "it_abroad_net": panel.it_abroad_net,
         "return_share": panel.return_share,
@@ -107,6 +108,32 @@ def relocation_abroad_share(store: Store, claim: Claim) -> Estimate:
         f"type ({_where(claim)}); {SHARE_LEVEL:.0%} Wilson interval"
     )
     return Estimate(float(row["abroad_share"]), low, high, inputs)
+
+
+def relocation_europe_share(store: Store, claim: Claim) -> Estimate:
+    """Of the active IT resumes ready to move abroad, the share naming a European country (claim S4):
+    destination_share by group europe over relocation_share's abroad count, with a Wilson interval. The cell
+    is suppressed when fewer than the small-cell threshold are ready to move abroad."""
+    from talentflow.indicators._compute import compute_on
+    from talentflow.indicators.engines import DuckDBEngine
+    from talentflow.indicators.params import DEFAULT_MIN_CELL, Params, Segment
+
+    abroad = float(_indicator_row(store, claim, "relocation_share", ("resume_observation",))["abroad"])
+    if abroad < DEFAULT_MIN_CELL:
+        raise NoEstimate(
+            f"{abroad:,.0f} resumes ready to move abroad on {claim.period_end}: fewer than {DEFAULT_MIN_CELL}"
+        )
+    by = (Segment("is_it", ("true",)), Segment("country", (claim.geography,)), Segment("group", ("europe",)))
+    day = claim.period_end
+    params = Params(period="day", by=by, start=day, end=day, min_cell=0)
+    frame = compute_on(DuckDBEngine(store), "destination_share", params).frame
+    europe = float(frame["resumes"].iloc[-1]) if len(frame) else 0.0  # no row: nobody names Europe
+    low, high = wilson(europe, abroad)
+    inputs = (
+        f"indicator destination_share by group europe: {europe:,.0f} of {abroad:,.0f} resumes ready to move "
+        f"abroad name a European country ({_where(claim)}); {SHARE_LEVEL:.0%} Wilson interval"
+    )
+    return Estimate(europe / abroad, low, high, inputs)
 
 
 def wilson(successes: float, n: float, z: float = _Z) -> tuple[float, float]:

@@ -44,6 +44,10 @@ METRICS: dict[str, tuple[str, str]] = {
     "it_resumes": ("resumes", "IT resumes active on the job board at the period end"),
     "tension": ("ratio", "active IT resumes per active IT vacancy at the period end (hh.index)"),
     "relocation_abroad_share": ("share", "share of active IT resumes ready to move abroad at the period end"),
+    "relocation_europe_share": (
+        "share",
+        "of the active IT resumes ready to move abroad, the share naming a European country, at the period end",
+    ),
 }
 
 BUILTIN = "claims.toml"

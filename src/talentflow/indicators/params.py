@@ -10,9 +10,9 @@ from datetime import date
 from talentflow.errors import UsageError
 
 PERIODS = ("day", "week", "month", "quarter")
-SEGMENTS = ("country", "region", "role", "is_it", "experience", "remote", "employer")
+SEGMENTS = ("country", "region", "role", "is_it", "ai", "experience", "remote", "employer", "group")
 #: Segments holding booleans: their filter values are read as true/false.
-BOOLEAN_SEGMENTS = ("is_it", "remote")
+BOOLEAN_SEGMENTS = ("is_it", "ai", "remote")
 DEFAULT_MIN_CELL = 50
 ENGINES = ("duckdb", "spark")
 DEFAULT_SPARK_MASTER = "local[2]"

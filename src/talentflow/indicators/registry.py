@@ -7,7 +7,10 @@ from typing import Any
 from talentflow.indicators import employers, external, postings, resumes, salary, vacancies
 from talentflow.indicators.base import Indicator
 
-_BOARD = ("country", "region", "role", "is_it", "experience")
+#: Segments of the vacancy indicators (every segment but ``group``, which splits destinations).
+_VACANCY = ("country", "region", "role", "is_it", "ai", "experience", "remote", "employer")
+#: Segments of the indicators that count resumes (tension counts vacancies beside them).
+_BOARD = ("country", "region", "role", "is_it", "ai", "experience")
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
@@ -17,6 +20,7 @@ INDICATORS: tuple[Indicator, ...] = (
         values=("vacancies",),
         base="vacancies",
         notes=vacancies.single_sighting_notes,
+        segments=_VACANCY,
     ),
     Indicator(
         "vacancies_new",
@@ -24,6 +28,7 @@ INDICATORS: tuple[Indicator, ...] = (
         vacancies.new,
         values=("vacancies",),
         base="vacancies",
+        segments=_VACANCY,
     ),
     Indicator(
         "vacancies_closed",
@@ -32,6 +37,7 @@ INDICATORS: tuple[Indicator, ...] = (
         values=("vacancies",),
         base="vacancies",
         notes=vacancies.single_sighting_notes,
+        segments=_VACANCY,
     ),
     Indicator(
         "postings_index",
@@ -39,6 +45,7 @@ INDICATORS: tuple[Indicator, ...] = (
         postings.daily_postings,
         values=("postings", "trailing_mean", "index", "index_sa"),
         base="postings",
+        segments=_VACANCY,
         periods=("day",),
         default_period="day",
         options={
@@ -85,11 +92,11 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
     Indicator(
         "destination_share",
-        "Per destination country, share of the resumes willing to move abroad that name it.",
+        "Per destination country (or group), share of the resumes willing to move abroad that name it.",
         resumes.destination_share,
         values=("resumes", "share"),
         base="resumes",
-        segments=_BOARD,
+        segments=(*_BOARD, "group"),
         options=resumes.GAP_OPTION,
     ),
     Indicator(
@@ -98,6 +105,7 @@ INDICATORS: tuple[Indicator, ...] = (
         salary.salary,
         values=("n_stale", "salary_share", "q1", "median", "q3"),
         base="n",
+        segments=_VACANCY,
         notes=salary.notes,
         options={
             "currency": ("RUB", "currency of the output (any in the shipped rate table)"),
@@ -111,7 +119,7 @@ INDICATORS: tuple[Indicator, ...] = (
         values=("remote", "remote_share"),
         base="vacancies",
         notes=vacancies.single_sighting_notes,
-        segments=("country", "region", "role", "is_it", "experience", "employer"),
+        segments=("country", "region", "role", "is_it", "ai", "experience", "employer"),
     ),
     Indicator(
         "employer_exits",
@@ -119,7 +127,7 @@ INDICATORS: tuple[Indicator, ...] = (
         employers.employer_exits,
         values=("exits", "exit_share"),
         base="employers",
-        segments=("country", "region", "role", "is_it"),
+        segments=("country", "region", "role", "is_it", "ai"),
         options={"periods": ("3", "N: how many periods without an active vacancy make an exit")},
     ),
     Indicator(
@@ -128,7 +136,7 @@ INDICATORS: tuple[Indicator, ...] = (
         employers.employer_relocations,
         values=("relocations", "relocation_share"),
         base="employers",
-        segments=("role", "is_it"),
+        segments=("role", "is_it", "ai"),
         options={"home": ("RU", "ISO2 country counted as home")},
     ),
     Indicator(

@@ -8,6 +8,7 @@ belong to different spells.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import ibis
@@ -117,15 +118,20 @@ def destination_share(ctx: Context) -> Any:
     """Per destination country: active resumes naming it ÷ active resumes willing to move abroad.
 
     A resume naming several countries counts in each, so the shares of a period can add up to more than 1.
+    With the ``group`` segment, per destination group instead (``reference.groups``): a resume counts once in
+    a group however many of its countries it names, and in ``europe`` and ``eu`` for an EU country.
     """
+    grouped = "group" in ctx.params.segment_names
     r = ctx.table(RESUMES)
     r = r.mutate(destination=r.relocation_countries.unnest())
     r = r.filter(r.relocation_type.isin(list(WILLING)), r.destination != r.country)
-    life, keys = resume_lives(ctx, {"destination": lambda t: t.destination}, table=r)
-    seg = keys[:-1]
+    extra: dict[str, Callable[[Any], Any]] = {} if grouped else {"destination": lambda t: t.destination}
+    life, keys = resume_lives(ctx, extra, table=r)
     dest = active_stock(life, keys, ctx.calendar(RESUMES)).rename(resumes="active")
     dest = dest.filter(dest.resumes > 0)
-    stock, _ = _relocation_stock(ctx)
+    # The denominator has every segment but the group (its records have no destination to group).
+    by = tuple(s for s in ctx.params.by if s.name != "group")
+    stock, seg = _relocation_stock(replace(ctx, params=replace(ctx.params, by=by)))
     abroad = stock.filter(stock._relocation == "abroad").select("period", "period_end", *seg, abroad="active")
     out = dest.join(abroad, ["period", "period_end", *seg])
     return out.mutate(share=ratio(out.resumes, out.abroad))

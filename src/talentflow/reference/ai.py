@@ -46,7 +46,10 @@ KEYWORDS: tuple[tuple[str, str], ...] = (
     ("{w}ии{w}", "ИИ as a word"),
     ("pytorch|tensorflow|keras|scikit-learn|sklearn|hugging ?face", "ML libraries named as skills"),
     ("reinforcement learning", "reinforcement learning"),
-    ("recommender system|рекомендательн[а-я]* систем", "recommender systems"),
+    (
+        "recommender system|recommendation (?:system|engine)|рекомендательн[а-я]* (?:систем|платформ|сервис|движ)",
+        "recommender systems, platforms and engines (not «рекомендательное письмо», a reference letter)",
+    ),
 )
 
 # A word boundary that knows Cyrillic (RE2's \b knows only ASCII letters).

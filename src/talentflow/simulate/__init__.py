@@ -77,9 +77,10 @@ def simulate(
         raise UsageError(f"{out}: the output directory is not empty")
     out.mkdir(parents=True, exist_ok=True)
     truth_dir = out / "truth"
-    # Independent streams for the market and the board: changing what the board sees leaves the market alone.
-    market_seq, board_seq = np.random.SeedSequence(seed).spawn(2)
-    market = Market(scenario, scale=scale, rng=np.random.default_rng(market_seq))
+    # Independent streams for the market, the board and the AI work: changing what the board sees leaves the
+    # market alone, and the AI work (a third child: the first two are those spawn(2) gives) leaves both alone.
+    market_seq, board_seq, ai_seq = np.random.SeedSequence(seed).spawn(3)
+    market = Market(scenario, scale=scale, rng=np.random.default_rng(market_seq), ai_rng=np.random.default_rng(ai_seq))
     observer = Board(market, scenario.board, np.random.default_rng(board_seq), out, seed=seed) if board else None
     truth = Truth(scale)
     weeks = scenario.weeks()

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from talentflow.reference.cities import CITY_AREAS
 from talentflow.reference.countries import COUNTRY_AREAS
-from talentflow.simulate.market import EPOCH, HOME, LEVELS, Growable, Market, Week
+from talentflow.simulate.market import AI_DATA_SCIENTIST, AI_ML_ENGINEER, EPOCH, HOME, LEVELS, Growable, Market, Week
 from talentflow.simulate.records import DAY, DUPLICATE_ID_BASE, EMPLOYER_ID_BASE, VACANCY_ID_BASE, RecordWriter
 from talentflow.simulate.scenario import Board as BoardParams
 
@@ -55,6 +55,28 @@ TITLES = {
     "12": ["Арт-директор"],
     "25": ["Гейм-дизайнер"],
 }
+#: AI work (docs/simulator.md, "AI work"): the hh.ru roles it is filed under and its titles. ML engineers are
+#: programmers (96) with an ML title; data scientists list the data-scientist role 165 beside 96, and two of
+#: their titles name no AI keyword, so that the role alone makes them AI work for `talentflow.reference.ai`.
+AI_WORK = {
+    AI_ML_ENGINEER: (
+        ("96",),
+        [
+            "ML-инженер",
+            "Machine Learning Engineer",
+            "Инженер машинного обучения",
+            "NLP-инженер",
+            "Инженер по компьютерному зрению",
+            "MLOps-инженер",
+            "Разработчик нейронных сетей",
+            "Deep Learning Engineer",
+        ],
+    ),
+    AI_DATA_SCIENTIST: (
+        ("96", "165"),
+        ["Data Scientist", "Дата-сайентист", "Senior Data Scientist", "Исследователь данных", "Аналитик-исследователь"],
+    ),
+}
 
 
 class Board:
@@ -86,10 +108,12 @@ class Board:
         self._pending = 0
         self.counts = {"vacancy_sightings": 0, "resume_sightings": 0}
         names = {int(k): v[0] for k, v in CITY_AREAS.items()} | {int(k): v for k, v in _COUNTRY_NAMES.items()}
+        # Records' role codes: the market's roles, then the kinds of AI work (see `_role_code`).
+        kinds = [AI_WORK[AI_ML_ENGINEER], AI_WORK[AI_DATA_SCIENTIST]]
         self.writer = RecordWriter(
             out,
-            roles=market.roles,
-            titles=TITLES,
+            roles=[(r,) for r in market.roles] + [ids for ids, _ in kinds],
+            titles=[TITLES[r] for r in market.roles] + [titles for _, titles in kinds],
             names=names,
             citizenship=_country_area(market.sc.origin),
             mark={"scenario": market.sc.name, "seed": str(seed)},
@@ -252,7 +276,7 @@ class Board:
                 "employed": m.employer[who] >= 0,
                 "salary": (np.round(salary / 5000) * 5000).astype(np.float64),
                 "months": ((days - m.joined_day[who]) / 30.4).astype(np.int32),
-                "role": m.role[who].astype(np.int8),
+                "role": self._role_code(m.role[who], m.ai[who]),
                 "created": self.w["created"][who],
             }
         )
@@ -270,12 +294,18 @@ class Board:
         self._vs, self._rs, self._pending = [], [], 0
 
     def _vacancy_attrs(self) -> dict[str, np.ndarray]:
-        """Views of the per-vacancy arrays a record needs. They stay valid when the arrays grow later: what a
-        record reads is fixed when the vacancy opens."""
+        """Views of the per-vacancy arrays a record needs, and the role codes (a copy, made for every vacancy
+        drawn so far). They stay valid when the arrays grow later: what a record reads is fixed when the
+        vacancy opens."""
         vac, v = self.m.vac, self.v
-        attrs = {k: vac[k] for k in ("employer", "role", "level", "opened", "remote", "salary", "area", "abroad")}
+        attrs = {k: vac[k] for k in ("employer", "level", "opened", "remote", "salary", "area", "abroad")}
+        attrs["role"] = self._role_code(vac["role"], vac["ai"])
         attrs |= {k: v[k] for k in ("dup", "shown", "gross", "from_only", "second")}
         return attrs | {"home_ids": self.home_ids, "reloc_ids": self.reloc_ids}
+
+    def _role_code(self, role: np.ndarray, ai: np.ndarray) -> np.ndarray:
+        """The writer's role code: the market's role index, or after them one code per kind of AI work."""
+        return np.where(ai != 0, len(self.m.roles) - 1 + ai, role).astype(np.int8)
 
     # -- output -----------------------------------------------------------------------------------------
     def vacancy_table(self) -> pa.Table:
@@ -296,6 +326,7 @@ class Board:
                 "employer_id": (EMPLOYER_ID_BASE + vac["employer"]).astype(str),
                 "foreign_owned": m.foreign[vac["employer"]],
                 "role_id": np.array(m.roles)[vac["role"]],
+                "ai": pa.array(np.array([None, "ml_engineer", "data_scientist"], dtype=object)[vac["ai"]], pa.string()),
                 "level": vac["level"],
                 "opened": (vac["opened"].astype(np.int64) * DAY + self.v["second"]).astype("datetime64[s]"),
                 "closed": pa.array(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from talentflow.simulate.scenario import Scenario, Wave
+from talentflow.simulate.scenario import AI_ROLE, Scenario, Wave
 
 HOME = -1  # residence code of a worker living in the origin country
 NO_JOB = -1
@@ -24,6 +24,8 @@ JOB_ABROAD = -2  # employed abroad by a firm that is not a home employer
 LEVELS = ("junior", "middle", "senior", "lead")
 LEVEL_WEIGHTS = np.array([0.2, 0.4, 0.3, 0.1])
 LEVEL_MONTHS = np.array([12, 36, 84, 144])  # typical experience per level
+#: AI work of a worker or a vacancy (`Market.ai`, the vacancies' ``ai``): none, ML engineer, data scientist.
+AI_NONE, AI_ML_ENGINEER, AI_DATA_SCIENTIST = 0, 1, 2
 EPOCH = dt.date(1970, 1, 1)
 
 
@@ -120,22 +122,39 @@ class _Tally:
 
 
 class Market:
-    """State of one simulated market. ``rng`` is the only source of randomness.
+    """State of one simulated market. ``rng`` is the source of randomness, and ``ai_rng`` of the AI work of
+    workers and vacancies (default: a stream spawned from ``rng``, which leaves ``rng``'s draws alone).
 
     `step` simulates the current week and advances `week`; the phases it runs, in order, are the private
     methods under "phases of the week". The order of the random draws is part of the output: the same seed
-    gives the same bytes only if every phase draws what it drew before, in the same order and shapes.
+    gives the same bytes only if every phase draws what it drew before, in the same order and shapes. The AI
+    work is drawn from its own stream, so the market's other draws do not depend on it.
     """
 
-    def __init__(self, scenario: Scenario, *, scale: float, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        scale: float,
+        rng: np.random.Generator,
+        ai_rng: np.random.Generator | None = None,
+    ) -> None:
         self.sc = scenario
         self.scale = scale
         self.rng = rng
+        self.ai_rng = ai_rng if ai_rng is not None else rng.spawn(1)[0]
         self.week = 0
         self.start_day = day_number(scenario.start)
         pop = scenario.population
         self.roles = list(pop.roles)
         self.regions = list(pop.regions)
+        # AI work is drawn among the programmers: its probability there gives the asked share of all IT.
+        self.ai_role = self.roles.index(AI_ROLE) if AI_ROLE in self.roles else -1
+        programmers = scenario.ai_role_share()
+        self.ai_p = {
+            "workers": scenario.ai.workers / programmers if programmers else 0.0,
+            "vacancies": scenario.ai.vacancies / programmers if programmers else 0.0,
+        }
         # Places abroad: the migration destinations first (a worker's preference indexes them), then any
         # further place employers relocate to.
         self.reloc_destinations = list(scenario.relocations.destinations)
@@ -168,6 +187,7 @@ class Market:
         self.seeking = np.zeros(capacity, bool)
         self.willing = np.zeros(capacity, np.int8)  # 0 no, 1 within the country, 2 abroad
         self.preference = np.zeros(capacity, np.int16)  # preferred destination index
+        self.ai = np.zeros(capacity, np.int8)  # AI_NONE, AI_ML_ENGINEER or AI_DATA_SCIENTIST
         self.joined_day = np.zeros(capacity, np.int32)  # entry into IT (before the run for the first cohort)
         self.left_day = np.full(capacity, -1, np.int32)  # last emigration day
 
@@ -201,6 +221,7 @@ class Market:
                 "salary": "f4",
                 "area": "i2",
                 "abroad": "?",
+                "ai": "i1",
             },
             capacity=max(1024, self.n0 // 2),
         )
@@ -230,6 +251,7 @@ class Market:
         self.n += k
         self.alive[idx] = True
         self.role[idx] = rng.choice(len(self.roles), k, p=_weights(sc.population.roles))
+        self.ai[idx] = self._ai_work(self.role[idx], self.ai_p["workers"])
         self.level[idx] = rng.choice(4, k, p=LEVEL_WEIGHTS) if joined_before else 0
         self.region[idx] = rng.choice(len(self.regions), k, p=_weights(sc.population.regions))
         self.residence[idx] = HOME
@@ -260,6 +282,7 @@ class Market:
             "seeking",
             "willing",
             "preference",
+            "ai",
             "joined_day",
             "left_day",
         ):
@@ -302,9 +325,10 @@ class Market:
         median = np.array([sc.salary.median_rub[x] for x in LEVELS])[level] * (1 + sc.salary.growth_per_year) ** years
         abroad = self.emp_abroad[employers] >= 0
         area = np.where(abroad, self.emp_abroad[employers], self.emp_region[employers])
+        role = rng.choice(len(self.roles), k, p=_weights(sc.population.roles)).astype(np.int8)
         idx = self.vac.append(
             employer=employers.astype(np.int32),
-            role=rng.choice(len(self.roles), k, p=_weights(sc.population.roles)).astype(np.int8),
+            role=role,
             level=level,
             opened=days.astype(np.int32),
             closed=np.full(k, -1, np.int32),
@@ -313,9 +337,19 @@ class Market:
             salary=(median * rng.lognormal(0, sc.salary.spread, k)).astype(np.float32),
             area=area.astype(np.int16),
             abroad=abroad,
+            ai=self._ai_work(role, self.ai_p["vacancies"]),
         )
         self.vac_open = np.concatenate([self.vac_open, idx])
         return idx
+
+    def _ai_work(self, role: np.ndarray, p: float) -> np.ndarray:
+        """AI work of new workers or vacancies of ``role``: a programmer's with probability ``p``, a data
+        scientist's with probability ``ai.data_scientists`` of that. Two draws each from ``ai_rng``, whatever
+        the roles, so that the stream does not depend on them."""
+        u = self.ai_rng.random((2, len(role)))
+        ai = (role == self.ai_role) & (u[0] < p)
+        kind = np.where(u[1] < self.sc.ai.data_scientists, AI_DATA_SCIENTIST, AI_ML_ENGINEER)
+        return np.where(ai, kind, AI_NONE).astype(np.int8)
 
     def _close(self, idx: np.ndarray, *, filled: bool) -> None:
         """Close vacancies on a day drawn within the week."""

@@ -155,8 +155,8 @@ class RecordWriter:
         self,
         out: Path,
         *,
-        roles: Sequence[str],
-        titles: Mapping[str, Sequence[str]],
+        roles: Sequence[Sequence[str]],
+        titles: Sequence[Sequence[str]],
         names: dict[int, str],
         citizenship: str,
         mark: Mapping[str, str],
@@ -172,10 +172,11 @@ class RecordWriter:
         self.busy = {"sort": 0.0, "format": 0.0, "gzip": 0.0, "caller_waited": 0.0}
         self.names = names
         self.citizenship = _json([{"id": citizenship}])
-        self.role_fragments = [_json([{"id": r}]) for r in roles]
+        # A record's role code indexes ``roles`` (the hh.ru role ids it lists) and ``titles`` (its titles).
+        self.role_fragments = [_json([{"id": r} for r in ids]) for ids in roles]
         # Titles of every role in one list; a role's titles start at title_start[role] and number title_count[role].
-        self.titles = [_json(t) for r in roles for t in titles[r]]
-        self.title_count = np.array([len(titles[r]) for r in roles], np.int64)
+        self.titles = [_json(t) for code in titles for t in code]
+        self.title_count = np.array([len(code) for code in titles], np.int64)
         self.title_start = np.concatenate([[0], np.cumsum(self.title_count)[:-1]]).astype(np.int64)
         self._parts: queue.Queue[tuple[str, Callable[[], pa.Table]] | None] = queue.Queue(maxsize=1)
         self._chunks: queue.Queue[tuple[str, Future[pa.ChunkedArray]] | None] = queue.Queue(maxsize=_IN_FLIGHT)

@@ -210,6 +210,23 @@ class Policy(_Part):
     """Multiplier on the return hazard while the lever is on."""
 
 
+#: The hh.ru role whose workers and vacancies may be AI work (programmers, «Программист, разработчик»).
+AI_ROLE = "96"
+
+
+class AI(_Part):
+    """AI and machine-learning work among the programmers (docs/simulator.md, "AI work")."""
+
+    workers: Share = 0.05
+    """Share of the IT workers doing AI work (ML engineers, data scientists), drawn among the programmers (role
+    96) as they appear."""
+    vacancies: Share = 0.05
+    """Share of the IT vacancies asking for AI work, drawn among the programmers' vacancies as they open."""
+    data_scientists: Share = 0.4
+    """Of the AI workers and vacancies, the share shown as data scientists (hh.ru roles 96 and 165); the others
+    are ML engineers (role 96 with an ML title)."""
+
+
 class Board(_Part):
     """What the job board shows of the market (the observation model)."""
 
@@ -250,6 +267,7 @@ class Scenario(_Part):
     search: Search = Search()
     salary: Salary = Salary()
     policy: list[Policy] = []
+    ai: AI = AI()
     board: Board = Board()
 
     @model_validator(mode="after")
@@ -271,7 +289,20 @@ class Scenario(_Part):
                 raise ValueError(f"{key}: {home} are in the origin country {self.origin}")
         if self.willingness.abroad + self.willingness.domestic > 1:
             raise ValueError("willingness: abroad + domestic must not exceed 1")
+        programmers = self.ai_role_share()
+        for key in ("workers", "vacancies"):
+            share = getattr(self.ai, key)
+            if share > programmers:
+                raise ValueError(
+                    f"ai.{key}: AI work is drawn among the programmers (role {AI_ROLE}), who are {programmers:.0%} "
+                    f"of population.roles: {share} is more than that"
+                )
         return self
+
+    def ai_role_share(self) -> float:
+        """The programmers' (role 96) share of the roles' weights: the most AI work can be."""
+        roles = self.population.roles
+        return roles.get(AI_ROLE, 0.0) / sum(roles.values())
 
     def weeks(self) -> int:
         return (self.end - self.start).days // 7 + 1

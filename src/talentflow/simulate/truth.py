@@ -34,6 +34,8 @@ SUMMARY_COLUMNS = (
     "separations",
     "employer_exits",
     "employer_relocations",
+    "ai_vacancy_share",
+    "ai_resume_share",
 )
 _STOCKS = {
     "it_workers_home",
@@ -44,6 +46,8 @@ _STOCKS = {
     "vacancies_active",
     "resumes_active",
     "relocation_abroad_share",
+    "ai_vacancy_share",
+    "ai_resume_share",
 }
 
 
@@ -62,6 +66,7 @@ class Truth:
         abroad = live & ~home
         seeking = live & market.seeking[:n]
         seeking_home = seeking & home
+        n_open = len(market.vac_open)
         f = 1 / self.scale
         day = week.first_day + 6
         self.rows.append(
@@ -77,7 +82,7 @@ class Truth:
                 "abroad_working_for_home_employers": int((abroad & (market.employer[:n] >= 0)).sum()) * f,
                 "employed_home": int((home & (market.employer[:n] >= 0)).sum()) * f,
                 "unemployed_home": int((home & (market.employer[:n] < 0)).sum()) * f,
-                "vacancies_active": len(market.vac_open) * f,
+                "vacancies_active": n_open * f,
                 "vacancies_new": len(week.opened) * f if week.index > 0 else 0.0,
                 "resumes_active": int(seeking.sum()) * f,
                 "relocation_abroad_share": float((seeking_home & (market.willing[:n] == 2)).sum())
@@ -86,6 +91,9 @@ class Truth:
                 "separations": week.separations * f,
                 "employer_exits": week.exits * f,
                 "employer_relocations": week.relocations * f,
+                # AI work (docs/simulator.md): of the open vacancies, and of the workers looking for a job.
+                "ai_vacancy_share": int(np.count_nonzero(market.vac.cols["ai"][market.vac_open])) / max(1, n_open),
+                "ai_resume_share": int(np.count_nonzero(seeking & (market.ai[:n] != 0))) / max(1, int(seeking.sum())),
             }
         )
         for kind, who in (("emigrated", week.emigrated), ("returned", week.returned)):

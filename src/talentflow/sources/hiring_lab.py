@@ -1,8 +1,11 @@
-"""Indeed Hiring Lab job postings index (github.com/hiring-lab/job_postings_tracker).
+"""Indeed Hiring Lab series: the job postings index (github.com/hiring-lab/job_postings_tracker) and the AI
+Tracker (github.com/hiring-lab/ai-tracker).
 
 Aggregate files: ``date, jobcountry, indeed_job_postings_index_SA, indeed_job_postings_index_NSA, variable``;
-sector files: ``date, jobcountry, indeed_job_postings_index, variable, display_name``. Either may carry a
-``source_commit`` column, kept as the series' vintage. Values are an index, 2020-02-01 = 100.
+sector files: ``date, jobcountry, indeed_job_postings_index, variable, display_name``; values are an index,
+2020-02-01 = 100. AI Tracker files: ``date, jobcountry, AI_share_postings``, the percentage of postings that
+mention AI (metric ``ai_postings_share``, in percent as published). Any of them may carry a ``source_commit``
+column, kept as the series' vintage.
 """
 
 from __future__ import annotations
@@ -20,11 +23,14 @@ _AGGREGATE = [
     "variable",
 ]
 _SECTOR = ["date", "jobcountry", "indeed_job_postings_index", "variable", "display_name"]
+_AI = ["date", "jobcountry", "AI_share_postings"]
+#: The AI Tracker's series: the share of postings mentioning AI, in percent (2.3 is 2.3%).
+AI_METRIC = "ai_postings_share"
 
 
 def matches(header: list[str]) -> bool:
     core = [h for h in header if h != "source_commit"]
-    return core in (_AGGREGATE, _SECTOR)
+    return core in (_AGGREGATE, _SECTOR, _AI)
 
 
 class HiringLabAdapter:
@@ -49,7 +55,17 @@ class HiringLabAdapter:
             ),
             ck.required('"jobcountry"', "jobcountry"),
         ]
-        if "display_name" in header:
+        if "AI_share_postings" in header:
+            select = {**common, "metric": f"'{AI_METRIC}'", "value": 'tf_num("AI_share_postings")'}
+            checks += [
+                ck.required('"AI_share_postings"', "AI_share_postings"),
+                *ck.number('"AI_share_postings"', "AI_share_postings"),
+                (
+                    'tf_num("AI_share_postings") > 100',
+                    ck.msg("AI_share_postings: a percentage above 100: ", '{"AI_share_postings"}'),
+                ),
+            ]
+        elif "display_name" in header:
             select = {
                 **common,
                 "metric": "'sector_job_postings_index'",

@@ -1,10 +1,16 @@
-"""Result rows from the fitted flows: percentile intervals, flows by month and emigrants by destination."""
+"""Result rows from the fitted flows: percentile intervals, flows by month and emigrants by destination.
+
+Every row has a ``group``: the destination's region (``talentflow.reference.groups``: europe, caucasus,
+central_asia, middle_east, americas, asia, other) on the rows by destination country, None on the rows of all
+destinations together (``abroad``) and for a destination with no country (``ZZ``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from talentflow.migration.panel._data import Panel
+from talentflow.reference.groups import region_of
 
 
 def _interval(est: np.ndarray, boot: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -47,6 +53,7 @@ def _row(flow: str, origin: str, dest: str, period: str, est: float, low: float,
         "flow": flow,
         "origin": origin,
         "destination": dest,
+        "group": None if dest == "abroad" else region_of(dest),
         "period": period,
         "estimate": float(est),
         "low": float(low),
