@@ -8,9 +8,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from talentflow.cli._common import Command, DbOption, OutDirOption, ScaleOption, ScenarioArgument, err, out
+from talentflow.cli._common import (
+    Command,
+    DbOption,
+    OutDirOption,
+    ScaleOption,
+    ScenarioArgument,
+    err,
+    out,
+)
 from talentflow.errors import UsageError
-from talentflow.report.options import REPORT_N_BOOT, STEPS, Progress, ReportOptions
+from talentflow.report.options import REPORT_N_BOOT, STEPS, Progress, ReportOptions, part_key
 
 if TYPE_CHECKING:
     from talentflow.report.run import RunResult
@@ -110,6 +118,9 @@ def report_cmd(
     talentflow run exodus-2022 --out demo --scale 0.01 --seed 1
     talentflow run exodus-2022 --out demo --with ../shared/data/innovationgraph --with ../shared/data/indeed-hiring-lab
     talentflow run --data vacancies.ndjson.gz --data resumes/ --out ru-2022
+
+The simulated market keeps the simulator's mark and the `--with` data is observed: the report draws each kind in
+sections of its own, never summed.
 """,
 )
 def run_cmd(
@@ -164,15 +175,19 @@ def _summary(result: RunResult, seconds: float) -> None:
         f"{ing.quarantined:,} quarantined",
     )
     table.add_row("claims", f"{result.claims.read} built-in claims ({result.claims.inserted} new)")
-    panel = result.data.parts["panel"]
-    totals = panel.values.get("totals", {}).get("2022") if not panel.absent else None
-    if totals:
-        est, low, high = totals["emigration"]
-        net = totals["net"][0]
-        table.add_row("emigration 2022", f"{est:,.0f} ({low:,.0f}–{high:,.0f}); net of returns {net:,.0f}")
+    for kind in result.data.kinds:
+        panel = result.data.parts[part_key(kind, "panel")]
+        totals = panel.values.get("totals", {}).get("2022") if not panel.absent else None
+        if totals:
+            est, low, high = totals["emigration"]
+            net = totals["net"][0]
+            table.add_row(
+                f"emigration 2022 ({kind} data)", f"{est:,.0f} ({low:,.0f}–{high:,.0f}); net of returns {net:,.0f}"
+            )
     claims = result.data.parts["claims"]
     if not claims.absent:
-        table.add_row("claims checked", ", ".join(f"{n} {s}" for s, n in claims.values["summary"].items()))
+        for kind, counts in claims.values["summary"].items():
+            table.add_row(f"claims checked ({kind} data)", ", ".join(f"{n} {s}" for s, n in counts.items()))
     absent = [k for k, p in result.data.parts.items() if p.absent]
     if absent:
         table.add_row("sections without data", ", ".join(absent))

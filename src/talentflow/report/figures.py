@@ -57,6 +57,17 @@ def shocks(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def _titled(title: str, part: Part) -> str:
+    """A chart's title with the data it rests on: never a chart without saying real or simulated."""
+    return f"{title} — {part.label}" if part.label else title
+
+
+def _mode(frame: pd.DataFrame) -> str:
+    """Lines, with markers where the months are few (a real extract may hold one month, which a line cannot
+    draw)."""
+    return "lines+markers" if len(frame) <= 36 else "lines"
+
+
 def _num(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series, errors="coerce")
 
@@ -73,8 +84,9 @@ def board(part: Part) -> go.Figure:
     ):
         frame = part.frames.get(key)
         if frame is not None and not frame.empty:
-            fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode="lines", line_color=colour)
-    return shocks(_layout(fig, "IT vacancies and resumes on the board, by month", "records active at month end"))
+            fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode=_mode(frame), line_color=colour)
+    title = _titled("IT vacancies and resumes on the board, by month", part)
+    return shocks(_layout(fig, title, "records active at month end"))
 
 
 def tension(part: Part) -> go.Figure:
@@ -98,7 +110,8 @@ def tension(part: Part) -> go.Figure:
         )
     fig.add_scatter(x=_dates(frame), y=values, name="resumes per vacancy", mode="lines+markers", line_color="#222")
     fig.update_yaxes(range=[0, top])
-    return shocks(_layout(fig, "Tension: active IT resumes per active IT vacancy, with hh.index bands", "tension"))
+    title = _titled("Tension: active IT resumes per active IT vacancy, with hh.index bands", part)
+    return shocks(_layout(fig, title, "tension"))
 
 
 def relocation(part: Part) -> go.Figure:
@@ -109,9 +122,9 @@ def relocation(part: Part) -> go.Figure:
         ("abroad_share", "abroad (any foreign destination)", COLOURS[1]),
         ("domestic_only_share", "domestic only", COLOURS[2]),
     ):
-        fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode="lines", line_color=colour)
+        fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode=_mode(frame), line_color=colour)
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return shocks(_layout(fig, "Relocation share of active IT resumes", "share of resumes"))
+    return shocks(_layout(fig, _titled("Relocation share of active IT resumes", part), "share of resumes"))
 
 
 def destinations(part: Part, top: int = 8) -> go.Figure:
@@ -125,7 +138,7 @@ def destinations(part: Part, top: int = 8) -> go.Figure:
             x=_dates(rows), y=rows["share"], name=str(country), mode="lines", line_color=COLOURS[i % len(COLOURS)]
         )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    title = f"Destinations named by resumes willing to move abroad (top {len(order)})"
+    title = _titled(f"Destinations named by resumes willing to move abroad (top {len(order)})", part)
     return shocks(_layout(fig, title, "share of those resumes"))
 
 
@@ -148,14 +161,14 @@ def salary(part: Part) -> go.Figure:
         x=x,
         y=_num(frame["salary_share"]),
         name="share publishing a salary",
-        mode="lines",
+        mode=_mode(frame),
         line={"color": COLOURS[3], "dash": "dot"},
         yaxis="y2",
     )
     fig.update_layout(
         yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1], "showgrid": False}
     )
-    return shocks(_layout(fig, "Monthly gross salary of IT vacancies (RUB)", "RUB per month"))
+    return shocks(_layout(fig, _titled("Monthly gross salary of IT vacancies (RUB)", part), "RUB per month"))
 
 
 def flows(part: Part) -> go.Figure:
@@ -189,7 +202,8 @@ def flows(part: Part) -> go.Figure:
                 mode="lines",
                 line={"color": colour, "dash": "dash"},
             )
-    return shocks(_layout(fig, "Emigration and return of IT workers by month", "people per month", height=460))
+    title = _titled("Emigration and return of IT workers by month", part)
+    return shocks(_layout(fig, title, "people per month", height=460))
 
 
 def excess(part: Part) -> go.Figure:
