@@ -316,3 +316,17 @@ def test_run_with_real_data_draws_both_kinds(cli, shared: Path, tmp_path: Path) 
     with Store(out / "talentflow.duckdb", read_only=True) as store:
         kinds = dict(store.con.execute("SELECT provenance, count(*) FROM vacancy_observation GROUP BY ALL").fetchall())
     assert set(kinds) == {"observed", "simulated"}
+
+
+def test_run_takes_input_files_and_the_old_data_option_still(cli, shared: Path, tmp_path: Path) -> None:
+    """`talentflow run --input PATH` ingests files instead of simulating; `--data PATH`, its old name (`--data`
+    now names the kind of data everywhere), still works in this release and says what replaces it."""
+    examples = shared / "hh-api/examples"
+    new = cli("run", "--input", examples, "--out", tmp_path / "new", "--n-boot", "2")
+    old = cli("run", "--data", examples, "--out", tmp_path / "old", "--n-boot", "2")
+    assert "deprecated" in old.stderr and "--input PATH" in old.stderr and "deprecated" not in new.stderr
+    for out in ("new", "old"):
+        with Store(tmp_path / out / "talentflow.duckdb", read_only=True) as store:
+            assert store.count("vacancy_observation") > 0
+    html = (tmp_path / "new" / "report.html").read_text(encoding="utf-8")
+    assert "Real board data" in html and "Simulated market" not in html

@@ -14,6 +14,7 @@ from talentflow.cli._common import (
     OutDirOption,
     ScaleOption,
     ScenarioArgument,
+    deprecated,
     err,
     out,
 )
@@ -117,7 +118,7 @@ def report_cmd(
 
     talentflow run exodus-2022 --out demo --scale 0.01 --seed 1
     talentflow run exodus-2022 --out demo --with ../shared/data/innovationgraph --with ../shared/data/indeed-hiring-lab
-    talentflow run --data vacancies.ndjson.gz --data resumes/ --out ru-2022
+    talentflow run --input vacancies.ndjson.gz --input resumes/ --out ru-2022
 
 The simulated market keeps the simulator's mark and the `--with` data is observed: the report draws each kind in
 sections of its own, never summed.
@@ -126,9 +127,11 @@ sections of its own, never summed.
 def run_cmd(
     scenario: ScenarioArgument = None,
     out_dir: OutDirOption = None,
-    data: Annotated[
-        list[Path] | None, typer.Option("--data", help="Files or directories to ingest instead of simulating.")
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Option("--input", help="Files or directories to ingest instead of simulating (repeatable)."),
     ] = None,
+    data: Annotated[list[Path] | None, typer.Option("--data", hidden=True)] = None,
     extra: Annotated[
         list[Path] | None,
         typer.Option("--with", help="Extra (real) data to ingest into the same store (repeatable)."),
@@ -143,12 +146,15 @@ def run_cmd(
 
     if out_dir is None:
         raise UsageError("give a new or empty directory; see talentflow run --help", param="out_dir")
+    if data:
+        # --data names the kind of data (real or simulated) on every other command.
+        deprecated("`talentflow run --data PATH`", "`--input PATH`")
     started = time.perf_counter()
     with StageProgress(err.is_terminal) as progress:
         result = run(
             out_dir,
             scenario=scenario,
-            data=data or (),
+            inputs=[*(inputs or ()), *(data or ())],
             extra=extra or (),
             areas=areas,
             scale=scale,
