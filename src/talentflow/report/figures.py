@@ -65,7 +65,7 @@ def _titled(title: str, part: Part) -> str:
 def _mode(frame: pd.DataFrame) -> str:
     """Lines, with markers where the months are few (a real extract may hold one month, which a line cannot
     draw)."""
-    return "lines+markers" if len(frame) <= 36 else "lines"
+    return "lines+markers" if len(frame) <= 12 else "lines"
 
 
 def _num(series: pd.Series) -> pd.Series:
@@ -86,6 +86,8 @@ def board(part: Part) -> go.Figure:
         if frame is not None and not frame.empty:
             fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode=_mode(frame), line_color=colour)
     title = _titled("IT vacancies and resumes on the board, by month", part)
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_layout(showlegend=True)
     return shocks(_layout(fig, title, "records active at month end"))
 
 
@@ -142,20 +144,36 @@ def destinations(part: Part, top: int = 8) -> go.Figure:
     return shocks(_layout(fig, title, "share of those resumes"))
 
 
+def _every_month(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a row (empty) for every month between its first and last, so that a line breaks where no
+    vacancy was published (a real extract may skip months) instead of joining across them."""
+    if frame.empty:
+        return frame
+    months = pd.date_range(_dates(frame).min(), _dates(frame).max(), freq="MS")
+    out = frame.assign(period=_dates(frame)).set_index("period").reindex(months)
+    return out.rename_axis("period").reset_index()
+
+
 def salary(part: Part) -> go.Figure:
-    frame = part.frames["salary"]
+    frame = _every_month(part.frames["salary"])
     x = _dates(frame)
     fig = go.Figure()
-    fig.add_scatter(x=x, y=_num(frame["q3"]), name="upper quartile", mode="lines", line={"width": 0}, showlegend=False)
-    fig.add_scatter(
-        x=x,
-        y=_num(frame["q1"]),
-        name="quartiles",
-        mode="lines",
-        line={"width": 0},
-        fill="tonexty",
-        fillcolor="rgba(31, 119, 180, 0.2)",
-    )
+    q1, q3 = _num(frame["q1"]), _num(frame["q3"])
+    # The quartile band, one shape per run of months with quartiles: a fill would run across a gap.
+    run = (q1.isna() | q3.isna()).cumsum()
+    for k, (_, rows) in enumerate(frame[q1.notna() & q3.notna()].groupby(run[q1.notna() & q3.notna()])):
+        rx = _dates(rows)
+        common = {"mode": "lines", "line": {"width": 0}, "legendgroup": "quartiles"}
+        fig.add_scatter(x=rx, y=_num(rows["q3"]), name="upper quartile", showlegend=False, hoverinfo="skip", **common)
+        fig.add_scatter(
+            x=rx,
+            y=_num(rows["q1"]),
+            name="quartiles",
+            fill="tonexty",
+            fillcolor="rgba(31, 119, 180, 0.2)",
+            showlegend=k == 0,
+            **common,
+        )
     fig.add_scatter(x=x, y=_num(frame["median"]), name="median", mode="lines+markers", line_color=COLOURS[0])
     fig.add_scatter(
         x=x,
