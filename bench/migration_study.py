@@ -40,7 +40,7 @@ def one_seed(scenario: object, seed: int, scale: float, n_boot: int, work: Path)
     simulate(scenario, sim, seed=seed, scale=scale)
     with Store(work / f"s-{seed}.duckdb") as store:
         ingest(sim, store=store)
-        panel = load_panel(store)
+        panel = load_panel(store, data="simulated")
     truth, pop = truth_of(sim)
     rows = []
     for corrected in (True, False):

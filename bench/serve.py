@@ -25,23 +25,24 @@ from pathlib import Path
 
 import httpx
 
+#: The store is a simulated market: every query asks for simulated data (real data is the default).
 QUERIES = [
-    "/api/indicators/vacancies_active",
-    "/api/indicators/vacancies_active?by=experience&from=2021-01-01&to=2022-12-31",
-    "/api/indicators/vacancies_new?period=week&from=2022-01-01&to=2022-06-30",
-    "/api/indicators/vacancies_closed?period=quarter",
-    "/api/indicators/postings_index?from=2022-01-01&to=2022-12-31",
-    "/api/indicators/resumes_active?by=experience",
-    "/api/indicators/resumes_new?period=quarter&by=country",
-    "/api/indicators/tension?by=is_it=true",
-    "/api/indicators/tension?by=experience&from=2022-01-01&to=2022-12-31&min_cell=0",
-    "/api/indicators/relocation_share?by=experience",
-    "/api/indicators/destination_share?period=quarter",
-    "/api/indicators/salary?set=currency=USD&set=basis=net",
-    "/api/indicators/remote_share",
-    "/api/indicators/employer_exits?set=periods=2",
-    "/api/indicators/employer_relocations",
-    "/api/indicators/tension?by=experience&format=csv",
+    "/api/indicators/vacancies_active?data=simulated",
+    "/api/indicators/vacancies_active?by=experience&from=2021-01-01&to=2022-12-31&data=simulated",
+    "/api/indicators/vacancies_new?period=week&from=2022-01-01&to=2022-06-30&data=simulated",
+    "/api/indicators/vacancies_closed?period=quarter&data=simulated",
+    "/api/indicators/postings_index?from=2022-01-01&to=2022-12-31&data=simulated",
+    "/api/indicators/resumes_active?by=experience&data=simulated",
+    "/api/indicators/resumes_new?period=quarter&by=country&data=simulated",
+    "/api/indicators/tension?by=is_it=true&data=simulated",
+    "/api/indicators/tension?by=experience&from=2022-01-01&to=2022-12-31&min_cell=0&data=simulated",
+    "/api/indicators/relocation_share?by=experience&data=simulated",
+    "/api/indicators/destination_share?period=quarter&data=simulated",
+    "/api/indicators/salary?set=currency=USD&set=basis=net&data=simulated",
+    "/api/indicators/remote_share?data=simulated",
+    "/api/indicators/employer_exits?set=periods=2&data=simulated",
+    "/api/indicators/employer_relocations?data=simulated",
+    "/api/indicators/tension?by=experience&format=csv&data=simulated",
 ]
 
 

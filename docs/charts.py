@@ -79,7 +79,7 @@ def board_vs_truth(store: Store, out: Path, sim: Path) -> Path:
     truth["month"] = pd.to_datetime(truth["month"])
 
     def board(name: str, column: str) -> pd.Series:
-        frame = compute(name, Params(period="month"), db=store.path).frame
+        frame = compute(name, Params(period="month", data="simulated"), db=store.path).frame
         return pd.Series(frame[column].astype(float).to_numpy(), index=pd.to_datetime(frame["period"]))
 
     panels = (

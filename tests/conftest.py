@@ -47,6 +47,16 @@ def cli() -> Cli:
     return Cli()
 
 
+@pytest.fixture(scope="session")
+def spark_local():
+    """One local Spark session for the whole run (it takes seconds to start), shared by every test module."""
+    from talentflow.indicators.engines import spark_session
+
+    session = spark_session("local[2]")
+    yield session
+    session.stop()
+
+
 CHROMIUM = Path(os.environ.get("TALENTFLOW_CHROMIUM", "/usr/bin/chromium"))
 # Flags that keep Debian's Chromium quiet and offline on a build machine (see ../shared/STACK.md).
 CHROMIUM_FLAGS = [

@@ -171,8 +171,8 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None:
     with Store(market, read_only=True) as store:
-        frame = compare(store, coverage=SCALE).set_index("claim_id")
-        as_counted = compare(store).set_index("claim_id")
+        frame = compare(store, data="simulated", coverage=SCALE).set_index("claim_id")
+        as_counted = compare(store, data="simulated").set_index("claim_id")
     assert len(frame) == 27 and frame["status"].value_counts().to_dict() == {
         "no estimate": 9,
         "within": 12,
@@ -205,9 +205,11 @@ def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None
     assert "panel emigration, 2022-02 to 2022-04" in forecast.inputs
     # Nothing to compare: a window past the records, a metric with no estimator, a date before the records start.
     assert frame.loc["A5-abroad"].status == "no estimate" and pd_isna(frame.loc["A5-abroad"].estimate)
-    assert "2022-01 to 2022-12 is not inside the resume sightings" in frame.loc["A5-abroad"].note
+    assert "2022-01 to 2022-12 is not inside the simulated resume sightings" in frame.loc["A5-abroad"].note
     assert frame.loc["A6"].note == "no estimator registered for emigrants_total"
-    assert "2019-02-28 lies outside the vacancy_observation records (2021-" in frame.loc["B5-2019"].note
+    assert set(frame[frame.status != "no estimate"].data) == {"simulated"}
+    assert set(frame[frame.status == "no estimate"].data) == {"none"}
+    assert "2019-02-28 lies outside the simulated vacancy_observation records (2021-" in frame.loc["B5-2019"].note
 
 
 def pd_isna(value: object) -> bool:
@@ -218,13 +220,14 @@ def test_the_estimators_passed_are_used(market: Path) -> None:
     mine = {**default_estimators(), "it_abroad_net": lambda store, claim: (95_000.0, 80_000.0, 110_000.0, "test")}
     a5 = [c for c in builtin_claims().claims if c.claim_id == "A5-abroad"]
     with Store(market, read_only=True) as store:
-        row = compare(store, a5, estimators=mine).iloc[0]
+        row = compare(store, a5, data="simulated", estimators=mine).iloc[0]
         # Nothing is registered anywhere: the next comparison uses the defaults again.
-        again = compare(store, a5).iloc[0]
+        again = compare(store, a5, data="simulated").iloc[0]
         with pytest.raises(UsageError, match="panel_fit is for the default estimators"):
             compare(store, a5, estimators=mine, panel_fit=object())  # type: ignore[arg-type]
     assert (row.estimate, row.low, row.high, row.status, row.inputs) == (95_000, 80_000, 110_000, "within", "test")
-    assert again.status == "no estimate" and "not inside the resume sightings" in again.note
+    assert row.data == "simulated"  # estimators passed in are taken to read the data asked for
+    assert again.status == "no estimate" and "not inside the simulated resume sightings" in again.note
 
 
 def test_the_comparison_does_not_depend_on_what_ran_before(market: Path) -> None:
@@ -234,10 +237,13 @@ def test_the_comparison_does_not_depend_on_what_ran_before(market: Path) -> None
 
     forecast = [c for c in builtin_claims().claims if c.claim_id == "A1-forecast"]
     with Store(market, read_only=True) as store:
-        fresh = compare(store, forecast)
-        small = fit_panel(load_panel(store), DEFAULT_POPULATION, options=PanelOptions(n_boot=3, seed=9))
-        handed = compare(store, forecast, panel_fit=small)
-        after = compare(store, forecast)
+        fresh = compare(store, forecast, data="simulated")
+        panel = load_panel(store, data="simulated")
+        small = fit_panel(panel, DEFAULT_POPULATION, options=PanelOptions(n_boot=3, seed=9))
+        handed = compare(store, forecast, data="simulated", panel_fit=small)
+        after = compare(store, forecast, data="simulated")
+        with pytest.raises(UsageError, match="the fit is of simulated data and the comparison of real data"):
+            compare(store, forecast, panel_fit=small)
     cols = ["estimate", "low", "high", "status"]
     assert after[cols].equals(fresh[cols])
     # The small fit did answer the comparison it was handed to: same point, another interval.
@@ -246,7 +252,9 @@ def test_the_comparison_does_not_depend_on_what_ran_before(market: Path) -> None
 
 
 def test_cli_compare_prints_every_claim(cli, market: Path) -> None:
-    result = cli("claims", "compare", "--db", market, "--coverage", str(SCALE), "--format", "json")
+    result = cli(
+        "claims", "compare", "--db", market, "--data", "simulated", "--coverage", str(SCALE), "--format", "json"
+    )
     rows = {r["claim_id"]: r for r in json.loads(result.stdout)}
     assert len(rows) == 27 and "12 within, 6 outside, 9 no estimate" in result.stderr
     s3 = rows["S3"]
@@ -261,11 +269,12 @@ def test_cli_compare_prints_every_claim(cli, market: Path) -> None:
         "low",
         "high",
         "status",
+        "data",
         "note",
         "inputs",
     }
     assert (s3["claim"], s3["status"], s3["period_end"]) == ("≥ 0.4", "within", "2022-03-31")
     assert s3["estimate"] == pytest.approx(204 / 498)
-    table = cli("claims", "compare", "--db", market).stdout
+    table = cli("claims", "compare", "--db", market, "--data", "simulated").stdout
     assert "outside" in table and "B1-tension-jan" in table
     cli("claims", "compare", "--db", market, "--format", "xml", code=2)

@@ -22,7 +22,6 @@ from talentflow.indicators import (
     compute_on,
     export_parquet,
 )
-from talentflow.indicators.engines import spark_session
 from talentflow.indicators.resumes import TENSION_BANDS
 
 #: Columns computed by interpolation or floating-point sums: compared to a relative 1e-9.
@@ -70,12 +69,9 @@ def duck(market):
 
 
 @pytest.fixture(scope="session")
-def spark(market):
-    """One local Spark session for the whole run (it takes seconds to start)."""
-    session = spark_session("local[2]")
-    engine = SparkEngine(export_parquet(market), session)
-    yield engine
-    session.stop()
+def spark(market, spark_local):
+    """The market's Parquet export on the run's Spark session."""
+    return SparkEngine(export_parquet(market), spark_local)
 
 
 def test_cases_cover_every_indicator():

@@ -41,7 +41,7 @@ def test_panel_recovers_the_simulated_flows_and_beats_the_naive_count(market: tu
     sim, db = market
     truth, population = _truth(sim)
     with Store(db, read_only=True) as store:
-        panel = load_panel(store)
+        panel = load_panel(store, data="simulated")
     opt = PanelOptions(n_boot=40, seed=1)
     model = fit_panel(panel, population, options=opt)
     naive = fit_panel(panel, population, corrected=False, options=opt)
@@ -73,7 +73,7 @@ def test_panel_recovers_the_simulated_flows_and_beats_the_naive_count(market: tu
 def test_panel_is_reproducible_by_seed(market: tuple[Path, Path]) -> None:
     _, db = market
     with Store(db, read_only=True) as store:
-        panel = load_panel(store)
+        panel = load_panel(store, data="simulated")
     pop = Population(1_000_000, "2021-12", "round figure")
     a = fit_panel(panel, pop, corrected=False, options=PanelOptions(n_boot=20, seed=3)).result("2022-01", "2022-06")
     b = fit_panel(panel, pop, corrected=False, options=PanelOptions(n_boot=20, seed=3)).result("2022-01", "2022-06")
@@ -83,7 +83,7 @@ def test_panel_is_reproducible_by_seed(market: tuple[Path, Path]) -> None:
 def test_panel_rejects_windows_it_cannot_estimate(market: tuple[Path, Path]) -> None:
     _, db = market
     with Store(db, read_only=True) as store:
-        panel = load_panel(store)
+        panel = load_panel(store, data="simulated")
     fit = fit_panel(panel, Population(1e6, "2021-12", "x"), corrected=False, options=PanelOptions(n_boot=0))
     with pytest.raises(UsageError, match="need a month of sightings before 2021-01"):
         fit.result("2021-01", "2021-06")
@@ -122,7 +122,7 @@ def test_nowcast_pools_by_precision_and_widens_when_inputs_disagree() -> None:
 
 def test_cli_panel_json_rows(cli, market: tuple[Path, Path]) -> None:
     _, db = market
-    args = ("migration", "panel", "--db", db, "--from", "2022-03", "--to", "2022-05")
+    args = ("migration", "panel", "--db", db, "--data", "simulated", "--from", "2022-03", "--to", "2022-05")
     rows = json.loads(cli(*args, "--n-boot", "5", "--naive", "--format", "json").stdout)
     assert set(rows[0]) == {"flow", "origin", "destination", "group", "period", "estimate", "low", "high", "level"}
     totals = {r["flow"]: r for r in rows if r["period"] == "2022-03/2022-05" and r["destination"] == "abroad"}
@@ -134,15 +134,18 @@ def test_cli_panel_json_rows(cli, market: tuple[Path, Path]) -> None:
 def test_cli_nowcast_pools_the_panel_and_the_claims(cli, market: tuple[Path, Path], tmp_path: Path) -> None:
     _, db = market
     cli("claims", "import", "--builtin", "--db", db)
-    result = cli("migration", "nowcast", "--db", db, "--n-boot", "10", "--format", "json")
+    result = cli("migration", "nowcast", "--db", db, "--data", "simulated", "--n-boot", "10", "--format", "json")
     rows = json.loads(result.stdout)
     net = [r for r in rows if r["flow"] == "net"]
     inputs = {r["input"]: r for r in net}
-    assert set(inputs) == {"panel net", "claim A5-abroad", "nowcast"}
-    assert sum(r["weight"] for r in net if r["input"] != "nowcast") == pytest.approx(1.0)
-    pooled = inputs["nowcast"]["estimate"]
-    lo, hi = sorted([inputs["panel net"]["estimate"], inputs["claim A5-abroad"]["estimate"]])
-    assert lo <= pooled <= hi
+    # The simulated panel stands alone: the claims are about the real world (pooled with real data only:
+    # tests/test_provenance.py).
+    assert set(inputs) == {"panel net", "nowcast"}
+    assert "are real data and are not pooled with it" in result.stderr
+    assert inputs["nowcast"]["estimate"] == pytest.approx(inputs["panel net"]["estimate"])
+    # Real data pools the claims; this store has no real resume sightings, so the claim stands alone.
+    real = json.loads(cli("migration", "nowcast", "--db", db, "--format", "json").stdout)
+    assert {r["input"] for r in real if r["flow"] == "net"} == {"claim A5-abroad", "nowcast"}
 
 
 def test_cli_errors(cli, market: tuple[Path, Path], tmp_path: Path) -> None:
@@ -156,7 +159,9 @@ def test_cli_errors(cli, market: tuple[Path, Path], tmp_path: Path) -> None:
     assert "--stocks: give two stock tables, t0 then t1; got 1" in one
     empty = tmp_path / "empty.duckdb"
     Store(empty).close()
-    assert "no resume sightings" in cli("migration", "panel", "--db", empty, code=2).stderr
+    assert "no real resume sightings" in cli("migration", "panel", "--db", empty, code=2).stderr
+    no_sim = cli("migration", "panel", "--db", empty, "--data", "simulated", code=2).stderr
+    assert "no simulated resume sightings" in no_sim
 
 
 def test_an_option_of_another_method_is_an_error_naming_its_method(cli, market: tuple[Path, Path]) -> None:
@@ -170,13 +175,16 @@ def test_an_option_of_another_method_is_an_error_naming_its_method(cli, market: 
 
 def test_the_old_method_option_still_works_and_says_what_replaces_it(cli, market: tuple[Path, Path]) -> None:
     _, db = market
-    new = cli("migration", "panel", "--db", db, "--from", "2022-03", "--to", "2022-05", "--n-boot", "5", "-f", "json")
+    window = ("--from", "2022-03", "--to", "2022-05", "--n-boot", "5")
+    new = cli("migration", "panel", "--db", db, "--data", "simulated", *window, "-f", "json")
     old = cli(
         "migration",
         "--db",
         db,
         "--method",
         "panel",
+        "--data",
+        "simulated",
         "--from",
         "2022-03",
         "--to",

@@ -235,7 +235,7 @@ def test_board_indicators_track_the_truth(exodus: Path, tmp_path: Path) -> None:
     db = tmp_path / "sim.duckdb"
     ingest([exodus], db=db)
     truth = summary(exodus)
-    params = Params(period="month", min_cell=0)
+    params = Params(period="month", min_cell=0, data="simulated")
     frames = {n: compute(n, params, db=db).frame for n in ("vacancies_active", "resumes_active", "relocation_share")}
     months = [f"{y}-{m:02d}" for y in (2021, 2022, 2023) for m in range(1, 13)][3:-3]
     seen = {

@@ -1,5 +1,6 @@
-"""`talentflow serve`'s JSON API on a small simulated market: the CLI's rows, errors naming the parameter, the
-cache, and a store left untouched."""
+"""`talentflow serve`'s JSON API on a store holding a small simulated market and real board records: the CLI's
+rows, one kind of data at a time (real by default), errors naming the parameter, the cache, and a store left
+untouched."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ import io
 import json
 import os
 import warnings
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
+import kinds_fixture
 import pytest
 
-from talentflow import Store, ingest
-from talentflow.claims import builtin_claims, store_claims
+from talentflow import Store
 from talentflow.errors import StoreError
-from talentflow.simulate import load_scenario, simulate
+from talentflow.indicators import Params, Segment, compute
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # starlette's note about httpx
@@ -26,15 +29,16 @@ from talentflow.web import create_app
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """exodus-2022 at 2,000 workers (seed 3), ingested, with the built-in claims."""
-    root = tmp_path_factory.mktemp("web")
-    simulate(load_scenario("exodus-2022"), root / "sim", scale=0.002, seed=3)
-    db = root / "store.duckdb"
-    ingest([root / "sim"], db=db)
-    with Store(db) as s:
-        store_claims(s, builtin_claims())
-    return db
+def kinds(tmp_path_factory: pytest.TempPathFactory) -> kinds_fixture.Stores:
+    """exodus-2022 at 2,000 workers (seed 3) simulated, another run (seed 11) standing in for a real board, and
+    the two together, each with the built-in claims."""
+    return kinds_fixture.build(tmp_path_factory.mktemp("web"), scale=0.002, simulated_seed=3, real_seed=11)
+
+
+@pytest.fixture(scope="module")
+def store(kinds: kinds_fixture.Stores) -> Path:
+    """The store holding both kinds: the server's."""
+    return kinds.mixed
 
 
 @pytest.fixture(scope="module")
@@ -90,23 +94,25 @@ QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("data", ["real", "simulated"])
 @pytest.mark.parametrize(("name", "query", "args"), QUERIES, ids=[q[0] for q in QUERIES])
-def test_indicator_rows_are_the_cli_rows(client: TestClient, cli, store: Path, name, query, args) -> None:
-    response = client.get(f"/api/indicators/{name}?{query}")
+def test_indicator_rows_are_the_cli_rows(client: TestClient, cli, store: Path, name, query, args, data) -> None:
+    response = client.get(f"/api/indicators/{name}?{query}&data={data}")
     assert response.status_code == 200, response.text
     rows = response.json()
-    assert rows and rows == cli_json(cli, "indicators", name, *args, "--format", "json", "--db", store)
+    cli_args = [*args, "--data", data, "--format", "json", "--db", store]
+    assert rows and rows == cli_json(cli, "indicators", name, *cli_args)
 
 
 def test_indicator_values(client: TestClient) -> None:
-    active = client.get("/api/indicators/vacancies_active?from=2022-01-01&to=2022-04-30").json()
+    active = client.get("/api/indicators/vacancies_active?from=2022-01-01&to=2022-04-30&data=simulated").json()
     assert [(r["period"], r["period_end"], r["vacancies"]) for r in active] == [
         ("2022-01-01", "2022-01-31", 261),
         ("2022-02-01", "2022-02-28", 260),
         ("2022-03-01", "2022-03-31", 233),
         ("2022-04-01", "2022-04-30", 224),
     ]
-    tension = client.get("/api/indicators/tension?by=is_it=true&from=2022-01-01&to=2022-03-31").json()
+    tension = client.get("/api/indicators/tension?by=is_it=true&from=2022-01-01&to=2022-03-31&data=simulated").json()
     assert [(r["is_it"], r["resumes"], r["vacancies"], r["band"]) for r in tension] == [
         ("true", 464, 261, "acute shortage"),
         ("true", 496, 260, "acute shortage"),
@@ -114,13 +120,15 @@ def test_indicator_values(client: TestClient) -> None:
     ]
     assert tension[0]["tension"] == pytest.approx(464 / 261)
     # min_cell blanks small cells and flags them, as the CLI does.
-    split = client.get("/api/indicators/relocation_share?by=country&from=2022-02-01&to=2022-02-28").json()
+    split = client.get(
+        "/api/indicators/relocation_share?by=country&from=2022-02-01&to=2022-02-28&data=simulated"
+    ).json()
     small = [r for r in split if r["suppressed"]]
     assert small and all(r["resumes"] is None and r["abroad_share"] is None for r in small)
 
 
 def test_csv_has_the_json_rows(client: TestClient) -> None:
-    query = "/api/indicators/tension?by=is_it&from=2022-01-01&to=2022-06-30&min_cell=250"
+    query = "/api/indicators/tension?by=is_it&from=2022-01-01&to=2022-06-30&min_cell=250&data=simulated"
     rows = client.get(query).json()
     response = client.get(query + "&format=csv")
     assert response.status_code == 200
@@ -157,6 +165,7 @@ BAD = [
     ("/api/indicators/tension?min_cell=many", "min_cell: Input should be a valid integer"),
     ("/api/indicators/tension?format=xml", "format: unknown format 'xml'"),
     ("/api/indicators/tension?segment=country", "segment: unknown parameter; this endpoint takes: period, by,"),
+    ("/api/indicators/tension?kind=simulated", "kind: unknown parameter; this endpoint takes: period, by, from,"),
     ("/api/migration?method=magic", "method: unknown method 'magic'; choose one of: panel, excess, nowcast"),
     ("/api/migration?method=stocks", "stocks reads stock-table files"),
     ("/api/migration?from=2022-13", "from: '2022-13' is not a date"),
@@ -165,6 +174,10 @@ BAD = [
     ("/api/migration?n_boot=0", "n_boot: must be between 1 and 1000"),
     ("/api/migration?method=excess&from=2022-05", "'2022-05' is not a quarter label"),
     ("/api/claims/compare?coverage=2", "coverage: must be in (0, 1]"),
+    ("/api/indicators/tension?data=both", "data: unknown data 'both'; choose real or simulated"),
+    ("/api/migration?data=observed", "data: unknown data 'observed'; choose real or simulated"),
+    ("/api/migration?method=excess&data=simulated", "data: excess reads the GitHub Innovation Graph"),
+    ("/api/claims/compare?data=sim", "data: unknown data 'sim'"),
 ]
 
 
@@ -178,7 +191,7 @@ def test_bad_requests_are_422_naming_the_parameter(client: TestClient, url: str,
 
 
 def test_cache_hits_return_the_same_rows_and_follow_the_store(client: TestClient, store: Path) -> None:
-    url = "/api/indicators/resumes_active?by=experience&from=2021-06-01&to=2022-06-30"
+    url = "/api/indicators/resumes_active?by=experience&from=2021-06-01&to=2022-06-30&data=simulated"
     first = client.get(url)
     again = client.get(url)
     assert (first.headers["x-talentflow-cache"], again.headers["x-talentflow-cache"]) == ("miss", "hit")
@@ -197,16 +210,30 @@ def test_cache_hits_return_the_same_rows_and_follow_the_store(client: TestClient
 
 
 def test_migration_rows_are_the_cli_rows(client: TestClient, cli, store: Path) -> None:
-    rows = client.get("/api/migration?method=panel&n_boot=10&seed=1").json()
-    expected = cli_json(cli, "migration", "panel", "--n-boot", "10", "--seed", "1", "--format", "json", "--db", store)
+    rows = client.get("/api/migration?method=panel&n_boot=10&seed=1&data=simulated").json()
+    args = ["--n-boot", "10", "--seed", "1", "--data", "simulated", "--format", "json"]
+    expected = cli_json(cli, "migration", "panel", *args, "--db", store)
     assert rows == expected
     assert {r["flow"] for r in rows} >= {"emigration", "return"}
     march = next(r for r in rows if r["flow"] == "emigration" and r["period"] == "2022-03")
     assert march["low"] < march["estimate"] < march["high"] and march["estimate"] > 10_000
     # Another window reuses the fitted panel and still equals the CLI.
-    window = client.get("/api/migration?n_boot=10&seed=1&from=2022-03&to=2022-06")
+    window = client.get("/api/migration?n_boot=10&seed=1&from=2022-03&to=2022-06&data=simulated")
     assert window.headers["x-talentflow-cache"] == "miss"
-    args = ["--from", "2022-03", "--to", "2022-06", "--n-boot", "10", "--seed", "1", "--format", "json"]
+    args = [
+        "--from",
+        "2022-03",
+        "--to",
+        "2022-06",
+        "--n-boot",
+        "10",
+        "--seed",
+        "1",
+        "--data",
+        "simulated",
+        "-f",
+        "json",
+    ]
     assert window.json() == cli_json(cli, "migration", "panel", *args, "--db", store)
     assert {r["period"] for r in window.json()} == {"2022-03", "2022-04", "2022-05", "2022-06", "2022-03/2022-06"}
 
@@ -242,7 +269,7 @@ def test_store_is_never_written(tmp_path: Path, store: Path) -> None:
 
 def test_status_docs_and_missing_store(client: TestClient, store: Path, tmp_path: Path) -> None:
     status = client.get("/api/status").json()
-    assert status["tables"]["vacancy_observation"] == 30_004 and status["tables"]["claim"] == 27
+    assert status["tables"]["vacancy_observation"] == 30_004 + 30_531 and status["tables"]["claim"] == 27
     docs = client.get("/docs")
     assert docs.status_code == 200 and "https://" not in docs.text  # Swagger UI from this server, not a CDN
     assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
@@ -257,8 +284,60 @@ def test_serve_command_is_registered(cli) -> None:
 
 
 def test_claims_compare_is_the_cli_comparison(client: TestClient, cli, store: Path) -> None:
-    rows = client.get("/api/claims/compare?coverage=0.002").json()
-    assert rows == cli_json(cli, "claims", "compare", "--coverage", "0.002", "--format", "json", "--db", store)
+    rows = client.get("/api/claims/compare?coverage=0.002&data=simulated").json()
+    args = ["--coverage", "0.002", "--data", "simulated", "--format", "json"]
+    assert rows == cli_json(cli, "claims", "compare", *args, "--db", store)
     assert len(rows) == 27 and {r["status"] for r in rows} <= {"within", "outside", "no estimate"}
     jan = next(r for r in rows if r["claim_id"] == "B1-vacancies-jan")
     assert jan["estimate"] == pytest.approx(261 / 0.002)  # 261 IT vacancies active at the end of January 2022
+
+
+# -- one kind at a time --------------------------------------------------------------------------------------
+ONE_KIND = [
+    (
+        "vacancies_active",
+        "from=2022-01-01&to=2022-06-30",
+        Params("month", start=date(2022, 1, 1), end=date(2022, 6, 30)),
+    ),
+    ("tension", "by=is_it=true&period=quarter", Params("quarter", (Segment("is_it", ("true",)),))),
+]
+
+
+@pytest.mark.parametrize(("name", "query", "params"), ONE_KIND, ids=[q[0] for q in ONE_KIND])
+def test_an_indicator_of_one_kind_ignores_the_other(client: TestClient, kinds, name, query, params) -> None:
+    """On the store holding both kinds, each kind's rows are those of the store holding it alone; real by
+    default."""
+    rows = {}
+    for data, alone in (("real", kinds.real), ("simulated", kinds.simulated)):
+        rows[data] = client.get(f"/api/indicators/{name}?{query}&data={data}").json()
+        assert rows[data] == compute(name, replace(params, data=data), db=alone).records()
+    default = client.get(f"/api/indicators/{name}?{query}")
+    # The default is real data: the same cache entry as data=real.
+    assert default.json() == rows["real"] and default.headers["x-talentflow-cache"] == "hit"
+    assert rows["real"] != rows["simulated"]
+    # The kind is part of the cache key: asked again, each kind is a hit with its own rows.
+    again = client.get(f"/api/indicators/{name}?{query}&data=simulated")
+    assert again.headers["x-talentflow-cache"] == "hit" and again.json() == rows["simulated"]
+
+
+def test_migration_of_one_kind_ignores_the_other(client: TestClient, cli, kinds) -> None:
+    args = ["--n-boot", "4", "--from", "2022-02", "--to", "2022-05", "--format", "json"]
+    rows = {}
+    for data, alone in (("real", kinds.real), ("simulated", kinds.simulated)):
+        rows[data] = client.get(f"/api/migration?n_boot=4&from=2022-02&to=2022-05&data={data}").json()
+        assert rows[data] == cli_json(cli, "migration", "panel", *args, "--data", data, "--db", alone)
+    assert client.get("/api/migration?n_boot=4&from=2022-02&to=2022-05").json() == rows["real"]
+    assert rows["real"] != rows["simulated"]
+
+
+def test_claims_compare_of_one_kind_says_which(client: TestClient, cli, kinds) -> None:
+    for data, alone in (("real", kinds.real), ("simulated", kinds.simulated)):
+        rows = client.get(f"/api/claims/compare?coverage=0.002&data={data}").json()
+        args = ["--coverage", "0.002", "--data", data, "--format", "json"]
+        assert rows == cli_json(cli, "claims", "compare", *args, "--db", alone)
+        assert {r["data"] for r in rows} == {data, "none"}
+        assert all((r["data"] == "none") == (r["status"] == "no estimate") for r in rows)
+    assert (
+        client.get("/api/claims/compare?coverage=0.002").json()
+        == client.get("/api/claims/compare?coverage=0.002&data=real").json()
+    )

@@ -15,11 +15,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import kinds_fixture
 import pytest
 import uvicorn
 
-from talentflow import ingest
-from talentflow.simulate import load_scenario, simulate
 from talentflow.web import create_app
 
 
@@ -58,10 +57,9 @@ class ServerThread:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("web-browser")
-    simulate(load_scenario("exodus-2022"), root / "sim", scale=0.002, seed=3)
-    ingest([root / "sim"], db=root / "store.duckdb")
-    with ServerThread(create_app(root / "store.duckdb")) as running:
+    """The server over a store holding a simulated market and real board records (tests/kinds_fixture.py)."""
+    kinds = kinds_fixture.build(tmp_path_factory.mktemp("web-browser"), claims=False, scale=0.002, simulated_seed=3)
+    with ServerThread(create_app(kinds.mixed)) as running:
         yield running
 
 
@@ -103,14 +101,25 @@ def choose(page, selector: str, value: str) -> None:
 
 
 def test_dashboard_draws_filters_and_downloads_offline(page, server: ServerThread) -> None:
-    page.goto(f"{server.url}/?indicator=tension&from=2021-06-01&to=2022-12-31&min_cell=0")
+    page.goto(f"{server.url}/?indicator=tension&from=2021-06-01&to=2022-12-31&min_cell=0&data=simulated")
     wait_ready(page)
     assert page.locator("#chart .main-svg").count() > 0
+    assert page.input_value("#data") == "simulated"
     first = traces(page)
     assert len(first) == 1 and first[0]["name"] == "tension"
     assert first[0]["x"][:2] == ["2021-06-01", "2021-07-01"] and len(first[0]["x"]) == 19
-    api = httpx.get(f"{server.url}/api/indicators/tension?period=month&from=2021-06-01&to=2022-12-31&min_cell=0")
+    window = "from=2021-06-01&to=2022-12-31&min_cell=0"
+    api = httpx.get(f"{server.url}/api/indicators/tension?data=simulated&period=month&{window}")
     assert first[0]["y"] == [r["tension"] for r in api.json()]
+    assert "simulated data" in page.text_content("#chart .gtitle")
+
+    # The other kind: the real board's own rows, never the two summed.
+    choose(page, "#data", "real")
+    real = traces(page)
+    api = httpx.get(f"{server.url}/api/indicators/tension?data=real&period=month&{window}")
+    assert real[0]["y"] == [r["tension"] for r in api.json()] and real[0]["y"] != first[0]["y"]
+    assert "real data" in page.text_content("#chart .gtitle") and "data=real" in page.url
+    choose(page, "#data", "simulated")
     assert page.locator("#rows tbody tr").count() == 19
     assert page.input_value("#value") == "tension"
 
@@ -126,7 +135,7 @@ def test_dashboard_draws_filters_and_downloads_offline(page, server: ServerThrea
     download = info.value
     assert download.suggested_filename == "tension.csv"
     parsed = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
-    query = "period=month&by=experience&from=2021-06-01&to=2022-12-31&min_cell=0"
+    query = "data=simulated&period=month&by=experience&from=2021-06-01&to=2022-12-31&min_cell=0"
     rows = httpx.get(f"{server.url}/api/indicators/tension?{query}").json()
     assert parsed == [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows]
     assert len(rows) == sum(len(t["x"]) for t in split)
@@ -144,6 +153,17 @@ def test_dashboard_draws_filters_and_downloads_offline(page, server: ServerThrea
         page.set_viewport_size({"width": 1280, "height": 860})
         page.screenshot(path=os.environ["TALENTFLOW_SCREENSHOT"])
 
+    assert page.blocked == [] and page.errors == []
+
+
+def test_dashboard_shows_real_data_by_default(page, server: ServerThread) -> None:
+    page.goto(f"{server.url}/?indicator=vacancies_active&from=2022-01-01&to=2022-06-30")
+    wait_ready(page)
+    assert page.input_value("#data") == "real"
+    api = httpx.get(
+        f"{server.url}/api/indicators/vacancies_active?data=real&period=month&from=2022-01-01&to=2022-06-30"
+    )
+    assert traces(page)[0]["y"] == [r["vacancies"] for r in api.json()]
     assert page.blocked == [] and page.errors == []
 
 

@@ -1,4 +1,5 @@
-"""Each claim beside talentflow's estimate of the same metric, place and period.
+"""Each claim beside talentflow's estimate of the same metric, place and period, from one kind of data: real
+records (the default) or the simulator's, never the two summed; each row says which (``data``).
 
 The estimators are passed in (``compare(store, estimators=...)``); without them, the default ones from
 :mod:`talentflow.claims.estimators` are made afresh for the call, so the answer never depends on what ran
@@ -19,6 +20,7 @@ from talentflow.claims._terms import BOARD_LEVELS, DEFAULT_TOLERANCE, STATUSES, 
 from talentflow.claims.estimators import default_estimators
 from talentflow.claims.ledger import Claim, load_claims
 from talentflow.errors import TalentflowError, UsageError
+from talentflow.indicators.provenance import DEFAULT_DATA, check_data
 from talentflow.store import Store
 
 if TYPE_CHECKING:
@@ -35,9 +37,12 @@ COLUMNS = (
     "low",
     "high",
     "status",
+    "data",
     "note",
     "inputs",
 )
+#: ``data`` of a row without an estimate.
+NO_DATA = "none"
 
 
 def claim_range(claim: Claim, tolerance: float = DEFAULT_TOLERANCE) -> tuple[float, float]:
@@ -55,6 +60,7 @@ def compare(
     store: Store,
     claims: Iterable[Claim] | None = None,
     *,
+    data: str = DEFAULT_DATA,
     estimators: Mapping[str, Estimator] | None = None,
     panel_fit: PanelFit | None = None,
     coverage: float = 1.0,
@@ -63,23 +69,27 @@ def compare(
     """One row per claim (none dropped; the store's claims when ``claims`` is None): the claim, talentflow's
     estimate and a status.
 
+    ``data`` is the kind of records the estimates come from: ``real`` (observed; the default) or ``simulated``;
+    each row's ``data`` says which kind its estimate came from, or ``none`` when there is none.
     ``status`` is ``within`` when the estimate (or its interval) meets the values the claim allows,
     ``outside`` when it does not, and ``no estimate`` when no estimator gave one (``note`` says why).
-    ``estimators`` maps a metric to its estimator; by default :func:`~talentflow.claims.estimators.default_estimators`,
-    made for this call, whose migration metrics use ``panel_fit`` when it is for the claim's country (a fit
-    already made, e.g. by the report) and otherwise fit the panel once per country for this call.
+    ``estimators`` maps a metric to its estimator; by default :func:`~talentflow.claims.estimators.default_estimators`
+    for ``data``, made for this call, whose migration metrics use ``panel_fit`` (of the same kind) when it is for
+    the claim's country (a fit already made, e.g. by the report) and otherwise fit the panel once per country for
+    this call. Estimators passed in are taken to read ``data``.
     ``coverage`` is the share of the market the store's board records hold; board levels are divided by it.
     """
     if not 0 < coverage <= 1:
         raise UsageError(f"must be in (0, 1], not {coverage}", param="coverage")
     if tolerance < 0:
         raise UsageError(f"must be 0 or more, not {tolerance}", param="tolerance")
+    check_data(data)
     if estimators is None:
-        estimators = default_estimators(panel_fit=panel_fit)
+        estimators = default_estimators(panel_fit=panel_fit, data=data)
     elif panel_fit is not None:
         raise UsageError("panel_fit is for the default estimators; with your own estimators, bind it in them")
     chosen = load_claims(store) if claims is None else list(claims)
-    rows = [_compare_one(store, c, estimators, coverage, tolerance) for c in chosen]
+    rows = [_compare_one(store, c, estimators, coverage, tolerance, data) for c in chosen]
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     for column in ("estimate", "low", "high"):
         frame[column] = frame[column].astype("float64")
@@ -87,7 +97,7 @@ def compare(
 
 
 def _compare_one(
-    store: Store, claim: Claim, estimators: Mapping[str, Estimator], coverage: float, tolerance: float
+    store: Store, claim: Claim, estimators: Mapping[str, Estimator], coverage: float, tolerance: float, data: str
 ) -> dict[str, Any]:
     row: dict[str, Any] = {
         "claim_id": claim.claim_id,
@@ -100,6 +110,7 @@ def _compare_one(
         "low": None,
         "high": None,
         "status": "no estimate",
+        "data": NO_DATA,
         "note": "",
         "inputs": "",
     }
@@ -133,7 +144,9 @@ def _compare_one(
     inside = e_hi >= lo and e_lo <= hi
     if claim.value is not None and claim.value_low is None and claim.value_high is None and tolerance:
         notes.append(f"claim taken as {number(lo)}–{number(hi)} (±{tolerance:.0%})")
-    row.update(estimate=estimate, low=low, high=high, inputs=inputs, status="within" if inside else "outside")
+    row.update(
+        estimate=estimate, low=low, high=high, inputs=inputs, status="within" if inside else "outside", data=data
+    )
     row["note"] = "; ".join(notes)
     return row
 

@@ -1,5 +1,7 @@
 """The default estimators of the claims comparison, one per metric: the board indicators and the migration panel.
 
+Each set reads one kind of data, real (the default) or simulated, never both: ``default_estimators(data=...)``.
+
 This module is where the two sides meet: it imports the indicators and the migration estimates, and the
 comparison imports it; neither side imports the other. ``default_estimators()`` builds a fresh set for each
 comparison. The migration metrics share one panel fit per country within that set, made on first use (or the
@@ -10,11 +12,14 @@ before it in the process.
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING
 
 from talentflow.claims._terms import Estimate, Estimator, NoEstimate
 from talentflow.claims.ledger import Claim
 from talentflow.errors import UsageError
+from talentflow.indicators import provenance
+from talentflow.indicators.provenance import DEFAULT_DATA
 from talentflow.store import Store
 
 if TYPE_CHECKING:
@@ -31,17 +36,24 @@ _Z = 1.6448536269514722  # standard normal quantile for a two-sided 90% interval
 
 
 def default_estimators(
-    *, panel_fit: PanelFit | None = None, n_boot: int = CLAIM_N_BOOT, seed: int = 0
+    *, panel_fit: PanelFit | None = None, n_boot: int = CLAIM_N_BOOT, seed: int = 0, data: str = DEFAULT_DATA
 ) -> dict[str, Estimator]:
-    """metric → estimator. The migration metrics use ``panel_fit`` for claims about its origin, and otherwise a
-    panel fitted on first use with ``n_boot`` replicates and ``seed``, at the default population."""
-    panel = _PanelFits(panel_fit, n_boot, seed)
+    """metric → estimator, each reading the records of kind ``data`` only (real or simulated). The migration
+    metrics use ``panel_fit`` (which must be of the same kind) for claims about its origin, and otherwise a panel
+    fitted on first use with ``n_boot`` replicates and ``seed``, at the default population."""
+    provenance.check_data(data)
+    if panel_fit is not None and panel_fit.panel.data != data:
+        raise UsageError(
+            f"the fit is of {panel_fit.panel.data} data and the comparison of {data} data: one kind at a time",
+            param="panel_fit",
+        )
+    panel = _PanelFits(panel_fit, n_boot, seed, data)
     return {
-        "it_vacancies": it_vacancies,
-        "it_resumes": it_resumes,
-        "tension": tension,
-        "relocation_abroad_share": relocation_abroad_share,
-        "relocation_europe_share": relocation_europe_share,
+        "it_vacancies": partial(it_vacancies, data=data),
+        "it_resumes": partial(it_resumes, data=data),
+        "tension": partial(tension, data=data),
+        "relocation_abroad_share": partial(relocation_abroad_share, data=data),
+        "relocation_europe_share": partial(relocation_europe_share, data=data),
         "it_emigrants": panel.it_emigrants,
         "it_abroad_net": panel.it_abroad_net,
         "return_share": panel.return_share,
@@ -50,67 +62,70 @@ def default_estimators(
 
 
 # -- board indicators at the claim's period end ---------------------------------------------------------
-def _indicator_row(store: Store, claim: Claim, name: str, tables: tuple[str, ...]) -> pd.Series:
-    """The indicator ``name`` for IT records in the claim's country, on the claim's last day."""
+def _indicator_row(store: Store, claim: Claim, name: str, tables: tuple[str, ...], data: str) -> pd.Series:
+    """The indicator ``name`` for IT records of kind ``data`` in the claim's country, on the claim's last day."""
     from talentflow.indicators._compute import compute_on
     from talentflow.indicators.engines import DuckDBEngine
     from talentflow.indicators.params import DEFAULT_MIN_CELL, Params, Segment
 
     day = claim.period_end
     for table in tables:
-        lo, hi = store.day_range(table)
+        lo, hi = provenance.day_range(store, table, data)
         if lo is None or hi is None:
-            raise NoEstimate(f"no {table} records in the store")
+            raise NoEstimate(f"no {data} {table} records in the store")
         if not lo <= day <= hi:
-            raise NoEstimate(f"{day} lies outside the {table} records ({lo} to {hi})")
+            raise NoEstimate(f"{day} lies outside the {data} {table} records ({lo} to {hi})")
     params = Params(
         period="day",
         by=(Segment("is_it", ("true",)), Segment("country", (claim.geography,))),
         start=day,
         end=day,
         min_cell=DEFAULT_MIN_CELL,
+        data=data,
     )
     frame = compute_on(DuckDBEngine(store), name, params).frame
     if frame.empty:
-        raise NoEstimate(f"no IT records in {claim.geography} on {day}")
+        raise NoEstimate(f"no {data} IT records in {claim.geography} on {day}")
     row = frame.iloc[-1]
     if row.get("suppressed"):
         raise NoEstimate(f"{name} on {day} is suppressed: fewer than {DEFAULT_MIN_CELL} records")
     return row
 
 
-def _where(claim: Claim) -> str:
-    return f"is_it=true, country={claim.geography}, at the end of {claim.period_end}"
+def _where(claim: Claim, data: str) -> str:
+    return f"{data} data, is_it=true, country={claim.geography}, at the end of {claim.period_end}"
 
 
-def it_vacancies(store: Store, claim: Claim) -> Estimate:
-    row = _indicator_row(store, claim, "vacancies_active", ("vacancy_observation",))
-    return Estimate(float(row["vacancies"]), None, None, f"indicator vacancies_active ({_where(claim)})")
+def it_vacancies(store: Store, claim: Claim, data: str = DEFAULT_DATA) -> Estimate:
+    row = _indicator_row(store, claim, "vacancies_active", ("vacancy_observation",), data)
+    return Estimate(float(row["vacancies"]), None, None, f"indicator vacancies_active ({_where(claim, data)})")
 
 
-def it_resumes(store: Store, claim: Claim) -> Estimate:
-    row = _indicator_row(store, claim, "resumes_active", ("resume_observation",))
-    return Estimate(float(row["resumes"]), None, None, f"indicator resumes_active ({_where(claim)})")
+def it_resumes(store: Store, claim: Claim, data: str = DEFAULT_DATA) -> Estimate:
+    row = _indicator_row(store, claim, "resumes_active", ("resume_observation",), data)
+    return Estimate(float(row["resumes"]), None, None, f"indicator resumes_active ({_where(claim, data)})")
 
 
-def tension(store: Store, claim: Claim) -> Estimate:
-    row = _indicator_row(store, claim, "tension", ("vacancy_observation", "resume_observation"))
-    inputs = f"indicator tension: {row['resumes']:,.0f} resumes / {row['vacancies']:,.0f} vacancies ({_where(claim)})"
+def tension(store: Store, claim: Claim, data: str = DEFAULT_DATA) -> Estimate:
+    row = _indicator_row(store, claim, "tension", ("vacancy_observation", "resume_observation"), data)
+    inputs = (
+        f"indicator tension: {row['resumes']:,.0f} resumes / {row['vacancies']:,.0f} vacancies ({_where(claim, data)})"
+    )
     return Estimate(float(row["tension"]), None, None, inputs)
 
 
-def relocation_abroad_share(store: Store, claim: Claim) -> Estimate:
-    row = _indicator_row(store, claim, "relocation_share", ("resume_observation",))
+def relocation_abroad_share(store: Store, claim: Claim, data: str = DEFAULT_DATA) -> Estimate:
+    row = _indicator_row(store, claim, "relocation_share", ("resume_observation",), data)
     abroad, resumes = float(row["abroad"]), float(row["resumes"])
     low, high = wilson(abroad, resumes)
     inputs = (
         f"indicator relocation_share, abroad split: {abroad:,.0f} of {resumes:,.0f} resumes stating a relocation "
-        f"type ({_where(claim)}); {SHARE_LEVEL:.0%} Wilson interval"
+        f"type ({_where(claim, data)}); {SHARE_LEVEL:.0%} Wilson interval"
     )
     return Estimate(float(row["abroad_share"]), low, high, inputs)
 
 
-def relocation_europe_share(store: Store, claim: Claim) -> Estimate:
+def relocation_europe_share(store: Store, claim: Claim, data: str = DEFAULT_DATA) -> Estimate:
     """Of the active IT resumes ready to move abroad, the share naming a European country (claim S4):
     destination_share by group europe over relocation_share's abroad count, with a Wilson interval. The cell
     is suppressed when fewer than the small-cell threshold are ready to move abroad."""
@@ -118,20 +133,20 @@ def relocation_europe_share(store: Store, claim: Claim) -> Estimate:
     from talentflow.indicators.engines import DuckDBEngine
     from talentflow.indicators.params import DEFAULT_MIN_CELL, Params, Segment
 
-    abroad = float(_indicator_row(store, claim, "relocation_share", ("resume_observation",))["abroad"])
+    abroad = float(_indicator_row(store, claim, "relocation_share", ("resume_observation",), data)["abroad"])
     if abroad < DEFAULT_MIN_CELL:
         raise NoEstimate(
             f"{abroad:,.0f} resumes ready to move abroad on {claim.period_end}: fewer than {DEFAULT_MIN_CELL}"
         )
     by = (Segment("is_it", ("true",)), Segment("country", (claim.geography,)), Segment("group", ("europe",)))
     day = claim.period_end
-    params = Params(period="day", by=by, start=day, end=day, min_cell=0)
+    params = Params(period="day", by=by, start=day, end=day, min_cell=0, data=data)
     frame = compute_on(DuckDBEngine(store), "destination_share", params).frame
     europe = float(frame["resumes"].iloc[-1]) if len(frame) else 0.0  # no row: nobody names Europe
     low, high = wilson(europe, abroad)
     inputs = (
         f"indicator destination_share by group europe: {europe:,.0f} of {abroad:,.0f} resumes ready to move "
-        f"abroad name a European country ({_where(claim)}); {SHARE_LEVEL:.0%} Wilson interval"
+        f"abroad name a European country ({_where(claim, data)}); {SHARE_LEVEL:.0%} Wilson interval"
     )
     return Estimate(europe / abroad, low, high, inputs)
 
@@ -151,10 +166,11 @@ class _PanelFits:
     The fit covers every month of the store; each claim cuts its own window. The population is the default
     one (about 1 million IT workers at the end of 2021, claims A4 and A5): a claim gives no other to go on."""
 
-    def __init__(self, given: PanelFit | None, n_boot: int, seed: int) -> None:
+    def __init__(self, given: PanelFit | None, n_boot: int, seed: int, data: str) -> None:
         self.fits: dict[str, PanelFit] = {given.panel.origin: given} if given is not None else {}
         self.n_boot = n_boot
         self.seed = seed
+        self.data = data
 
     def fit(self, store: Store, claim: Claim) -> PanelFit:
         from talentflow.migration.methods import panel_fit
@@ -162,10 +178,10 @@ class _PanelFits:
 
         origin = claim.geography
         if origin not in self.fits:
-            if not store.count("resume_observation"):
-                raise NoEstimate("no resume sightings in the store")
+            if not provenance.count(store, "resume_observation", self.data):
+                raise NoEstimate(f"no {self.data} resume sightings in the store")
             try:
-                request = PanelRequest(origin=origin, n_boot=self.n_boot, seed=self.seed)
+                request = PanelRequest(origin=origin, n_boot=self.n_boot, seed=self.seed, data=self.data)
                 self.fits[origin] = panel_fit(store, request)
             except UsageError as exc:
                 raise NoEstimate(str(exc)) from None
@@ -177,7 +193,7 @@ class _PanelFits:
         months = fit.panel.months
         if start <= months[0] or end > months[-1]:
             raise NoEstimate(
-                f"{start} to {end} is not inside the resume sightings after their first month "
+                f"{start} to {end} is not inside the {fit.panel.data} resume sightings after their first month "
                 f"({months[0]} to {months[-1]})"
             )
         return fit, start, end
@@ -185,7 +201,7 @@ class _PanelFits:
     @staticmethod
     def inputs(fit: PanelFit, start: str, end: str, what: str) -> str:
         return (
-            f"panel {what}, {start} to {end} in whole months, {fit.panel.people:,} resumes, scaled to "
+            f"panel {what}, {start} to {end} in whole months, {fit.panel.people:,} {fit.panel.data} resumes, scaled to "
             f"{fit.population.count:,.0f} IT workers ({fit.population.source})"
         )
 

@@ -44,6 +44,16 @@ ScaleOption = Annotated[float, typer.Option(help="Share of the population simula
 ScenarioArgument = Annotated[
     str | None, typer.Argument(help="A built-in scenario name or a scenario TOML file.", show_default=False)
 ]
+#: Which records a command reads: one kind at a time (talentflow.indicators.provenance), real by default.
+DataKind = Literal["real", "simulated"]
+DataOption = Annotated[
+    DataKind,
+    typer.Option(
+        "--data",
+        help="real (records observed on a board or read from its files) or simulated (written by `talentflow "
+        "simulate`); never the two together.",
+    ),
+]
 OutDirOption = Annotated[Path | None, typer.Option("--out", "-o", help="Output directory (new or empty).")]
 
 #: Output formats: ``--format`` is always one of these, on every command that has it.

@@ -11,6 +11,7 @@ from talentflow._format import number
 from talentflow.claims._terms import DEFAULT_TOLERANCE
 from talentflow.cli._common import (
     Command,
+    DataOption,
     DbOption,
     ListFormatOption,
     ReportFormatOption,
@@ -182,9 +183,12 @@ def _print_report(report: ImportReport, format: str) -> None:
     talentflow claims compare
     talentflow claims compare --format json
     talentflow claims compare --coverage 0.002 --tolerance 0.05 --format csv
+    talentflow claims compare --data simulated --coverage 0.002
 
 Every claim gets a row: `within`, `outside` (in red; never hidden) or `no estimate` with the reason. A claim
 stated as one value allows ±tolerance (default {DEFAULT_TOLERANCE:.0%}); a range or a bound is used as stated.
+The estimates come from real data unless `--data simulated` is given, never from both; the `data` column says
+which kind each estimate came from (`none`: no estimate).
 """,
 )
 def compare_cmd(
@@ -194,10 +198,12 @@ def compare_cmd(
     tolerance: Annotated[
         float, typer.Option(help="Relative margin around a claim stated as a single value.")
     ] = DEFAULT_TOLERANCE,
+    data: DataOption = "real",
     format: ListFormatOption = "table",
     db: DbOption = None,
 ) -> None:
-    """Set each stored claim beside talentflow's estimate for the same metric, place and period."""
+    """Set each stored claim beside talentflow's estimate for the same metric, place and period, from real data
+    or (--data simulated) the simulator's."""
     import pandas as pd
 
     from talentflow.claims import compare, load_claims, records, summary
@@ -205,7 +211,7 @@ def compare_cmd(
     with Store(db, read_only=True) as store:
         if not load_claims(store):
             raise UsageError(f"{store.path}: no claims stored; start with `talentflow claims import --builtin`")
-        frame = compare(store, coverage=coverage, tolerance=tolerance)
+        frame = compare(store, data=data, coverage=coverage, tolerance=tolerance)
     rows = records(frame)
     if format != "table":
         write_rows(frame, rows, format, None, title="Claims against estimates")
@@ -219,6 +225,7 @@ def compare_cmd(
                 "estimate": number(r["estimate"], 3),
                 "interval": "" if r["low"] is None else f"{number(r['low'], 3)}–{number(r['high'], 3)}",
                 "status": r["status"],
+                "data": r["data"],
                 "note": r["note"],
             }
             for r in rows
@@ -229,9 +236,9 @@ def compare_cmd(
             shown,
             "table",
             None,
-            title="Claims against estimates",
+            title=f"Claims against estimates ({data} data)",
             styles=styles,
-            no_wrap=("claim_id", "status"),
+            no_wrap=("claim_id", "status", "data"),
             right=("estimate", "interval"),
         )
-    err.print(", ".join(f"{n} {s}" for s, n in summary(frame).items()), highlight=False)
+    err.print(f"{data} data: " + ", ".join(f"{n} {s}" for s, n in summary(frame).items()), highlight=False)

@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from talentflow.cli._common import Command, DbOption, FormatOption, OutputOption, check_output, note, write_rows
+from talentflow.cli._common import (
+    Command,
+    DataOption,
+    DbOption,
+    FormatOption,
+    OutputOption,
+    check_output,
+    note,
+    write_rows,
+)
 from talentflow.indicators.params import DEFAULT_MIN_CELL, DEFAULT_SPARK_MASTER, ENGINES
 
 app = typer.Typer()
@@ -16,6 +25,7 @@ EPILOG = """
 
     talentflow indicators list --format json
     talentflow indicators vacancies_active --period month --by country --from 2022-01-01 --to 2022-12-31
+    talentflow indicators tension --by is_it=true --data simulated
     talentflow indicators tension --by is_it=true --by country=RU,KZ --format csv --output tension.csv
     talentflow indicators salary --by country --set currency=USD --set basis=net --format json
     talentflow indicators postings_index --set base=2022-02-01 --engine spark
@@ -41,9 +51,11 @@ def indicators_cmd(
     spark_master: Annotated[str, typer.Option(help="Spark master URL.")] = DEFAULT_SPARK_MASTER,
     min_cell: Annotated[int, typer.Option(help="Suppress cells counting fewer records.")] = DEFAULT_MIN_CELL,
     options: Annotated[list[str] | None, typer.Option("--set", help="Indicator option KEY=VALUE (see `list`).")] = None,
+    data: DataOption = "real",
     db: DbOption = None,
 ) -> None:
-    """Job-market indicators by period and segment, on DuckDB or Spark; `list` shows them."""
+    """Job-market indicators by period and segment, on DuckDB or Spark, from real data or (--data simulated) the
+    simulator's; `list` shows them."""
     import pandas as pd
 
     from talentflow.indicators import compute
@@ -55,7 +67,9 @@ def indicators_cmd(
         short = [{"name": r["name"], "description": r["description"]} for r in rows]
         write_rows(pd.DataFrame(short), rows if format == "json" else short, format, output, title="Indicators")
         return
-    params = request(name, period=period, by=by or [], start=start, end=end, min_cell=min_cell, options=options or [])
+    params = request(
+        name, period=period, by=by or [], start=start, end=end, min_cell=min_cell, options=options or [], data=data
+    )
     check_output(format, output)
     result = compute(name, params, db=db, engine=engine, spark_master=spark_master)
     write_rows(result.frame, result.records(), format, output, title=f"{result.indicator} ({result.engine})")

@@ -15,6 +15,7 @@ from typer._click.exceptions import UsageError as ClickUsageError
 
 from talentflow.cli._common import (
     Command,
+    DataOption,
     DbOption,
     FormatOption,
     OutputOption,
@@ -106,6 +107,7 @@ def _monthly_options(
             "population, 0 for a count given]."
         ),
     ] = None,
+    data: DataOption = "real",
     format: FormatOption = "table",
     output: OutputOption = None,
     db: DbOption = None,
@@ -146,12 +148,13 @@ app.command(
 
     talentflow migration panel --from 2022-01 --to 2022-12 --population 1016000 --population-month 2021-12
     talentflow migration panel --naive --format json
+    talentflow migration panel --data simulated --from 2022-01 --to 2022-12
 """,
 )(
     _monthly_command(
         rq.PanelRequest,
-        "Flows from resume sightings: a hidden Markov model of where each person lives, fitted by EM, scaled to "
-        "the population, with a bootstrap over people.",
+        "Flows from resume sightings (real ones, or with --data simulated the simulator's): a hidden Markov model "
+        "of where each person lives, fitted by EM, scaled to the population, with a bootstrap over people.",
         _NAIVE,
     )
 )
@@ -163,12 +166,14 @@ app.command(
 **Examples**
 
     talentflow migration nowcast --from 2022-01 --to 2022-12 --format json
+    talentflow migration nowcast --data simulated --from 2022-01 --to 2022-12
 """,
 )(
     _monthly_command(
         rq.NowcastRequest,
         "Net and gross emigration pooled from the panel, the developer-account shortfall and the claims in the "
-        "ledger, each with its own bias and coverage, into one estimate with an interval.",
+        "ledger, each with its own bias and coverage, into one estimate with an interval (with --data simulated, "
+        "the simulated panel alone: the other inputs are real).",
     )
 )
 
@@ -260,6 +265,7 @@ _LEGACY_OWNERS = {
     "population_source": ("panel", "nowcast"),
     "population_cv": ("panel", "nowcast"),
     "naive": ("panel",),
+    "data": ("panel", "nowcast"),
     "economy": ("excess",),
     "control": ("excess",),
     "stocks": ("stocks",),
@@ -288,6 +294,7 @@ def legacy(
     stocks: Annotated[list[Path] | None, typer.Option(hidden=True)] = None,
     stock_method: Annotated[str | None, typer.Option(hidden=True)] = None,
     stayers: Annotated[str | None, typer.Option(hidden=True)] = None,
+    data: Annotated[str | None, typer.Option(hidden=True)] = None,
     format: Annotated[str | None, typer.Option("--format", "-f", hidden=True)] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", hidden=True)] = None,
     db: Annotated[Path | None, typer.Option("--db", envvar=ENV_DB, hidden=True)] = None,

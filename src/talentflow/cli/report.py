@@ -8,9 +8,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from talentflow.cli._common import Command, DbOption, OutDirOption, ScaleOption, ScenarioArgument, err, out
+from talentflow.cli._common import (
+    Command,
+    DbOption,
+    OutDirOption,
+    ScaleOption,
+    ScenarioArgument,
+    deprecated,
+    err,
+    out,
+)
 from talentflow.errors import UsageError
-from talentflow.report.options import REPORT_N_BOOT, STEPS, Progress, ReportOptions
+from talentflow.report.options import REPORT_N_BOOT, STEPS, Progress, ReportOptions, part_key
 
 if TYPE_CHECKING:
     from talentflow.report.run import RunResult
@@ -109,15 +118,20 @@ def report_cmd(
 
     talentflow run exodus-2022 --out demo --scale 0.01 --seed 1
     talentflow run exodus-2022 --out demo --with ../shared/data/innovationgraph --with ../shared/data/indeed-hiring-lab
-    talentflow run --data vacancies.ndjson.gz --data resumes/ --out ru-2022
+    talentflow run --input vacancies.ndjson.gz --input resumes/ --out ru-2022
+
+The simulated market keeps the simulator's mark and the `--with` data is observed: the report draws each kind in
+sections of its own, never summed.
 """,
 )
 def run_cmd(
     scenario: ScenarioArgument = None,
     out_dir: OutDirOption = None,
-    data: Annotated[
-        list[Path] | None, typer.Option("--data", help="Files or directories to ingest instead of simulating.")
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Option("--input", help="Files or directories to ingest instead of simulating (repeatable)."),
     ] = None,
+    data: Annotated[list[Path] | None, typer.Option("--data", hidden=True)] = None,
     extra: Annotated[
         list[Path] | None,
         typer.Option("--with", help="Extra (real) data to ingest into the same store (repeatable)."),
@@ -132,12 +146,15 @@ def run_cmd(
 
     if out_dir is None:
         raise UsageError("give a new or empty directory; see talentflow run --help", param="out_dir")
+    if data:
+        # --data names the kind of data (real or simulated) on every other command.
+        deprecated("`talentflow run --data PATH`", "`--input PATH`")
     started = time.perf_counter()
     with StageProgress(err.is_terminal) as progress:
         result = run(
             out_dir,
             scenario=scenario,
-            data=data or (),
+            inputs=[*(inputs or ()), *(data or ())],
             extra=extra or (),
             areas=areas,
             scale=scale,
@@ -164,15 +181,19 @@ def _summary(result: RunResult, seconds: float) -> None:
         f"{ing.quarantined:,} quarantined",
     )
     table.add_row("claims", f"{result.claims.read} built-in claims ({result.claims.inserted} new)")
-    panel = result.data.parts["panel"]
-    totals = panel.values.get("totals", {}).get("2022") if not panel.absent else None
-    if totals:
-        est, low, high = totals["emigration"]
-        net = totals["net"][0]
-        table.add_row("emigration 2022", f"{est:,.0f} ({low:,.0f}–{high:,.0f}); net of returns {net:,.0f}")
+    for kind in result.data.kinds:
+        panel = result.data.parts[part_key(kind, "panel")]
+        totals = panel.values.get("totals", {}).get("2022") if not panel.absent else None
+        if totals:
+            est, low, high = totals["emigration"]
+            net = totals["net"][0]
+            table.add_row(
+                f"emigration 2022 ({kind} data)", f"{est:,.0f} ({low:,.0f}–{high:,.0f}); net of returns {net:,.0f}"
+            )
     claims = result.data.parts["claims"]
     if not claims.absent:
-        table.add_row("claims checked", ", ".join(f"{n} {s}" for s, n in claims.values["summary"].items()))
+        for kind, counts in claims.values["summary"].items():
+            table.add_row(f"claims checked ({kind} data)", ", ".join(f"{n} {s}" for s, n in counts.items()))
     absent = [k for k, p in result.data.parts.items() if p.absent]
     if absent:
         table.add_row("sections without data", ", ".join(absent))

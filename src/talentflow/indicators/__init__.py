@@ -2,11 +2,14 @@
 embedded DuckDB store and for Spark.
 
     >>> from talentflow.indicators import Params, Segment, compute
-    >>> result = compute("tension", Params(period="month", by=(Segment("country"),)), db="talentflow.duckdb")
+    >>> params = Params(period="month", by=(Segment("country"),), data="simulated")
+    >>> result = compute("tension", params, db="talentflow.duckdb")
     >>> list(result.frame.columns)
     ['period', 'period_end', 'country', 'resumes', 'vacancies', 'tension', 'band', 'n', 'suppressed']
 
-Names load on first use: `params` (what an indicator is asked for) is cheap, the rest brings Ibis and pandas.
+An indicator reads one kind of data: real records (the default) or, with ``data="simulated"``, the simulator's
+(``talentflow.indicators.provenance``). Names load on first use: `params` (what an indicator is asked for) is
+cheap, the rest brings Ibis and pandas.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from talentflow.errors import UsageError
 from talentflow.indicators.base import Context, Indicator
 from talentflow.indicators.engines import DEFAULT_SPARK_MASTER, Engine, open_engine
 from talentflow.indicators.params import DEFAULT_MIN_CELL, Params, Segment, parse_date, parse_options
+from talentflow.indicators.provenance import DEFAULT_DATA, MARKED, PUBLISHED
 from talentflow.indicators.registry import REGISTRY
 
 
@@ -68,6 +69,7 @@ def request(
     end: str | None = None,
     min_cell: int = DEFAULT_MIN_CELL,
     options: Sequence[str] = (),
+    data: str = DEFAULT_DATA,
 ) -> Params:
     """The parameters of indicator ``name`` from text, as the command line and the web API take them, checked
     against what the indicator offers; every error names its parameter."""
@@ -79,6 +81,7 @@ def request(
         end=parse_date(end, "end"),
         min_cell=min_cell,
         options=parse_options(options),
+        data=data,
     )
     check(ind, params)
     return params
@@ -119,7 +122,25 @@ def compute_on(engine: Engine, name: str, params: Params | None = None) -> Resul
     notes = ind.notes(frame, ctx) if ind.notes is not None else []
     if ind.base is not None:
         notes.append(f"{suppressed:,} of {len(frame):,} cells suppressed (base {ind.base} < {params.min_cell})")
+    notes += _data_notes(ctx)
     return Result(name, engine.name, params, frame, suppressed, notes)
+
+
+def _data_notes(ctx: Context) -> list[str]:
+    """Which records the result rests on; for simulated data, the published tables that had nothing to give."""
+    board = [name for name in MARKED if name in ctx.tables_read]
+    notes = []
+    if board and ctx.params.data == "real":
+        notes.append("real data: records observed on a board (simulated records are read only when asked for)")
+    elif board:
+        notes.append("simulated data: the simulator's records only (real records are left out)")
+    if ctx.params.data != "real":
+        notes += [
+            f"{name} holds published figures, real data only: asked for simulated data, it is empty"
+            for name in PUBLISHED
+            if name in ctx.tables_read
+        ]
+    return notes
 
 
 def compute(
@@ -132,7 +153,7 @@ def compute(
 ) -> Result:
     """Compute indicator ``name`` from the store ``db`` on ``engine``.
 
-    >>> result = compute("vacancies_active", Params(period="month"), db="talentflow.duckdb")
+    >>> result = compute("vacancies_active", Params(period="month", data="simulated"), db="talentflow.duckdb")
     >>> list(result.frame.columns), result.engine
     (['period', 'period_end', 'vacancies', 'suppressed'], 'duckdb')
     """

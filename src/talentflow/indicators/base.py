@@ -43,9 +43,13 @@ class Context:
     params: Params
     indicator: Indicator
     _calendars: dict[tuple[str, ...], Calendar] = field(default_factory=dict, repr=False)
+    #: The tables the indicator read, for the notes on which data it rests on.
+    tables_read: set[str] = field(default_factory=set, repr=False)
 
     def table(self, name: str) -> Any:
-        return self.engine.table(name)
+        """The store's table ``name`` with only the kind of records asked for (``params.data``)."""
+        self.tables_read.add(name)
+        return self.engine.table_of(name, self.params.data)
 
     def option(self, name: str) -> str:
         return self.params.options.get(name, self.indicator.options[name][0])
@@ -89,7 +93,8 @@ class Context:
         if first is None or last is None:
             lo, hi = self._bounds(tables)
             if lo is None or hi is None:
-                raise UsageError(f"no records in {' or '.join(tables)}: nothing to compute")
+                kind = self.params.data
+                raise UsageError(f"no {kind} records in {' or '.join(tables)}: nothing to compute", param="data")
             first, last = first or lo, last or hi
         if first > last:
             raise UsageError(f"the range {first} → {last} is empty")

@@ -18,6 +18,7 @@ import pandas as pd
 from talentflow import model
 from talentflow.errors import StoreError, UsageError
 from talentflow.indicators.params import DEFAULT_SPARK_MASTER, ENGINES
+from talentflow.indicators.provenance import MARKED, WHERE, check_data, of_kind
 from talentflow.store import Store
 
 #: The tables indicators read.
@@ -29,6 +30,10 @@ class Engine:
 
     def table(self, name: str) -> Any:
         raise NotImplementedError
+
+    def table_of(self, name: str, data: str) -> Any:
+        """Table ``name`` with only the records of kind ``data`` (real or simulated; see ``provenance``)."""
+        return of_kind(self.table(name), name, data)
 
     def execute(self, expr: Any) -> pd.DataFrame:
         return expr.to_pandas()
@@ -62,6 +67,17 @@ class DuckDBEngine(Engine):
 
     def table(self, name: str) -> Any:
         return self.store.table(name)
+
+    def table_of(self, name: str, data: str) -> Any:
+        # A view, not a filter in the expression: Ibis writes a filtered table that a query reads twice as a CTE,
+        # which DuckDB materialises (docs/performance.md), while it plans each reference to a view on its own,
+        # the filter pushed into the scan. New vacancies per month on 5M sightings: 0.72 s filtered, 0.45 s
+        # through the view, as on the bare table. A temporary view is allowed on a read-only store.
+        if name not in MARKED:
+            return super().table_of(name, data)
+        view = f"tf_{name}_{check_data(data)}"
+        self.store.con.execute(f"CREATE TEMP VIEW IF NOT EXISTS {view} AS SELECT * FROM {name} WHERE {WHERE[data]}")
+        return self.store.ibis.table(view)
 
     def last_by(self, arg: Any, key: Any) -> Any:
         # Ibis writes argmax as first(arg ORDER BY key DESC), an ordered aggregate that DuckDB buffers per group;

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from talentflow.errors import UsageError
+from talentflow.indicators.provenance import DEFAULT_DATA, check_data
 
 PERIODS = ("day", "week", "month", "quarter")
 SEGMENTS = ("country", "region", "role", "is_it", "ai", "experience", "remote", "employer", "group")
@@ -51,6 +52,8 @@ class Params:
     min_cell: int = DEFAULT_MIN_CELL
     #: Indicator-specific options (``KEY=VALUE``), e.g. ``metric`` for population_growth.
     options: Mapping[str, str] = field(default_factory=dict)
+    #: Which records: ``real`` (observed) or ``simulated``, never both (``talentflow.indicators.provenance``).
+    data: str = DEFAULT_DATA
 
     def __post_init__(self) -> None:
         if self.period not in PERIODS:
@@ -62,6 +65,7 @@ class Params:
         names = [s.name for s in self.by]
         if len(set(names)) != len(names):
             raise UsageError(f"a segment is given twice: {', '.join(names)}", param="by")
+        check_data(self.data)
 
     @property
     def segment_names(self) -> list[str]:

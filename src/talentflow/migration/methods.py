@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from talentflow.errors import UsageError
+from talentflow.indicators import provenance
 from talentflow.migration.excess import excess_growth
 from talentflow.migration.nowcast import NowcastInput, combine
 from talentflow.migration.panel import PanelFit, PanelOptions, fit_panel, load_panel
@@ -60,8 +61,9 @@ def estimate(request: Request, store: Store | None = None) -> MigrationResult:
 
 
 def panel_fit(store: Store, request: PanelRequest | NowcastRequest) -> PanelFit:
-    """The panel fitted over every month of the store: a window is cut from it by ``PanelFit.result``."""
-    panel = load_panel(store, origin=request.origin)
+    """The panel fitted over every month of the store's resume sightings of the kind asked for (real or
+    simulated): a window is cut from it by ``PanelFit.result``."""
+    panel = load_panel(store, origin=request.origin, data=request.data)
     options = PanelOptions(level=request.level, n_boot=request.n_boot, seed=request.seed)
     naive = isinstance(request, PanelRequest) and request.naive
     return fit_panel(panel, request.population, corrected=not naive, options=options)
@@ -176,10 +178,15 @@ def _add_months(month: str, k: int) -> str:
 
 def nowcast(store: Store, request: NowcastRequest) -> MigrationResult:
     """Net emigration (abroad, net of returns) and gross emigration over the window, each pooled from the panel,
-    the developer-account shortfall (net only) and the claims in the ledger."""
+    the developer-account shortfall (net only) and the claims in the ledger.
+
+    One kind of data at a time: on real data (the default) the panel of real resume sightings is pooled with the
+    shortfall and the claims, which are real too; on simulated data the panel of the simulator's resumes stands
+    alone, since pooling it with figures about the real world would sum the two kinds."""
     start, end = request.start, request.end
-    counts = store.counts()
-    fit = panel_fit(store, request) if counts.get("resume_observation") else None
+    real = request.data == "real"
+    has_resumes = provenance.count(store, "resume_observation", request.data) > 0
+    fit = panel_fit(store, request) if has_resumes else None
     parts = []
     for flow, metric in (("net", "it_abroad_net"), ("emigration", "it_emigrants")):
         inputs: list[NowcastInput] = []
@@ -192,24 +199,34 @@ def nowcast(store: Store, request: NowcastRequest) -> MigrationResult:
                     low,
                     high,
                     request.level,
-                    "resume sightings in the store",
+                    f"{request.data} resume sightings in the store",
                     extra_cv=PANEL_EXTRA_CV,
                 )
             )
-        if flow == "net" and counts.get("population"):
+        if real and flow == "net" and store.count("population"):
             ex = excess_people(store, request)
             if ex is not None:
                 inputs.append(ex)
-        inputs += claim_inputs(store, metric, request.origin, start, end)
+        if real:
+            inputs += claim_inputs(store, metric, request.origin, start, end)
         if inputs:
             labels = {"flow": flow, "origin": request.origin, "period": f"{start}/{end}"}
             parts.append(combine(inputs, level=request.level, labels=labels))
     if not parts:
         raise UsageError(
-            "nothing to combine: the store has no resume sightings, no Innovation Graph developers and no claims "
+            "nothing to combine: the store has no real resume sightings, no Innovation Graph developers and no claims "
             f"about {request.origin} for {start}/{end} (try `talentflow claims import --builtin`)"
+            if real
+            else "nothing to combine: the store has no simulated resume sightings (the developer accounts and the "
+            "claims are real data, never pooled with simulated data)",
+            param=None if real else "data",
         )
     rows = pd.concat([p.rows for p in parts], ignore_index=True)
     used = {k: v for p in parts for k, v in p.inputs.items()}
     notes = tuple(f"{p.rows.flow.iloc[0]}: {n}" for p in parts for n in p.notes)
+    if not real:
+        notes += (
+            "simulated data: the panel of the simulator's resumes only; the developer-account shortfall and the "
+            "published claims are real data and are not pooled with it",
+        )
     return MigrationResult("nowcast", rows, request.level, used, notes, parts[0].interval)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from talentflow.errors import UsageError
+from talentflow.indicators.provenance import DEFAULT_DATA, check_data
 
 METHODS = ("panel", "stocks", "excess", "nowcast")
 #: The estimators of flows from two stock tables (docs/migration.md, "Flows from stocks").
@@ -113,15 +114,18 @@ class Request:
 
 @dataclass(frozen=True, kw_only=True)
 class _Monthly(Request):
-    """A window of months and the population the board's profiles are scaled to."""
+    """A window of months, the population the board's profiles are scaled to, and which resume sightings: real
+    (observed) or simulated, never both."""
 
     origin: str = "RU"
     start: str = "2022-01"  # YYYY-MM (a day is cut to its month)
     end: str = "2022-12"
     population: Population = DEFAULT_POPULATION
+    data: str = DEFAULT_DATA
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        check_data(self.data)
         self._set(origin=country(self.origin, "origin"), start=month_of(self.start, "start"))
         self._set(end=month_of(self.end, "end"))
         if self.end < self.start:
@@ -146,7 +150,8 @@ class NowcastRequest(_Monthly):
 
 @dataclass(frozen=True, kw_only=True)
 class ExcessRequest(Request):
-    """Developer accounts added beyond the counterfactual in destination economies (GitHub Innovation Graph)."""
+    """Developer accounts added beyond the counterfactual in destination economies (GitHub Innovation Graph: real,
+    published data only, so it takes no ``data``)."""
 
     method: ClassVar[str] = "excess"
     origin: str = "RU"

@@ -4,8 +4,14 @@ claims and external series of a store.
     >>> from pathlib import Path
     >>> from talentflow.report import ReportOptions, build_report
     >>> data = build_report("report.html", db="talentflow.duckdb", options=ReportOptions(sim=Path("sim"), n_boot=5))
-    >>> Path("report.html").stat().st_size > 1_000_000, data.parts["panel"].absent
+    >>> Path("report.html").stat().st_size > 1_000_000, data.parts["simulated-panel"].absent
     (True, None)
+    >>> data.parts["real-panel"].absent
+    'the store holds no real vacancy or resume sightings (only the simulated market, drawn in its own section)'
+
+The board sections are drawn once for each kind of data the store holds — real records, and the simulated
+market — each from its own records, never summed (``data.kinds``; parts keyed ``real-board``,
+``simulated-board``, …).
 
 `data.py` gathers what the report shows from the store through the indicators, migration and claims APIs;
 `figures.py` turns it into plotly figures; `html.py` writes the page; `run.py` is `talentflow run`, the whole

@@ -1,7 +1,9 @@
 """What the report shows, gathered from a store through the indicators, migration and claims APIs.
 
 Every section is a :class:`Part`: frames to draw, notes to print under them, and ``absent`` — the reason the
-section has nothing to show — when its data is not in the store. Nothing here writes into the store.
+section has nothing to show — when its data is not in the store. The board sections are gathered once for each
+kind of data (:class:`Kind`: real, and the simulated market when the store holds one), each from its own records
+only: no part sums the two. Nothing here writes into the store.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ import pandas as pd
 
 from talentflow._version import __version__
 from talentflow.errors import TalentflowError
+from talentflow.indicators import provenance
 from talentflow.indicators._compute import compute_on
 from talentflow.indicators.engines import DuckDBEngine
 from talentflow.indicators.params import Params, Segment
+from talentflow.indicators.provenance import DATA
 from talentflow.indicators.salary import stale_note
 from talentflow.migration.panel import Panel, PanelFit, PanelOptions, Population, fit_panel, load_panel
 from talentflow.migration.requests import DEFAULT_POPULATION
-from talentflow.report.options import STEPS, ReportOptions, Step
+from talentflow.report.options import KIND_SECTIONS, SHARED_SECTIONS, ReportOptions, Step, part_key
 from talentflow.store import Store
 
 #: The two shocks marked on every time chart.
@@ -43,6 +47,24 @@ class Part:
     notes: list[str] = field(default_factory=list)
     absent: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
+    #: The data the section rests on, for its charts' titles: "real data", "simulated market".
+    label: str = ""
+    #: When absent for want of records: the table too short of them (``resume_observation``).
+    lacks: str | None = None
+
+
+@dataclass
+class Kind:
+    """One kind of data in the report (real or simulated): what the store holds of it and what it lacks."""
+
+    data: str
+    title: str
+    #: Rows of this kind in the tables the report reads.
+    counts: dict[str, int]
+    #: What the store holds of this kind, in words.
+    held: str
+    #: Why none of the kind's sections can be drawn (None when some can).
+    absent: str | None = None
 
 
 @dataclass
@@ -55,37 +77,122 @@ class ReportData:
     options: ReportOptions
     sim: dict[str, Any] | None
     parts: dict[str, Part]
+    #: The kinds of data drawn, real first; each has its own sections (``parts[part_key(kind, section)]``).
+    kinds: dict[str, Kind] = field(default_factory=dict)
 
 
 def gather(store: Store, options: ReportOptions | None = None, step: Step | None = None) -> ReportData:
-    """Everything the report shows; ``step(key)`` is called before each section is gathered."""
+    """Everything the report shows; ``step(key)`` is called before each part is gathered (a key of ``STEPS``).
+
+    The board sections are gathered once for each kind of data (real always; simulated when the store holds
+    simulated records or ``options.sim`` is given), each from its own records only."""
     opt = options or ReportOptions()
     sim = _read_sim(opt.sim)
-    counts = store.counts()
+    kinds = {k.data: k for k in _kinds(store, opt)}
     parts: dict[str, Part] = {}
     fits: dict[str, PanelFit] = {}
-    for key in STEPS:
+    for kind in kinds.values():
+        for section in KIND_SECTIONS:
+            key = part_key(kind.data, section)
+            if step:
+                step(key)
+            parts[key] = _gather_kind(store, opt, sim, kind, section, fits)
+    for section in SHARED_SECTIONS:
         if step:
-            step(key)
+            step(section)
         try:
-            if key == "panel":
-                parts[key] = _panel(store, opt, sim, counts, fits)
-            elif key == "claims":
-                parts[key] = _claims(store, opt, counts, fits)
+            if section == "claims":
+                parts[section] = _claims(store, opt, kinds, fits)
             else:
-                parts[key] = GATHER[key](store, opt, counts)
+                parts[section] = SHARED[section](store, opt)
         except TalentflowError as exc:
-            parts[key] = Part(absent=str(exc))
+            parts[section] = Part(absent=str(exc))
     return ReportData(
         store=str(store.path),
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,
-        counts=counts,
+        counts=store.counts(),
         inputs=store.status()["inputs"],
         options=opt,
         sim=sim,
         parts=parts,
+        kinds=kinds,
     )
+
+
+def _gather_kind(
+    store: Store,
+    opt: ReportOptions,
+    sim: dict[str, Any] | None,
+    kind: Kind,
+    section: str,
+    fits: dict[str, PanelFit],
+) -> Part:
+    if kind.absent:
+        return Part(absent=kind.absent, label=LABELS[kind.data])
+    try:
+        if section == "panel":
+            part = _panel(store, opt, sim if kind.data == "simulated" else None, kind, fits)
+        else:
+            part = BOARD[section](store, opt, kind)
+    except TalentflowError as exc:
+        part = Part(absent=str(exc))
+    part.label = LABELS[kind.data]
+    return part
+
+
+# -- the kinds of data --------------------------------------------------------------------------------------
+#: How the sections of each kind call it, in chart titles.
+LABELS = {"real": "real data", "simulated": "simulated market"}
+
+
+def _kinds(store: Store, opt: ReportOptions) -> list[Kind]:
+    """Real data always (the default everywhere); the simulated market when the store holds it or --sim is given."""
+    out = []
+    for data in DATA:
+        counts = provenance.counts(store, data)
+        board = counts["vacancy_observation"] + counts["resume_observation"]
+        if data == "simulated" and not board and opt.sim is None:
+            continue
+        title = "Real board data" if data == "real" else _simulated_title(store)
+        kind = Kind(data, title, counts, _held(store, data, counts))
+        if not board:
+            kind.absent = f"the store holds no {data} vacancy or resume sightings" + (
+                " (only the simulated market, drawn in its own section)" if data == "real" and _has_sim(store) else ""
+            )
+        out.append(kind)
+    return out
+
+
+def _has_sim(store: Store) -> bool:
+    return any(provenance.count(store, t, "simulated") for t in provenance.MARKED)
+
+
+def _simulated_title(store: Store) -> str:
+    runs = provenance.runs(store)
+    if not runs:
+        return "Simulated market"
+    named = ", ".join(f"{scenario or 'unnamed scenario'}, seed {seed}" for scenario, seed, _ in runs)
+    return f"Simulated market ({named})"
+
+
+def _held(store: Store, data: str, counts: dict[str, int]) -> str:
+    """What the store holds of kind ``data``: sightings of each table with their sources and days."""
+    parts = []
+    for table, what in (("vacancy_observation", "vacancy"), ("resume_observation", "resume")):
+        n = counts[table]
+        if not n:
+            parts.append(f"no {what} sightings")
+            continue
+        lo, hi = provenance.day_range(store, table, data)
+        sources = [
+            r[0]
+            for r in store.con.execute(
+                f"SELECT DISTINCT source FROM {table} WHERE {provenance.WHERE[data]} ORDER BY 1"
+            ).fetchall()
+        ]
+        parts.append(f"{n:,} {what} sighting{'s' * (n != 1)} ({', '.join(sources)}; {lo} to {hi})")
+    return " and ".join(parts)
 
 
 # -- the simulator's output ---------------------------------------------------------------------------------
@@ -113,9 +220,9 @@ def census(sim: dict[str, Any]) -> Population:
 
 
 # -- board indicators ---------------------------------------------------------------------------------------
-def _params(opt: ReportOptions, **options: str) -> Params:
+def _params(opt: ReportOptions, data: str, **options: str) -> Params:
     by = (Segment("is_it", ("true",)), Segment("country", (opt.origin,)))
-    return Params(period="month", by=by, min_cell=opt.min_cell, options=options)
+    return Params(period="month", by=by, min_cell=opt.min_cell, options=options, data=data)
 
 
 def _indicator(store: Store, name: str, params: Params) -> pd.DataFrame:
@@ -133,38 +240,87 @@ def trim(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[shown[0] : shown[-1] + 1].reset_index(drop=True)
 
 
-def _need(counts: dict[str, int], *tables: str) -> str | None:
-    missing = [t for t in tables if not counts.get(t)]
-    return f"the store has no {' and no '.join(missing)} records" if missing else None
+#: What each section needs, and why, for the reason it gives when the store lacks it.
+NEEDS = {
+    "tension": ("resume_observation", "vacancy_observation"),
+    "relocation": ("resume_observation",),
+    "salary": ("vacancy_observation",),
+    "panel": ("resume_observation",),
+}
+#: A board table's records, as the reasons name them.
+WHAT = {"vacancy_observation": "vacancy", "resume_observation": "resume"}
 
 
-def _board(store: Store, opt: ReportOptions, counts: dict[str, int]) -> Part:
-    if not counts.get("vacancy_observation") and not counts.get("resume_observation"):
-        return Part(absent=_need(counts, "vacancy_observation", "resume_observation"))
+def _need(kind: Kind, section: str) -> Part | None:
+    """An absent part when ``kind`` has none of the records ``section`` needs (None when it has them)."""
+    missing = [t for t in NEEDS[section] if not kind.counts.get(t)]
+    if not missing:
+        return None
+    needs = " and ".join(f"{WHAT[t]}s" for t in NEEDS[section])
+    what = " or ".join(WHAT[t] for t in missing)
+    return Part(absent=f"no {kind.data} {what} sightings: {NEED_WORDS[section]} {needs}", lacks=missing[0])
+
+
+#: Each section as its reasons name it.
+NEED_WORDS = {
+    "tension": "tension needs",
+    "relocation": "the relocation shares need",
+    "salary": "salaries need",
+    "panel": "the migration flows need",
+}
+
+
+def _suppressed(kind: Kind, opt: ReportOptions, table: str) -> Part:
+    """An absent part: computed from ``kind``'s records, it has no cell to show for want of ``table``'s."""
+    n = kind.counts.get(table, 0)
+    return Part(
+        absent=f"every month has fewer than {opt.min_cell} {kind.data} IT {WHAT[table]}s in {opt.origin} (the "
+        f"store holds {n:,} {kind.data} {WHAT[table]} sighting{'s' * (n != 1)} in all): every cell is suppressed",
+        lacks=table,
+    )
+
+
+def _board(store: Store, opt: ReportOptions, kind: Kind) -> Part:
     part = Part()
-    if counts.get("vacancy_observation"):
-        part.frames["vacancies"] = trim(_indicator(store, "vacancies_active", _params(opt)))
-    if counts.get("resume_observation"):
-        part.frames["resumes"] = trim(_indicator(store, "resumes_active", _params(opt)))
-    part.notes.append(
-        f"IT records in {opt.origin}, active at each month's end, as counted on the board (a sample of the market); "
-        f"cells under {opt.min_cell} records are suppressed."
+    for table, name, key in (
+        ("vacancy_observation", "vacancies_active", "vacancies"),
+        ("resume_observation", "resumes_active", "resumes"),
+    ):
+        if not kind.counts.get(table):
+            part.notes.append(f"No {kind.data} {WHAT[table]} sightings: no {key} line.")
+            continue
+        frame = trim(_indicator(store, name, _params(opt, kind.data)))
+        if frame.empty:
+            part.notes.append(f"No {key} line: {_suppressed(kind, opt, table).absent}.")
+            continue
+        part.frames[key] = frame
+    if not part.frames:
+        return Part(absent="; ".join(n.rstrip(".") for n in part.notes))
+    part.notes.insert(
+        0,
+        f"IT records in {opt.origin}, active at each month's end, as counted in the {LABELS[kind.data]} (a board "
+        f"holds a sample of the market); cells under {opt.min_cell} records are suppressed.",
     )
     return part
 
 
-def _tension(store: Store, opt: ReportOptions, counts: dict[str, int]) -> Part:
-    if absent := _need(counts, "vacancy_observation", "resume_observation"):
-        return Part(absent=absent)
-    frame = trim(_indicator(store, "tension", _params(opt)))
+def _tension(store: Store, opt: ReportOptions, kind: Kind) -> Part:
+    if absent := _need(kind, "tension"):
+        return absent
+    frame = trim(_indicator(store, "tension", _params(opt, kind.data)))
+    if frame.empty:
+        low = min(("resume_observation", "vacancy_observation"), key=lambda t: kind.counts.get(t, 0))
+        return _suppressed(kind, opt, low)
     return Part({"tension": frame}, ["Active IT resumes ÷ active IT vacancies at each month's end (hh.index)."])
 
 
-def _relocation(store: Store, opt: ReportOptions, counts: dict[str, int]) -> Part:
-    if absent := _need(counts, "resume_observation"):
-        return Part(absent=absent)
-    share = trim(_indicator(store, "relocation_share", _params(opt)))
-    dest = _indicator(store, "destination_share", _params(opt))
+def _relocation(store: Store, opt: ReportOptions, kind: Kind) -> Part:
+    if absent := _need(kind, "relocation"):
+        return absent
+    share = trim(_indicator(store, "relocation_share", _params(opt, kind.data)))
+    if share.empty:
+        return _suppressed(kind, opt, "resume_observation")
+    dest = _indicator(store, "destination_share", _params(opt, kind.data))
     dest = dest[~dest["suppressed"].astype(bool)] if not dest.empty else dest
     part = Part({"share": share, "destinations": dest})
     part.notes.append(
@@ -175,13 +331,15 @@ def _relocation(store: Store, opt: ReportOptions, counts: dict[str, int]) -> Par
     return part
 
 
-def _salary(store: Store, opt: ReportOptions, counts: dict[str, int]) -> Part:
-    if absent := _need(counts, "vacancy_observation"):
-        return Part(absent=absent)
-    params = dataclasses.replace(_params(opt), options={"currency": "RUB", "basis": "gross"})
+def _salary(store: Store, opt: ReportOptions, kind: Kind) -> Part:
+    if absent := _need(kind, "salary"):
+        return absent
+    params = dataclasses.replace(_params(opt, kind.data), options={"currency": "RUB", "basis": "gross"})
     frame = trim(_indicator(store, "salary", params))
-    if frame.empty or frame["median"].isna().all():
-        return Part(absent="no IT vacancy in the store publishes a salary")
+    if frame.empty:
+        return _suppressed(kind, opt, "vacancy_observation")
+    if frame["median"].isna().all():
+        return Part(absent=f"no {kind.data} IT vacancy in {opt.origin} publishes a salary")
     stale = [note] if (note := stale_note(frame)) else []
     return Part(
         {"salary": frame},
@@ -220,6 +378,7 @@ def trim_panel(panel: Panel, min_people: int) -> tuple[Panel, str | None]:
         origin=panel.origin,
         destinations=dest.reset_index(drop=True),
         sightings=panel.sightings,
+        data=panel.data,
     )
     dropped = panel.people - cut.people
     note = (
@@ -229,20 +388,25 @@ def trim_panel(panel: Panel, min_people: int) -> tuple[Panel, str | None]:
     return cut, note
 
 
-def _panel(
-    store: Store, opt: ReportOptions, sim: dict[str, Any] | None, counts: dict[str, int], fits: dict[str, PanelFit]
-) -> Part:
-    if absent := _need(counts, "resume_observation"):
-        return Part(absent=absent)
-    panel, trimmed = trim_panel(load_panel(store, origin=opt.origin), opt.min_cell)
+def _panel(store: Store, opt: ReportOptions, sim: dict[str, Any] | None, kind: Kind, fits: dict[str, PanelFit]) -> Part:
+    """The panel of ``kind``'s resume sightings; ``sim`` (the simulator's output, for the simulated kind only)
+    gives the census population and the truth drawn beside the estimates."""
+    if absent := _need(kind, "panel"):
+        return absent
+    panel, trimmed = trim_panel(load_panel(store, origin=opt.origin, data=kind.data), opt.min_cell)
     if len(panel.months) < 3:
-        return Part(absent=f"the resume sightings span {len(panel.months)} month(s): too few for flows")
+        n = kind.counts["resume_observation"]
+        return Part(
+            absent=f"the {kind.data} resume sightings ({n:,} in all) span {len(panel.months)} month(s): too few for "
+            "flows, which need at least three",
+            lacks="resume_observation",
+        )
     population = census(sim) if sim else DEFAULT_POPULATION
     options = PanelOptions(level=opt.level, n_boot=opt.n_boot, seed=opt.seed)
     fit = fit_panel(panel, population, options=options)
     # The claims' migration metrics use the default population: with a census that is the same fit rescaled,
     # so the EM runs once.
-    fits["default"] = fit.rescaled(DEFAULT_POPULATION, opt.seed) if sim else fit
+    fits[kind.data] = fit.rescaled(DEFAULT_POPULATION, opt.seed) if sim else fit
     start, end = panel.months[1], panel.months[-1]
     result = fit.result(start, end)
     rows = result.rows
@@ -250,6 +414,7 @@ def _panel(
     part = Part({"flows": monthly})
     part.values["result"] = result
     part.values["population"] = fit.population
+    part.values["census"] = sim is not None
     windows: dict[str, tuple[str, str]] = {}
     # Per year: (estimate, low, high) by flow, and the months summed under "window".
     totals: dict[str, dict[str, tuple[float, float, float] | tuple[str, str]]] = {}
@@ -276,20 +441,22 @@ def _panel(
     return part
 
 
-def _excess(store: Store, opt: ReportOptions, counts: dict[str, int]) -> Part:
+def _excess(store: Store, opt: ReportOptions) -> Part:
     from talentflow.migration.excess import excess_growth
 
     has = store.con.execute("SELECT count(*) FROM population WHERE metric = 'developers'").fetchone()[0]  # type: ignore[index]
     if not has:
         return Part(absent="the store has no GitHub Innovation Graph developers (ingest its developers.csv)")
     result = excess_growth(store, origin=opt.origin, level=opt.level, seed=opt.seed)
-    part = Part({"excess": result.rows})
+    part = Part({"excess": result.rows}, label="real data")
     part.values["result"] = result
     part.notes += list(result.notes)
     return part
 
 
-def _claims(store: Store, opt: ReportOptions, counts: dict[str, int], fits: dict[str, PanelFit]) -> Part:
+def _claims(store: Store, opt: ReportOptions, kinds: dict[str, Kind], fits: dict[str, PanelFit]) -> Part:
+    """Each claim checked against each kind of data the report draws, apart; one row per claim and kind that gave
+    an estimate, or one row saying there is none (``data`` = ``none``) with each kind's reason."""
     from talentflow.claims import builtin_claims, compare, load_claims, summary
 
     claims = load_claims(store)
@@ -302,22 +469,45 @@ def _claims(store: Store, opt: ReportOptions, counts: dict[str, int], fits: dict
             f"The store holds no claims: the {len(claims)} built-in claims (talentflow/reference/claims.toml) are "
             "compared without being written into it (`talentflow claims import --builtin` stores them)."
         )
-    fit = fits.get("default") if counts.get("resume_observation") else None
-    if fit is not None:
-        part.notes.append(
-            f"Migration claims are estimated with the report's panel fit ({opt.n_boot} bootstrap replicates) scaled "
-            f"to the default population ({DEFAULT_POPULATION.source})."
-        )
-    frame = compare(store, claims, panel_fit=fit)
-    part.frames["claims"] = frame
-    part.values["summary"] = summary(frame)
+    frames = {}
+    for data in kinds:
+        fit = fits.get(data)
+        if fit is not None:
+            part.notes.append(
+                f"Migration claims against {data} data are estimated with the report's panel fit of the {data} "
+                f"resume sightings ({opt.n_boot} bootstrap replicates) scaled to the default population "
+                f"({DEFAULT_POPULATION.source})."
+            )
+        frames[data] = compare(store, claims, data=data, panel_fit=fit)
+    part.frames["claims"] = merge_comparisons(frames)
+    part.values["summary"] = {data: summary(frame) for data, frame in frames.items()}
     return part
 
 
-def _series(store: Store, opt: ReportOptions, counts: dict[str, int]) -> Part:
-    if not counts.get("series"):
+def merge_comparisons(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The comparisons of the same claims against each kind of data as one table: for each claim, a row for each
+    kind that gave an estimate (real first), or one row without an estimate whose note gives each kind's reason."""
+    from talentflow.claims._compare import NO_DATA
+
+    rows = []
+    first = next(iter(frames.values()))
+    for i in range(len(first)):
+        got = [frame.iloc[i] for frame in frames.values() if frame.iloc[i].status != "no estimate"]
+        if got:
+            rows += got
+            continue
+        row = first.iloc[i].copy()
+        row["data"] = NO_DATA
+        if len(frames) > 1:
+            row["note"] = "; ".join(f"{data} data: {frame.iloc[i].note}" for data, frame in frames.items())
+        rows.append(row)
+    return pd.DataFrame(rows, columns=first.columns).reset_index(drop=True)
+
+
+def _series(store: Store, opt: ReportOptions) -> Part:
+    if not store.count("series"):
         return Part(absent="the store has no external series (ingest Indeed Hiring Lab's CSV files)")
-    part = Part()
+    part = Part(label="real data")
     for name, metric, segment in (
         ("postings", "job_postings_index", "total postings"),
         ("software", "sector_job_postings_index", "Software Development"),
@@ -352,11 +542,15 @@ def _series(store: Store, opt: ReportOptions, counts: dict[str, int]) -> Part:
     return part
 
 
-GATHER: dict[str, Callable[[Store, ReportOptions, dict[str, int]], Part]] = {
+#: The board sections, each gathered once per kind of data (the panel apart: it takes the simulator's output).
+BOARD: dict[str, Callable[[Store, ReportOptions, Kind], Part]] = {
     "board": _board,
     "tension": _tension,
     "relocation": _relocation,
     "salary": _salary,
+}
+#: The sections of published, real data.
+SHARED: dict[str, Callable[[Store, ReportOptions], Part]] = {
     "excess": _excess,
     "series": _series,
 }

@@ -57,6 +57,17 @@ def shocks(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def _titled(title: str, part: Part) -> str:
+    """A chart's title with the data it rests on: never a chart without saying real or simulated."""
+    return f"{title} — {part.label}" if part.label else title
+
+
+def _mode(frame: pd.DataFrame) -> str:
+    """Lines, with markers where the months are few (a real extract may hold one month, which a line cannot
+    draw)."""
+    return "lines+markers" if len(frame) <= 12 else "lines"
+
+
 def _num(series: pd.Series) -> pd.Series:
     return pd.to_numeric(series, errors="coerce")
 
@@ -73,8 +84,11 @@ def board(part: Part) -> go.Figure:
     ):
         frame = part.frames.get(key)
         if frame is not None and not frame.empty:
-            fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode="lines", line_color=colour)
-    return shocks(_layout(fig, "IT vacancies and resumes on the board, by month", "records active at month end"))
+            fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode=_mode(frame), line_color=colour)
+    title = _titled("IT vacancies and resumes on the board, by month", part)
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_layout(showlegend=True)
+    return shocks(_layout(fig, title, "records active at month end"))
 
 
 def tension(part: Part) -> go.Figure:
@@ -98,7 +112,8 @@ def tension(part: Part) -> go.Figure:
         )
     fig.add_scatter(x=_dates(frame), y=values, name="resumes per vacancy", mode="lines+markers", line_color="#222")
     fig.update_yaxes(range=[0, top])
-    return shocks(_layout(fig, "Tension: active IT resumes per active IT vacancy, with hh.index bands", "tension"))
+    title = _titled("Tension: active IT resumes per active IT vacancy, with hh.index bands", part)
+    return shocks(_layout(fig, title, "tension"))
 
 
 def relocation(part: Part) -> go.Figure:
@@ -109,9 +124,9 @@ def relocation(part: Part) -> go.Figure:
         ("abroad_share", "abroad (any foreign destination)", COLOURS[1]),
         ("domestic_only_share", "domestic only", COLOURS[2]),
     ):
-        fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode="lines", line_color=colour)
+        fig.add_scatter(x=_dates(frame), y=_num(frame[column]), name=name, mode=_mode(frame), line_color=colour)
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return shocks(_layout(fig, "Relocation share of active IT resumes", "share of resumes"))
+    return shocks(_layout(fig, _titled("Relocation share of active IT resumes", part), "share of resumes"))
 
 
 def destinations(part: Part, top: int = 8) -> go.Figure:
@@ -125,37 +140,53 @@ def destinations(part: Part, top: int = 8) -> go.Figure:
             x=_dates(rows), y=rows["share"], name=str(country), mode="lines", line_color=COLOURS[i % len(COLOURS)]
         )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    title = f"Destinations named by resumes willing to move abroad (top {len(order)})"
+    title = _titled(f"Destinations named by resumes willing to move abroad (top {len(order)})", part)
     return shocks(_layout(fig, title, "share of those resumes"))
 
 
+def _every_month(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a row (empty) for every month between its first and last, so that a line breaks where no
+    vacancy was published (a real extract may skip months) instead of joining across them."""
+    if frame.empty:
+        return frame
+    months = pd.date_range(_dates(frame).min(), _dates(frame).max(), freq="MS")
+    out = frame.assign(period=_dates(frame)).set_index("period").reindex(months)
+    return out.rename_axis("period").reset_index()
+
+
 def salary(part: Part) -> go.Figure:
-    frame = part.frames["salary"]
+    frame = _every_month(part.frames["salary"])
     x = _dates(frame)
     fig = go.Figure()
-    fig.add_scatter(x=x, y=_num(frame["q3"]), name="upper quartile", mode="lines", line={"width": 0}, showlegend=False)
-    fig.add_scatter(
-        x=x,
-        y=_num(frame["q1"]),
-        name="quartiles",
-        mode="lines",
-        line={"width": 0},
-        fill="tonexty",
-        fillcolor="rgba(31, 119, 180, 0.2)",
-    )
+    q1, q3 = _num(frame["q1"]), _num(frame["q3"])
+    # The quartile band, one shape per run of months with quartiles: a fill would run across a gap.
+    run = (q1.isna() | q3.isna()).cumsum()
+    for k, (_, rows) in enumerate(frame[q1.notna() & q3.notna()].groupby(run[q1.notna() & q3.notna()])):
+        rx = _dates(rows)
+        common = {"mode": "lines", "line": {"width": 0}, "legendgroup": "quartiles"}
+        fig.add_scatter(x=rx, y=_num(rows["q3"]), name="upper quartile", showlegend=False, hoverinfo="skip", **common)
+        fig.add_scatter(
+            x=rx,
+            y=_num(rows["q1"]),
+            name="quartiles",
+            fill="tonexty",
+            fillcolor="rgba(31, 119, 180, 0.2)",
+            showlegend=k == 0,
+            **common,
+        )
     fig.add_scatter(x=x, y=_num(frame["median"]), name="median", mode="lines+markers", line_color=COLOURS[0])
     fig.add_scatter(
         x=x,
         y=_num(frame["salary_share"]),
         name="share publishing a salary",
-        mode="lines",
+        mode=_mode(frame),
         line={"color": COLOURS[3], "dash": "dot"},
         yaxis="y2",
     )
     fig.update_layout(
         yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%", "range": [0, 1], "showgrid": False}
     )
-    return shocks(_layout(fig, "Monthly gross salary of IT vacancies (RUB)", "RUB per month"))
+    return shocks(_layout(fig, _titled("Monthly gross salary of IT vacancies (RUB)", part), "RUB per month"))
 
 
 def flows(part: Part) -> go.Figure:
@@ -189,7 +220,8 @@ def flows(part: Part) -> go.Figure:
                 mode="lines",
                 line={"color": colour, "dash": "dash"},
             )
-    return shocks(_layout(fig, "Emigration and return of IT workers by month", "people per month", height=460))
+    title = _titled("Emigration and return of IT workers by month", part)
+    return shocks(_layout(fig, title, "people per month", height=460))
 
 
 def excess(part: Part) -> go.Figure:

@@ -13,19 +13,29 @@ import plotly.offline
 from talentflow._format import number
 from talentflow.migration.requests import DEFAULT_POPULATION
 from talentflow.report import figures
-from talentflow.report.data import SHOCKS, ReportData
+from talentflow.report.data import SHOCKS, WHAT, Kind, Part, ReportData
+from talentflow.report.options import part_key
 
-TITLES = {
+#: The sections drawn for each kind of data, in order.
+KIND_TITLES = {
     "board": "Vacancies and resumes over time",
     "tension": "Tension: resumes per vacancy",
     "relocation": "Relocation: domestic or abroad, and where to",
     "salary": "Salaries",
     "panel": "Emigration and return flows",
+}
+#: The published series (real data), drawn once.
+PUBLISHED_TITLE = "Published series (real data)"
+PUBLISHED_TITLES = {
     "excess": "Excess developer growth by economy",
-    "claims": "Published claims beside the estimates",
     "series": "External series: Indeed Hiring Lab postings",
+}
+#: The sections after the data.
+CLOSING_TITLES = {
+    "claims": "Published claims beside the estimates",
     "methods": "Methods, inputs and reproducibility",
 }
+TITLES = {**KIND_TITLES, **PUBLISHED_TITLES, **CLOSING_TITLES}
 DOCS = ("indicators.md", "migration.md", "simulator.md", "report.md")
 #: The docs beside the installed package, when it is a source checkout.
 DOCS_DIR = Path(__file__).resolve().parents[3] / "docs"
@@ -42,6 +52,13 @@ section { border-bottom: 1px solid #ddd; padding: 12px 0 20px 0; }
 h2 { color: #1f3b57; }
 p.note { font-size: 14px; color: #444; margin: 4px 0; }
 p.absent { background: #fff6e0; border-left: 4px solid #e0a800; padding: 8px 12px; }
+p.held { font-size: 14px; background: #eef2f6; padding: 6px 12px; }
+h3 { color: #1f3b57; }
+section.group { border-bottom: 3px solid #1f3b57; }
+section.group > section:last-child { border-bottom: none; }
+td.data-real { color: #1f3b57; font-weight: 600; }
+td.data-simulated { color: #7a4ea3; font-weight: 600; }
+td.data-none { color: #777; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
 td.num { text-align: right; white-space: nowrap; }
@@ -93,18 +110,15 @@ def _notes(notes: list[str]) -> str:
     return "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
 
 
-def _board(data: ReportData, page: Page) -> str:
-    part = data.parts["board"]
+def _board(data: ReportData, part: Part, page: Page) -> str:
     return page.chart(figures.board(part)) + _notes(part.notes)
 
 
-def _tension(data: ReportData, page: Page) -> str:
-    part = data.parts["tension"]
+def _tension(data: ReportData, part: Part, page: Page) -> str:
     return page.chart(figures.tension(part)) + _notes(part.notes)
 
 
-def _relocation(data: ReportData, page: Page) -> str:
-    part = data.parts["relocation"]
+def _relocation(data: ReportData, part: Part, page: Page) -> str:
     html = page.chart(figures.relocation(part))
     if not part.frames["destinations"].empty:
         html += page.chart(figures.destinations(part))
@@ -113,16 +127,15 @@ def _relocation(data: ReportData, page: Page) -> str:
     return html + _notes(part.notes)
 
 
-def _salary(data: ReportData, page: Page) -> str:
-    part = data.parts["salary"]
+def _salary(data: ReportData, part: Part, page: Page) -> str:
     return page.chart(figures.salary(part)) + _notes(part.notes)
 
 
-def _panel(data: ReportData, page: Page) -> str:
-    part = data.parts["panel"]
+def _panel(data: ReportData, part: Part, page: Page) -> str:
     result = part.values["result"]
     pop = part.values["population"]
-    truth = part.values.get("truth_totals", {})
+    census = part.values.get("census", False)
+    truth = part.values.get("truth_totals")
     html = page.chart(figures.flows(part))
     rows = []
     for year, totals in part.values["totals"].items():
@@ -130,42 +143,41 @@ def _panel(data: ReportData, page: Page) -> str:
         for flow in ("emigration", "return", "net"):
             est, low, high = totals[flow]
             row: list[Any] = [f"{y0} to {y1}", flow, est, low, high]
-            if data.sim:
+            if truth is not None:
                 t = truth.get(year)
                 value = None if t is None else {"emigration": t[0], "return": t[1], "net": t[0] - t[1]}[flow]
                 row.append(value)
             rows.append(row)
-    header = ["window", "flow", "estimate", "low", "high"] + (["simulator's truth"] if data.sim else [])
-    html += f"<h3>Totals ({result.level:.0%} intervals)</h3>" + _table(header, rows)
+    header = ["window", "flow", "estimate", "low", "high"] + (["simulator's truth"] if truth is not None else [])
+    html += f"<h4>Totals ({result.level:.0%} intervals)</h4>" + _table(header, rows)
     dest = part.frames["destinations"]
     if not dest.empty:
         dest = dest.sort_values("estimate", ascending=False).head(10)
-        html += f"<h3>Emigrants by destination, {escape(str(dest.period.iloc[0]))}</h3>"
+        html += f"<h4>Emigrants by destination, {escape(str(dest.period.iloc[0]))}</h4>"
         html += _table(
             ["destination", "estimate", "low", "high"],
             [[r.destination, r.estimate, r.low, r.high] for r in dest.itertuples()],
         )
     population = (
         f"Population: {pop.count:,.0f} IT workers at the end of {pop.month} — "
-        + ("a census (the simulator's truth, home and abroad)" if data.sim else f"the default, {pop.source}")
+        + ("a census (the simulator's truth, home and abroad)" if census else f"the default, {pop.source}")
         + "."
     )
     notes = [
-        "Hidden Markov model over home/abroad × searching/quiet/stale, fitted by EM to the resume sightings, "
-        "scaled to the population (docs/migration.md).",
+        f"Hidden Markov model over home/abroad × searching/quiet/stale, fitted by EM to the {part.label}'s resume "
+        "sightings only, scaled to the population (docs/migration.md).",
         population,
         f"Interval: {result.level:.0%} {result.interval}. The report uses {data.options.n_boot} bootstrap "
         "replicates to stay fast; `talentflow migration panel` uses 100 by default.",
         *(f"{k}: {v}" for k, v in result.inputs.items()),
         *part.notes,
     ]
-    if data.sim:
+    if truth is not None:
         notes.insert(0, "Dashed lines: the simulator's true flows (truth/summary.json), at full population scale.")
     return html + _notes(notes)
 
 
-def _excess(data: ReportData, page: Page) -> str:
-    part = data.parts["excess"]
+def _excess(data: ReportData, part: Part, page: Page) -> str:
     result = part.values["result"]
     frame = part.frames["excess"]
     html = page.chart(figures.excess(part))
@@ -180,11 +192,16 @@ def _excess(data: ReportData, page: Page) -> str:
     return html + _notes(notes + part.notes)
 
 
-def _claims(data: ReportData, page: Page) -> str:
-    part = data.parts["claims"]
+#: How the claims table says which data an estimate came from.
+CHECKED = {"real": "real data", "simulated": "simulated data", "none": "nothing"}
+
+
+def _claims(data: ReportData, part: Part, page: Page) -> str:
     frame = part.frames["claims"]
-    counts = part.values["summary"]
-    html = "<p>" + ", ".join(f"{n} {escape(s)}" for s, n in counts.items()) + "</p>"
+    html = "".join(
+        f"<p>Against {escape(kind)} data: " + ", ".join(f"{n} {escape(s)}" for s, n in counts.items()) + ".</p>"
+        for kind, counts in part.values["summary"].items()
+    )
     rows: list[list[Any]] = []
     classes: list[str] = []
     # pd.isna takes every cell at run time, but pandas-stubs types a row's fields (Period, Interval, np.bool_
@@ -194,6 +211,7 @@ def _claims(data: ReportData, page: Page) -> str:
         period = f"{r.period_start} to {r.period_end}"
         no_interval = pd.isna(r.low) or pd.isna(r.high)  # type: ignore[arg-type]
         interval = "" if no_interval else f"{fmt(r.low)} – {fmt(r.high)}"
+        kind = str(r.data)
         rows.append(
             [
                 r.claim_id,
@@ -201,6 +219,7 @@ def _claims(data: ReportData, page: Page) -> str:
                 r.geography,
                 period,
                 r.claim,
+                (escape(CHECKED.get(kind, kind)), f"data-{kind}"),
                 r.estimate if not pd.isna(r.estimate) else "–",  # type: ignore[arg-type]
                 interval,
                 (escape(status), "status"),
@@ -209,9 +228,24 @@ def _claims(data: ReportData, page: Page) -> str:
         )
         classes.append(status.replace(" ", "-"))
     html += _table(
-        ["id", "metric", "where", "period", "claim", "estimate", "interval", "status", "note and inputs"], rows, classes
+        [
+            "id",
+            "metric",
+            "where",
+            "period",
+            "claim",
+            "checked against",
+            "estimate",
+            "interval",
+            "status",
+            "note and inputs",
+        ],
+        rows,
+        classes,
     )
     notes = [
+        "Each claim is checked against each kind of data apart, never the two summed: a row per kind that gave an "
+        'estimate ("checked against"), or one row checked against nothing, with each kind\'s reason.',
         "A claim is within when the estimate (or its interval) meets the values the claim allows: its range, or a "
         "single figure ± 10%. Board levels are compared as counted (the board is a sample of the market).",
         *part.notes,
@@ -219,8 +253,7 @@ def _claims(data: ReportData, page: Page) -> str:
     return html + _notes(notes)
 
 
-def _series(data: ReportData, page: Page) -> str:
-    part = data.parts["series"]
+def _series(data: ReportData, part: Part, page: Page) -> str:
     html = ""
     if "postings" in part.frames:
         html += page.chart(figures.series(part, "postings", "Indeed job postings index, all postings"))
@@ -248,21 +281,37 @@ def _methods(data: ReportData, page: Page) -> str:
         f"Seeds: panel bootstrap seed {opt.seed} ({opt.n_boot} replicates, {opt.level:.0%} intervals); excess "
         f"growth bootstrap seed {opt.seed}.",
     ]
+    items.append(
+        "One kind of data at a time: the real board records (observed on a board, or read from a file of one) and "
+        "the simulated market (written by <code>talentflow simulate</code>) are drawn in separate sections, each "
+        "from its own records, and never summed; the published series are real data."
+    )
+    if "simulated" not in data.kinds:
+        items.append("The store holds no simulated records: the report shows real data only.")
     if data.sim:
         sim = data.sim
         items.append(
             f"Simulated market: scenario {escape(str(sim.get('scenario')))}, scale {sim.get('scale')}, seed "
-            f"{sim.get('seed')}, output in <code>{escape(sim['dir'])}</code>; the truth beside the estimates is its "
-            "truth/summary.json."
+            f"{sim.get('seed')}, output in <code>{escape(sim['dir'])}</code>; the truth beside its estimates is its "
+            "truth/summary.json, and its panel is scaled to the truth's IT workers (a census)."
         )
     else:
         items.append(
-            "No simulator output given (--sim): no truth is shown, and the panel is scaled to the default "
+            "No simulator output given (--sim): no truth is shown, and every panel is scaled to the default "
             f"population ({escape(DEFAULT_POPULATION.source)})."
+        )
+    if "real" in data.kinds and "simulated" in data.kinds:
+        items.append(
+            "The real panel is always scaled to the default population "
+            f"({escape(DEFAULT_POPULATION.source)}): a simulation's census says nothing of the real market."
         )
     items.append("No PDF output: print this page from a browser if a PDF is needed (see docs/report.md).")
     html = "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
-    html += "<h3>Store</h3>" + _table(["table", "rows"], [[k, v] for k, v in data.counts.items()])
+    kinds = list(data.kinds.values())
+    html += "<h3>Store</h3>" + _table(
+        ["table", "rows", *(f"{k.data} data" for k in kinds)],
+        [[t, n, *(k.counts.get(t, "") for k in kinds)] for t, n in data.counts.items()],
+    )
     if data.inputs:
         html += "<h3>Inputs ingested</h3>" + _table(
             ["id", "input", "format", "read", "accepted", "duplicates", "quarantined"],
@@ -291,27 +340,114 @@ RENDER = {
     "excess": _excess,
     "claims": _claims,
     "series": _series,
-    "methods": _methods,
 }
+
+
+def _absent(what: str, reason: str) -> str:
+    return f'<p class="absent">No {escape(what)} for this section: {escape(reason)}.</p>'
+
+
+def _subsection(data: ReportData, page: Page, key: str, section: str, number: str, title: str) -> str:
+    part = data.parts[key]
+    what = f"{part.label}" if part.label else "data"
+    body = _absent(what, part.absent) if part.absent else RENDER[section](data, part, page)
+    return f'<section id="{key}" data-section="{key}"><h3>{number} {escape(title)}</h3>{body}</section>'
+
+
+#: The sections as a sentence names them.
+SHORT = {
+    "board": "the vacancy and resume counts",
+    "tension": "tension",
+    "relocation": "relocation",
+    "salary": "salaries",
+    "panel": "migration flows",
+}
+
+
+def lacking(data: ReportData, kind: Kind) -> list[str]:
+    """What ``kind``'s sections lack, in plain words; the sections short of the same records said together."""
+    by_table: dict[str, list[str]] = {}
+    reasons: list[str] = []
+    for section, title in KIND_TITLES.items():
+        part = data.parts[part_key(kind.data, section)]
+        if not part.absent:
+            continue
+        if part.lacks is None:
+            reasons.append(f"{title.split(':')[0]}: {part.absent}")
+        else:
+            by_table.setdefault(part.lacks, []).append(SHORT[section])
+    out = []
+    for table, titles in by_table.items():
+        n = kind.counts.get(table, 0)
+        held = f"the store holds only {n:,}" if n else "the store holds none"
+        names = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+        out.append(
+            f"{names[0].upper()}{names[1:]} need{'s' * (len(titles) == 1)} {kind.data} {WHAT[table]} sightings (at "
+            f"least {data.options.min_cell} IT {WHAT[table]}s in {data.options.origin} a month), and {held}"
+        )
+    return out + reasons
+
+
+def _kind_group(data: ReportData, page: Page, kind: Kind, number: int) -> str:
+    """One kind's sections under its own heading: what the store holds of it, what it lacks and why."""
+    intro = f'<p class="held">The store holds {escape(kind.held)} of {escape(kind.data)} data.</p>'
+    if kind.absent:
+        body = f'<p class="absent">No {escape(kind.data)} board data: {escape(kind.absent)}.</p>'
+    else:
+        if lacks := lacking(data, kind):
+            intro += (
+                f'<p class="absent">Without {escape(kind.data)} data: '
+                + "; ".join(escape(text) for text in lacks)
+                + ".</p>"
+            )
+        body = "".join(
+            _subsection(data, page, part_key(kind.data, s), s, f"{number}.{j}", t)
+            for j, (s, t) in enumerate(KIND_TITLES.items(), 1)
+        )
+    return (
+        f'<section class="group" id="{kind.data}" data-group="{kind.data}">'
+        f"<h2>{number}. {escape(kind.title)}</h2>{intro}{body}</section>"
+    )
+
+
+def _sections(data: ReportData, page: Page) -> tuple[list[str], list[tuple[str, str]]]:
+    """The page's sections in order, and the navigation's (anchor, title) pairs."""
+    sections, nav = [], []
+    number = 0
+    for kind in data.kinds.values():
+        number += 1
+        sections.append(_kind_group(data, page, kind, number))
+        nav.append((kind.data, kind.title))
+    number += 1
+    published = "".join(
+        _subsection(data, page, key, key, f"{number}.{j}", title)
+        for j, (key, title) in enumerate(PUBLISHED_TITLES.items(), 1)
+    )
+    sections.append(
+        f'<section class="group" id="published" data-group="published"><h2>{number}. {PUBLISHED_TITLE}</h2>'
+        f"{published}</section>"
+    )
+    nav.append(("published", PUBLISHED_TITLE))
+    for key, title in CLOSING_TITLES.items():
+        number += 1
+        part = data.parts.get(key)
+        if key == "methods":
+            body = _methods(data, page)
+        elif part is not None and part.absent:
+            body = _absent("data", part.absent)
+        else:
+            body = RENDER[key](data, data.parts[key], page)
+        sections.append(f'<section id="{key}" data-section="{key}"><h2>{number}. {escape(title)}</h2>{body}</section>')
+        nav.append((key, title))
+    return sections, nav
 
 
 def render(data: ReportData) -> str:
     page = Page()
-    sections = []
-    for i, (key, title) in enumerate(TITLES.items(), 1):
-        part = data.parts.get(key)
-        if part is not None and part.absent:
-            body = f'<p class="absent">No data for this section: {escape(part.absent)}.</p>'
-        else:
-            body = RENDER[key](data, page)
-        sections.append(f'<section id="{key}" data-section="{key}"><h2>{i}. {escape(title)}</h2>{body}</section>')
-    nav = "".join(f'<a href="#{k}">{escape(t)}</a>' for k, t in TITLES.items())
-    sim = ""
-    if data.sim:
-        sim = (
-            f" Simulated market: {escape(str(data.sim.get('scenario')))} at scale {data.sim.get('scale')}, "
-            f"seed {data.sim.get('seed')}."
-        )
+    sections, anchors = _sections(data, page)
+    nav = "".join(f'<a href="#{k}">{escape(t)}</a>' for k, t in anchors)
+    kinds = " and ".join(k.title for k in data.kinds.values())
+    sim = f" Drawn apart, never summed: {escape(kinds)}." if len(data.kinds) > 1 else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

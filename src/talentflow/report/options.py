@@ -8,21 +8,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from talentflow.indicators.params import DEFAULT_MIN_CELL
+from talentflow.indicators.provenance import DATA
 
 #: Bootstrap replicates of the panel fit in the report: fewer than `talentflow migration panel` (100), to keep
 #: `talentflow run` short; the report says so.
 REPORT_N_BOOT = 30
 
-#: The sections, in the order of the report: key → what gathering it is called in the progress display.
-STEPS = {
+#: The sections drawn once for each kind of data the store holds (real, simulated), never summed: the section →
+#: what gathering it is called in the progress display. Their parts are keyed ``KIND-SECTION`` (``real-board``).
+KIND_SECTIONS = {
     "board": "vacancies and resumes",
     "tension": "tension",
     "relocation": "relocation",
     "salary": "salary",
     "panel": "migration panel (EM + bootstrap)",
+}
+#: The sections drawn once: published (real) series, and the claims beside the estimates of each kind.
+SHARED_SECTIONS = {
     "excess": "excess developer growth",
-    "claims": "claims comparison",
     "series": "external series",
+    "claims": "claims comparison",
+}
+
+
+def part_key(data: str, section: str) -> str:
+    """The key of a section's part for one kind of data: ``real-board``, ``simulated-panel``."""
+    return f"{data}-{section}"
+
+
+#: Every part a report may gather, in the order of the report: key → what it is called in the progress display.
+STEPS = {
+    **{part_key(d, k): f"{label} ({d} data)" for d in DATA for k, label in KIND_SECTIONS.items()},
+    **SHARED_SECTIONS,
 }
 
 Step = Callable[[str], None]

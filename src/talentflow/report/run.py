@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,22 +46,30 @@ def run(
     out: str | os.PathLike[str],
     *,
     scenario: str | None = None,
-    data: Sequence[str | os.PathLike[str]] = (),
+    inputs: Sequence[str | os.PathLike[str]] = (),
     extra: Sequence[str | os.PathLike[str]] = (),
     areas: str | os.PathLike[str] | None = None,
     scale: float = 0.01,
     seed: int = 0,
     n_boot: int = REPORT_N_BOOT,
     progress: Progress | None = None,
+    data: Sequence[str | os.PathLike[str]] = (),
 ) -> RunResult:
-    """Simulate ``scenario`` (or take the ``data`` files and directories), ingest it and the ``extra`` data into
+    """Simulate ``scenario`` (or take the ``inputs``: files and directories), ingest it and the ``extra`` data into
     ``out/talentflow.duckdb``, import the built-in claims, and write ``out/report.html``.
+
+    The simulated records keep the simulator's mark and the others are observed, so with real ``extra`` data the
+    store holds both kinds and the report draws each apart. ``data`` is the old name of ``inputs``, kept for
+    this release (``data`` names the kind of data, real or simulated, everywhere else).
 
     ``areas`` is an hh.ru area tree (GET /areas) loaded first, so that real records' areas map to countries.
     ``out`` must be new or empty: a run never mixes with an earlier one."""
-    if (scenario is None) == (not data):
+    if data:
+        warnings.warn("run(data=...) is now run(inputs=...)", DeprecationWarning, stacklevel=2)
+        inputs = [*inputs, *data]
+    if (scenario is None) == (not inputs):
         raise UsageError("give either a scenario to simulate or data to ingest (files or directories), not both")
-    for path in (*data, *extra, *([areas] if areas else [])):
+    for path in (*inputs, *extra, *([areas] if areas else [])):
         if not Path(path).exists():
             raise UsageError(f"{path}: no such file or directory")
     out = Path(out)
@@ -79,7 +88,7 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     simulation = None
     sim_dir = None
-    inputs: list[Path] = [Path(p) for p in data]
+    paths: list[Path] = [Path(p) for p in inputs]
     if scenario is not None:
         from talentflow import simulate as sim
 
@@ -87,7 +96,7 @@ def run(
         progress.stage(f"simulating {chosen.name} (scale {scale}, seed {seed})", total=chosen.weeks())
         sim_dir = out / SIM_NAME
         simulation = sim.simulate(chosen, sim_dir, seed=seed, scale=scale, progress=lambda d, t: progress.update(d, t))
-        inputs = [sim_dir]
+        paths = [sim_dir]
         done("simulate")
 
     store_path = out / STORE_NAME
@@ -98,13 +107,13 @@ def run(
             progress.stage(f"loading the area tree {Path(areas).name}")
             load_areas(store, read_tree(Path(areas)), str(areas))
             done("areas")
-        progress.stage(f"ingesting {len(inputs) + len(extra)} input(s)", total=1.0)
+        progress.stage(f"ingesting {len(paths) + len(extra)} input(s)", total=1.0)
 
         def hook(event: str, payload: Any) -> None:
             if event == "progress":
                 progress.update(payload, 1.0)
 
-        report = ingest([*inputs, *map(Path, extra)], store=store, progress=hook)
+        report = ingest([*paths, *map(Path, extra)], store=store, progress=hook)
         done("ingest")
         progress.stage("importing the built-in claims")
         claims = store_claims(store, builtin_claims())

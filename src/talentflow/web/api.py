@@ -12,6 +12,7 @@ from talentflow.claims._terms import DEFAULT_TOLERANCE
 from talentflow.errors import UsageError
 from talentflow.indicators._compute import request as indicator_request
 from talentflow.indicators.params import DEFAULT_MIN_CELL
+from talentflow.indicators.provenance import DEFAULT_DATA, check_data
 from talentflow.indicators.registry import catalog
 from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest
 from talentflow.web.queries import Payload, StoreService
@@ -24,6 +25,8 @@ MIGRATION = {"panel": PanelRequest, "excess": ExcessRequest, "nowcast": NowcastR
 MAX_N_BOOT = {"panel": 1000, "nowcast": 1000, "excess": 10_000}
 
 router = APIRouter(prefix="/api")
+
+DATA_HELP = "real (observed records) or simulated (the simulator's); never both"
 
 
 def service(request: Request) -> StoreService:
@@ -66,12 +69,13 @@ async def get_indicator(
     to: Annotated[str | None, Query(description="Last day (YYYY-MM-DD)")] = None,
     min_cell: Annotated[int, Query(description="Suppress cells counting fewer records")] = DEFAULT_MIN_CELL,
     set_: Annotated[list[str] | None, Query(alias="set", description="Option KEY=VALUE (repeatable)")] = None,
+    data: Annotated[str, Query(description=DATA_HELP)] = DEFAULT_DATA,
     format: Annotated[str, Query(description="json (rows) or csv")] = "json",
 ) -> Response:
     """The same rows as `talentflow indicators NAME --format json` with the same options."""
-    _only(request, "period", "by", "from", "to", "min_cell", "set", "format")
+    _only(request, "period", "by", "from", "to", "min_cell", "set", "data", "format")
     params = indicator_request(
-        name, period=period, by=by or [], start=from_, end=to, min_cell=min_cell, options=set_ or []
+        name, period=period, by=by or [], start=from_, end=to, min_cell=min_cell, options=set_ or [], data=data
     )
     svc = service(request)
     payload, hit = await svc.answer(svc.indicator(name, params))
@@ -90,17 +94,23 @@ async def get_migration(
     ] = None,
     seed: Annotated[int, Query(description="Seed of the bootstrap")] = 0,
     level: Annotated[float, Query(description="Coverage of the intervals")] = 0.9,
+    data: Annotated[str, Query(description=DATA_HELP + " (excess: real only)")] = DEFAULT_DATA,
     format: Annotated[str, Query(description="json (rows) or csv")] = "json",
 ) -> Response:
     """The same rows as `talentflow migration METHOD --format json` (the population is the CLI's default)."""
-    _only(request, "method", "origin", "from", "to", "n_boot", "seed", "level", "format")
+    _only(request, "method", "origin", "from", "to", "n_boot", "seed", "level", "data", "format")
     kind = MIGRATION.get(method)
     if kind is None:
         extra = " (stocks reads stock-table files: use the CLI)" if method == "stocks" else ""
         raise UsageError(f"unknown method {method!r}; choose one of: {', '.join(MIGRATION)}{extra}", param="method")
     if n_boot is not None and not 1 <= n_boot <= MAX_N_BOOT[method]:
         raise UsageError(f"must be between 1 and {MAX_N_BOOT[method]}, not {n_boot}", param="n_boot")
-    given = {"start": from_, "end": to, "n_boot": n_boot}
+    given: dict[str, Any] = {"start": from_, "end": to, "n_boot": n_boot}
+    if kind is ExcessRequest:
+        if check_data(data) != "real":
+            raise UsageError("excess reads the GitHub Innovation Graph, published real data only", param="data")
+    else:
+        given["data"] = data
     wanted = kind(origin=origin, level=level, seed=seed, **{k: v for k, v in given.items() if v is not None})
     svc = service(request)
     payload, hit = await svc.answer(svc.migration(wanted))
@@ -125,12 +135,13 @@ async def get_compare(
     request: Request,
     coverage: Annotated[float, Query(description="Share of the market the board records hold")] = 1.0,
     tolerance: Annotated[float, Query(description="Relative margin around a single-value claim")] = DEFAULT_TOLERANCE,
+    data: Annotated[str, Query(description=DATA_HELP)] = DEFAULT_DATA,
     format: Annotated[str, Query(description="json (rows) or csv")] = "json",
 ) -> Response:
     """The same rows as `talentflow claims compare --format json`."""
-    _only(request, "coverage", "tolerance", "format")
+    _only(request, "coverage", "tolerance", "data", "format")
     svc = service(request)
-    payload, hit = await svc.answer(svc.compare(coverage, tolerance))
+    payload, hit = await svc.answer(svc.compare(coverage, tolerance, data))
     return _respond(payload, hit, format, "claims-compare")
 
 

@@ -1,4 +1,5 @@
 """The dashboard: one page that charts an indicator with plotly.js, served from the installed plotly package.
+It shows one kind of data at a time, real (the default) or simulated, chosen in its first selector.
 
 Nothing is loaded from the network: the page, its script and plotly.js all come from this server.
 """
@@ -89,6 +90,8 @@ PAGE = """<!doctype html>
 <header><h1>talentflow</h1><span id="store"></span><a href="/docs">API docs</a></header>
 <main>
 <form id="controls" onsubmit="return false">
+  <label>Data <select id="data" title="One kind at a time: never the two summed">
+    <option value="real">real (observed)</option><option value="simulated">simulated</option></select></label>
   <label>Indicator <select id="indicator"></select></label>
   <label>Period <select id="period"></select></label>
   <label>Segment <select id="by"></select></label>
@@ -138,6 +141,7 @@ function fillIndicator(name, initial) {
 
 function query() {
   const q = new URLSearchParams();
+  q.set("data", $("data").value);
   q.set("period", $("period").value);
   if ($("by").value) q.append("by", $("by").value);
   if ($("from").value) q.set("from", $("from").value);
@@ -175,7 +179,8 @@ function draw() {
   }
   const traces = keys.map((k) => ({ type: "scatter", mode: "lines", name: k, x: series.get(k).x, y: series.get(k).y,
                                     connectgaps: false }));
-  const layout = { title: { text: `${name}: ${value}` + (note ? ` (${note})` : "") },
+  const kind = $("data").value === "simulated" ? "simulated data" : "real data";
+  const layout = { title: { text: `${name}: ${value}, ${kind}` + (note ? ` (${note})` : "") },
                    margin: { l: 60, r: 20, t: 40, b: 40 }, showlegend: traces.length > 1,
                    yaxis: { title: { text: value }, rangemode: "tozero" } };
   return Plotly.react("chart", traces, layout, { responsive: true, displaylogo: false });
@@ -244,11 +249,12 @@ async function init() {
   for (const ind of list) { indicators[ind.name] = ind; option($("indicator"), ind.name); }
   $("indicator").value = indicators[initial.indicator] ? initial.indicator : "vacancies_active";
   for (const k of ["from", "to", "min_cell"]) if (initial[k] !== undefined) $(k).value = initial[k];
+  $("data").value = initial.data === "simulated" ? "simulated" : "real";
   fillIndicator($("indicator").value, initial);
   fetch("/api/status").then((r) => r.json()).then((s) => {
     $("store").textContent = s.store.split("/").pop(); $("store").title = s.store; }).catch(() => {});
   $("indicator").addEventListener("change", () => { fillIndicator($("indicator").value, {}); load(); });
-  for (const id of ["period", "by", "from", "to", "min_cell"]) $(id).addEventListener("change", load);
+  for (const id of ["data", "period", "by", "from", "to", "min_cell"]) $(id).addEventListener("change", load);
   $("value").addEventListener("change", () => draw());
   await load();
 }

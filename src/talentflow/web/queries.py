@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from talentflow.errors import UsageError
 from talentflow.indicators._compute import compute
 from talentflow.indicators.params import Params
+from talentflow.indicators.provenance import DEFAULT_DATA, check_data
 from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest
 from talentflow.store import Store
 from talentflow.web.cache import DEFAULT_SIZE, ResultCache, signature
@@ -69,6 +70,7 @@ def params_key(name: str, params: Params) -> tuple[Any, ...]:
         params.end,
         params.min_cell,
         tuple(sorted(params.options.items())),
+        params.data,
     )
 
 
@@ -114,7 +116,7 @@ class StoreService:
                 if isinstance(request, PanelRequest):
                     # The fit is the slow part and does not depend on the window: keep it for other windows.
                     r = request
-                    key = ("fit", r.origin, r.n_boot, r.seed, r.level, r.population, r.naive, self.signature())
+                    key = ("fit", r.data, r.origin, r.n_boot, r.seed, r.level, r.population, r.naive, self.signature())
                     fit, _ = self._fits.get(key, lambda: panel_fit(store, r))
                     result = fit.result(request.start, request.end)
                 else:
@@ -134,22 +136,23 @@ class StoreService:
 
         return Job(("claims", metric), run)
 
-    def compare(self, coverage: float, tolerance: float) -> Job:
+    def compare(self, coverage: float, tolerance: float, data: str = DEFAULT_DATA) -> Job:
         from talentflow.claims import compare, load_claims, records
 
         if not 0 < coverage <= 1:
             raise UsageError(f"must be in (0, 1], not {coverage}", param="coverage")
         if tolerance < 0:
             raise UsageError(f"must be 0 or more, not {tolerance}", param="tolerance")
+        check_data(data)
 
         def run() -> Payload:
             with Store(self.path, read_only=True) as store:
                 if not load_claims(store):
                     raise UsageError(f"{store.path}: no claims stored; start with `talentflow claims import --builtin`")
-                frame = compare(store, coverage=coverage, tolerance=tolerance)
+                frame = compare(store, data=data, coverage=coverage, tolerance=tolerance)
             return Payload(records(frame), frame)
 
-        return Job(("compare", coverage, tolerance), run)
+        return Job(("compare", coverage, tolerance, data), run)
 
     # -- status -------------------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from talentflow.errors import UsageError
+from talentflow.indicators.provenance import DEFAULT_DATA, of_kind
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Panel:
     origin: str
     destinations: pd.DataFrame = field(default_factory=pd.DataFrame)  # person, month index, destination country
     sightings: int = 0
+    data: str = DEFAULT_DATA  # the kind of resume sightings: real or simulated
 
     @property
     def people(self) -> int:
@@ -35,11 +37,19 @@ class Panel:
             ) from None
 
 
-def load_panel(store: object, *, origin: str = "RU", it_only: bool = True, source: str | None = None) -> Panel:
-    """Read resume sightings from a store (``talentflow.store.Store``) into a person × month panel."""
+def load_panel(
+    store: object,
+    *,
+    origin: str = "RU",
+    it_only: bool = True,
+    source: str | None = None,
+    data: str = DEFAULT_DATA,
+) -> Panel:
+    """Read the resume sightings of kind ``data`` (``real``: observed, or ``simulated``; never both) from a store
+    (``talentflow.store.Store``) into a person × month panel."""
     import ibis
 
-    t = store.table("resume_observation")  # type: ignore[attr-defined]
+    t = of_kind(store.table("resume_observation"), "resume_observation", data)  # type: ignore[attr-defined]
     if it_only:
         t = t.filter(t.is_it)
     if source is not None:
@@ -56,14 +66,16 @@ def load_panel(store: object, *, origin: str = "RU", it_only: bool = True, sourc
     per_month = per_month.mutate(person=ibis.dense_rank().over(order_by=per_month.resume_id))
     frame = per_month.select("person", "mon", "abroad", "country", "created", "n").to_pyarrow()
     if frame.num_rows == 0:
-        raise UsageError(
-            "no resume sightings with a country in the store; ingest resumes first "
-            "(e.g. `talentflow simulate exodus-2022 --out sim && talentflow ingest sim`)"
+        hint = (
+            "ingest a board's resumes first (simulated ones are read only when simulated data is asked for)"
+            if data == "real"
+            else "simulate and ingest first (e.g. `talentflow simulate exodus-2022 --out sim && talentflow ingest sim`)"
         )
-    return _panel_from_columns(frame, origin)
+        raise UsageError(f"no {data} resume sightings with a country in the store; {hint}")
+    return _panel_from_columns(frame, origin, data)
 
 
-def _panel_from_columns(frame: Any, origin: str) -> Panel:
+def _panel_from_columns(frame: Any, origin: str, data: str = DEFAULT_DATA) -> Panel:
     person = frame["person"].to_numpy().astype(np.int64)
     mon = frame["mon"].to_numpy().astype(np.int64)
     first, last = int(mon.min()), int(mon.max())
@@ -79,7 +91,7 @@ def _panel_from_columns(frame: Any, origin: str) -> Panel:
     start = np.full(people, len(months), np.int64)
     np.minimum.at(start, person, np.clip(np.minimum(created, mon) - first, 0, None))
     dest = pd.DataFrame({"person": person, "month": col, "country": frame["country"].to_pandas()})
-    return Panel(months, obs, start, origin, dest, int(_column_sum(frame["n"])))
+    return Panel(months, obs, start, origin, dest, int(_column_sum(frame["n"])), data)
 
 
 def _column_sum(column: Any) -> int:

@@ -58,8 +58,8 @@ class PanelFit:
         rows += _destination_rows(panel, self.point, self.boot, i0, i1, opt.level, rng)
         pop = self.population
         inputs = {
-            "resume sightings": f"{panel.sightings:,} sightings of {panel.people:,} resumes, {panel.months[0]} to "
-            f"{panel.months[-1]}",
+            "resume sightings": f"{panel.sightings:,} sightings of {panel.people:,} resumes ({panel.data} data), "
+            f"{panel.months[0]} to {panel.months[-1]}",
             "population": f"{pop.count:,.0f} IT workers at the end of {pop.month} ({pop.source})",
             "origin": panel.origin,
         }
