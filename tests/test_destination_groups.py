@@ -71,7 +71,7 @@ def test_the_panels_emigrants_by_destination_carry_their_region(tmp_path: Path) 
     simulate(load_scenario("exodus-2022"), sim, scale=0.003, seed=2, start=date(2021, 11, 1), end=date(2022, 12, 31))
     ingest([sim], db=tmp_path / "s.duckdb")
     with Store(tmp_path / "s.duckdb", read_only=True) as store:
-        panel = load_panel(store)
+        panel = load_panel(store, data="simulated")
     fit = fit_panel(panel, Population(1e6, "2021-12", "test"), corrected=False, options=PanelOptions(n_boot=5))
     rows = fit.result("2022-01", "2022-12").rows
     assert list(rows.columns[:5]) == ["flow", "origin", "destination", "group", "period"]

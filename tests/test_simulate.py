@@ -307,7 +307,7 @@ def test_board_ai_share_tracks_the_truth(ai_market: tuple[Path, Path]) -> None:
 
     sim, db = ai_market
     truth = summary(sim)
-    by_ai = Params("month", (Segment("ai"),), min_cell=0)
+    by_ai = Params("month", (Segment("ai"),), min_cell=0, data="simulated")
     checked = 0
     for name, column, true_share in (
         ("vacancies_active", "vacancies", "ai_vacancy_share"),

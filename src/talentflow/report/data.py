@@ -133,6 +133,8 @@ def _gather_kind(
     try:
         if section == "panel":
             part = _panel(store, opt, sim if kind.data == "simulated" else None, kind, fits)
+        elif section == "ai":
+            part = _ai(store, opt, sim if kind.data == "simulated" else None, kind)
         else:
             part = BOARD[section](store, opt, kind)
     except TalentflowError as exc:
@@ -245,6 +247,7 @@ NEEDS = {
     "tension": ("resume_observation", "vacancy_observation"),
     "relocation": ("resume_observation",),
     "salary": ("vacancy_observation",),
+    "ai": ("vacancy_observation",),
     "panel": ("resume_observation",),
 }
 #: A board table's records, as the reasons name them.
@@ -266,6 +269,7 @@ NEED_WORDS = {
     "tension": "tension needs",
     "relocation": "the relocation shares need",
     "salary": "salaries need",
+    "ai": "AI work's share needs",
     "panel": "the migration flows need",
 }
 
@@ -349,6 +353,81 @@ def _salary(store: Store, opt: ReportOptions, kind: Kind) -> Part:
             *(note[0].upper() + note[1:] + "." for note in stale),
         ],
     )
+
+
+# -- AI work -----------------------------------------------------------------------------------------------
+def _ai(store: Store, opt: ReportOptions, sim: dict[str, Any] | None, kind: Kind) -> Part:
+    """AI work's share of the active IT vacancies and resumes at each month's end (the `ai` segment); beside it
+    the simulator's truth (simulated market) or the Indeed AI Tracker (real data)."""
+    if absent := _need(kind, "ai"):
+        return absent
+    part = Part()
+    for table, name, key in (
+        ("vacancy_observation", "vacancies_active", "vacancies"),
+        ("resume_observation", "resumes_active", "resumes"),
+    ):
+        if kind.counts.get(table):
+            share = _ai_share(store, opt, kind, name, key)
+            if not share.empty:
+                part.frames[key] = share
+    if sim and "ai_vacancy_share" in sim["summary"].columns:
+        truth = sim["summary"][["month", "ai_vacancy_share", "ai_resume_share"]]
+        shown = [f["period"] for f in part.frames.values()]
+        if shown:
+            first, last = min(p.min() for p in shown), max(p.max() for p in shown)
+            months = pd.to_datetime(truth["month"] + "-01")
+            part.frames["truth"] = truth[(months >= pd.Timestamp(first)) & (months <= pd.Timestamp(last))]
+    if kind.data == "real":
+        tracker = _ai_tracker(store)
+        if not tracker.empty:
+            part.frames["tracker"] = tracker
+    if not part.frames:
+        return _suppressed(kind, opt, "vacancy_observation")
+    part.notes.append(
+        f"Share of the active IT records in {opt.origin} that are AI work (`is_ai`: role 165 or an AI keyword in "
+        f"the title or key skills; docs/indicators.md), at each month's end; months with fewer than "
+        f"{opt.min_cell} IT records are left out."
+    )
+    if "truth" in part.frames:
+        part.notes.append("Dashed: the simulator's true AI share of open vacancies and of job seekers.")
+    if "tracker" in part.frames:
+        part.notes.append(
+            "Indeed AI Tracker: the share of all job postings (not only IT) that mention AI, per country, weekly "
+            "means (Indeed has no Russian series): the markets Russian IT workers moved into or worked for."
+        )
+    return part
+
+
+def _ai_share(store: Store, opt: ReportOptions, kind: Kind, name: str, key: str) -> pd.DataFrame:
+    """Per month: the IT records counted, and the share that are AI work (NaN where the month is small)."""
+    base = _params(opt, kind.data)
+    params = dataclasses.replace(base, by=(*base.by, Segment("ai")), min_cell=0)
+    frame = _indicator(store, name, params)
+    if frame.empty:
+        return frame
+    counts = frame.pivot_table(index="period", columns="ai", values=key, aggfunc="sum", fill_value=0)
+    total = counts.sum(axis=1)
+    ai = counts["true"] if "true" in counts.columns else total * 0
+    out = pd.DataFrame({"period": counts.index, "records": total.to_numpy(), "share": (ai / total).to_numpy()})
+    out = out[out["records"] >= opt.min_cell].reset_index(drop=True)
+    return out
+
+
+def _ai_tracker(store: Store) -> pd.DataFrame:
+    """The Indeed AI Tracker's share of postings mentioning AI, per country, weekly means, as a share (not %)."""
+    params = Params(
+        period="day",
+        by=(Segment("country"),),
+        min_cell=0,
+        options={"metric": "ai_postings_share", "source": "indeed-hiring-lab"},
+    )
+    frame = _indicator(store, "series", params)
+    if frame.empty:
+        return frame
+    frame["period"] = pd.to_datetime(frame["period"])
+    weekly = frame.set_index("period").groupby("country")[["value"]].resample("W-SUN").mean().reset_index()
+    weekly["share"] = weekly["value"] / 100
+    return weekly.dropna(subset=["share"])
 
 
 # -- migration ---------------------------------------------------------------------------------------------

@@ -253,6 +253,46 @@ def excess(part: Part) -> go.Figure:
     return fig
 
 
+def ai(part: Part) -> go.Figure:
+    fig = go.Figure()
+    for key, name, colour, truth in (
+        ("vacancies", "AI share of active IT vacancies", COLOURS[0], "ai_vacancy_share"),
+        ("resumes", "AI share of active IT resumes", COLOURS[1], "ai_resume_share"),
+    ):
+        frame = part.frames.get(key)
+        if frame is not None and not frame.empty:
+            fig.add_scatter(x=_dates(frame), y=frame["share"], name=name, mode=_mode(frame), line_color=colour)
+        true = part.frames.get("truth")
+        if true is not None and not true.empty and frame is not None:
+            fig.add_scatter(
+                x=pd.to_datetime(true["month"] + "-01") + pd.offsets.MonthEnd(0),
+                y=true[truth],
+                name=f"{name.replace('AI share of active', 'true AI share,')}",
+                mode="lines",
+                line={"color": colour, "dash": "dash"},
+            )
+    fig.update_yaxes(rangemode="tozero", tickformat=".1%")
+    fig.update_layout(showlegend=True)
+    return shocks(_layout(fig, _titled("AI work among IT vacancies and resumes, by month", part), "share"))
+
+
+def ai_tracker(part: Part) -> go.Figure:
+    frame = part.frames["tracker"]
+    fig = go.Figure()
+    for i, (country, rows) in enumerate(frame.groupby("country", sort=True)):
+        fig.add_scatter(
+            x=rows["period"],
+            y=rows["share"],
+            name=str(country),
+            mode="lines",
+            line_color=COLOURS[i % len(COLOURS)],
+            visible=True if country in SERIES_VISIBLE else "legendonly",
+        )
+    fig.update_yaxes(rangemode="tozero", tickformat=".1%")
+    title = "Indeed AI Tracker: share of all job postings mentioning AI, by country (real data)"
+    return shocks(_layout(fig, title, "share of postings"))
+
+
 def series(part: Part, key: str, title: str) -> go.Figure:
     frame = part.frames[key]
     fig = go.Figure()

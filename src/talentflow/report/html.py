@@ -22,6 +22,7 @@ KIND_TITLES = {
     "tension": "Tension: resumes per vacancy",
     "relocation": "Relocation: domestic or abroad, and where to",
     "salary": "Salaries",
+    "ai": "AI work: its share of IT vacancies and resumes",
     "panel": "Emigration and return flows",
 }
 #: The published series (real data), drawn once.
@@ -129,6 +130,13 @@ def _relocation(data: ReportData, part: Part, page: Page) -> str:
 
 def _salary(data: ReportData, part: Part, page: Page) -> str:
     return page.chart(figures.salary(part)) + _notes(part.notes)
+
+
+def _ai(data: ReportData, part: Part, page: Page) -> str:
+    html = page.chart(figures.ai(part)) if {"vacancies", "resumes"} & set(part.frames) else ""
+    if "tracker" in part.frames:
+        html += page.chart(figures.ai_tracker(part))
+    return html + _notes(part.notes)
 
 
 def _panel(data: ReportData, part: Part, page: Page) -> str:
@@ -336,6 +344,7 @@ RENDER = {
     "tension": _tension,
     "relocation": _relocation,
     "salary": _salary,
+    "ai": _ai,
     "panel": _panel,
     "excess": _excess,
     "claims": _claims,
@@ -360,6 +369,7 @@ SHORT = {
     "tension": "tension",
     "relocation": "relocation",
     "salary": "salaries",
+    "ai": "AI work's share",
     "panel": "migration flows",
 }
 

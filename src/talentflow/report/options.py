@@ -21,6 +21,7 @@ KIND_SECTIONS = {
     "tension": "tension",
     "relocation": "relocation",
     "salary": "salary",
+    "ai": "AI work",
     "panel": "migration panel (EM + bootstrap)",
 }
 #: The sections drawn once: published (real) series, and the claims beside the estimates of each kind.
