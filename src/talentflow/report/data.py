@@ -384,7 +384,7 @@ def _ai(store: Store, opt: ReportOptions, sim: dict[str, Any] | None, kind: Kind
     if not part.frames:
         return _suppressed(kind, opt, "vacancy_observation")
     part.notes.append(
-        f"Share of the active IT records in {opt.origin} that are AI work (`is_ai`: role 165 or an AI keyword in "
+        f"Share of the active IT records in {opt.origin} that are AI work (is_ai: role 165 or an AI keyword in "
         f"the title or key skills; docs/indicators.md), at each month's end; months with fewer than "
         f"{opt.min_cell} IT records are left out."
     )
