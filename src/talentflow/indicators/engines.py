@@ -75,9 +75,16 @@ class DuckDBEngine(Engine):
         # through the view, as on the bare table. A temporary view is allowed on a read-only store.
         if name not in MARKED:
             return super().table_of(name, data)
+        if data == "real" and not self._holds_simulated(name):
+            # Nothing to leave out: the bare table (the filter cost a fifth of the time on 10M sightings).
+            return self.table(name)
         view = f"tf_{name}_{check_data(data)}"
         self.store.con.execute(f"CREATE TEMP VIEW IF NOT EXISTS {view} AS SELECT * FROM {name} WHERE {WHERE[data]}")
         return self.store.ibis.table(view)
+
+    def _holds_simulated(self, name: str) -> bool:
+        found = self.store.con.execute(f"SELECT 1 FROM {name} WHERE {WHERE['simulated']} LIMIT 1").fetchone()
+        return found is not None
 
     def last_by(self, arg: Any, key: Any) -> Any:
         # Ibis writes argmax as first(arg ORDER BY key DESC), an ordered aggregate that DuckDB buffers per group;
