@@ -1,0 +1,215 @@
+"""`talentflow fetch` against a fake of the public sources on loopback (tests/fake_sources.py): each source
+online and offline, ingesting what a direct ingest of the same files stores; a second fetch downloads and ingests
+nothing; failures (500, cut bodies, slow answers) retried, then reported; a changed layout refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from fake_sources import AI, IG, JPT, FakeSources
+
+UA = "talentflow-tests/1.0 (tests@example.org)"
+DEVELOPERS = f"{IG}/data/developers.csv"
+
+
+@pytest.fixture
+def fake(shared: Path) -> Iterator[FakeSources]:
+    with FakeSources(shared) as server:
+        yield server
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def fetch(cli, fake: FakeSources, source: str, cache: Path, db: Path, *extra: str, code: int = 0):
+    args = ["fetch", source, "--to", cache, "--db", db, "--url-base", fake.url, "--user-agent", UA, *extra]
+    if code:
+        return cli(*args, code=code)
+    return cli.json(*args)
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_ai_tracker_online_then_nothing_new_then_offline(cli, fake, cache, db, tmp_path) -> None:
+    first = fetch(cli, fake, "ai-tracker", cache, db)
+    (file,) = first["files"]
+    assert (file["origin"], file["status"], file["changed"]) == ("network", "downloaded", True)
+    assert first["ingest"]["accepted"] == 24_642 and first["ingest"]["quarantined"] == 0
+    manifest = json.loads((cache / "ai-tracker" / "manifest.json").read_text())["files"]["AI_posting.csv"]
+    assert manifest["url"] == fake.url + AI and manifest["etag"] == fake.etag(AI)
+    assert manifest["sha256"] == file["sha256"] and manifest["last_modified"] and manifest["downloaded_at"]
+
+    second = fetch(cli, fake, "ai-tracker", cache, db)
+    assert second["downloaded"] == 0 and second["files"][0]["status"] == "not modified"
+    assert second["files"][0]["changed"] is False
+    last = fake.requests_of(AI)[-1]
+    assert last.status == 304 and last.headers["If-None-Match"] == fake.etag(AI)
+    assert second["ingest"]["accepted"] == 0 and second["ingest"]["inputs"][0]["already_ingested"]
+    assert rows(db, "SELECT count(*) FROM series") == [(24_642,)]
+
+    asked = len(fake.hits)
+    other = tmp_path / "offline.duckdb"
+    offline = cli.json("fetch", "ai-tracker", "--offline", "--to", cache, "--db", other)
+    assert len(fake.hits) == asked, "--offline asked the network"
+    assert offline["files"][0]["origin"] == "cache" and offline["files"][0]["changed"] is None
+    assert offline["files"][0]["url"] == fake.url + AI
+    assert offline["ingest"]["accepted"] == 24_642
+
+
+def test_innovation_graph_stores_what_a_direct_ingest_stores(cli, fake, cache, db, shared, tmp_path) -> None:
+    report = fetch(cli, fake, "innovation-graph", cache, db)
+    assert report["downloaded"] == 6 and report["ingest"]["quarantined"] == 0
+    direct = tmp_path / "direct.duckdb"
+    expected = cli.json("ingest", shared / "innovationgraph", "--db", direct)
+    assert report["ingest"]["accepted"] == expected["accepted"] > 90_000
+    for table in ("population", "series"):
+        sql = f"SELECT metric, count(*), sum(value) FROM {table} GROUP BY ALL ORDER BY ALL"
+        assert rows(db, sql) == rows(direct, sql)
+
+
+def test_hiring_lab_stores_what_a_direct_ingest_stores(cli, fake, cache, db, shared, tmp_path) -> None:
+    report = fetch(cli, fake, "hiring-lab", cache, db)
+    assert report["downloaded"] == 17 and report["ingest"]["quarantined"] == 0
+    names = {f["name"] for f in report["files"]}
+    assert {"aggregate_job_postings_US.csv", "job_postings_by_sector_GB.csv"} <= names
+    direct = tmp_path / "direct.duckdb"
+    cli.json("ingest", shared / "indeed-hiring-lab", "--db", direct)
+    # The shared copy adds JP from a commit that is not on master, and AI_posting.csv (the ai-tracker source).
+    sql = (
+        "SELECT metric, geography, segment, count(*), sum(value), sum(value_sa) FROM series "
+        "WHERE geography <> 'JP' AND metric <> 'ai_postings_share' GROUP BY ALL ORDER BY ALL"
+    )
+    assert rows(db, sql) == rows(direct, sql)
+    assert report["ingest"]["accepted"] == rows(db, "SELECT count(*) FROM series")[0][0] > 80_000
+
+    again = fetch(cli, fake, "hiring-lab", cache, db)
+    assert again["downloaded"] == 0 and again["ingest"]["accepted"] == 0
+    assert {h.status for h in fake.hits[-17:]} == {304}
+
+
+def test_hh_dictionaries_load_the_tree_and_the_names_once(cli, fake, cache, db, shared, tmp_path) -> None:
+    first = fetch(cli, fake, "hh-dictionaries", cache, db)
+    areas, names = first["reference"]["areas"], first["reference"]["dictionaries"]
+    assert areas["loaded"] and (areas["nodes"], areas["countries"]) == (9_552, 160)
+    assert areas["source"] == fake.url + "/areas"
+    assert all(h.headers.get("HH-User-Agent") == UA for h in fake.hits)
+    direct = tmp_path / "direct.duckdb"
+    expected = cli.json(
+        "reference", "dictionaries", shared / "hh-api" / "dictionaries" / "dictionaries_2024-12.json", "--db", direct
+    )
+    assert names["loaded"] and names["entries"] == expected["entries"]
+
+    second = fetch(cli, fake, "hh-dictionaries", cache, db)
+    assert second["downloaded"] == 0 and {h.status for h in fake.hits[-2:]} == {304}
+    assert not second["reference"]["areas"]["loaded"] and not second["reference"]["dictionaries"]["loaded"]
+
+    offline = cli.json("fetch", "hh-dictionaries", "--offline", "--to", cache, "--db", tmp_path / "other.duckdb")
+    assert offline["reference"]["areas"]["nodes"] == 9_552 and offline["reference"]["dictionaries"]["loaded"]
+
+
+def test_hh_dictionaries_need_a_user_agent(cli, fake, cache, db, monkeypatch) -> None:
+    monkeypatch.delenv("TALENTFLOW_HH_USER_AGENT", raising=False)
+    result = cli("fetch", "hh-dictionaries", "--to", cache, "--db", db, "--url-base", fake.url, code=2)
+    assert "--user-agent: hh.ru answers only a client that names itself" in result.output
+    assert not fake.hits and not db.exists()
+
+
+def test_a_500_is_retried(cli, fake, cache, db) -> None:
+    fake.fail(AI, "500")
+    report = fetch(cli, fake, "ai-tracker", cache, db, "--retries", "2")
+    assert report["files"][0]["attempts"] == 2 and report["ingest"]["accepted"] == 24_642
+    assert [h.status for h in fake.requests_of(AI)] == [500, 200]
+
+
+def test_a_server_that_keeps_failing_is_reported_and_nothing_is_ingested(cli, fake, cache, db) -> None:
+    fake.fail(AI, "500", "500", "500")
+    result = fetch(cli, fake, "ai-tracker", cache, db, "--retries", "1", code=2)
+    message = " ".join(result.output.split())
+    assert f"{fake.url}{AI}: the server answered 500 Internal Server Error" in message
+    assert "(an HTML page: 500 Internal Server Error) (2 attempts)" in message
+    assert len(fake.requests_of(AI)) == 2 and not db.exists()
+    assert not list((cache / "ai-tracker").glob("*.csv")) and not list((cache / "ai-tracker").glob(".*part"))
+
+
+def test_a_cut_body_is_asked_for_again_and_never_replaces_a_good_copy(cli, fake, cache, db) -> None:
+    fake.fail(AI, "truncate")
+    report = fetch(cli, fake, "ai-tracker", cache, db, "--retries", "1")
+    assert report["files"][0]["attempts"] == 2 and report["ingest"]["accepted"] == 24_642
+    good = (cache / "ai-tracker" / "AI_posting.csv").read_bytes()
+    assert good == fake.files[AI]
+
+    fake.change(AI, fake.files[AI] + b"2026-07-01,US,9.9\n")
+    fake.fail(AI, "truncate", "truncate")
+    result = fetch(cli, fake, "ai-tracker", cache, db, "--retries", "1", code=2)
+    assert "peer closed connection without sending complete message body" in " ".join(result.output.split())
+    assert (cache / "ai-tracker" / "AI_posting.csv").read_bytes() == good
+    assert rows(db, "SELECT count(*) FROM ingest_log") == [(1,)]
+
+
+def test_a_slow_answer_is_asked_for_again(cli, fake, cache, db) -> None:
+    fake.fail(AI, "stall")
+    report = fetch(cli, fake, "ai-tracker", cache, db, "--retries", "1", "--timeout", "0.5")
+    assert report["files"][0]["attempts"] == 2 and report["ingest"]["accepted"] == 24_642
+
+
+def test_a_changed_header_is_refused_naming_the_file(cli, fake, cache, db) -> None:
+    fetch(cli, fake, "innovation-graph", cache, db)
+    kept = (cache / "innovation-graph" / "developers.csv").read_bytes()
+    logged = rows(db, "SELECT count(*) FROM ingest_log")
+    fake.rename_column(DEVELOPERS, "developers", "developer_accounts")
+    fake.change(f"{IG}/data/git_pushes.csv", fake.files[f"{IG}/data/git_pushes.csv"] + b"10,GE,2025,4\n")
+    result = fetch(cli, fake, "innovation-graph", cache, db, code=2)
+    message = " ".join(result.output.split())
+    assert f"developers.csv ({fake.url}{DEVELOPERS}): the header changed" in message
+    assert "talentflow reads `developers,iso2_code,year,quarter`" in message
+    assert "new: developer_accounts; gone: developers" in message and "nothing was ingested" in message
+    assert (cache / "innovation-graph" / "developers.csv").read_bytes() == kept
+    assert (cache / "innovation-graph" / "developers.csv.rejected").is_file()
+    assert rows(db, "SELECT count(*) FROM ingest_log") == logged
+
+
+def test_json_of_another_shape_is_refused(cli, fake, cache, db) -> None:
+    fake.change("/areas", b'{"items": [], "found": 0}')
+    result = fetch(cli, fake, "hh-dictionaries", cache, db, code=2)
+    message = " ".join(result.output.split())
+    assert "areas.json" in message and "not hh.ru's area tree" in message
+    assert "got an object with the keys items, found" in message and not db.exists()
+
+
+def test_offline_with_an_empty_cache_says_what_is_missing(cli, cache, db) -> None:
+    result = cli("fetch", "innovation-graph", "--offline", "--to", cache, "--db", db, code=2)
+    message = " ".join(result.output.split())
+    assert "--to: offline, and the cache at" in message
+    assert "lacks 6 of the 6 files of innovation-graph: developers.csv, git_pushes.csv" in message
+    assert not db.exists()
+
+
+def test_a_missing_file_upstream_is_a_clear_error(cli, fake, cache, db) -> None:
+    del fake.files[AI]
+    result = fetch(cli, fake, "ai-tracker", cache, db, code=2)
+    message = " ".join(result.output.split())
+    assert "the server answered 404 Not Found" in message and "the file may have moved upstream" in message
+    assert len(fake.requests_of(AI)) == 1
+
+
+def test_the_table_says_what_was_fetched_and_ingested(cli, fake, cache, db) -> None:
+    shown = cli("fetch", "ai-tracker", "--to", cache, "--db", db, "--url-base", fake.url).output
+    assert "AI_posting.csv" in shown and "downloaded" in shown and "24,642" in shown
+    again = cli("fetch", "ai-tracker", "--to", cache, "--db", db, "--url-base", fake.url).output
+    assert "not modified" in again and "nothing downloaded: upstream has not changed" in again
+    assert "the content of 1 file was stored before" in " ".join(again.split())
+
+
+def test_a_url_base_must_be_an_address(cli, cache, db) -> None:
+    result = cli("fetch", "ai-tracker", "--to", cache, "--db", db, "--url-base", "mirror.example.org", code=2)
+    assert "--url-base: 'mirror.example.org': expected an http:// or https:// address" in result.output
