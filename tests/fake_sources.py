@@ -4,8 +4,9 @@ github/innovationgraph, hiring-lab/job_postings_tracker and hiring-lab/ai-tracke
 
 It behaves as those hosts do where the fetch depends on it: an ETag and a Last-Modified on every file, 304 to
 ``If-None-Match`` / ``If-Modified-Since``, hh.ru's 400 ``bad_user_agent`` without an ``HH-User-Agent``. On request
-it fails: a 500 with an HTML page, a body cut short of its Content-Length, an answer too slow to wait for, or new
-content (a changed header, another JSON shape). Every request is logged in ``hits``.
+it fails: a 500 with an HTML page, a 429 with Retry-After, a bare 403, a 404 for a file gone, a connection closed
+before any answer, a body cut short of its Content-Length, an answer too slow to wait for, or new content (a
+changed header, another JSON shape). Every request is logged in ``hits``.
 
 The routes are written from the upstream layouts, not from talentflow's table of sources, so that a wrong path
 in that table fails the tests. Job_postings_tracker publishes one file per country; the shared copy joins them
@@ -96,6 +97,8 @@ class FakeSources:
 
     #: How long a "stall" failure waits before answering.
     stall_seconds = 1.5
+    #: The Retry-After of a "429" failure, in seconds.
+    retry_after = 0
 
     def __init__(self, shared: Path) -> None:
         self.files = dict(upstream_files(shared))
@@ -123,8 +126,11 @@ class FakeSources:
 
     # -- what a test asks of it -----------------------------------------------------------------------
     def fail(self, path: str, *modes: str) -> None:
-        """The next requests of ``path`` fail, one mode each: ``500`` (an HTML error page), ``truncate`` (half
-        of the body, then the connection closes), ``stall`` (an answer after ``stall_seconds``)."""
+        """The next requests of ``path`` fail, one mode each: ``500`` (an HTML error page), ``429`` (too many
+        requests, with a Retry-After of ``retry_after`` seconds), ``403`` (a bare refusal, as hh.ru answers some
+        addresses), ``oauth`` (hh.ru's 403 for a revoked token), ``drop`` (the connection closes before any
+        answer), ``truncate`` (half of the body, then the connection closes), ``stall`` (an answer after
+        ``stall_seconds``)."""
         with self.lock:
             self.failures[path].extend(modes)
 
@@ -169,6 +175,21 @@ def _handler(fake: FakeSources) -> type[BaseHTTPRequestHandler]:
             if mode == "500":
                 page = b"<html><head><title>500 Internal Server Error</title></head><body>oops</body></html>"
                 return self._send(500, page, "text/html; charset=utf-8")
+            if mode == "drop":
+                # The connection closes before a byte of an answer: a proxy or a load balancer giving up.
+                self.hit.status = 0
+                self.close_connection = True
+                return 0
+            if mode == "429":
+                error = b'{"errors": [{"type": "too_many_requests"}]}'
+                wait = {"Retry-After": str(fake.retry_after)}
+                return self._send(429, error, "application/json; charset=utf-8", wait)
+            if mode == "403":
+                page = b"<html><head><title>403 Forbidden</title></head><body>forbidden</body></html>"
+                return self._send(403, page, "text/html; charset=utf-8")
+            if mode == "oauth":
+                error = b'{"errors": [{"type": "oauth", "value": "token_revoked"}], "request_id": "fake"}'
+                return self._send(403, error, "application/json; charset=utf-8")
             if mode == "stall":
                 time.sleep(fake.stall_seconds)
             if body is None:

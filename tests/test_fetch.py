@@ -1,6 +1,7 @@
 """`talentflow fetch` against a fake of the public sources on loopback (tests/fake_sources.py): each source
 online and offline, ingesting what a direct ingest of the same files stores; a second fetch downloads and ingests
-nothing; failures (500, cut bodies, slow answers) retried, then reported; a changed layout refused."""
+nothing; failures (500, 429, dropped connections, cut bodies, slow answers) retried, then reported; refusals
+(404, 403, a revoked token) said with what to do; the token never shown; a changed layout refused."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from fake_sources import AI, IG, JPT, FakeSources
+from fake_sources import AI, IG, FakeSources
 
 UA = "talentflow-tests/1.0 (tests@example.org)"
 DEVELOPERS = f"{IG}/data/developers.csv"
@@ -203,11 +203,81 @@ def test_a_missing_file_upstream_is_a_clear_error(cli, fake, cache, db) -> None:
 
 
 def test_the_table_says_what_was_fetched_and_ingested(cli, fake, cache, db) -> None:
-    shown = cli("fetch", "ai-tracker", "--to", cache, "--db", db, "--url-base", fake.url).output
-    assert "AI_posting.csv" in shown and "downloaded" in shown and "24,642" in shown
-    again = cli("fetch", "ai-tracker", "--to", cache, "--db", db, "--url-base", fake.url).output
-    assert "not modified" in again and "nothing downloaded: upstream has not changed" in again
-    assert "the content of 1 file was stored before" in " ".join(again.split())
+    shown = " ".join(cli("fetch", "ai-tracker", "--to", cache, "--db", db, "--url-base", fake.url).output.split())
+    assert "│ AI_posting.csv │ downloaded │ 0.8 MB │ 24,642 new │" in shown
+    assert "1 of 1 files downloaded (0.8 MB); 24,642 new records stored in" in shown
+    again = " ".join(cli("fetch", "ai-tracker", "--to", cache, "--db", db, "--url-base", fake.url).output.split())
+    assert "│ AI_posting.csv │ not modified │ 0.8 MB │ 24,642 duplicates │" in again
+    assert "nothing downloaded: upstream has not changed; 0 new records" in again
+    assert "the content of 1 file was stored before" in again
+    # Without the manifest there is no ETag to send: the whole file comes again, and its hash finds it unchanged.
+    (cache / "ai-tracker" / "manifest.json").unlink()
+    same = " ".join(cli("fetch", "ai-tracker", "--to", cache, "--db", db, "--url-base", fake.url).output.split())
+    assert "│ AI_posting.csv │ same content │ 0.8 MB │ 24,642 duplicates │" in same
+
+
+def test_hh_dictionaries_table(cli, fake, cache, db) -> None:
+    args = ("fetch", "hh-dictionaries", "--to", cache, "--db", db, "--url-base", fake.url, "--user-agent", UA)
+    shown = " ".join(cli(*args).output.split())
+    assert "│ areas.json │ downloaded │ 2.1 MB │ 9,552 areas in 160 countries │" in shown
+    assert "loaded into the store: areas, dictionaries." in shown
+    again = " ".join(cli(*args).output.split())
+    assert "│ areas.json │ not modified │ 2.1 MB │ already in the store │" in again
+    assert "the store holds this area tree and these dictionaries already." in again
+
+
+def test_a_dropped_connection_is_asked_for_again(cli, fake, cache, db) -> None:
+    fake.fail(AI, "drop")
+    report = fetch(cli, fake, "ai-tracker", cache, db, "--retries", "1")
+    assert report["files"][0]["attempts"] == 2 and report["ingest"]["accepted"] == 24_642
+    assert [h.status for h in fake.requests_of(AI)] == [0, 200]
+
+    fake.change(AI, fake.files[AI] + b"2026-07-01,US,9.9\n")
+    fake.fail(AI, "drop", "drop")
+    result = fetch(cli, fake, "ai-tracker", cache, db, "--retries", "1", code=2)
+    message = " ".join(result.output.split())
+    assert f"{fake.url}{AI}: the connection failed (Server disconnected without sending a response.)" in message
+    assert "(2 attempts); the cached copy, if any, was kept" in message
+
+
+def test_a_429_waits_as_asked_unless_asked_too_much(cli, fake, cache, db) -> None:
+    fake.fail(AI, "429")
+    report = fetch(cli, fake, "ai-tracker", cache, db, "--retries", "1")
+    assert report["files"][0]["attempts"] == 2
+    assert [h.status for h in fake.requests_of(AI)] == [429, 200]
+
+    fake.retry_after = 3600
+    fake.change(AI, fake.files[AI] + b"2026-07-01,US,9.9\n")
+    fake.fail(AI, "429", "429")
+    result = fetch(cli, fake, "ai-tracker", cache, db, "--retries", "3", code=2)
+    message = " ".join(result.output.split())
+    assert "the server answered 429 Too Many Requests (too_many_requests), and asks to wait 3600 s" in message
+    assert len(fake.requests_of(AI)) == 3, "a Retry-After of an hour was waited for"
+
+
+def test_a_bare_403_says_what_to_do(cli, fake, cache, db) -> None:
+    fake.fail("/areas", "403")
+    result = fetch(cli, fake, "hh-dictionaries", cache, db, code=2)
+    message = " ".join(result.output.split())
+    assert f"{fake.url}/areas: the server answered 403 Forbidden (an HTML page: 403 Forbidden)" in message
+    assert "without an application token: set $TALENTFLOW_HH_TOKEN" in message
+    assert len(fake.requests_of("/areas")) == 1 and not db.exists()
+
+
+def test_the_token_goes_to_hh_only_and_is_never_shown(cli, fake, cache, db, monkeypatch) -> None:
+    token = "TESTTOKEN-5f2b9c0e7d"
+    monkeypatch.setenv("TALENTFLOW_HH_TOKEN", token)
+    shown = fetch(cli, fake, "hh-dictionaries", cache, db)
+    fetch(cli, fake, "ai-tracker", cache, db)
+    by_path = {h.path: h.headers.get("Authorization") for h in fake.hits}
+    assert by_path == {"/areas": f"Bearer {token}", "/dictionaries": f"Bearer {token}", AI: None}
+    fake.fail("/areas", "oauth")
+    refused = fetch(cli, fake, "hh-dictionaries", cache, db, code=2).output
+    stored = [p.read_bytes() for p in cache.rglob("*") if p.is_file()] + [db.read_bytes()]
+    assert token not in json.dumps(shown) and token not in refused
+    assert not [b for b in stored if token.encode() in b]
+    message = " ".join(refused.split())
+    assert "403 Forbidden (oauth/token_revoked); the token in $TALENTFLOW_HH_TOKEN is bad, expired" in message
 
 
 def test_a_url_base_must_be_an_address(cli, cache, db) -> None:

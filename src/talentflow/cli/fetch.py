@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -9,10 +10,11 @@ import typer
 
 from talentflow.cli._common import Command, DbOption, JsonOption, err, note, out, print_json, progress_bar
 from talentflow.fetch._cache import ENV_CACHE
-from talentflow.fetch.sources import ENV_HH_USER_AGENT, ENV_URL_BASE
+from talentflow.fetch.sources import ENV_HH_TOKEN, ENV_HH_USER_AGENT, ENV_URL_BASE
 
 if TYPE_CHECKING:
     from talentflow.fetch import FetchReport
+    from talentflow.ingestion import InputReport
 
 app = typer.Typer()
 
@@ -34,9 +36,9 @@ SourceName = Literal["innovation-graph", "hiring-lab", "ai-tracker", "hh-diction
 
 Sources: `innovation-graph` (GitHub Innovation Graph, 6 CSV files), `hiring-lab` (Indeed Hiring Lab job postings
 index: 11 country and 6 sector files), `ai-tracker` (Indeed AI Tracker, AI_posting.csv), `hh-dictionaries`
-(hh.ru's GET /areas and GET /dictionaries). A second fetch asks with If-None-Match / If-Modified-Since and
-downloads nothing that did not change; the ingest skips content it has stored. The URLs, the cache and its
-manifest: docs/fetch.md.
+(hh.ru's GET /areas and GET /dictionaries; an application token in $TALENTFLOW_HH_TOKEN is sent along when set).
+A second fetch asks with If-None-Match / If-Modified-Since and downloads nothing that did not change; the ingest
+skips content it has stored. The URLs, the cache and its manifest: docs/fetch.md.
 """,
 )
 def fetch_cmd(
@@ -86,6 +88,7 @@ def fetch_cmd(
             offline=offline,
             url_base=url_base,
             user_agent=user_agent,
+            token=os.environ.get(ENV_HH_TOKEN) or None,
             db=db,
             retries=retries,
             timeout=timeout,
@@ -132,19 +135,17 @@ def _print_report(report: FetchReport) -> None:
 
     where = "the cache" if report.offline else "the network"
     table = Table(title=f"{report.source} from {where}, cached in {report.cache}", title_justify="left")
-    counts = ("read", "accepted", "duplicates", "quarantined")
-    for col in ("file", "status", "size", *(counts if report.ingest else ("stored",))):
-        left = col in ("file", "status", "stored")
-        table.add_column(col, justify="left" if left else "right", no_wrap=col in ("file", "size"))
+    # The file, its status and size are never cut (a status cut in two reads as another status); the records
+    # column wraps instead, so that hiring-lab's long names fit an 80-column terminal.
+    table.add_column("file", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("records" if report.ingest else "stored")
     inputs = report.ingest.inputs if report.ingest else [None] * len(report.files)
     for file, done in zip(report.files, inputs, strict=True):
-        status = "downloaded, same content" if file.status == "downloaded" and not file.changed else file.status
-        cells = [file.name, status, _size(file.bytes)]
-        if done is not None:
-            cells += [f"{getattr(done, k):,}" for k in counts]
-        else:
-            cells.append(_stored(report.reference, file.name))
-        table.add_row(*cells)
+        status = "same content" if file.status == "downloaded" and not file.changed else file.status
+        stored = _records(done) if done is not None else _stored(report.reference, file.name)
+        table.add_row(file.name, status, _size(file.bytes), stored)
     out.print(table)
     out.print(_summary(report))
     if report.ingest is not None:
@@ -153,6 +154,14 @@ def _print_report(report: FetchReport) -> None:
                 note(f"{done.input}: {warning}")
         if report.ingest.quarantined:
             err.print(f"{report.ingest.quarantined:,} records quarantined: see `talentflow status` for the reasons.")
+
+
+def _records(done: InputReport) -> str:
+    """An input's accounting in words: ``24,642 new``, ``24,642 duplicates``, ``10 new, 3 quarantined``."""
+    parts = [f"{n:,} {what}" for n, what in ((done.accepted, "new"), (done.duplicates, "duplicates")) if n]
+    if done.quarantined:
+        parts.append(f"{done.quarantined:,} quarantined")
+    return ", ".join(parts) or "0 new"
 
 
 def _summary(report: FetchReport) -> str:

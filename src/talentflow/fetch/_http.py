@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from talentflow.errors import InputError
+from talentflow.fetch.sources import ENV_HH_TOKEN
 
 #: Statuses worth asking again: the server's own trouble, or its asking us to slow down.
 RETRIED = frozenset({429, 500, 502, 503, 504})
@@ -156,10 +157,20 @@ def _hint(response: httpx.Response) -> str:
     if response.status_code == 404:
         return "; the file may have moved upstream (the canonical URLs are in docs/fetch.md), or --url-base is wrong"
     if response.status_code == 400 and "bad_user_agent" in response.text:
-        return "; hh.ru wants an HH-User-Agent naming the application and a contact, e.g. 'talentflow/0.1 (you@example.org)'"
-    if response.status_code in (403, 451):
         return (
-            "; the server refuses this address or client (hh.ru refuses some data centres and countries): fetch "
-            "where it answers, copy the cache here, and use --offline"
+            "; hh.ru wants an HH-User-Agent naming the application and a contact, e.g. "
+            "'talentflow/0.1 (you@example.org)'"
+        )
+    if response.status_code == 403 and '"oauth"' in response.text:
+        return f"; the token in ${ENV_HH_TOKEN} is bad, expired or revoked: ask for a new one (docs/fetch.md)"
+    if response.status_code == 403:
+        return (
+            f"; the server refuses this address or client (hh.ru refuses some data centres without an application "
+            f"token: set ${ENV_HH_TOKEN}), or fetch where it answers, copy the cache here, and use --offline"
+        )
+    if response.status_code == 451:
+        return (
+            "; the server refuses this country (hh.ru blocks some): fetch where it answers, copy the cache here, "
+            "and use --offline"
         )
     return ""

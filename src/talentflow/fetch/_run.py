@@ -81,6 +81,7 @@ def fetch(
     offline: bool = False,
     url_base: str | None = None,
     user_agent: str | None = None,
+    token: str | None = None,
     db: str | os.PathLike[str] | None = None,
     store: Store | None = None,
     retries: int = 3,
@@ -90,7 +91,8 @@ def fetch(
 ) -> FetchReport:
     """Download ``source``'s files into ``cache`` (conditional GETs: unchanged files are not downloaded again),
     check that each still has the layout talentflow reads, then ingest them into the store. With ``offline``,
-    the cached copies are used and the network is not touched.
+    the cached copies are used and the network is not touched. ``user_agent`` (required) and ``token`` (an
+    hh.ru application token, optional) go to hh.ru only.
 
     Raises InputError when a file cannot be had (the server keeps failing, refuses, or the cache lacks it) or has
     changed its layout upstream; nothing is ingested then.
@@ -107,7 +109,8 @@ def fetch(
                 f"'talentflow-study/1.0 (you@example.org)'; give it here or in ${ENV_HH_USER_AGENT}",
                 param="user_agent",
             )
-        files = _download(src, folder, url_base, user_agent, (retries, timeout, backoff), progress)
+        headers = _headers(src, user_agent, token)
+        files = _download(src, folder, url_base, headers, (retries, timeout, backoff), progress)
     _check_kept(src, folder, files)
     report = FetchReport(src.name, str(folder), offline, files)
     own = store is None
@@ -183,20 +186,29 @@ def _from_cache(src: Source, folder: Path) -> list[FileReport]:
     return reports
 
 
+def _headers(src: Source, user_agent: str | None, token: str | None) -> dict[str, str]:
+    """GitHub is told talentflow's version; hh.ru the user's HH-User-Agent and, when given, the token (which
+    goes nowhere else: not to GitHub, not into the manifest or a message)."""
+    if not src.hh:
+        return {"User-Agent": f"talentflow/{__version__}"}
+    assert user_agent
+    headers = {"User-Agent": user_agent, "HH-User-Agent": user_agent}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
 def _download(
     src: Source,
     folder: Path,
     url_base: str | None,
-    user_agent: str | None,
+    headers: dict[str, str],
     patience: tuple[int, float, float],
     progress: ProgressHook | None,
 ) -> list[FileReport]:
     import httpx
 
     retries, timeout, backoff = patience
-    headers = {"User-Agent": f"talentflow/{__version__}"}
-    if src.hh and user_agent:
-        headers = {"User-Agent": user_agent, "HH-User-Agent": user_agent}
     manifest = Manifest(folder)
     folder.mkdir(parents=True, exist_ok=True)
     reports, rejected = [], []

@@ -23,6 +23,9 @@ HH_API = "https://api.hh.ru"
 #: HH-User-Agent hh.ru asks of every client.
 ENV_URL_BASE = "TALENTFLOW_URL_BASE"
 ENV_HH_USER_AGENT = "TALENTFLOW_HH_USER_AGENT"
+#: An hh.ru application token (docs/collect.md says how to get one), sent to hh.ru when set: some addresses get a
+#: bare 403 without one. Read from the environment only, never an option, so that it stays out of shell history.
+ENV_HH_TOKEN = "TALENTFLOW_HH_TOKEN"
 
 
 @dataclass(frozen=True)
