@@ -128,7 +128,8 @@ class FakeSources:
     def fail(self, path: str, *modes: str) -> None:
         """The next requests of ``path`` fail, one mode each: ``500`` (an HTML error page), ``429`` (too many
         requests, with a Retry-After of ``retry_after`` seconds), ``403`` (a bare refusal, as hh.ru answers some
-        addresses), ``oauth`` (hh.ru's 403 for a revoked token), ``drop`` (the connection closes before any
+        addresses), ``oauth`` (hh.ru's 403 for a revoked token), ``304`` (not modified, asked or
+        not, as a broken mirror might), ``drop`` (the connection closes before any
         answer), ``truncate`` (half of the body, then the connection closes), ``stall`` (an answer after
         ``stall_seconds``)."""
         with self.lock:
@@ -187,6 +188,8 @@ def _handler(fake: FakeSources) -> type[BaseHTTPRequestHandler]:
             if mode == "403":
                 page = b"<html><head><title>403 Forbidden</title></head><body>forbidden</body></html>"
                 return self._send(403, page, "text/html; charset=utf-8")
+            if mode == "304":
+                return self._send(304, b"", "text/plain")
             if mode == "oauth":
                 error = b'{"errors": [{"type": "oauth", "value": "token_revoked"}], "request_id": "fake"}'
                 return self._send(403, error, "application/json; charset=utf-8")

@@ -5,6 +5,7 @@ nothing; failures (500, 429, dropped connections, cut bodies, slow answers) retr
 
 from __future__ import annotations
 
+import fcntl
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -278,6 +279,28 @@ def test_the_token_goes_to_hh_only_and_is_never_shown(cli, fake, cache, db, monk
     assert not [b for b in stored if token.encode() in b]
     message = " ".join(refused.split())
     assert "403 Forbidden (oauth/token_revoked); the token in $TALENTFLOW_HH_TOKEN is bad, expired" in message
+
+
+def test_a_304_to_a_plain_request_is_refused(cli, fake, cache, db) -> None:
+    fake.fail(AI, "304")
+    result = fetch(cli, fake, "ai-tracker", cache, db, code=2)
+    message = " ".join(result.output.split())
+    assert f"{fake.url}{AI}: the server answered 304 Not Modified to a request that was not conditional" in message
+    assert not db.exists()
+
+
+def test_two_downloads_into_one_cache_do_not_run_at_once(cli, fake, cache, db) -> None:
+    folder = cache / "ai-tracker"
+    folder.mkdir(parents=True)
+    with (folder / ".lock").open("a+b") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = fetch(cli, fake, "ai-tracker", cache, db, code=2)
+        # Reading the cache needs no lock.
+        offline = cli("fetch", "ai-tracker", "--offline", "--to", cache, "--db", db, code=2).output
+    message = " ".join(result.output.split())
+    assert f"--to: another talentflow fetch is downloading into {folder}; wait for it to end" in message
+    assert not fake.hits and "offline, and the cache at" in " ".join(offline.split())
+    assert fetch(cli, fake, "ai-tracker", cache, db)["downloaded"] == 1
 
 
 def test_a_url_base_must_be_an_address(cli, cache, db) -> None:

@@ -3,16 +3,22 @@ each came from (URL, ETag, Last-Modified, SHA-256, size, when it was downloaded 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from talentflow.errors import InputError
+
 ENV_CACHE = "TALENTFLOW_CACHE"
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 
 
 def default_cache() -> Path:
@@ -84,3 +90,25 @@ def sha256_of(path: Path) -> str:
         while chunk := f.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """One download into a source's folder at a time: two (a nightly timer and a hand-run fetch) would write
+    the same partial files and each lose the other's manifest entries. The lock goes with the process, so a
+    killed fetch leaves none behind."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":  # no flock there; a second fetch at once is then the user's to avoid
+        yield
+        return
+    import fcntl
+
+    with (folder / LOCK).open("a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(
+                f"another talentflow fetch is downloading into {folder}; wait for it to end (it holds {LOCK} there)",
+                param="cache",
+            ) from None
+        yield

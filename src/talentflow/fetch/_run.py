@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from talentflow._version import __version__
 from talentflow.errors import InputError, UsageError
-from talentflow.fetch._cache import Entry, Manifest, default_cache, sha256_of
+from talentflow.fetch._cache import Entry, Manifest, default_cache, locked, sha256_of
 from talentflow.fetch._schema import problem
 from talentflow.fetch.sources import ENV_HH_USER_AGENT, SOURCES, RemoteFile, Source
 from talentflow.store import Store
@@ -110,7 +110,8 @@ def fetch(
                 param="user_agent",
             )
         headers = _headers(src, user_agent, token)
-        files = _download(src, folder, url_base, headers, (retries, timeout, backoff), progress)
+        with locked(folder):
+            files = _download(src, folder, url_base, headers, (retries, timeout, backoff), progress)
     _check_kept(src, folder, files)
     report = FetchReport(src.name, str(folder), offline, files)
     own = store is None
@@ -252,7 +253,10 @@ def _one(
     request = Request(url, part, headers, valid.etag if valid else None, valid.last_modified if valid else None)
     answer = get(client, request, retries=retries, backoff=backoff, on_bytes=on_bytes)
     now = _now()
-    if answer.status == 304 and valid is not None:
+    if answer.status == 304:
+        if valid is None:
+            # Nothing was asked conditionally, so the answer vouches for no copy (a misbehaving mirror or proxy).
+            raise InputError(f"{url}: the server answered 304 Not Modified to a request that was not conditional")
         valid.checked_at = now
         manifest.put(file.name, valid)
         return _report(file, path, valid, "not modified", False, answer.attempts)
