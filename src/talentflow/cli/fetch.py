@@ -135,12 +135,12 @@ def _print_report(report: FetchReport) -> None:
 
     where = "the cache" if report.offline else "the network"
     table = Table(title=f"{report.source} from {where}, cached in {report.cache}", title_justify="left")
-    # The file, its status and size are never cut (a status cut in two reads as another status); the records
-    # column wraps instead, so that hiring-lab's long names fit an 80-column terminal.
-    table.add_column("file", no_wrap=True)
+    # A status or a size is never cut (a status cut in two reads as another status); on a narrow terminal a
+    # long file name folds and the records wrap instead.
+    table.add_column("file", overflow="fold")
     table.add_column("status", no_wrap=True)
     table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("records" if report.ingest else "stored")
+    table.add_column("records" if report.ingest else "stored", min_width=10)
     inputs = report.ingest.inputs if report.ingest else [None] * len(report.files)
     for file, done in zip(report.files, inputs, strict=True):
         status = "same content" if file.status == "downloaded" and not file.changed else file.status
