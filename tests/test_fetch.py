@@ -306,3 +306,16 @@ def test_two_downloads_into_one_cache_do_not_run_at_once(cli, fake, cache, db) -
 def test_a_url_base_must_be_an_address(cli, cache, db) -> None:
     result = cli("fetch", "ai-tracker", "--to", cache, "--db", db, "--url-base", "mirror.example.org", code=2)
     assert "--url-base: 'mirror.example.org': expected an http:// or https:// address" in result.output
+
+
+def test_the_command_offers_every_source_in_the_table() -> None:
+    from typing import get_args
+
+    from talentflow.cli.fetch import SourceName
+    from talentflow.fetch import SOURCES
+
+    assert (
+        list(get_args(SourceName))
+        == list(SOURCES)
+        == ["innovation-graph", "hiring-lab", "ai-tracker", "hh-dictionaries"]
+    )
