@@ -329,14 +329,16 @@ COLLECT_SLICE = Table(
         _c(
             "state",
             "VARCHAR",
-            "`pending`, `paging`, `split`, `done` or `truncated` (over the cap and not splittable: only its first "
-            "2,000 results were read).",
+            "`pending`, `paging`, `moved` (paging, and its `found` changed since it was first asked), `rereading` "
+            "(a second pass after that), `split`, `done` or `truncated` (over the cap and not splittable: only its "
+            "first 2,000 results were read).",
         ),
         _c("found", "BIGINT", "hh.ru's `found` for the slice when it was first asked."),
         _c("pages", "INTEGER", "Pages to read (`per_page=100`)."),
         _c("pages_read", "INTEGER", "Pages read so far."),
         _c("retrieved", "BIGINT", "Items in the pages read (before de-duplication across slices)."),
         _c("tail", "BOOLEAN", "The sweep for vacancies published while the run went on."),
+        _c("passes", "INTEGER", "Times its pages were read: 2 when results moved between pages while it was read."),
     ),
     key=("run_id", "slice_id"),
 )

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from talentflow._version import __version__
-from talentflow.cli import claims, indicators, ingest, migration, reference, report, serve, simulate
+from talentflow.cli import claims, collect, indicators, ingest, migration, reference, report, serve, simulate
 from talentflow.cli._common import out
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app = typer.Typer(
 
 # The order of the help's command list: the data flow, sources to outputs.
 app.add_typer(ingest.app)
+app.add_typer(collect.app, name="collect")
 app.add_typer(reference.app, name="reference")
 app.add_typer(simulate.app)
 app.add_typer(indicators.app)

@@ -109,6 +109,12 @@ class Query:
         for name, value in self.params:
             _check_value(name, value, known)
 
+    def search(self) -> list[tuple[str, str]]:
+        """The query as hh.ru search parameters."""
+        out = [("text", self.text)] if self.text else []
+        out += [("professional_role", r) for r in self.roles] + [("area", a) for a in self.areas]
+        return out + list(self.params)
+
     def to_json(self) -> str:
         return json.dumps(
             {"text": self.text, "roles": list(self.roles), "areas": list(self.areas), "params": [list(p) for p in self.params]},

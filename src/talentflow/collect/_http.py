@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from talentflow.collect.auth import Credentials, Secret
+from talentflow.collect._auth import Credentials, Secret
 from talentflow.errors import AccessError, ApiError, UsageError
 
 #: Failures worth another attempt.
@@ -42,16 +42,22 @@ class Politeness:
     #: A Retry-After longer than this stops the run instead of waiting.
     max_retry_after: float = 600.0
     timeout: float = 30.0
-    breaker_window: int = 20
-    breaker_cooldown: float = 30.0
+    breaker_window: int = 30
+    #: The breaker's pause; None: 30 times ``backoff``.
+    breaker_cooldown: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("rate", "timeout"):
             if getattr(self, name) <= 0:
                 raise UsageError(f"must be above 0, not {getattr(self, name)}", param=name)
-        for name in ("retries", "backoff", "breaker_cooldown"):
+        for name in ("retries", "backoff"):
             if getattr(self, name) < 0:
                 raise UsageError(f"must be 0 or more, not {getattr(self, name)}", param=name)
+
+
+    @property
+    def cooldown(self) -> float:
+        return self.breaker_cooldown if self.breaker_cooldown is not None else 30 * self.backoff
 
 
 class TokenBucket:
@@ -213,7 +219,8 @@ class Client:
         if len(self.recent) < window or failed * 2 <= window:
             return
         kinds = collections.Counter(k for k in self.recent if k is not None)
-        self.sleep(self.p.breaker_cooldown)
+        cooldown = self.p.cooldown
+        self.sleep(cooldown)
         self.recent.clear()
         self.recent.extend([None] * (window // 2))  # half-open: one more failure reopens it
         trial, _ = self._attempt("/vacancies", [("per_page", "0")])
@@ -223,7 +230,7 @@ class Client:
             shown = ", ".join(f"{n} {k}" for k, n in kinds.most_common())
             raise ApiError(
                 f"stopped: {failed} of the last {window} requests failed ({shown}), and so did a trial after a "
-                f"{self.p.breaker_cooldown:g} s pause ({trial.detail}); the API is in trouble: resume later with "
+                f"{cooldown:g} s pause ({trial.detail}); the API is in trouble: resume later with "
                 "`talentflow collect hh --resume`",
                 kind="circuit_open",
             )
@@ -253,8 +260,9 @@ def classify(response: httpx.Response) -> Failure | None:
         return Failure("geo_blocked", "HTTP 451 Unavailable For Legal Reasons", status)
     if "bad_user_agent" in types:
         return Failure("bad_user_agent", "HTTP 400 bad_user_agent", status, value=str(types["bad_user_agent"].get("value")))
-    if "bad_argument" in types:
-        value = str(types["bad_argument"].get("value") or (body or {}).get("bad_argument") or "")
+    if "bad_argument" in types or (isinstance(body, dict) and body.get("bad_argument")):
+        # hh.ru's answer at the cap is a bare {"description": …, "bad_argument": "page, per_page"}.
+        value = str(types.get("bad_argument", {}).get("value") or body.get("bad_argument") or "")
         return Failure("bad_argument", "HTTP 400 bad_argument", status, value=value)
     if status == 404:
         return Failure("not_found", "HTTP 404 not_found", status)
