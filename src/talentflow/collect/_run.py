@@ -109,6 +109,7 @@ class Collector:
                 self._commit([done, *kids], reply, s, 0 if items else None)
                 return
         pages = _page_count(found)
+        read = min(read, pages)
         state = "paging" if read < pages else self._final(found)
         new = replace(s, state=state, found=found, pages=pages, pages_read=read, retrieved=len(items))
         self._commit([new], reply, s, 0 if items else None)

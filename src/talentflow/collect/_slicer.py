@@ -8,7 +8,8 @@ split, in this order:
    half is asked up to 5 minutes past its end, since hh.ru rounds ``date_from``/``date_to`` to the nearest
    5 minutes and adjacent windows must overlap to lose nothing. The whole query's window starts in 2000; its
    first cut is 32 days before its end, where hh.ru's active vacancies are (they are republished monthly);
-2. its areas: several into one slice each, one into its children in the area tree;
+2. its areas: several into one slice each, one into the areas below it (as hh.ru's clusters list them, else as
+   the store's area tree has them);
 3. its roles: several into one slice each; none (every role) into the roles hh.ru's clusters list.
 
 A slice none of these can split is ``truncated``: its first 2,000 results are read and it is reported.
@@ -121,8 +122,8 @@ def split(
         areas = list(s.areas or query_areas or roots)
         if len(areas) > 1:
             how, kids = "area", [{"areas": (a,)} for a in areas]
-        elif len(areas) == 1 and children(areas[0]):
-            how, kids = "area", [{"areas": (a,)} for a in children(areas[0])]
+        elif len(areas) == 1 and (below := _below(areas[0], clusters, children)):
+            how, kids = "area", [{"areas": (a,)} for a in below]
         else:
             roles = list(s.roles or query_roles) or sorted(clusters.get("professional_role", {}), key=_num)
             if len(roles) > 1:
@@ -140,6 +141,13 @@ def split(
         for i, k in enumerate(kids)
     ]
     return how, made
+
+
+def _below(area: str, clusters: dict[str, dict[str, int]], children: Children) -> list[str]:
+    """The areas one level below ``area``: those hh.ru's clusters list (its own tree, current), else the store's
+    area tree (which may lack regions: `talentflow reference areas` loads the whole tree)."""
+    listed = [a for a in clusters.get("area", {}) if a != area]
+    return listed or list(children(area))
 
 
 def _num(text: str) -> tuple[int, str]:
