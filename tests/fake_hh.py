@@ -105,6 +105,11 @@ class Market:
             (1000 + rng.integers(0, n // 20 + 1, n)).astype(str), np.full(n, np.nan), np.zeros(n, bool),
         )  # fmt: skip
 
+    def area_ids(self) -> list[str]:
+        if not hasattr(self, "_areas"):
+            self._areas = np.unique(self.area).tolist()
+        return self._areas
+
     def published(self, now: float) -> np.ndarray:
         period = self.repost_days * 86_400
         return self.opened + np.maximum(0, np.floor((now - self.opened) / period)) * period
@@ -200,7 +205,7 @@ class Fake:
         mask = m.active(now)
         if q.get("area"):
             wanted = set(q["area"])
-            ok = {a for a in set(m.area) if wanted & set(self.areas.chain(a))}
+            ok = {a for a in m.area_ids() if wanted & set(self.areas.chain(a))}
             mask &= np.isin(m.area, list(ok))
         if q.get("professional_role"):
             mask &= np.isin(m.role, q["professional_role"])
@@ -267,7 +272,7 @@ class Fake:
 
     def full(self, vacancy_id: str) -> tuple[int, Any]:
         m, now = self.market, self.clock.seconds()
-        hit = np.flatnonzero(m.ids.astype(str) == vacancy_id)
+        hit = np.flatnonzero(m.ids == int(vacancy_id)) if vacancy_id.isdigit() else []
         if not len(hit) or m.opened[hit[0]] > now:
             return 404, {"errors": [{"type": "not_found"}], "description": "Not Found"}
         i = int(hit[0])
