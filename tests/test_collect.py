@@ -318,6 +318,16 @@ def _cli_env(fake: Fake) -> dict[str, str]:
     return env
 
 
+def _pages_kept(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'collect_page'").fetchone()[0]:
+            return 0
+        (n,) = con.execute("SELECT count(*) FROM collect_page").fetchone()
+    return int(n)
+
+
 def _summary(db: Path) -> tuple[set[str], list[tuple[object, ...]]]:
     with duckdb.connect(str(db), read_only=True) as con:
         run = con.execute("SELECT status, found, leaf_found, retrieved FROM collect_run").fetchall()
@@ -327,6 +337,7 @@ def _summary(db: Path) -> tuple[set[str], list[tuple[object, ...]]]:
     return stored_ids(db), run + slices
 
 
+@pytest.mark.slow
 def test_sigkill_three_times_under_faults_then_resume_ends_as_an_undisturbed_run(fake: Fake, tmp_path: Path) -> None:
     fake.p429, fake.p5xx, fake.retry_after = 0.20, 0.05, 0
     env = _cli_env(fake)
@@ -335,16 +346,23 @@ def test_sigkill_three_times_under_faults_then_resume_ends_as_an_undisturbed_run
     subprocess.run([*base, "--db", str(calm)], env=env, check=True, capture_output=True, timeout=120)
     db = tmp_path / "killed.duckdb"
     rng = random.Random(14)
-    kills = 0
+    kills, checkpoints = 0, []
     for _ in range(3):
         args = [*base, "--db", str(db)] + (["--resume"] if kills else [])
+        # A random moment of the paging: after a random number of answers, a random fraction of a second on.
+        seen, after = fake.requests.total(), rng.randint(3, 25)
         p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.5, 3.0))
+        while fake.requests.total() < seen + after and p.poll() is None:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.05))
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
         p.wait()
+        checkpoints.append(_pages_kept(db))
     assert kills == 3
+    print("pages checkpointed at each kill:", checkpoints)
+    assert sum(1 for n in checkpoints if n > 0) >= 2, checkpoints  # killed in the middle of the paging
     done = subprocess.run([*base, "--db", str(db), "--resume"], env=env, capture_output=True, timeout=120, text=True)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -354,6 +372,7 @@ def test_sigkill_three_times_under_faults_then_resume_ends_as_an_undisturbed_run
 
 
 # -- thirty days of nightly runs against the simulator's truth -------------------------------------------------
+@pytest.mark.slow
 def test_thirty_daily_runs_give_the_simulators_stocks_flows_and_exits(sim: Path, tmp_path: Path) -> None:
     from talentflow.indicators import Params, compute
 
