@@ -88,8 +88,8 @@ class Market:
         closed = np.where(t.closed.isna().to_numpy(), np.inf, closed)
         salary = np.where(t.salary_shown.to_numpy(), t.salary_rub.to_numpy(np.float64), np.nan)
         return cls(
-            t.vacancy_id.astype(np.int64).to_numpy(), opened, closed, t.area_id.astype(str).to_numpy(),
-            t.role_id.astype(str).to_numpy(), t.employer_id.astype(str).to_numpy(), salary, t.remote.to_numpy(),
+            t.vacancy_id.astype(np.int64).to_numpy(), opened, closed, t.area_id.to_numpy().astype("U"),
+            t.role_id.to_numpy().astype("U"), t.employer_id.to_numpy().astype("U"), salary, t.remote.to_numpy(),
         )  # fmt: skip
 
     @classmethod
@@ -111,8 +111,11 @@ class Market:
         return self._areas
 
     def published(self, now: float) -> np.ndarray:
+        if getattr(self, "_at", None) == now:
+            return self._published
         period = self.repost_days * 86_400
-        return self.opened + np.maximum(0, np.floor((now - self.opened) / period)) * period
+        self._at, self._published = now, self.opened + np.maximum(0, np.floor((now - self.opened) / period)) * period
+        return self._published
 
     def active(self, now: float) -> np.ndarray:
         return (self.opened <= now) & (now < self.closed)
@@ -201,21 +204,20 @@ class Fake:
             return 400, {"errors": [{"type": "bad_argument", "value": "per_page"}], "bad_argument": "per_page"}
         if (page + 1) * per_page > CAP:
             return 400, {"description": "you can't look up more than 2000 items in the list", "bad_argument": "page, per_page"}
-        published = m.published(now)
-        mask = m.active(now)
+        idx = np.flatnonzero(m.active(now))
+        published = m.published(now)  # every vacancy's, indexed like the market
         if q.get("area"):
             wanted = set(q["area"])
-            ok = {a for a in m.area_ids() if wanted & set(self.areas.chain(a))}
-            mask &= np.isin(m.area, list(ok))
+            ok = [a for a in m.area_ids() if wanted & set(self.areas.chain(a))]
+            idx = idx[np.isin(m.area[idx], ok)]
         if q.get("professional_role"):
-            mask &= np.isin(m.role, q["professional_role"])
+            idx = idx[np.isin(m.role[idx], q["professional_role"])]
         if "date_to" in q and "date_from" not in q:
             return 400, {"errors": [{"type": "bad_argument", "value": "date_to"}], "bad_argument": "date_to"}
         if "date_from" in q:
-            mask &= published >= _rounded(q["date_from"][0])
+            idx = idx[published[idx] >= _rounded(q["date_from"][0])]
         if "date_to" in q:
-            mask &= published <= _rounded(q["date_to"][0])
-        idx = np.flatnonzero(mask)
+            idx = idx[published[idx] <= _rounded(q["date_to"][0])]
         idx = idx[np.lexsort((-m.ids[idx], -published[idx]))]
         found = len(idx)
         body: dict[str, Any] = {
