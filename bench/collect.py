@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-import httpx  # noqa: E402
-from fake_hh import Clock, Fake, Market  # noqa: E402
+import httpx
+from fake_hh import Clock, Fake, Market
 
-from talentflow.collect import Politeness, Query, collect_hh  # noqa: E402
+from talentflow.collect import Politeness, Query, collect_hh
 
 AGENT = "talentflow-bench/1.0 (bench@example.org)"
 
@@ -39,7 +39,9 @@ def naive(url: str, token: str) -> tuple[int, int]:
     requests = 0
     with httpx.Client(headers=headers) as client:
         for page in range(100):
-            r = client.get(f"{url}/vacancies", params={"area": "1", "professional_role": "96", "per_page": 100, "page": page})
+            r = client.get(
+                f"{url}/vacancies", params={"area": "1", "professional_role": "96", "per_page": 100, "page": page}
+            )
             requests += 1
             if r.status_code != 200 or not r.json()["items"]:
                 break
@@ -75,10 +77,15 @@ def main() -> None:
             got = {r[0] for r in con.execute("SELECT DISTINCT vacancy_id FROM vacancy_observation").fetchall()}
         naive_ids, naive_requests = naive(server.url, "bench-token")
     oracle = oracle_requests(len(truth))
-    print(f"market: {len(truth):,} active vacancies in one area and role ({len(truth) / 2000:.0f}x the cap), seed {args.seed}")
-    print(f"collect:  retrieved {len(got & truth) / len(truth):.2%} of the ids (extra {len(got - truth)}), "
-          f"coverage reported {report.coverage:.2%}, {report.slices} slices ({report.split}), "
-          f"{report.truncated and len(report.truncated) or 0} truncated, {seconds:.1f} s")
+    print(
+        f"market: {len(truth):,} active vacancies in one area and role ({len(truth) / 2000:.0f}x the cap), "
+        f"seed {args.seed}"
+    )
+    print(
+        f"collect:  retrieved {len(got & truth) / len(truth):.2%} of the ids (extra {len(got - truth)}), "
+        f"coverage reported {report.coverage:.2%}, {report.slices} slices ({report.split}), "
+        f"{(report.truncated and len(report.truncated)) or 0} truncated, {seconds:.1f} s"
+    )
     print(f"requests: collect {report.requests:,}, oracle {oracle:,}: ratio {report.requests / oracle:.3f}")
     print(f"naive pager: {naive_ids:,} ids in {naive_requests} requests, coverage {naive_ids / len(truth):.2%}")
 

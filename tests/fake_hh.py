@@ -88,9 +88,15 @@ class Market:
         closed = np.where(t.closed.isna().to_numpy(), np.inf, closed)
         salary = np.where(t.salary_shown.to_numpy(), t.salary_rub.to_numpy(np.float64), np.nan)
         return cls(
-            t.vacancy_id.astype(np.int64).to_numpy(), opened, closed, t.area_id.to_numpy().astype("U"),
-            t.role_id.to_numpy().astype("U"), t.employer_id.to_numpy().astype("U"), salary, t.remote.to_numpy(),
-        )  # fmt: skip
+            t.vacancy_id.astype(np.int64).to_numpy(),
+            opened,
+            closed,
+            t.area_id.to_numpy().astype("U"),
+            t.role_id.to_numpy().astype("U"),
+            t.employer_id.to_numpy().astype("U"),
+            salary,
+            t.remote.to_numpy(),
+        )
 
     @classmethod
     def uniform(cls, n: int, end: datetime, days: float, *, area: str, role: str, seed: int) -> Market:
@@ -101,9 +107,15 @@ class Market:
         second = rng.integers(6 * 3600, 18 * 3600, n)
         opened = np.sort(end.timestamp() - (day + 1) * 86_400 + second)
         return cls(
-            np.arange(60_000_000, 60_000_000 + n), opened, np.full(n, np.inf), np.full(n, area), np.full(n, role),
-            (1000 + rng.integers(0, n // 20 + 1, n)).astype(str), np.full(n, np.nan), np.zeros(n, bool),
-        )  # fmt: skip
+            np.arange(60_000_000, 60_000_000 + n),
+            opened,
+            np.full(n, np.inf),
+            np.full(n, area),
+            np.full(n, role),
+            (1000 + rng.integers(0, n // 20 + 1, n)).astype(str),
+            np.full(n, np.nan),
+            np.zeros(n, bool),
+        )
 
     def area_ids(self) -> list[str]:
         if not hasattr(self, "_areas"):
@@ -203,7 +215,10 @@ class Fake:
         if per_page > 100:
             return 400, {"errors": [{"type": "bad_argument", "value": "per_page"}], "bad_argument": "per_page"}
         if (page + 1) * per_page > CAP:
-            return 400, {"description": "you can't look up more than 2000 items in the list", "bad_argument": "page, per_page"}
+            return 400, {
+                "description": "you can't look up more than 2000 items in the list",
+                "bad_argument": "page, per_page",
+            }
         idx = np.flatnonzero(m.active(now))
         published = m.published(now)  # every vacancy's, indexed like the market
         if q.get("area"):
@@ -221,12 +236,16 @@ class Fake:
         idx = idx[np.lexsort((-m.ids[idx], -published[idx]))]
         found = len(idx)
         body: dict[str, Any] = {
-            "found": found, "per_page": per_page, "page": page,
+            "found": found,
+            "per_page": per_page,
+            "page": page,
             "pages": min(math.ceil(found / per_page), CAP // per_page) if per_page else 0,
-            "items": [self.item(i, published[i]) for i in idx[page * per_page : (page + 1) * per_page]] if per_page else [],
+            "items": [self.item(i, published[i]) for i in idx[page * per_page : (page + 1) * per_page]]
+            if per_page
+            else [],
             "clusters": self.clusters(idx, q) if q.get("clusters") == ["true"] else None,
             "arguments": None,
-        }  # fmt: skip
+        }
         return 200, body
 
     def clusters(self, idx: np.ndarray, q: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -250,27 +269,46 @@ class Fake:
 
         roles = Counter(m.role[idx].tolist())
         return [
-            {"id": "area", "name": "Регион", "items": [
-                {"name": self.areas.names.get(a, a), "url": url("area", a), "count": n} for a, n in by_area.most_common()]},
-            {"id": "professional_role", "name": "Профессиональная роль", "items": [
-                {"name": r, "url": url("professional_role", r), "count": n} for r, n in roles.most_common()]},
-        ]  # fmt: skip
+            {
+                "id": "area",
+                "name": "Регион",
+                "items": [
+                    {"name": self.areas.names.get(a, a), "url": url("area", a), "count": n}
+                    for a, n in by_area.most_common()
+                ],
+            },
+            {
+                "id": "professional_role",
+                "name": "Профессиональная роль",
+                "items": [{"name": r, "url": url("professional_role", r), "count": n} for r, n in roles.most_common()],
+            },
+        ]
 
     def item(self, i: int, published: float) -> dict[str, Any]:
         m = self.market
         vid, area = str(m.ids[i]), str(m.area[i])
-        salary = None if np.isnan(m.salary[i]) else {"from": float(m.salary[i]), "to": None, "currency": "RUR", "gross": False}
+        salary = (
+            None
+            if np.isnan(m.salary[i])
+            else {"from": float(m.salary[i]), "to": None, "currency": "RUR", "gross": False}
+        )
         return {
-            "id": vid, "name": f"Разработчик {m.role[i]}", "premium": False,
+            "id": vid,
+            "name": f"Разработчик {m.role[i]}",
+            "premium": False,
             "area": {"id": area, "name": self.areas.names.get(area, area), "url": f"{self.url}/areas/{area}"},
-            "salary": salary, "type": {"id": "open", "name": "Открытая"},
-            "published_at": _hh_time(published), "created_at": _hh_time(m.opened[i]), "archived": False,
-            "url": f"{self.url}/vacancies/{vid}", "alternate_url": f"https://hh.ru/vacancy/{vid}",
+            "salary": salary,
+            "type": {"id": "open", "name": "Открытая"},
+            "published_at": _hh_time(published),
+            "created_at": _hh_time(m.opened[i]),
+            "archived": False,
+            "url": f"{self.url}/vacancies/{vid}",
+            "alternate_url": f"https://hh.ru/vacancy/{vid}",
             "employer": {"id": str(m.employer[i]), "name": f"Employer {m.employer[i]}", "trusted": True},
             "professional_roles": [{"id": str(m.role[i]), "name": ""}],
             "schedule": {"id": "remote" if m.remote[i] else "fullDay", "name": ""},
             "snippet": {"requirement": None, "responsibility": None},
-        }  # fmt: skip
+        }
 
     def full(self, vacancy_id: str) -> tuple[int, Any]:
         m, now = self.market, self.clock.seconds()
@@ -320,18 +358,31 @@ _MSK = __import__("datetime").timezone(timedelta(hours=3))
 
 _HTML_5XX = b"<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
 _CANNED: dict[str, tuple[int, Any]] = {
-    "captcha": (403, {"errors": [{"type": "captcha_required", "value": "captcha_required",
-                                  "captcha_url": "https://hh.ru/account/captcha?state=fake-state",
-                                  "fallback_url": "https://hh.ru/account/connect/register"}]}),
+    "captcha": (
+        403,
+        {
+            "errors": [
+                {
+                    "type": "captcha_required",
+                    "value": "captcha_required",
+                    "captcha_url": "https://hh.ru/account/captcha?state=fake-state",
+                    "fallback_url": "https://hh.ru/account/connect/register",
+                }
+            ]
+        },
+    ),
     "oauth": (403, {"errors": [{"type": "oauth", "value": "token_revoked"}], "description": "Forbidden"}),
     "forbidden": (403, b"<html><body>403 Forbidden</body></html>"),
     "geo": (451, b"<html><body>Unavailable For Legal Reasons</body></html>"),
     "bad_user_agent": (400, {"errors": [{"type": "bad_user_agent", "value": "blacklisted"}]}),
-    "cap": (400, {"description": "you can't look up more than 2000 items in the list", "bad_argument": "page, per_page"}),
+    "cap": (
+        400,
+        {"description": "you can't look up more than 2000 items in the list", "bad_argument": "page, per_page"},
+    ),
     "500": (500, b"<html><body>500 Internal Server Error</body></html>"),
     "502": (502, _HTML_5XX),
     "503": (503, {"errors": [{"type": "service_unavailable"}]}),
-}  # fmt: skip
+}
 
 
 class Server:

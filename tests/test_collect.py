@@ -67,9 +67,14 @@ def stored_ids(db: Path) -> set[str]:
 def collect(fake: Fake, db: Path, query: Query | None = None, **kw) -> object:
     kw.setdefault("environ", {"TALENTFLOW_HH_TOKEN": TOKEN})
     return collect_hh(
-        query or Query.build(it=True), db=db, api_url=fake.url, user_agent=AGENT, politeness=FAST,
-        clock=fake.clock.now, **kw,
-    )  # fmt: skip
+        query or Query.build(it=True),
+        db=db,
+        api_url=fake.url,
+        user_agent=AGENT,
+        politeness=FAST,
+        clock=fake.clock.now,
+        **kw,
+    )
 
 
 def invoke(args: list[str], env: dict[str, str], code: int):
@@ -120,9 +125,15 @@ def crowded_market(n_same: int, end: dt.datetime) -> Market:
     roles = ["96"] * n_same + ["124"] * 1500 + ["96"] * 1200
     n = len(areas)
     return Market(
-        np.arange(70_000_000, 70_000_000 + n), np.full(n, t), np.full(n, np.inf), np.array(areas), np.array(roles),
-        np.array([str(i % 40) for i in range(n)]), np.full(n, np.nan), np.zeros(n, bool),
-    )  # fmt: skip
+        np.arange(70_000_000, 70_000_000 + n),
+        np.full(n, t),
+        np.full(n, np.inf),
+        np.array(areas),
+        np.array(roles),
+        np.array([str(i % 40) for i in range(n)]),
+        np.full(n, np.nan),
+        np.zeros(n, bool),
+    )
 
 
 def test_a_window_over_the_cap_splits_by_area_then_role_and_reports_what_cannot_split(tmp_path: Path) -> None:
@@ -199,8 +210,16 @@ def test_the_failure_messages_differ() -> None:
     from talentflow.collect._http import Failure, _error
 
     client = type("C", (), {"user_agent": AGENT, "api_url": "http://x"})()
-    kinds = ["captcha_required", "oauth", "blocked", "geo_blocked", "bad_user_agent", "rate_limited",
-             "server_error", "network"]  # fmt: skip
+    kinds = [
+        "captcha_required",
+        "oauth",
+        "blocked",
+        "geo_blocked",
+        "bad_user_agent",
+        "rate_limited",
+        "server_error",
+        "network",
+    ]
     messages = {_error(Failure(k, "detail"), "/vacancies", 3, client).message.split(":")[0] for k in kinds}  # type: ignore[arg-type]
     assert len(messages) == len(kinds)
 
@@ -214,7 +233,9 @@ def test_usage_errors_come_before_any_request(small: Fake, tmp_path: Path) -> No
     assert "Name/Version (contact)" in r.output
     r = invoke([*args, "--user-agent", AGENT, "--param", "shedule=remote"], {}, 2)
     assert "shedule: not an hh.ru vacancy-search parameter" in r.output
-    r = invoke(["--role", "99999", "--api-url", fake.url, "--db", str(tmp_path / "s.duckdb"), "--user-agent", AGENT], {}, 2)
+    r = invoke(
+        ["--role", "99999", "--api-url", fake.url, "--db", str(tmp_path / "s.duckdb"), "--user-agent", AGENT], {}, 2
+    )
     assert "unknown professional role 99999" in r.output
     assert fake.requests.total() == 0
 
@@ -225,7 +246,9 @@ def test_an_overlapping_run_refuses(small: Fake, tmp_path: Path) -> None:
 
     db = tmp_path / "s.duckdb"
     with run_lock(db):
-        r = invoke(["--it", "--api-url", fake.url, "--db", str(db), "--user-agent", AGENT], {"TALENTFLOW_HH_TOKEN": TOKEN}, 5)
+        r = invoke(
+            ["--it", "--api-url", fake.url, "--db", str(db), "--user-agent", AGENT], {"TALENTFLOW_HH_TOKEN": TOKEN}, 5
+        )
     assert "a collection is already running on this store" in r.output
     assert fake.requests.total() == 0
     collect(fake, db)  # the lock is free again
@@ -386,7 +409,11 @@ def test_thirty_daily_runs_give_the_simulators_stocks_flows_and_exits(sim: Path,
     first, last = START.date(), START.date() + dt.timedelta(days=days - 1)
     truth = _truth(fake.market, first, last, "96")
     got = {}
-    for name, column in (("vacancies_active", "vacancies"), ("vacancies_new", "vacancies"), ("employer_exits", "exits")):
+    for name, column in (
+        ("vacancies_active", "vacancies"),
+        ("vacancies_new", "vacancies"),
+        ("employer_exits", "exits"),
+    ):
         frame = compute(name, Params(period="day", min_cell=0), db=db).frame
         got[name] = {row.period: getattr(row, column) for row in frame.itertuples()}
     # Stocks at each day's end after the first run; new vacancies and exits summed over the days after it.
@@ -409,9 +436,20 @@ def _truth(m: Market, first: dt.date, last: dt.date, role: str) -> dict[str, dic
     active vacancy the day before and none for the next three days. A vacancy closed the moment it opened was
     never on the board (the simulator's board leaves it out too), so it is no vacancy of the truth either."""
     keep = (m.role == role) & (m.closed > m.opened)
-    m = Market(m.ids[keep], m.opened[keep], m.closed[keep], m.area[keep], m.role[keep], m.employer[keep],
-               m.salary[keep], m.remote[keep])  # fmt: skip
-    day_end = {d: dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp() for d in _days(first, last + dt.timedelta(days=3))}
+    m = Market(
+        m.ids[keep],
+        m.opened[keep],
+        m.closed[keep],
+        m.area[keep],
+        m.role[keep],
+        m.employer[keep],
+        m.salary[keep],
+        m.remote[keep],
+    )
+    day_end = {
+        d: dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp()
+        for d in _days(first, last + dt.timedelta(days=3))
+    }
     opened_day = m.opened // 86_400
     active = {d: int(((m.opened < t) & (m.closed >= t)).sum()) for d, t in day_end.items()}
     new = {d: int((opened_day == (t // 86_400) - 1).sum()) for d, t in day_end.items()}

@@ -58,7 +58,8 @@ def hh_cmd(
     backoff: Annotated[float, typer.Option(help="First retry's wait ceiling in seconds (doubles).")] = 1.0,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for an answer.")] = 30.0,
     out_dir: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Folder of the sightings files [default: hh-collect/ by the store].")
+        Path | None,
+        typer.Option("--out", "-o", help="Folder of the sightings files [default: hh-collect/ by the store]."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the retries' jitter.")] = 0,
     db: DbOption = None,

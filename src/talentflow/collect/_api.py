@@ -110,7 +110,9 @@ def collect_hh(
             client.close()
 
 
-def _start(con: Any, query: Query | None, url: str, resume: bool, fresh: bool, now: datetime) -> tuple[cp.RunRow, Query]:
+def _start(
+    con: Any, query: Query | None, url: str, resume: bool, fresh: bool, now: datetime
+) -> tuple[cp.RunRow, Query]:
     """The run to work on: the unfinished one (``resume``), or a new one."""
     if resume and fresh:
         raise UsageError("give --resume (continue the unfinished run) or --fresh (abandon it), not both")
@@ -152,7 +154,8 @@ def _complete(store: Store, collector: Collector, out: Path, now: Callable[[], d
     run, con = collector.run, store.con
     seen = _finish.sightings(con, run.run_id)
     file = out / f"hh-run-{run.run_id:05d}.ndjson.gz"
-    ingest_id, counts = None, {}
+    ingest_id: int | None = None
+    counts: dict[str, int] = {}
     if seen:
         _finish.write_sightings(file, seen)
         ingest_id, counts = _finish.ingest_sightings(store, file)
@@ -171,9 +174,20 @@ def report(con: Any, run_id: int, ingest: dict[str, int] | None = None) -> Colle
     import json
 
     cols = (
-        "query", "status", "found", "leaf_found", "retrieved", "requests", "retries", "failures", "full_fetched",
-        "seconds", "attempts", "window_end", "pages_file",
-    )  # fmt: skip
+        "query",
+        "status",
+        "found",
+        "leaf_found",
+        "retrieved",
+        "requests",
+        "retries",
+        "failures",
+        "full_fetched",
+        "seconds",
+        "attempts",
+        "window_end",
+        "pages_file",
+    )
     row = con.execute(f"SELECT {', '.join(cols)} FROM collect_run WHERE run_id = ?", [run_id]).fetchone()
     r = dict(zip(cols, row, strict=True))
     slices = cp.slices(con, run_id)
@@ -182,10 +196,17 @@ def report(con: Any, run_id: int, ingest: dict[str, int] | None = None) -> Colle
         if s.split_by:
             split[s.split_by] = split.get(s.split_by, 0) + 1
     truncated = [
-        {"slice_id": s.slice_id, "found": s.found, "date_from": s.date_from.isoformat(), "date_to": s.date_to.isoformat(),
-         "areas": list(s.areas), "roles": list(s.roles)}
-        for s in slices if s.state == "truncated"
-    ]  # fmt: skip
+        {
+            "slice_id": s.slice_id,
+            "found": s.found,
+            "date_from": s.date_from.isoformat(),
+            "date_to": s.date_to.isoformat(),
+            "areas": list(s.areas),
+            "roles": list(s.roles),
+        }
+        for s in slices
+        if s.state == "truncated"
+    ]
     found, retrieved = r["found"], int(r["retrieved"] or 0)
     return CollectReport(
         run_id=run_id,

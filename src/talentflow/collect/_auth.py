@@ -105,7 +105,9 @@ class Credentials:
             return None
         if not client_id or not secret:
             missing = ENV_CLIENT_SECRET if client_id else ENV_CLIENT_ID
-            raise UsageError(f"an application token needs both {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}: {missing} is unset")
+            raise UsageError(
+                f"an application token needs both {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET}: {missing} is unset"
+            )
         token_url = env.get(ENV_TOKEN_URL) or api_url.rstrip("/") + "/token"
         cache = Path(env[ENV_TOKEN_CACHE]) if env.get(ENV_TOKEN_CACHE) else default_cache()
         return cls(client_id=client_id.strip(), client_secret=Secret(secret.strip()), token_url=token_url, cache=cache)

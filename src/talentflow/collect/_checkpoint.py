@@ -30,9 +30,21 @@ from talentflow.errors import BusyError
 from talentflow.model import COLLECT_PAGE, COLLECT_RUN, COLLECT_SLICE, COLLECT_TABLES
 
 _SLICE_COLUMNS = (
-    "slice_id", "parent_id", "split_by", "date_from", "date_to", "areas", "roles", "state", "found", "pages",
-    "pages_read", "retrieved", "tail", "passes",
-)  # fmt: skip
+    "slice_id",
+    "parent_id",
+    "split_by",
+    "date_from",
+    "date_to",
+    "areas",
+    "roles",
+    "state",
+    "found",
+    "pages",
+    "pages_read",
+    "retrieved",
+    "tail",
+    "passes",
+)
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -84,7 +96,19 @@ def unfinished(con: duckdb.DuckDBPyConnection) -> RunRow | None:
     ).fetchone()
     if row is None:
         return None
-    return RunRow(*row[:7], json.loads(row[7] or "{}"), float(row[8] or 0), int(row[9] or 0))
+    run_id, api_url, query, window_end, attempts, requests, retries = row[:7]
+    return RunRow(
+        int(run_id),
+        api_url,
+        query,
+        window_end,
+        int(attempts),
+        int(requests or 0),
+        int(retries or 0),
+        json.loads(row[7] or "{}"),
+        float(row[8] or 0),
+        int(row[9] or 0),
+    )
 
 
 def new_run(
@@ -101,9 +125,7 @@ def new_run(
 
 
 def abandon(con: duckdb.DuckDBPyConnection, run_id: int, when: datetime) -> None:
-    con.execute(
-        f"UPDATE {COLLECT_RUN.name} SET status = 'abandoned', finished_at = ? WHERE run_id = ?", [when, run_id]
-    )
+    con.execute(f"UPDATE {COLLECT_RUN.name} SET status = 'abandoned', finished_at = ? WHERE run_id = ?", [when, run_id])
     con.execute(f"DELETE FROM {COLLECT_PAGE.name} WHERE run_id = ?", [run_id])
 
 

@@ -28,7 +28,7 @@ def sightings(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, tuple[di
     """Each vacancy id the run saw: (the record to store, when it was seen)."""
     seen: dict[str, tuple[dict[str, Any], datetime]] = {}
     full: dict[str, tuple[dict[str, Any], datetime]] = {}
-    for slice_id, vacancy_id, observed_at, body in cp.pages(con, run_id):
+    for _slice, vacancy_id, observed_at, body in cp.pages(con, run_id):
         data = json.loads(body)
         if vacancy_id is not None:
             if isinstance(data, dict) and data.get("id") is not None:
@@ -124,7 +124,9 @@ def close_run(
                 [*_series_key(query, when), values["found"], f"run {run_id}", ingest_id, *_series_key(query, when)[:3]],
             )
         if ingest_id is not None:
-            (options,) = con.execute(f"SELECT options FROM {INGEST_LOG.name} WHERE ingest_id = ?", [ingest_id]).fetchone()  # type: ignore[misc]
+            (options,) = con.execute(
+                f"SELECT options FROM {INGEST_LOG.name} WHERE ingest_id = ?", [ingest_id]
+            ).fetchone()  # type: ignore[misc]
             merged = json.loads(options or "{}") | {"collect": _log_entry(con, run_id)}
             con.execute(
                 f"UPDATE {INGEST_LOG.name} SET options = ? WHERE ingest_id = ?",

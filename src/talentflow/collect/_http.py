@@ -54,7 +54,6 @@ class Politeness:
             if getattr(self, name) < 0:
                 raise UsageError(f"must be 0 or more, not {getattr(self, name)}", param=name)
 
-
     @property
     def cooldown(self) -> float:
         return self.breaker_cooldown if self.breaker_cooldown is not None else 30 * self.backoff
@@ -193,7 +192,7 @@ class Client:
         self.bucket.wait(self.sleep)
         self.tally.requests += 1
         try:
-            response = self.http.get(self.api_url + path, params=params, headers=self._auth())
+            response = self.http.get(self.api_url + path, params=list(params or ()), headers=self._auth())
         except httpx.TimeoutException as exc:
             return Failure("network", f"timed out ({type(exc).__name__})"), None
         except httpx.HTTPError as exc:
@@ -255,11 +254,15 @@ def classify(response: httpx.Response) -> Failure | None:
     if "oauth" in types:
         return Failure("oauth", "HTTP 403 oauth", status, value=str(types["oauth"].get("value") or ""))
     if status == 403:
-        return Failure("blocked", f"HTTP 403 with {_content(response) if not errors else 'no known hh.ru error'}", status)
+        return Failure(
+            "blocked", f"HTTP 403 with {_content(response) if not errors else 'no known hh.ru error'}", status
+        )
     if status == 451:
         return Failure("geo_blocked", "HTTP 451 Unavailable For Legal Reasons", status)
     if "bad_user_agent" in types:
-        return Failure("bad_user_agent", "HTTP 400 bad_user_agent", status, value=str(types["bad_user_agent"].get("value")))
+        return Failure(
+            "bad_user_agent", "HTTP 400 bad_user_agent", status, value=str(types["bad_user_agent"].get("value"))
+        )
     if "bad_argument" in types or (isinstance(body, dict) and body.get("bad_argument")):
         # hh.ru's answer at the cap is a bare {"description": …, "bad_argument": "page, per_page"}.
         value = str(types.get("bad_argument", {}).get("value") or body.get("bad_argument") or "")

@@ -52,7 +52,12 @@ OWN = {"text": "--text", "area": "--area", "professional_role": "--role (or --it
 #: Parameters the collector sets itself: paging, publication windows and their order.
 RESERVED = frozenset({"page", "per_page", "date_from", "date_to", "period", "order_by", "clusters"})
 #: Parameters whose values hh.ru's dictionaries list (`talentflow.reference.dictionaries`).
-DICTIONARY_OF = {"schedule": "schedule", "experience": "experience", "employment": "employment", "work_format": "work_format"}
+DICTIONARY_OF = {
+    "schedule": "schedule",
+    "experience": "experience",
+    "employment": "employment",
+    "work_format": "work_format",
+}
 _BOOLEAN = frozenset({"only_with_salary", "accept_temporary", "no_magic", "premium", "responses_count_enabled"})
 _DIGITS = re.compile(r"^\d+$")
 
@@ -84,7 +89,12 @@ class Query:
         for name, _ in pairs:
             _check_name(name)
         text = text.strip() if text and text.strip() else None
-        return cls(text, tuple(dict.fromkeys(role_ids)), tuple(dict.fromkeys(a.strip() for a in areas if a.strip())), tuple(pairs))
+        return cls(
+            text,
+            tuple(dict.fromkeys(role_ids)),
+            tuple(dict.fromkeys(a.strip() for a in areas if a.strip())),
+            tuple(pairs),
+        )
 
     def check(self, con: duckdb.DuckDBPyConnection) -> None:
         """Every role, area and dictionary value known; a usage error naming the first that is not."""
@@ -117,7 +127,12 @@ class Query:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"text": self.text, "roles": list(self.roles), "areas": list(self.areas), "params": [list(p) for p in self.params]},
+            {
+                "text": self.text,
+                "roles": list(self.roles),
+                "areas": list(self.areas),
+                "params": [list(p) for p in self.params],
+            },
             ensure_ascii=False,
             sort_keys=True,
         )

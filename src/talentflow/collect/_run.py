@@ -101,9 +101,14 @@ class Collector:
         read = 0 if root else 1
         if found > CAP:
             how, kids = split(
-                s, self.query.areas, self.query.roles, self._kids, self._kids(""), cluster_counts(reply.body),
+                s,
+                self.query.areas,
+                self.query.roles,
+                self._kids,
+                self._kids(""),
+                cluster_counts(reply.body),
                 max(self.slices) + 1,
-            )  # fmt: skip
+            )
             if how is not None:
                 done = replace(s, state="split", split_by=how, found=found, retrieved=len(items))
                 self._commit([done, *kids], reply, s, 0 if items else None)
@@ -169,7 +174,14 @@ class Collector:
         with _transaction(self.con):
             if reply is not None and asked is not None and page is not None:
                 cp.save_page(
-                    self.con, self.run.run_id, asked.slice_id, page, None, reply.observed_at, _found(reply), _items(reply)
+                    self.con,
+                    self.run.run_id,
+                    asked.slice_id,
+                    page,
+                    None,
+                    reply.observed_at,
+                    _found(reply),
+                    _items(reply),
                 )
             cp.save_slices(self.con, self.run.run_id, changed)
             cp.save_counters(self.con, self.run.run_id, self.counters())

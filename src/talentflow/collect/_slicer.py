@@ -62,7 +62,11 @@ class Slice:
 
     def search(self, base: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """The search parameters of this slice, over the query's ``base`` (text, roles, areas, others)."""
-        params = [(k, v) for k, v in base if not (k == "area" and self.areas) and not (k == "professional_role" and self.roles)]
+        params = [
+            (k, v)
+            for k, v in base
+            if not (k == "area" and self.areas) and not (k == "professional_role" and self.roles)
+        ]
         params += [("area", a) for a in self.areas] + [("professional_role", r) for r in self.roles]
         params += [("date_from", stamp(self.date_from)), ("date_to", stamp(self.date_to + STEP))]
         return [*params, ("order_by", "publication_time")]
@@ -136,8 +140,19 @@ def split(
     if how is None or not kids:
         return None, []
     made = [
-        replace(s, **k, slice_id=next_id + i, parent_id=s.slice_id, state="pending", split_by=None, found=None,
-                pages=None, pages_read=0, retrieved=0, passes=1)
+        replace(
+            s,
+            **k,
+            slice_id=next_id + i,
+            parent_id=s.slice_id,
+            state="pending",
+            split_by=None,
+            found=None,
+            pages=None,
+            pages_read=0,
+            retrieved=0,
+            passes=1,
+        )
         for i, k in enumerate(kids)
     ]
     return how, made
