@@ -117,6 +117,35 @@ def test_a_second_run_adds_a_sighting_per_vacancy_seen_again(fake: Fake, tmp_pat
     assert second.run_id == 2 and n == len(fake.active_ids())
 
 
+def test_full_vacancies_for_new_ids_within_the_request_budget(small: Fake, tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    first = collect(small, db, full=True, max_requests=40)
+    small.clock.advance(86_400)
+    second = collect(small, db, full=True, max_requests=40)
+    with duckdb.connect(str(db), read_only=True) as con:
+        full = con.execute(
+            "SELECT ingest_id, count(DISTINCT vacancy_id) FROM vacancy_observation "
+            "WHERE description_length > 0 AND len(key_skills) > 0 GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        (distinct,) = con.execute(
+            "SELECT count(DISTINCT vacancy_id) FROM vacancy_observation WHERE description_length > 0"
+        ).fetchone()
+    assert first.full_fetched == second.full_fetched == 40 and first.retrieved == 300
+    assert full == [(1, 40), (2, 40)] and distinct == 80  # the second run fetched ids the first had not
+
+
+def test_a_run_that_finds_nothing_is_in_the_ingest_log(small: Fake, tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    report = collect(small, db, Query.build(roles=["124"]))  # no tester in the small market
+    assert (report.found, report.retrieved, report.status) == (0, 0, "finished")
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT read, input FROM ingest_log").fetchall() == [
+            (0, "talentflow collect hh: run 1 (no vacancies)")
+        ]
+        (options,) = con.execute("SELECT options FROM ingest_log").fetchone()
+    assert json.loads(options)["collect"]["requests"] == 1
+
+
 def crowded_market(n_same: int, end: dt.datetime) -> Market:
     """Vacancies published at one instant (a mass republication), which no publication window can split:
     ``n_same`` in Moscow for programmers, 1,500 in Moscow for testers, 1,200 in St Petersburg."""

@@ -114,6 +114,8 @@ def close_run(
     log's options of its sightings, its pages dropped (the sightings file holds what they held)."""
     con.execute("BEGIN TRANSACTION")
     try:
+        if ingest_id is None:
+            ingest_id = _empty_ingest(con, run_id, when)
         cp.save_counters(con, run_id, values | {"status": "finished", "finished_at": when, "ingest_id": ingest_id})
         if values.get("found") is not None:
             con.execute(
@@ -137,6 +139,20 @@ def close_run(
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
+
+
+def _empty_ingest(con: duckdb.DuckDBPyConnection, run_id: int, when: datetime) -> int:
+    """An ingest log row for a run that saw no vacancy (no file to ingest): every run is in the log."""
+    from talentflow._version import __version__
+
+    (ingest_id,) = con.execute(f"SELECT coalesce(max(ingest_id), 0) + 1 FROM {INGEST_LOG.name}").fetchone()  # type: ignore[misc]
+    con.execute(
+        f"INSERT INTO {INGEST_LOG.name} (ingest_id, input, sha256, format, options, read, accepted, duplicates, "
+        "quarantined, started_at, finished_at, tool_version) "
+        f"SELECT ?, ?, NULL, 'hh', '{{}}', 0, 0, 0, 0, started_at, ?, ? FROM {COLLECT_RUN.name} WHERE run_id = ?",
+        [ingest_id, f"talentflow collect hh: run {run_id} (no vacancies)", when, __version__, run_id],
+    )
+    return int(ingest_id)
 
 
 def _series_key(query: Query, when: datetime) -> tuple[str, str, Any]:
