@@ -102,8 +102,15 @@ def test_every_active_vacancy_past_the_cap_becomes_an_observed_sighting(fake: Fa
         assert logged["run_id"] == report.run_id and logged["found"] == len(truth)
         assert logged["retrieved"] == len(truth) and logged["requests"] == report.requests
         assert logged["slices"] == report.slices
-        series = con.execute("SELECT metric, date, value, vintage FROM series").fetchall()
-        assert series == [("vacancies_found", START.date(), float(len(truth)), f"run {report.run_id}")]
+        series = con.execute("SELECT metric, segment, date, value, vintage FROM series ORDER BY segment").fetchall()
+        query = Query.build(it=True).describe()
+        assert series[0] == ("vacancies_found", query, START.date(), float(len(truth)), f"run {report.run_id}")
+        by_area = {seg.split("area=")[1]: v for _, seg, _, v, _ in series if "| area=" in seg}
+        by_role = {seg.split("role=")[1]: v for _, seg, _, v, _ in series if "| professional_role=" in seg}
+        assert sum(by_area.values()) == sum(by_role.values()) == len(truth)  # hh.ru's counts by area and role
+        assert by_role["96"] == sum(
+            1 for i in range(len(fake.market.ids)) if fake.market.role[i] == "96" and str(fake.market.ids[i]) in truth
+        )
         assert con.execute("SELECT count(*) FROM collect_page").fetchone() == (0,)  # the checkpoint is emptied
 
 

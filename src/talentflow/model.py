@@ -302,7 +302,7 @@ COLLECT_RUN = Table(
         _c("retrieved", "BIGINT", "Distinct vacancy ids retrieved."),
         _c("requests", "BIGINT", "HTTP requests sent to the API, retries included."),
         _c("retries", "BIGINT", "Requests that repeated a failed one."),
-        _c("failures", "VARCHAR", "Failed requests by kind as JSON, e.g. `{\"rate_limited\": 12}`."),
+        _c("failures", "VARCHAR", 'Failed requests by kind as JSON, e.g. `{"rate_limited": 12}`.'),
         _c("truncated", "BIGINT", "Slices that could not be split below the 2,000-result cap."),
         _c("full_fetched", "BIGINT", "Full vacancies fetched (`--full`: `GET /vacancies/{id}`)."),
         _c("seconds", "DOUBLE", "Time spent, over all attempts."),
@@ -339,6 +339,12 @@ COLLECT_SLICE = Table(
         _c("retrieved", "BIGINT", "Items in the pages read (before de-duplication across slices)."),
         _c("tail", "BOOLEAN", "The sweep for vacancies published while the run went on."),
         _c("passes", "INTEGER", "Times its pages were read: 2 when results moved between pages while it was read."),
+        _c(
+            "clusters",
+            "VARCHAR",
+            "The whole query's counts by area and by professional role, as hh.ru's clusters gave them with its "
+            '`found` (JSON `{"area": {id: n}, "professional_role": {id: n}}`); NULL for other slices.',
+        ),
     ),
     key=("run_id", "slice_id"),
 )

@@ -44,6 +44,7 @@ _SLICE_COLUMNS = (
     "retrieved",
     "tail",
     "passes",
+    "clusters",
 )
 
 

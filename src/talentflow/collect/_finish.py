@@ -117,13 +117,14 @@ def close_run(
         if ingest_id is None:
             ingest_id = _empty_ingest(con, run_id, when)
         cp.save_counters(con, run_id, values | {"status": "finished", "finished_at": when, "ingest_id": ingest_id})
-        if values.get("found") is not None:
+        geography, segment, day = _series_key(query, when)
+        for part, value in _found_series(con, run_id, values.get("found")):
             con.execute(
                 f"INSERT INTO {SERIES.name} (source, geography, metric, segment, date, value, value_sa, vintage, "
-                f"ingest_id) SELECT 'hh.ru', ?, 'vacancies_found', ?, ?, ?, NULL, ?, ? WHERE NOT EXISTS ("
-                f"SELECT 1 FROM {SERIES.name} WHERE source = 'hh.ru' AND geography = ? AND metric = 'vacancies_found' "
+                f"ingest_id) SELECT 'hh.ru', ?, 'vacancies_found', ?, ?, ?, NULL, ?, ? WHERE NOT EXISTS (SELECT 1 "
+                f"FROM {SERIES.name} WHERE source = 'hh.ru' AND geography = ? AND metric = 'vacancies_found' "
                 "AND segment = ? AND date = ?)",
-                [*_series_key(query, when), values["found"], f"run {run_id}", ingest_id, *_series_key(query, when)[:3]],
+                [geography, segment + part, day, value, f"run {run_id}", ingest_id, geography, segment + part, day],
             )
         if ingest_id is not None:
             (options,) = con.execute(
@@ -153,6 +154,18 @@ def _empty_ingest(con: duckdb.DuckDBPyConnection, run_id: int, when: datetime) -
         [ingest_id, f"talentflow collect hh: run {run_id} (no vacancies)", when, __version__, run_id],
     )
     return int(ingest_id)
+
+
+def _found_series(con: duckdb.DuckDBPyConnection, run_id: int, found: int | None) -> list[tuple[str, int]]:
+    """(segment suffix, count): the whole query's ``found``, then its counts by area and by role."""
+    if found is None:
+        return []
+    row = con.execute("SELECT clusters FROM collect_slice WHERE run_id = ? AND slice_id = 0", [run_id]).fetchone()
+    clusters = json.loads(row[0]) if row and row[0] else {}
+    out = [("", int(found))]
+    for name in ("area", "professional_role"):
+        out += [(f" | {name}={k}", int(n)) for k, n in sorted(clusters.get(name, {}).items())]
+    return out
 
 
 def _series_key(query: Query, when: datetime) -> tuple[str, str, Any]:

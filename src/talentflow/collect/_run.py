@@ -7,6 +7,7 @@ one more slice, the tail, from ``window_end`` to then.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -99,6 +100,8 @@ class Collector:
         found, items = _found(reply), _items(reply)
         kids: list[Slice] = []
         read = 0 if root else 1
+        if root:
+            s = replace(s, clusters=json.dumps(cluster_counts(reply.body), sort_keys=True))
         if found > CAP:
             how, kids = split(
                 s,
@@ -151,8 +154,6 @@ class Collector:
         return self.run.requests + self.client.tally.requests
 
     def counters(self) -> dict[str, Any]:
-        import json
-
         failures = dict(self.run.failures)
         for kind, n in self.client.tally.failures.items():
             failures[kind] = failures.get(kind, 0) + n

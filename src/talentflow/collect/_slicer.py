@@ -55,6 +55,8 @@ class Slice:
     tail: bool = False
     #: Times the slice's pages were read: a second pass when a page shift may have hidden results.
     passes: int = 1
+    #: The whole query's counts by area and role (JSON), from its count; None for other slices.
+    clusters: str | None = None
 
     @property
     def width(self) -> timedelta:
