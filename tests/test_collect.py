@@ -153,6 +153,20 @@ def test_a_run_that_finds_nothing_is_in_the_ingest_log(small: Fake, tmp_path: Pa
     assert json.loads(options)["collect"]["requests"] == 1
 
 
+def test_no_request_is_spent_halving_empty_years(tmp_path: Path) -> None:
+    # The vacancies were published four years before the run: the windows close in on them from the newest
+    # result each first page shows, not a year at a time.
+    fake = Fake(Market.uniform(2500, START, 20, area="1", role="96", seed=5), Clock(START), tokens={TOKEN})
+    later = START + dt.timedelta(days=4 * 365)
+    with fake.serve():
+        report = collect_hh(
+            Query.build(roles=["96"]), db=tmp_path / "s.duckdb", api_url=fake.url, user_agent=AGENT,
+            politeness=FAST, environ={"TALENTFLOW_HH_TOKEN": TOKEN}, clock=lambda: later,
+        )  # fmt: skip
+    oracle = 2 * 13  # two slices of 1,250, 13 pages each
+    assert report.retrieved == 2500 and report.requests <= 1.3 * oracle
+
+
 def crowded_market(n_same: int, end: dt.datetime) -> Market:
     """Vacancies published at one instant (a mass republication), which no publication window can split:
     ``n_same`` in Moscow for programmers, 1,500 in Moscow for testers, 1,200 in St Petersburg."""

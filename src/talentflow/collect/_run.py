@@ -19,7 +19,17 @@ import duckdb
 from talentflow.collect import _checkpoint as cp
 from talentflow.collect._http import Client, Reply
 from talentflow.collect._query import Query
-from talentflow.collect._slicer import CAP, EPOCH, PER_PAGE, Slice, can_split_time, ceil_step, cluster_counts, split
+from talentflow.collect._slicer import (
+    CAP,
+    EPOCH,
+    PER_PAGE,
+    Slice,
+    can_split_time,
+    ceil_step,
+    cluster_counts,
+    split,
+    tighten,
+)
 from talentflow.collect._slicer import page_count as _page_count
 from talentflow.errors import ApiError
 
@@ -103,6 +113,7 @@ class Collector:
         if root:
             s = replace(s, clusters=json.dumps(cluster_counts(reply.body), sort_keys=True))
         if found > CAP:
+            s = tighten(s, items)
             how, kids = split(
                 s,
                 self.query.areas,

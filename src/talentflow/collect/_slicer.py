@@ -103,6 +103,23 @@ def halves(s: Slice) -> tuple[tuple[datetime, datetime], tuple[datetime, datetim
     return (s.date_from, cut), (cut, s.date_to)
 
 
+def tighten(s: Slice, items: Sequence[Any]) -> Slice:
+    """``s`` with its window ending at its newest result (rounded up to 5 minutes): the answer's first page is
+    ordered newest first, so nothing was published in the window after it, and halving the rest wastes no
+    request on an empty half (an open window starting in 2000 would otherwise be halved a year at a time)."""
+    newest = None
+    for item in items:
+        try:
+            t = datetime.strptime(str(item.get("published_at")), "%Y-%m-%dT%H:%M:%S%z")
+        except ValueError:
+            return s  # an unreadable time: keep the window as it is
+        newest = t if newest is None or t > newest else newest
+    if newest is None:
+        return s
+    end = ceil_step(newest)
+    return replace(s, date_to=end) if s.date_from < end < s.date_to else s
+
+
 #: Children of an area in the tree (empty for a leaf).
 Children = Callable[[str], Sequence[str]]
 
