@@ -1,7 +1,8 @@
 """`talentflow collect hh` against the fake hh.ru on loopback (tests/fake_hh.py), whose market is the simulator's.
 
-Internals imported here (talentflow.collect._checkpoint for the lock): the public API has no handle on the lock
-file, and the overlap test needs to hold it the way a running collection does.
+Internals imported here: talentflow.collect._checkpoint for the lock (the public API has no handle on the lock
+file, and the overlap test needs to hold it the way a running collection does) and talentflow.collect._http's
+`_error`, to word every failure kind side by side, including those the fake cannot provoke alone.
 """
 
 from __future__ import annotations
