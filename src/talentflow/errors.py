@@ -38,3 +38,29 @@ class UsageError(TalentflowError):
     """Options that do not fit together, or a value a parameter cannot take."""
 
     exit_code = 2
+
+
+class ApiError(TalentflowError):
+    """A remote API failed in a way that may pass: no answer, server errors, rate limits beyond patience, a
+    circuit opened by repeated failures. Trying again later (``--resume``) is the remedy. ``kind`` names the
+    failure: ``network``, ``server_error``, ``rate_limited``, ``circuit_open``, ``paging`` or ``unexpected``."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, kind: str, param: str | None = None) -> None:
+        super().__init__(message, param=param)
+        self.kind = kind
+
+
+class AccessError(ApiError):
+    """A remote API refused access, and a person must act before trying again: a captcha
+    (``captcha_required``), a bad, expired or revoked token (``oauth``), a blocked address (``blocked``), a
+    geographic block (``geo_blocked``), a rejected User-Agent (``bad_user_agent``)."""
+
+    exit_code = 4
+
+
+class BusyError(TalentflowError):
+    """Another process holds what this one needs (a collection run of the same store)."""
+
+    exit_code = 5

@@ -277,6 +277,98 @@ DICTIONARY = Table(
     key=("dictionary", "id", "lang", "name"),
 )
 
+COLLECT_RUN = Table(
+    "collect_run",
+    "One run of `talentflow collect`: the query, how far it got, what it cost and what it found. Created by the "
+    "first collection, so it is not among the tables every store has.",
+    (
+        _c("run_id", "BIGINT", "Identifier, increasing."),
+        _c("source", "VARCHAR", "The board, e.g. `hh.ru`."),
+        _c("api_url", "VARCHAR", "The API's address."),
+        _c("query", "VARCHAR", "The search as JSON: `text`, `roles`, `areas`, `params` (the token is never in it)."),
+        _c(
+            "status",
+            "VARCHAR",
+            "`running` (or stopped without finishing: see `error_kind`), `finished` or `abandoned`.",
+        ),
+        _c("error_kind", "VARCHAR", "Why the last attempt stopped: `network`, `captcha_required`, `oauth`, …"),
+        _c("error", "VARCHAR", "The message of that failure."),
+        _c("started_at", "TIMESTAMPTZ", "When the run began, UTC."),
+        _c("finished_at", "TIMESTAMPTZ", "When its sightings were ingested (or it was abandoned), UTC."),
+        _c("window_end", "TIMESTAMPTZ", "End of the publication windows (the run's start rounded up to 5 minutes)."),
+        _c("attempts", "INTEGER", "Times the run was started: 1, plus one per `--resume`."),
+        _c("found", "BIGINT", "The search's `found` for the whole query (`per_page=0`)."),
+        _c("leaf_found", "BIGINT", "Sum of `found` over the slices that were paged (overlaps count twice)."),
+        _c("retrieved", "BIGINT", "Distinct vacancy ids retrieved."),
+        _c("requests", "BIGINT", "HTTP requests sent to the API, retries included."),
+        _c("retries", "BIGINT", "Requests that repeated a failed one."),
+        _c("failures", "VARCHAR", 'Failed requests by kind as JSON, e.g. `{"rate_limited": 12}`.'),
+        _c("truncated", "BIGINT", "Slices that could not be split below the 2,000-result cap."),
+        _c("full_fetched", "BIGINT", "Full vacancies fetched (`--full`: `GET /vacancies/{id}`)."),
+        _c("seconds", "DOUBLE", "Time spent, over all attempts."),
+        _c("pages_file", "VARCHAR", "The NDJSON file of the run's sightings, as ingested."),
+        _c("ingest_id", "BIGINT", "The ingest of that file (see ingest_log); NULL until the run finishes."),
+        _c("tool_version", "VARCHAR", "talentflow version."),
+    ),
+    key=("run_id",),
+)
+
+COLLECT_SLICE = Table(
+    "collect_slice",
+    "One slice of a collection run: a search narrowed by publication window, areas and roles, with the `found` "
+    "hh.ru gave for it and how far its pages were read.",
+    (
+        _c("run_id", "BIGINT", "The run (see collect_run)."),
+        _c("slice_id", "BIGINT", "Identifier within the run; 0 is the whole query."),
+        _c("parent_id", "BIGINT", "The slice it was split from; NULL for the whole query."),
+        _c("split_by", "VARCHAR", "How this slice was split: `time`, `area` or `role`; NULL if it was not."),
+        _c("date_from", "TIMESTAMPTZ", "Start of its publication window (NULL: no window)."),
+        _c("date_to", "TIMESTAMPTZ", "End of its window; the request asks 5 minutes past it (the overlap)."),
+        _c("areas", "VARCHAR[]", "Area ids it searches (empty: the query's)."),
+        _c("roles", "VARCHAR[]", "Professional role ids it searches (empty: the query's)."),
+        _c(
+            "state",
+            "VARCHAR",
+            "`pending`, `paging`, `moved` (paging, and its `found` changed since it was first asked), `rereading` "
+            "(a second pass after that), `split`, `done` or `truncated` (over the cap and not splittable: only its "
+            "first 2,000 results were read).",
+        ),
+        _c("found", "BIGINT", "hh.ru's `found` for the slice when it was first asked."),
+        _c("pages", "INTEGER", "Pages to read (`per_page=100`)."),
+        _c("pages_read", "INTEGER", "Pages read so far."),
+        _c("retrieved", "BIGINT", "Items in the pages read (before de-duplication across slices)."),
+        _c("tail", "BOOLEAN", "The sweep for vacancies published while the run went on."),
+        _c("passes", "INTEGER", "Times its pages were read: 2 when results moved between pages while it was read."),
+        _c(
+            "clusters",
+            "VARCHAR",
+            "The whole query's counts by area and by professional role, as hh.ru's clusters gave them with its "
+            '`found` (JSON `{"area": {id: n}, "professional_role": {id: n}}`); NULL for other slices.',
+        ),
+    ),
+    key=("run_id", "slice_id"),
+)
+
+COLLECT_PAGE = Table(
+    "collect_page",
+    "Pages a collection run has fetched and not yet ingested: its checkpoint. Emptied when the run's sightings "
+    "are ingested.",
+    (
+        _c("run_id", "BIGINT", "The run."),
+        _c("slice_id", "BIGINT", "The slice the page belongs to; NULL for a full vacancy."),
+        _c("seq", "INTEGER", "Order of the page within its slice (a page read again gets the next number)."),
+        _c("page", "INTEGER", "The page number asked for; NULL for a full vacancy."),
+        _c("vacancy_id", "VARCHAR", "A full vacancy's id (`GET /vacancies/{id}`); NULL for a search page."),
+        _c("observed_at", "TIMESTAMPTZ", "When the request was sent, UTC: the sightings' `observed_at`."),
+        _c("found", "BIGINT", "The page's `found`."),
+        _c("body", "VARCHAR", "The items as a JSON array (a full vacancy: the object)."),
+    ),
+    key=("run_id", "slice_id", "seq", "vacancy_id"),
+)
+
+#: Tables of the hh.ru collector, created by its first run (older stores without them open as before).
+COLLECT_TABLES: tuple[Table, ...] = (COLLECT_RUN, COLLECT_SLICE, COLLECT_PAGE)
+
 #: Tables holding observations and series, in the order `status` lists them.
 CANONICAL: tuple[Table, ...] = (VACANCY_OBSERVATION, RESUME_OBSERVATION, POPULATION, SERIES, CLAIM)
 ALL_TABLES: tuple[Table, ...] = (*CANONICAL, INGEST_LOG, QUARANTINE, AREA)

@@ -12,7 +12,18 @@ from typing import Annotated
 import typer
 
 from talentflow._version import __version__
-from talentflow.cli import claims, fetch, indicators, ingest, migration, reference, report, serve, simulate
+from talentflow.cli import (
+    claims,
+    collect,
+    fetch,
+    indicators,
+    ingest,
+    migration,
+    reference,
+    report,
+    serve,
+    simulate,
+)
 from talentflow.cli._common import out
 
 app = typer.Typer(
@@ -26,6 +37,7 @@ app = typer.Typer(
 
 # The order of the help's command list: the data flow, sources to outputs.
 app.add_typer(ingest.app)
+app.add_typer(collect.app, name="collect")
 app.add_typer(fetch.app)
 app.add_typer(reference.app, name="reference")
 app.add_typer(simulate.app)
