@@ -13,6 +13,9 @@ connection closed without an answer).
 
 Time is the fake's own (`Clock`): frozen unless advanced, or drifting a few seconds per request so that the
 market moves while a client reads it.
+
+With `Fake.sources` set (a `fake_sources.FakeSources`), the same server also serves the public source files and
+hh.ru's ``/areas`` and ``/dictionaries``, so that one fake stands in for both ``collect`` and ``fetch``.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import numpy as np
+from fake_sources import FakeSources, SourceRoutes
 
 FIVE = 300
 CAP = 2000
@@ -198,6 +202,8 @@ class Fake:
     seen_headers: list[dict[str, str]] = field(default_factory=list)
     last_token_at: float | None = None
     url: str = ""
+    #: The public source files, mounted beside the API: then this one server also stands in for ``fetch``.
+    sources: FakeSources | None = None
 
     def __post_init__(self) -> None:
         self.rng = np.random.default_rng(self.seed)
@@ -408,13 +414,17 @@ class Server:
         self.close()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(SourceRoutes):
     fake: Fake
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
     def do_GET(self) -> None:
+        mounted = self.fake.sources
+        if mounted is not None and mounted.serves(urlsplit(self.path).path):
+            self.sources = mounted
+            return self.serve_source()
         self._answer("GET")
 
     def do_POST(self) -> None:

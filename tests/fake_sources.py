@@ -12,9 +12,8 @@ The routes are written from the upstream layouts, not from talentflow's table of
 in that table fails the tests. Job_postings_tracker publishes one file per country; the shared copy joins them
 (with a ``source_commit`` column the upstream files lack), so the fake splits it back.
 
-It lives in tests/ rather than src/talentflow/testing/ because ``talentflow.testing`` is a module while the hh.ru
-collector's work may turn it into a package; it can move there (e.g. ``talentflow.testing.fake_sources``) once
-that has landed, for the collector's tests to mount it beside its fake hh.ru.
+Its routes are a mixin (`SourceRoutes`): the fake hh.ru of the collector's tests (tests/fake_hh.py) mounts them,
+so that one server answers both ``talentflow collect`` and ``talentflow fetch``.
 """
 
 from __future__ import annotations
@@ -106,9 +105,12 @@ class FakeSources:
         self.failures: dict[str, list[str]] = defaultdict(list)
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_SourceHandler,), {"sources": self}))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def serves(self, path: str) -> bool:
+        return path in self.files
 
     @property
     def url(self) -> str:
@@ -153,91 +155,99 @@ class FakeSources:
         return '"' + hashlib.sha256(self.files[path]).hexdigest()[:20] + '"'
 
 
-def _handler(fake: FakeSources) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        hit: Hit
+class SourceRoutes(BaseHTTPRequestHandler):
+    """The source files' answers, as a mixin: the fake hh.ru (tests/fake_hh.py) mounts them beside its API, so
+    that one server stands in for both ``collect`` and ``fetch``."""
 
-        def log_message(self, format: str, *args: object) -> None:  # quiet: the hits are the log
-            pass
+    sources: FakeSources
+    hit: Hit
 
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            # Logged before the answer goes out: the client may be done reading it before this handler returns.
-            self.hit = Hit("GET", path, 0, dict(self.headers.items()))
-            with fake.lock:
-                mode = fake.failures[path].pop(0) if fake.failures.get(path) else None
-                body = fake.files.get(path)
-                modified = fake.modified.get(path, LAST_MODIFIED)
-                fake.hits.append(self.hit)
-            self._answer(path, mode, body, modified)
+    def log_message(self, format: str, *args: object) -> None:  # quiet: the hits are the log
+        pass
 
-        def _answer(self, path: str, mode: str | None, body: bytes | None, modified: float) -> int:
-            if mode == "500":
-                page = b"<html><head><title>500 Internal Server Error</title></head><body>oops</body></html>"
-                return self._send(500, page, "text/html; charset=utf-8")
-            if mode == "drop":
-                # The connection closes before a byte of an answer: a proxy or a load balancer giving up.
-                self.hit.status = 0
-                self.close_connection = True
-                return 0
-            if mode == "429":
-                error = b'{"errors": [{"type": "too_many_requests"}]}'
-                wait = {"Retry-After": str(fake.retry_after)}
-                return self._send(429, error, "application/json; charset=utf-8", wait)
-            if mode == "403":
-                page = b"<html><head><title>403 Forbidden</title></head><body>forbidden</body></html>"
-                return self._send(403, page, "text/html; charset=utf-8")
-            if mode == "304":
-                return self._send(304, b"", "text/plain")
-            if mode == "oauth":
-                error = b'{"errors": [{"type": "oauth", "value": "token_revoked"}], "request_id": "fake"}'
-                return self._send(403, error, "application/json; charset=utf-8")
-            if mode == "stall":
-                time.sleep(fake.stall_seconds)
-            if body is None:
-                return self._send(404, b"404: Not Found", "text/plain; charset=utf-8")
-            if path in ("/areas", "/dictionaries") and not self.headers.get("HH-User-Agent"):
-                error = b'{"errors": [{"type": "bad_user_agent", "value": "unset"}], "request_id": "fake"}'
-                return self._send(400, error, "application/json; charset=utf-8")
-            etag = fake.etag(path)
-            if self._not_modified(etag, modified):
-                self.hit.status = 304
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return 304
-            kind = "application/json; charset=utf-8" if path in ("/areas", "/dictionaries") else "text/plain"
-            extra = {"ETag": etag, "Last-Modified": formatdate(modified, usegmt=True)}
-            if mode == "truncate":
-                return self._send(200, body, kind, extra, cut=len(body) // 2)
-            return self._send(200, body, kind, extra)
+    def serve_source(self) -> None:
+        fake = self.sources
+        path = self.path.split("?", 1)[0]
+        # Logged before the answer goes out: the client may be done reading it before this handler returns.
+        self.hit = Hit("GET", path, 0, dict(self.headers.items()))
+        with fake.lock:
+            mode = fake.failures[path].pop(0) if fake.failures.get(path) else None
+            body = fake.files.get(path)
+            modified = fake.modified.get(path, LAST_MODIFIED)
+            fake.hits.append(self.hit)
+        self._source_answer(path, mode, body, modified)
 
-        def _not_modified(self, etag: str, modified: float) -> bool:
-            # As RFC 9110 says: If-None-Match decides when sent; If-Modified-Since only without it.
-            if (match := self.headers.get("If-None-Match")) is not None:
-                return etag in [m.strip() for m in match.split(",")]
-            if (since := self.headers.get("If-Modified-Since")) is not None:
-                try:
-                    return parsedate_to_datetime(since).timestamp() >= int(modified)
-                except (TypeError, ValueError):
-                    return False
-            return False
-
-        def _send(
-            self, status: int, body: bytes, kind: str, extra: dict[str, str] | None = None, cut: int | None = None
-        ) -> int:
-            self.hit.status = status
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            for name, value in (extra or {}).items():
-                self.send_header(name, value)
+    def _source_answer(self, path: str, mode: str | None, body: bytes | None, modified: float) -> int:
+        if mode == "500":
+            page = b"<html><head><title>500 Internal Server Error</title></head><body>oops</body></html>"
+            return self._source_send(500, page, "text/html; charset=utf-8")
+        if mode == "drop":
+            # The connection closes before a byte of an answer: a proxy or a load balancer giving up.
+            self.hit.status = 0
+            self.close_connection = True
+            return 0
+        if mode == "429":
+            error = b'{"errors": [{"type": "too_many_requests"}]}'
+            wait = {"Retry-After": str(self.sources.retry_after)}
+            return self._source_send(429, error, "application/json; charset=utf-8", wait)
+        if mode == "403":
+            page = b"<html><head><title>403 Forbidden</title></head><body>forbidden</body></html>"
+            return self._source_send(403, page, "text/html; charset=utf-8")
+        if mode == "304":
+            return self._source_send(304, b"", "text/plain")
+        if mode == "oauth":
+            error = b'{"errors": [{"type": "oauth", "value": "token_revoked"}], "request_id": "fake"}'
+            return self._source_send(403, error, "application/json; charset=utf-8")
+        if mode == "stall":
+            time.sleep(self.sources.stall_seconds)
+        if body is None:
+            return self._source_send(404, b"404: Not Found", "text/plain; charset=utf-8")
+        if path in ("/areas", "/dictionaries") and not self.headers.get("HH-User-Agent"):
+            error = b'{"errors": [{"type": "bad_user_agent", "value": "unset"}], "request_id": "fake"}'
+            return self._source_send(400, error, "application/json; charset=utf-8")
+        etag = self.sources.etag(path)
+        if self._source_not_modified(etag, modified):
+            self.hit.status = 304
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
             self.end_headers()
-            self.wfile.write(body if cut is None else body[:cut])
-            if cut is not None:
-                self.close_connection = True
-            return status
+            return 304
+        kind = "application/json; charset=utf-8" if path in ("/areas", "/dictionaries") else "text/plain"
+        extra = {"ETag": etag, "Last-Modified": formatdate(modified, usegmt=True)}
+        if mode == "truncate":
+            return self._source_send(200, body, kind, extra, cut=len(body) // 2)
+        return self._source_send(200, body, kind, extra)
 
-    return Handler
+    def _source_not_modified(self, etag: str, modified: float) -> bool:
+        # As RFC 9110 says: If-None-Match decides when sent; If-Modified-Since only without it.
+        if (match := self.headers.get("If-None-Match")) is not None:
+            return etag in [m.strip() for m in match.split(",")]
+        if (since := self.headers.get("If-Modified-Since")) is not None:
+            try:
+                return parsedate_to_datetime(since).timestamp() >= int(modified)
+            except (TypeError, ValueError):
+                return False
+        return False
+
+    def _source_send(
+        self, status: int, body: bytes, kind: str, extra: dict[str, str] | None = None, cut: int | None = None
+    ) -> int:
+        self.hit.status = status
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body if cut is None else body[:cut])
+        if cut is not None:
+            self.close_connection = True
+        return status
+
+
+class _SourceHandler(SourceRoutes):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.serve_source()

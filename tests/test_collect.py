@@ -517,3 +517,31 @@ def _truth(m: Market, first: dt.date, last: dt.date, role: str) -> dict[str, dic
 
 def _days(a: dt.date, b: dt.date) -> list[dt.date]:
     return [a + dt.timedelta(days=i) for i in range((b - a).days + 1)]
+
+
+def test_one_fake_serves_collect_and_fetch(shared: Path, tmp_path: Path) -> None:
+    from fake_sources import FakeSources
+
+    market = Market.uniform(300, START, 20, area="1", role="96", seed=5)
+    fake = Fake(market, Clock(START), tokens={TOKEN}, seed=3, sources=FakeSources(shared))
+    db, env = tmp_path / "s.duckdb", {"TALENTFLOW_HH_TOKEN": TOKEN}
+    runner = CliRunner()
+    with fake.serve():
+        got = runner.invoke(
+            app,
+            ["collect", "hh", "--text", "python", "--db", str(db), "--api-url", fake.url, "--user-agent", AGENT],
+            env=env,
+        )
+        assert got.exit_code == 0, got.output
+        args = ["--db", str(db), "--to", str(tmp_path / "cache"), "--url-base", fake.url, "--user-agent", AGENT]
+        for source in ("hh-dictionaries", "ai-tracker"):
+            got = runner.invoke(app, ["fetch", source, *args, "--json"], env=env)
+            assert got.exit_code == 0, got.output
+    assert len(stored_ids(db)) == 300
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM series WHERE metric = 'ai_postings_share'").fetchone() == (24_642,)
+        assert con.execute("SELECT name FROM area WHERE area_id = '1'").fetchone() == ("Москва",)
+    # The fetch of hh.ru's dictionaries went through the same server, with the token, as the search did.
+    hh = [h for h in fake.sources.hits if h.path in ("/areas", "/dictionaries")]
+    assert {h.path for h in hh} == {"/areas", "/dictionaries"}
+    assert {h.headers.get("Authorization") for h in hh} == {f"Bearer {TOKEN}"}
