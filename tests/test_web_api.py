@@ -43,7 +43,7 @@ def store(kinds: kinds_fixture.Stores) -> Path:
 
 @pytest.fixture(scope="module")
 def client(store: Path) -> TestClient:
-    return TestClient(create_app(store))
+    return TestClient(create_app(store), base_url="http://localhost")
 
 
 def cli_json(cli, *args: str | Path):
@@ -249,7 +249,7 @@ def test_store_is_never_written(tmp_path: Path, store: Path) -> None:
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(store.read_bytes())
     before = (hashlib.sha256(copy.read_bytes()).hexdigest(), copy.stat().st_mtime_ns)
-    c = TestClient(create_app(copy))
+    c = TestClient(create_app(copy), base_url="http://localhost")
     for url in (
         "/api/indicators",
         "/api/indicators/vacancies_new?by=role",
