@@ -163,6 +163,8 @@ class Snapshots:
 
     def __init__(self, store: Path, folder: Path | None = None) -> None:
         self.store = store
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix="talentflow-serve-", dir=folder))
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
         self._current: Snapshot | None = None
@@ -253,7 +255,7 @@ class Snapshots:
                     _copy(w.fileno(), _wal(dst))
             if self._locked_signature(fd) == before and signature(self.store) == before:
                 self.taken += 1
-                return Snapshot(dst, before, time.time(), error=_check(dst))
+                return Snapshot(dst, before, time.time(), error=_check(dst, self.store.name))
             Snapshot(dst, before, 0).remove()
         return None
 
@@ -264,7 +266,7 @@ class Snapshots:
         self._finalizer()
 
 
-def _check(path: Path) -> StoreError | None:
+def _check(path: Path, name: str) -> StoreError | None:
     """Why the copy is not a store talentflow reads, if it is not."""
     try:
         with Store(path, read_only=True):
@@ -274,4 +276,4 @@ def _check(path: Path) -> StoreError | None:
     except Exception as exc:  # DuckDB's own errors on a file that is not a DuckDB database at all
         message = f"cannot open the store: {type(exc).__name__}: {exc}"
     # The message names the copy: it is about the store.
-    return StoreError(message.replace(f"{path}: ", "").replace(str(path), "the store"))
+    return StoreError(message.replace(str(path), name))

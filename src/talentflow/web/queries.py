@@ -32,7 +32,7 @@ import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
 from talentflow.errors import StoreError, UsageError
-from talentflow.indicators.calendar import periods
+from talentflow.indicators.calendar import period_start
 from talentflow.indicators.params import Params
 from talentflow.indicators.provenance import DEFAULT_DATA, check_data
 from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest
@@ -157,7 +157,8 @@ def to_csv(data: Rows) -> bytes:
                 values[i] = neutralise(values[i])
             frame[c] = pd.Series(values, index=frame.index, dtype=object)
     out = io.StringIO()
-    frame.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL)
+    # CRLF, as RFC 4180 has it: then a cell holding a carriage return is quoted too, not taken for a line end.
+    frame.to_csv(out, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     return out.getvalue().encode("utf-8")
 
 
@@ -182,6 +183,18 @@ def params_key(name: str, params: Params) -> tuple[Any, ...]:
     )
 
 
+def count_periods(first: date, last: date, period: str) -> int:
+    """Periods from the one holding ``first`` to the one holding ``last`` (arithmetic: no calendar is built)."""
+    if period == "day":
+        return (last - first).days + 1
+    if period == "week":
+        return (last - period_start(first, "week")).days // 7 + 1
+    months = (last.year - first.year) * 12 + last.month - first.month
+    if period == "month":
+        return months + 1
+    return ((last.year * 12 + last.month - 1) // 3) - ((first.year * 12 + first.month - 1) // 3) + 1
+
+
 def check_indicator(params: Params, limits: Limits) -> None:
     """Refuse, before anything runs, an indicator request whose answer would be too long."""
     for segment in params.by:
@@ -192,7 +205,7 @@ def check_indicator(params: Params, limits: Limits) -> None:
                 param="by",
             )
     if params.start and params.end:
-        n = len(periods(params.start, min(params.end, date(params.start.year + 1000, 1, 1)), params.period))
+        n = count_periods(params.start, params.end, params.period)
         if n > limits.periods:
             raise TooLarge(
                 f"{params.start} to {params.end} is {n:,} {params.period}s or more, more than the limit of "
@@ -212,27 +225,33 @@ def check_rows(n: int, limits: Limits) -> None:
 def time_limit(limits: Limits) -> Unavailable:
     return Unavailable(
         f"not answered within the limit of {limits.seconds:g} s; ask for less (a shorter range, a longer period, "
-        "fewer segments or replicates), or again later: an answer that is still being computed is kept",
+        "fewer segments or replicates), or try again later",
         retry_after=max(1, round(limits.seconds / 4)),
     )
 
 
 @contextlib.contextmanager
 def interrupt_at(con: duckdb.DuckDBPyConnection, deadline: float, limits: Limits) -> Iterator[None]:
-    """Stop the queries running on ``con`` at ``deadline``: an indicator's work never outlives its request."""
-    timer = threading.Timer(max(0.0, deadline - time.monotonic()), con.interrupt)
-    timer.daemon = True
-    timer.start()
+    """Stop the queries running on ``con`` from ``deadline`` on: an indicator's work never outlives its request.
+
+    DuckDB's interrupt stops the query running at that moment only, and an indicator runs several: so it is
+    repeated until the work ends."""
+    done = threading.Event()
+
+    def nag() -> None:
+        if done.wait(max(0.0, deadline - time.monotonic())):
+            return
+        while not done.wait(0.02):
+            con.interrupt()
+
+    watchdog = threading.Thread(target=nag, name="talentflow-deadline", daemon=True)
+    watchdog.start()
     try:
         yield
-    except (duckdb.InterruptException, KeyboardInterrupt, RuntimeError) as exc:
-        if time.monotonic() < deadline - 0.01 or not (
-            "interrupt" in str(exc).lower() or isinstance(exc, KeyboardInterrupt)
-        ):
-            raise
+    except duckdb.InterruptException:
         raise time_limit(limits) from None
     finally:
-        timer.cancel()
+        done.set()
 
 
 # -- the service ----------------------------------------------------------------------------------------------
@@ -252,7 +271,7 @@ class StoreService:
             error = None
         if error is not None:
             self.snapshots.close()
-            raise StoreError(f"{self.path}: {error.message}")
+            raise StoreError(error.message.replace(self.path.name, str(self.path), 1))
         self.cache = ResultCache(self.limits.cache_bytes, lambda a: a.nbytes)
         self._fits = ResultCache(4)
         self._slots = threading.BoundedSemaphore(self.limits.workers)
