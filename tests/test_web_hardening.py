@@ -373,3 +373,13 @@ def test_ten_ingests_succeed_while_the_server_answers_eight_clients(tmp_path: Pa
             for t in threads:
                 t.join(120)
     assert len(statuses) > 8 and set(statuses) == {200}
+
+
+def test_a_range_open_on_one_side_is_bounded_by_the_data(client: TestClient) -> None:
+    # The store's records lie in 2022: from year 1 to its last day is far more than 5,000 days.
+    response = client.get("/api/indicators/vacancies_active?period=day&from=0001-01-01")
+    assert response.status_code == 413
+    assert "to: 0001-01-01 to 2022-05-02 (the data's last day: no to given)" in response.json()["detail"]
+    response = client.get("/api/indicators/vacancies_active?period=day&to=9999-12-31")
+    assert response.status_code == 413 and "limit of 5,000 periods" in response.json()["detail"]
+    assert client.get("/api/indicators/vacancies_active?period=month&from=2000-01-01").status_code == 200

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from talentflow.claims._terms import DEFAULT_TOLERANCE
@@ -13,17 +13,30 @@ from talentflow.errors import UsageError
 from talentflow.indicators._compute import request as indicator_request
 from talentflow.indicators.params import DEFAULT_MIN_CELL
 from talentflow.indicators.provenance import DEFAULT_DATA, check_data
-from talentflow.indicators.registry import catalog
+from talentflow.indicators.params import PERIODS
+from talentflow.indicators.registry import REGISTRY, catalog
 from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest
 from talentflow.web.queries import Answer, Job, StoreService, TooLarge
 
 FORMATS = ("json", "csv")
+DATA = ("real", "simulated")
 #: Migration methods the server runs: ``stocks`` reads stock tables from files, not the store.
 MIGRATION = {"panel": PanelRequest, "excess": ExcessRequest, "nowcast": NowcastRequest}
 
 router = APIRouter(prefix="/api")
 
 DATA_HELP = "real (observed records) or simulated (the simulator's); never both"
+
+
+def _one_of(values: Any) -> dict[str, Any]:
+    """The OpenAPI description of a parameter taking one of ``values``: clients and the fuzzer know them. The
+    check itself is talentflow's, so that a wrong value gets its message (naming the choices), not pydantic's."""
+    return {"enum": list(values)}
+
+
+#: What the OpenAPI description says of dates: the fuzzer then sends dates, not only strings.
+DATE = {"format": "date"}
+BY_EXAMPLES = ["country", "is_it=true", "country=RU,KZ", "experience"]
 
 
 def service(request: Request) -> StoreService:
@@ -70,15 +83,22 @@ def list_indicators(request: Request) -> JSONResponse:
 @router.get("/indicators/{name}", summary="One indicator by period and segment")
 async def get_indicator(
     request: Request,
-    name: str,
-    period: Annotated[str | None, Query(description="day, week, month or quarter [default: the indicator's]")] = None,
-    by: Annotated[list[str] | None, Query(description="SEGMENT or SEGMENT=VALUE[,VALUE] (repeatable)")] = None,
-    from_: Annotated[str | None, Query(alias="from", description="First day (YYYY-MM-DD)")] = None,
-    to: Annotated[str | None, Query(description="Last day (YYYY-MM-DD)")] = None,
+    name: Annotated[str, Path(description="An indicator", json_schema_extra=_one_of(REGISTRY))],
+    period: Annotated[
+        str | None,
+        Query(description="day, week, month or quarter [default: the indicator's]", json_schema_extra=_one_of(PERIODS)),
+    ] = None,
+    by: Annotated[
+        list[str] | None, Query(description="SEGMENT or SEGMENT=VALUE[,VALUE] (repeatable)", examples=BY_EXAMPLES)
+    ] = None,
+    from_: Annotated[
+        str | None, Query(alias="from", description="First day (YYYY-MM-DD)", json_schema_extra=DATE)
+    ] = None,
+    to: Annotated[str | None, Query(description="Last day (YYYY-MM-DD)", json_schema_extra=DATE)] = None,
     min_cell: Annotated[int, Query(description="Suppress cells counting fewer records")] = DEFAULT_MIN_CELL,
     set_: Annotated[list[str] | None, Query(alias="set", description="Option KEY=VALUE (repeatable)")] = None,
-    data: Annotated[str, Query(description=DATA_HELP)] = DEFAULT_DATA,
-    format: Annotated[str, Query(description="json (rows) or csv")] = "json",
+    data: Annotated[str, Query(description=DATA_HELP, json_schema_extra=_one_of(DATA))] = DEFAULT_DATA,
+    format: Annotated[str, Query(description="json (rows) or csv", json_schema_extra=_one_of(FORMATS))] = "json",
 ) -> Response:
     """The same rows as `talentflow indicators NAME --format json` with the same options."""
     _only(request, "period", "by", "from", "to", "min_cell", "set", "data", "format")
@@ -92,7 +112,9 @@ async def get_indicator(
 @router.get("/migration", summary="Emigration and return flows with intervals")
 async def get_migration(
     request: Request,
-    method: Annotated[str, Query(description="panel, excess or nowcast")] = "panel",
+    method: Annotated[
+        str, Query(description="panel, excess or nowcast", json_schema_extra=_one_of(MIGRATION))
+    ] = "panel",
     origin: Annotated[str, Query(description="Origin country (ISO2)")] = "RU",
     from_: Annotated[str | None, Query(alias="from", description="First month (YYYY-MM), or quarter")] = None,
     to: Annotated[str | None, Query(description="Last month (YYYY-MM), or quarter for excess (2023Q1)")] = None,
@@ -101,8 +123,10 @@ async def get_migration(
     ] = None,
     seed: Annotated[int, Query(description="Seed of the bootstrap")] = 0,
     level: Annotated[float, Query(description="Coverage of the intervals")] = 0.9,
-    data: Annotated[str, Query(description=DATA_HELP + " (excess: real only)")] = DEFAULT_DATA,
-    format: Annotated[str, Query(description="json (rows) or csv")] = "json",
+    data: Annotated[
+        str, Query(description=DATA_HELP + " (excess: real only)", json_schema_extra=_one_of(DATA))
+    ] = DEFAULT_DATA,
+    format: Annotated[str, Query(description="json (rows) or csv", json_schema_extra=_one_of(FORMATS))] = "json",
 ) -> Response:
     """The same rows as `talentflow migration METHOD --format json` (the population is the CLI's default)."""
     _only(request, "method", "origin", "from", "to", "n_boot", "seed", "level", "data", "format")
@@ -128,7 +152,7 @@ async def get_migration(
 async def get_claims(
     request: Request,
     metric: Annotated[str | None, Query(description="Only claims about this metric")] = None,
-    format: Annotated[str, Query(description="json (rows) or csv")] = "json",
+    format: Annotated[str, Query(description="json (rows) or csv", json_schema_extra=_one_of(FORMATS))] = "json",
 ) -> Response:
     """The same rows as `talentflow claims list --format json`."""
     _only(request, "metric", "format")
@@ -140,8 +164,8 @@ async def get_compare(
     request: Request,
     coverage: Annotated[float, Query(description="Share of the market the board records hold")] = 1.0,
     tolerance: Annotated[float, Query(description="Relative margin around a single-value claim")] = DEFAULT_TOLERANCE,
-    data: Annotated[str, Query(description=DATA_HELP)] = DEFAULT_DATA,
-    format: Annotated[str, Query(description="json (rows) or csv")] = "json",
+    data: Annotated[str, Query(description=DATA_HELP, json_schema_extra=_one_of(DATA))] = DEFAULT_DATA,
+    format: Annotated[str, Query(description="json (rows) or csv", json_schema_extra=_one_of(FORMATS))] = "json",
 ) -> Response:
     """The same rows as `talentflow claims compare --format json`."""
     _only(request, "coverage", "tolerance", "data", "format")

@@ -195,6 +195,33 @@ def count_periods(first: date, last: date, period: str) -> int:
     return ((last.year * 12 + last.month - 1) // 3) - ((first.year * 12 + first.month - 1) // 3) + 1
 
 
+#: The widest range an indicator's calendar can take from the data when ``from`` or ``to`` is not given: the
+#: first day any board record was published or seen, the last day one was seen (fixed names only, no input).
+DATA_RANGE_SQL = (
+    "SELECT min(lo), max(hi) FROM ("
+    "SELECT least(min(published_at), min(observed_at))::DATE AS lo, max(observed_at)::DATE AS hi "
+    "FROM vacancy_observation UNION ALL "
+    "SELECT min(observed_at)::DATE, max(observed_at)::DATE FROM resume_observation)"
+)
+
+
+def check_calendar(params: Params, data_range: tuple[date | None, date | None], limits: Limits) -> None:
+    """Refuse a request whose calendar, a bound missing and taken from the data, would hold too many periods."""
+    lo, hi = data_range
+    first, last = params.start or lo, params.end or hi
+    if first is None or last is None or first > last:
+        return
+    n = count_periods(first, last, params.period)
+    if n > limits.periods:
+        missing = "from" if params.start is None else "to"
+        raise TooLarge(
+            f"{first} to {last} (the data's {'first' if missing == 'from' else 'last'} day: no {missing} given) is "
+            f"{n:,} {params.period}s, more than the limit of {limits.periods:,} periods; give from and to, or ask for "
+            "a longer period",
+            param="start" if missing == "from" else "end",
+        )
+
+
 def check_indicator(params: Params, limits: Limits) -> None:
     """Refuse, before anything runs, an indicator request whose answer would be too long."""
     for segment in params.by:
@@ -274,6 +301,7 @@ class StoreService:
             raise StoreError(error.message.replace(self.path.name, str(self.path), 1))
         self.cache = ResultCache(self.limits.cache_bytes, lambda a: a.nbytes)
         self._fits = ResultCache(4)
+        self._ranges = ResultCache(4)  # the data's first and last day, per snapshot
         self._slots = threading.BoundedSemaphore(self.limits.workers)
         self._in_flight = 0
         self._count = threading.Lock()
@@ -348,6 +376,8 @@ class StoreService:
         def run(path: Path, deadline: float) -> Rows:
             engine = DuckDBEngine(Store(path, read_only=True), own=True)
             try:
+                if params.start is None or params.end is None:
+                    check_calendar(params, self._data_range(engine.store, path), self.limits)
                 with interrupt_at(engine.store.con, deadline, self.limits):
                     result = compute_on(engine, name, params)
             finally:
@@ -356,6 +386,13 @@ class StoreService:
             return Rows(result.records(), result.frame, list(result.notes))
 
         return Job(("indicator", *params_key(name, params)), run)
+
+    def _data_range(self, store: Store, path: Path) -> tuple[date | None, date | None]:
+        def read() -> tuple[date | None, date | None]:
+            row = store.con.execute(DATA_RANGE_SQL).fetchone()
+            return (row[0], row[1]) if row else (None, None)
+
+        return self._ranges.get(str(path), read)[0]
 
     # -- migration ----------------------------------------------------------------------------------------
     def migration(self, request: PanelRequest | ExcessRequest | NowcastRequest) -> Job:
