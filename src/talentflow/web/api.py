@@ -11,9 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from talentflow.claims._terms import DEFAULT_TOLERANCE
 from talentflow.errors import UsageError
 from talentflow.indicators._compute import request as indicator_request
-from talentflow.indicators.params import DEFAULT_MIN_CELL
+from talentflow.indicators.params import DEFAULT_MIN_CELL, PERIODS
 from talentflow.indicators.provenance import DEFAULT_DATA, check_data
-from talentflow.indicators.params import PERIODS
 from talentflow.indicators.registry import REGISTRY, catalog
 from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest
 from talentflow.web.queries import Answer, Job, StoreService, TooLarge
