@@ -58,7 +58,7 @@ class Limits:
     seconds: float = 60.0
     #: Answers computed at once, and requests waiting for one of those (503 with Retry-After beyond).
     workers: int = 2
-    queue: int = 16
+    queue: int = 62
     #: Bytes of encoded answers the cache keeps.
     cache_bytes: int = DEFAULT_BYTES
     #: Bytes of a request's query string (414 beyond).
@@ -342,9 +342,11 @@ class StoreService:
         deadline = time.monotonic() + self.limits.seconds
         task = asyncio.ensure_future(run_in_threadpool(self._compute, job, format, deadline))
         try:
-            return await asyncio.wait_for(asyncio.shield(task), timeout=self.limits.seconds)
+            answer, _ = await asyncio.wait_for(asyncio.shield(task), timeout=self.limits.seconds)
         except TimeoutError:
             raise time_limit(self.limits) from None
+        # Not found at once: computed for this request, or by another one it waited for. Either way a "miss".
+        return answer, False
 
     def _compute(self, job: Job, format: str, deadline: float) -> tuple[Answer, bool]:
         try:
