@@ -281,6 +281,7 @@ def test_status_docs_and_missing_store(client: TestClient, store: Path, tmp_path
 def test_serve_command_is_registered(cli) -> None:
     help_text = cli("serve", "--help").stdout
     assert "--host" in help_text and "127.0.0.1" in help_text and "--port" in help_text
+    assert "--allow-host" in help_text and "--time-limit" in help_text and "--cache-mb" in help_text
 
 
 def test_claims_compare_is_the_cli_comparison(client: TestClient, cli, store: Path) -> None:

@@ -193,8 +193,8 @@ def test_too_many_requests_at_once_are_503_busy(store: Path) -> None:
     finally:
         service.close()
     busy = [o for o in outcomes if isinstance(o, Unavailable)]
-    assert len(busy) == 1 and "busy" in busy[0].message and busy[0].retry_after >= 1
-    assert sum(isinstance(o, tuple) for o in outcomes) == 2
+    assert len(busy) == 1 and "busy" in busy[0].message and busy[0].retry_after >= 1, outcomes
+    assert sum(isinstance(o, tuple) for o in outcomes) == 2, outcomes
 
 
 def test_the_cache_is_bounded_in_bytes() -> None:
