@@ -50,6 +50,16 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+def run_async(make) -> object:
+    """``asyncio.run(make())`` on a thread of its own: the test's thread may already run an event loop (the
+    browser tests' Playwright leaves one)."""
+    out: list[object] = []
+    thread = threading.Thread(target=lambda: out.append(asyncio.run(make())))
+    thread.start()
+    thread.join(60)
+    return out[0]
+
+
 def client_of(db: Path, **kwargs) -> TestClient:
     return TestClient(create_app(db, **kwargs), base_url="http://localhost", raise_server_exceptions=False)
 
@@ -189,7 +199,7 @@ def test_too_many_requests_at_once_are_503_busy(store: Path) -> None:
         return await asyncio.gather(*jobs, return_exceptions=True)
 
     try:
-        outcomes = asyncio.run(three())
+        outcomes = run_async(three)
     finally:
         service.close()
     busy = [o for o in outcomes if isinstance(o, Unavailable)]
@@ -276,7 +286,7 @@ def test_a_writer_opens_the_store_while_the_server_computes(store: Path, tmp_pat
     async def answer() -> object:
         return await service.answer(Job(("long",), compute))
 
-    thread = threading.Thread(target=lambda: asyncio.run(answer()))
+    thread = threading.Thread(target=run_async, args=(answer,))
     thread.start()
     try:
         assert started.wait(10)

@@ -341,6 +341,8 @@ class StoreService:
             self._in_flight += 1
         deadline = time.monotonic() + self.limits.seconds
         task = asyncio.ensure_future(run_in_threadpool(self._compute, job, format, deadline))
+        # Past the time limit the work goes on (a thread cannot be stopped): its outcome is cached, or dropped.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
         try:
             answer, _ = await asyncio.wait_for(asyncio.shield(task), timeout=self.limits.seconds)
         except TimeoutError:
