@@ -43,7 +43,7 @@ def store(kinds: kinds_fixture.Stores) -> Path:
 
 @pytest.fixture(scope="module")
 def client(store: Path) -> TestClient:
-    return TestClient(create_app(store))
+    return TestClient(create_app(store), base_url="http://localhost")
 
 
 def cli_json(cli, *args: str | Path):
@@ -249,7 +249,7 @@ def test_store_is_never_written(tmp_path: Path, store: Path) -> None:
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(store.read_bytes())
     before = (hashlib.sha256(copy.read_bytes()).hexdigest(), copy.stat().st_mtime_ns)
-    c = TestClient(create_app(copy))
+    c = TestClient(create_app(copy), base_url="http://localhost")
     for url in (
         "/api/indicators",
         "/api/indicators/vacancies_new?by=role",
@@ -281,6 +281,7 @@ def test_status_docs_and_missing_store(client: TestClient, store: Path, tmp_path
 def test_serve_command_is_registered(cli) -> None:
     help_text = cli("serve", "--help").stdout
     assert "--host" in help_text and "127.0.0.1" in help_text and "--port" in help_text
+    assert "--allow-host" in help_text and "--time-limit" in help_text and "--cache-mb" in help_text
 
 
 def test_claims_compare_is_the_cli_comparison(client: TestClient, cli, store: Path) -> None:

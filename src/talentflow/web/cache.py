@@ -1,7 +1,7 @@
-"""Results kept between requests: an LRU keyed by the normalised request and the store file's signature.
+"""Results kept between requests: an LRU bounded by the bytes its entries hold, not by their number.
 
-The signature is the size and modification time of the store file (and of its write-ahead log, when there is
-one), so a store changed by ``talentflow ingest`` while the server runs is read again, never served stale.
+Keys carry the signature of the store snapshot the answer was computed on (``web/_snapshot.py``), so an answer
+computed before an ingest is never served after the server has taken a snapshot of the new store.
 """
 
 from __future__ import annotations
@@ -9,37 +9,32 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-DEFAULT_SIZE = 256
+#: 128 MiB of encoded answers (a month of one indicator by country is a few kB; a day-by-day answer at the row
+#: limit tens of MB).
+DEFAULT_BYTES = 128 * 1024 * 1024
 
 
-def signature(path: Path) -> tuple[int, ...]:
-    """Changes whenever the store does: size and mtime (ns) of the file and of its WAL, if any."""
-    out: list[int] = []
-    for p in (path, path.with_name(path.name + ".wal")):
-        try:
-            st = p.stat()
-        except FileNotFoundError:
-            out += [-1, -1]
-        else:
-            out += [st.st_size, st.st_mtime_ns]
-    return tuple(out)
+def _one(value: object) -> int:
+    return 1
 
 
 class ResultCache:
-    """A thread-safe LRU of computed results.
+    """A thread-safe LRU of computed results whose weights (``weigh(value)``, bytes) sum to at most ``capacity``.
 
     ``get(key, compute)`` returns ``(value, hit)``. Two requests for the same missing key compute it once: the
-    second waits for the first (a lock per key), while requests for other keys go on.
+    second waits for the first (a lock per key), while requests for other keys go on. A value heavier than a
+    quarter of the capacity is returned but not kept: one answer must not empty the cache of all the others.
     """
 
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+    def __init__(self, capacity: int = DEFAULT_BYTES, weigh: Callable[[Any], int] = _one) -> None:
+        self.capacity = capacity
+        self.weigh = weigh
+        self.weight = 0
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.Lock] = {}
         self.hits = 0
@@ -54,7 +49,7 @@ class ResultCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 self.hits += 1
-                return True, self._items[key]
+                return True, self._items[key][0]
         return False, None
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> tuple[T, bool]:
@@ -63,20 +58,31 @@ class ResultCache:
             return value, True
         with self._lock:
             key_lock = self._computing.setdefault(key, threading.Lock())
-        with key_lock:
-            found, value = self.peek(key)  # computed by a request we waited for
-            if found:
-                return value, True
-            value = compute()  # an exception is not cached: the next request tries again
+        try:
+            with key_lock:
+                found, value = self.peek(key)  # computed by a request we waited for
+                if found:
+                    return value, True
+                value = compute()  # an exception is not cached: the next request tries again
+                self._put(key, value)
+                return value, False
+        finally:
             with self._lock:
-                self.misses += 1
-                self._items[key] = value
-                self._items.move_to_end(key)
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
                 self._computing.pop(key, None)
-            return value, False
+
+    def _put(self, key: Hashable, value: Any) -> None:
+        weight = self.weigh(value)
+        with self._lock:
+            self.misses += 1
+            if weight * 4 > self.capacity:
+                return
+            self._items[key] = (value, weight)
+            self.weight += weight
+            while self.weight > self.capacity:
+                _, (_, w) = self._items.popitem(last=False)
+                self.weight -= w
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.weight = 0

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 router = APIRouter()
 
@@ -49,6 +49,16 @@ def page() -> HTMLResponse:
     return HTMLResponse(PAGE.replace("__HINTS__", json.dumps(VALUE_HINTS)))
 
 
+@router.get("/static/dashboard.js", include_in_schema=False)
+def script() -> Response:
+    return Response(SCRIPT, media_type="text/javascript")
+
+
+@router.get("/static/dashboard.css", include_in_schema=False)
+def style() -> Response:
+    return Response(CSS, media_type="text/css")
+
+
 @router.get("/static/plotly.min.js", include_in_schema=False)
 def plotly() -> FileResponse:
     try:
@@ -58,6 +68,8 @@ def plotly() -> FileResponse:
     return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
 
+#: The page's style and script are files of their own: the Content-Security-Policy lets the page run no inline
+#: script.
 PAGE = """<!doctype html>
 <html lang="en">
 <head>
@@ -65,31 +77,12 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>talentflow dashboard</title>
 <link rel="icon" href="data:,">
-<style>
-  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d2733; background: #f6f7f9; }
-  header { background: #1d2733; color: #fff; padding: 10px 20px; display: flex; gap: 16px; align-items: baseline; }
-  header h1 { font-size: 18px; margin: 0; }
-  header a { color: #9cc3ff; }
-  main { padding: 12px 20px; }
-  form { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; background: #fff; padding: 10px 12px;
-         border: 1px solid #dde1e6; border-radius: 6px; }
-  label { display: flex; flex-direction: column; font-size: 12px; color: #555; gap: 2px; }
-  select, input { font: inherit; padding: 3px 4px; }
-  #description { margin: 8px 0; color: #444; }
-  #chart { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; height: 440px; margin-top: 10px; }
-  #meta { margin: 8px 0; font-size: 12px; color: #555; display: flex; gap: 16px; }
-  #error { color: #b00020; white-space: pre-wrap; }
-  .table-wrap { max-height: 360px; overflow: auto; background: #fff; border: 1px solid #dde1e6; border-radius: 6px; }
-  table { border-collapse: collapse; width: 100%; font-size: 12px; }
-  th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; }
-  th { position: sticky; top: 0; background: #eef1f5; }
-  td.text, th.text { text-align: left; }
-</style>
+<link rel="stylesheet" href="/static/dashboard.css">
 </head>
 <body>
 <header><h1>talentflow</h1><span id="store"></span><a href="/docs">API docs</a></header>
 <main>
-<form id="controls" onsubmit="return false">
+<form id="controls">
   <label>Data <select id="data" title="One kind at a time: never the two summed">
     <option value="real">real (observed)</option><option value="simulated">simulated</option></select></label>
   <label>Indicator <select id="indicator"></select></label>
@@ -97,7 +90,7 @@ PAGE = """<!doctype html>
   <label>Segment <select id="by"></select></label>
   <label>From <input id="from" type="date"></label>
   <label>To <input id="to" type="date"></label>
-  <label>Min cell <input id="min_cell" type="number" min="0" value="50" style="width:5em"></label>
+  <label>Min cell <input id="min_cell" type="number" min="0" value="50"></label>
   <label>Value <select id="value"></select></label>
   <a id="csv" href="#" download>Download CSV</a>
 </form>
@@ -109,8 +102,33 @@ PAGE = """<!doctype html>
 </main>
 <script id="hints" type="application/json">__HINTS__</script>
 <script src="/static/plotly.min.js"></script>
-<script>
-"use strict";
+<script src="/static/dashboard.js"></script>
+</body>
+</html>
+"""
+
+CSS = """  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d2733; background: #f6f7f9; }
+  header { background: #1d2733; color: #fff; padding: 10px 20px; display: flex; gap: 16px; align-items: baseline; }
+  header h1 { font-size: 18px; margin: 0; }
+  header a { color: #9cc3ff; }
+  main { padding: 12px 20px; }
+  form { display: flex; flex-wrap: wrap; gap: 12px; align-items: end; background: #fff; padding: 10px 12px;
+         border: 1px solid #dde1e6; border-radius: 6px; }
+  label { display: flex; flex-direction: column; font-size: 12px; color: #555; gap: 2px; }
+  select, input { font: inherit; padding: 3px 4px; }
+  #min_cell { width: 5em; }
+  #description { margin: 8px 0; color: #444; }
+  #chart { background: #fff; border: 1px solid #dde1e6; border-radius: 6px; height: 440px; margin-top: 10px; }
+  #meta { margin: 8px 0; font-size: 12px; color: #555; display: flex; gap: 16px; }
+  #error { color: #b00020; white-space: pre-wrap; }
+  .table-wrap { max-height: 360px; overflow: auto; background: #fff; border: 1px solid #dde1e6; border-radius: 6px; }
+  table { border-collapse: collapse; width: 100%; font-size: 12px; }
+  th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; }
+  th { position: sticky; top: 0; background: #eef1f5; }
+  td.text, th.text { text-align: left; }
+"""
+
+SCRIPT = """"use strict";
 const HINTS = JSON.parse(document.getElementById("hints").textContent);
 const $ = (id) => document.getElementById(id);
 const NOT_GROUPS = new Set(["period", "period_end", "band", "label", "suppressed", "adjusted", "base", "currency",
@@ -244,6 +262,7 @@ async function load() {
 }
 
 async function init() {
+  $("controls").addEventListener("submit", (e) => e.preventDefault());
   const initial = Object.fromEntries(new URLSearchParams(location.search));
   const list = await (await fetch("/api/indicators")).json();
   for (const ind of list) { indicators[ind.name] = ind; option($("indicator"), ind.name); }
@@ -259,7 +278,4 @@ async function init() {
   await load();
 }
 init();
-</script>
-</body>
-</html>
 """
