@@ -24,10 +24,20 @@ SCHEMA_VERSION = "2"
 # Helpers used by the adapters' SQL. DuckDB's cast reads ISO 8601 with +0300, +03:00 or Z, and a bare date;
 # the session time zone is UTC, so a time without an offset is taken as UTC. A value is trimmed only when it
 # does not cast as it is: trim copies every string it is given, which cost more than the cast itself.
+# DuckDB casts 'NaN', 'Infinity' and 1e309 to DOUBLE: tf_num gives NULL for them, so a check names them and no
+# stored amount, count or index is anything but a finite number. It also casts any offset up to +99:59:
+# tf_bad_offset finds one past the zones in use (UTC-12 to UTC+14), by string position, which costs far less than
+# a regular expression on every time of every record.
 _MACROS = """
 CREATE OR REPLACE TEMP MACRO tf_ts(s) AS coalesce(try_cast(s AS TIMESTAMPTZ), try_cast(trim(s) AS TIMESTAMPTZ));
-CREATE OR REPLACE TEMP MACRO tf_num(s) AS
+CREATE OR REPLACE TEMP MACRO tf_num_any(s) AS
     coalesce(try_cast(s::VARCHAR AS DOUBLE), try_cast(trim(s::VARCHAR) AS DOUBLE));
+CREATE OR REPLACE TEMP MACRO tf_num(s) AS CASE WHEN isfinite(tf_num_any(s)) THEN tf_num_any(s) END;
+CREATE OR REPLACE TEMP MACRO tf_bad_offset(s) AS contains(s, ':') AND (
+    (substr(s, -6, 1) IN ('+', '-') AND substr(s, -3, 1) = ':' AND (substr(s, -5, 2) > '14' OR substr(s, -2, 2) > '59'))
+    OR (substr(s, -5, 1) IN ('+', '-') AND substr(s, -3, 1) <> ':'
+        AND (substr(s, -4, 2) > '14' OR substr(s, -2, 2) > '59'))
+    OR (substr(s, -3, 1) IN ('+', '-') AND substr(s, -2, 2) > '14'));
 CREATE OR REPLACE TEMP MACRO tf_bool(s) AS
     coalesce(try_cast(s::VARCHAR AS BOOLEAN), try_cast(trim(s::VARCHAR) AS BOOLEAN));
 CREATE OR REPLACE TEMP MACRO tf_quote(s) AS '''' || left(s::VARCHAR, 60) || '''';

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -168,6 +168,9 @@ def _parse_time(value: str | None) -> datetime | None:
         raise UsageError(
             f"{value!r}: expected an ISO 8601 time such as 2022-03-01T12:00:00+03:00", param="observed_at"
         ) from None
+    offset = parsed.utcoffset()
+    if offset is not None and not timedelta(hours=-12) <= offset <= timedelta(hours=14):
+        raise UsageError(f"{value!r}: a time-zone offset outside UTC-12:00 to UTC+14:00", param="observed_at")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

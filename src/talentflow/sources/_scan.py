@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 
+from talentflow._sql import ident, literal
+
 MAX_LINE_BYTES = 16 << 20
 RAW_LIMIT = 64 << 10
 
@@ -30,10 +32,6 @@ _REJECT_REASONS = {
 }
 
 
-def sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 @dataclass
 class Scan:
     """One DuckDB scan of a file, as lines (NDJSON) or as CSV rows with a header."""
@@ -46,16 +44,16 @@ class Scan:
     rejected_lines: list[int] = field(default_factory=list)
 
     def relation(self) -> str:
-        p = sql_str(str(self.path))
+        p = literal(str(self.path))
         common = f"store_rejects=true, {_REJECTS}, max_line_size={MAX_LINE_BYTES}"
         if self.kind == "lines":
             return (
                 f"read_csv({p}, columns={{'text': 'VARCHAR'}}, header=false, delim='\\x01', quote='', "
                 f"escape='', auto_detect=false, {common})"
             )
-        cols = ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in self.columns)
+        cols = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in self.columns)
         return (
-            f"read_csv({p}, columns={{{cols}}}, header=true, delim={sql_str(self.delimiter)}, quote='\"', "
+            f"read_csv({p}, columns={{{cols}}}, header=true, delim={literal(self.delimiter)}, quote='\"', "
             f"escape='\"', auto_detect=false, strict_mode=true, null_padding=false, {common})"
         )
 
@@ -66,12 +64,12 @@ class Scan:
     @property
     def row_ref(self) -> str:
         """SQL identifying a CSV row by its values, the same in the first scan and in ``locate``."""
-        return "hash(" + ", ".join(f'"{c}"' for c in self.columns) + ")"
+        return "hash(" + ", ".join(ident(c) for c in self.columns) + ")"
 
     @property
     def row_text(self) -> str:
         """SQL giving a CSV row back as text, for the quarantine."""
-        return "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in self.columns) + ")"
+        return "concat_ws(',', " + ", ".join(f"coalesce({ident(c)}, '')" for c in self.columns) + ")"
 
     def reset_rejects(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE IF EXISTS tf_rej")

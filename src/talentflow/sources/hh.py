@@ -17,12 +17,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from talentflow._sql import literal
 from talentflow.model import RESUME_OBSERVATION, VACANCY_OBSERVATION
 from talentflow.reference.ai import ai_sql
 from talentflow.reference.roles import IT_PROFAREA_ID, IT_ROLES_STABLE
 from talentflow.sources import _checks as ck
 from talentflow.sources._base import Context, Direct, Staged, StageResult
-from talentflow.sources._scan import MAX_LINE_BYTES, Scan, cut, sql_str
+from talentflow.sources._checks import Expr
+from talentflow.sources._scan import MAX_LINE_BYTES, Scan, cut
 from talentflow.sources._text import open_bytes, open_text
 
 SOURCE = "hh.ru"
@@ -78,9 +80,9 @@ _STRUCT = json.dumps(
 #: The source name of simulated records: never a real board's.
 SIMULATOR = "simulator"
 
-PARSE = f"try(from_json(text, {sql_str(_STRUCT)}))"
+PARSE = f"try(from_json(text, {literal(_STRUCT)}))"
 
-_STABLE_ROLES = "[" + ", ".join(sql_str(r) for r in sorted(IT_ROLES_STABLE, key=int)) + "]"
+_STABLE_ROLES = "[" + ", ".join(literal(r) for r in sorted(IT_ROLES_STABLE, key=int)) + "]"
 
 
 class HHAdapter:
@@ -149,13 +151,13 @@ def _duck_type(spec: object) -> str:
 def _read_json(ctx: Context) -> str:
     """Records parsed by read_json into the same struct ``from_json`` gives, so refs hash alike."""
     spec = json.loads(_STRUCT)
-    columns = "{" + ", ".join(f"{sql_str(k)}: {sql_str(_duck_type(v))}" for k, v in spec.items()) + "}"
+    columns = "{" + ", ".join(f"{literal(k)}: {literal(_duck_type(v))}" for k, v in spec.items()) + "}"
     pack = ", ".join(f'"{k}" := "{k}"' for k in spec)
     return f"""
         SELECT NULL::VARCHAR AS _loc, NULL::UBIGINT AS _ref, '' AS _ptr, NULL::VARCHAR AS text, j
         FROM (
             SELECT struct_pack({pack}) AS j
-            FROM read_json({sql_str(str(ctx.path))}, format='newline_delimited', columns={columns},
+            FROM read_json({literal(str(ctx.path))}, format='newline_delimited', columns={columns},
                            maximum_object_size={MAX_LINE_BYTES})
         )
     """
@@ -277,10 +279,10 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
 
     One statement in three parts: the records typed (vacancy, resume, page, error) and their values converted
     once, the reason a record is quarantined (`_reason`), and the canonical columns."""
-    option_ts = f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
+    option_ts = f"TIMESTAMPTZ {literal(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
     source = (
-        f"CASE WHEN j._simulated IS NOT NULL THEN {sql_str(SIMULATOR)} "
-        f"ELSE coalesce({sql_str(ctx.source) if ctx.source else 'NULL'}, j.source, {sql_str(default_source)}) END"
+        f"CASE WHEN j._simulated IS NOT NULL THEN {literal(SIMULATOR)} "
+        f"ELSE coalesce({literal(ctx.source) if ctx.source else 'NULL'}, j.source, {literal(default_source)}) END"
     )
     return f"""
     {_typed_sql(records, parsed, option_ts)},
@@ -299,7 +301,7 @@ def _reason_sql(now: datetime) -> str:
         *ck.timestamp("j.archived_at", "archived_ts", "archived_at", now),
         (
             "j.expires_at IS NOT NULL AND expires_ts IS NULL",
-            ck.msg(f"expires_at: expected {ck.TS_EXAMPLE}, got ", "{tf_quote(j.expires_at)}"),
+            ck.msg(f"expires_at: expected {ck.TS_EXAMPLE}, got ", Expr("tf_quote(j.expires_at)")),
         ),
         ck.boolean("j.archived", "archived", parsed="archived_bool"),
         ck.boolean("j.salary.gross", "salary.gross", parsed="gross_bool"),
@@ -329,8 +331,10 @@ def _reason_sql(now: datetime) -> str:
             "_kind = 'error'",
             ck.msg(
                 "hh.ru API error response (",
-                "{coalesce(j.errors[1].type, "
-                "CASE WHEN json_type(j.type) = 'VARCHAR' THEN j.type ->> '$' END, j.value)}",
+                Expr(
+                    "coalesce(j.errors[1].type, CASE WHEN json_type(j.type) = 'VARCHAR' THEN j.type ->> '$' END, "
+                    "j.value)"
+                ),
                 "), not a vacancy or resume",
             ),
         ),
@@ -411,7 +415,7 @@ def _columns_sql(source: str) -> str:
         coalesce(j.name, j.title) AS title,
         {roles} AS role_ids,
         CASE WHEN list_has_any({roles}, {_STABLE_ROLES}) THEN true
-             WHEN list_contains(list_transform(j.specialization, s -> s.profarea_id), {sql_str(IT_PROFAREA_ID)})
+             WHEN list_contains(list_transform(j.specialization, s -> s.profarea_id), {literal(IT_PROFAREA_ID)})
                 THEN true
              WHEN j.professional_roles IS NOT NULL AND len(j.professional_roles) > 0 THEN false END AS is_it,
         j.employer.id AS employer_id,
