@@ -23,7 +23,7 @@ from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from talentflow._format import number
-from talentflow.errors import TalentflowError, UsageError
+from talentflow.errors import Interrupted, TalentflowError, UsageError
 from talentflow.store import ENV_DB
 
 if TYPE_CHECKING:
@@ -73,6 +73,12 @@ class Command(TyperCommand):
             return super().invoke(ctx)
         except TalentflowError as exc:
             fail(exc, self)
+        except KeyboardInterrupt as exc:
+            # One line, and 130 (128 + SIGINT) as shells report Ctrl-C; a command that writes says whether it
+            # stored anything (talentflow.errors.Interrupted).
+            text = exc.message if isinstance(exc, Interrupted) else "interrupted"
+            err.print(f"[red]{escape(text)}[/]", highlight=False, soft_wrap=True)
+            raise typer.Exit(Interrupted.exit_code) from None
 
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         try:

@@ -11,7 +11,7 @@ import typer
 from talentflow.cli._common import Command, DbOption, JsonOption, deprecated, err, note, out, print_json, progress_bar
 from talentflow.errors import UsageError
 from talentflow.sources import FORMATS
-from talentflow.store import Store
+from talentflow.store import DEFAULT_WAIT, Store
 
 if TYPE_CHECKING:
     from talentflow.ingestion import IngestReport
@@ -44,6 +44,8 @@ def _fields_help() -> str:
     talentflow ingest --suggest-map export.csv > mapping.toml
     talentflow ingest export.csv --map-file mapping.toml
     talentflow ingest page.json --observed-at 2022-03-01T12:00:00+03:00
+    zcat vacancies.ndjson.gz | talentflow ingest -
+    talentflow ingest vacancies.ndjson --wait 300
     talentflow ingest export.parquet --input-format csv --map id=vacancy_id --map date=published_at
 
 A CSV or Parquet file is read by the layout its header shows (the UrFU extracts, or an hh.ru vacancy flattened
@@ -86,6 +88,12 @@ def ingest_cmd(
     ] = None,
     source: Annotated[str | None, typer.Option(help="Name of the board, e.g. hh.ru [default: by format].")] = None,
     force: Annotated[bool, typer.Option(help="Read inputs again even if their content was ingested.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", help="Seconds to wait for the store while another process (a dashboard) holds it.", min=0
+        ),
+    ] = DEFAULT_WAIT,
     db: DbOption = None,
     as_json: JsonOption = False,
     legacy_format: Annotated[str | None, typer.Option("--format", "-f", hidden=True)] = None,
@@ -118,6 +126,7 @@ def ingest_cmd(
             source=source,
             force=force,
             progress=hook if show else None,
+            wait=wait,
         )
     if as_json:
         print_json(report.to_dict())

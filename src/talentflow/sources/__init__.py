@@ -6,7 +6,7 @@ from pathlib import Path
 
 from talentflow.errors import InputError
 from talentflow.sources._base import Adapter, Context, Direct, DirectAdapter, Staged, StageResult
-from talentflow.sources._text import PARQUET_MAGIC, head, header_of
+from talentflow.sources._text import PARQUET_MAGIC, gzip_problem, head, header_of
 
 FORMATS = ("auto", "hh", "csv", "jsonld", "innovation-graph", "hiring-lab")
 
@@ -38,6 +38,8 @@ def detect(path: Path, *, has_mapping: bool = False) -> str | None:
     """
     data = head(path)
     if not data:
+        if (problem := gzip_problem(path)) is not None:
+            raise InputError(f"{path}: not a readable gzip file ({problem})")
         return None
     if data.startswith(PARQUET_MAGIC):
         return "csv"

@@ -16,15 +16,24 @@ from pathlib import Path
 import duckdb
 
 from talentflow._sql import ident, literal
+from talentflow.sources._text import is_gzip, max_line_bytes
 
-MAX_LINE_BYTES = 16 << 20
 RAW_LIMIT = 64 << 10
 
 _REJECTS = "rejects_table='tf_rej', rejects_scan='tf_rej_scan'"
 
+LONG_LINE = "line longer than the {limit} limit"
+
+
+def limit_text() -> str:
+    """The line limit as a reason says it, e.g. ``16 MiB``."""
+    n = max_line_bytes()
+    return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n:,} bytes"
+
+
 _REJECT_REASONS = {
     "INVALID ENCODING": "not valid UTF-8 text",
-    "LINE SIZE OVER MAXIMUM": "line longer than the {limit} MiB limit",
+    "LINE SIZE OVER MAXIMUM": LONG_LINE,
     "TOO MANY COLUMNS": "more columns than the header",
     "MISSING COLUMNS": "fewer columns than the header",
     "UNQUOTED VALUE": "a quote character inside an unquoted value",
@@ -45,11 +54,17 @@ class Scan:
 
     def relation(self) -> str:
         p = literal(str(self.path))
-        common = f"store_rejects=true, {_REJECTS}, max_line_size={MAX_LINE_BYTES}"
+        # The buffer is set as DuckDB sets it by default (16 times the line limit), so that a smaller limit set
+        # for a test behaves as the default one does.
+        limit = max_line_bytes()
+        common = f"store_rejects=true, {_REJECTS}, max_line_size={limit}, buffer_size={16 * limit}"
+        compression = "gzip" if is_gzip(self.path) else "none"  # by content: a .gz name on plain text is read
+        common += f", compression='{compression}'"
         if self.kind == "lines":
+            # No quoting, so strict mode has nothing to find; off, it takes CR LF and LF line ends mixed.
             return (
                 f"read_csv({p}, columns={{'text': 'VARCHAR'}}, header=false, delim='\\x01', quote='', "
-                f"escape='', auto_detect=false, {common})"
+                f"escape='', auto_detect=false, strict_mode=false, {common})"
             )
         cols = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in self.columns)
         return (
@@ -88,9 +103,7 @@ class Scan:
         ).fetchall()
         out = []
         for line, raw, types, message in rows:
-            reasons = [
-                _REJECT_REASONS.get(t, "unreadable").format(limit=MAX_LINE_BYTES >> 20) for t in types.split(", ")
-            ]
+            reasons = [_REJECT_REASONS.get(t, "unreadable").format(limit=limit_text()) for t in types.split(", ")]
             reason = "; ".join(reasons)
             if "TOO MANY" in types or "MISSING" in types:
                 reason += f" ({message.strip()})"

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from talentflow._sql import ident, literal
-from talentflow.errors import UsageError
+from talentflow.errors import InputError, UsageError
 from talentflow.model import VACANCY_OBSERVATION
 from talentflow.reference import dictionaries as dicts
 from talentflow.reference.ai import ai_sql
@@ -27,7 +27,7 @@ from talentflow.sources import _flat_sql as v
 from talentflow.sources._base import Context, Staged, StageResult
 from talentflow.sources._flat_layout import FIELDS, Layout, internal, resolve
 from talentflow.sources._scan import Scan
-from talentflow.sources._text import PARQUET_MAGIC, head, header_of
+from talentflow.sources._text import PARQUET_MAGIC, head, header_of, not_parquet_gzip
 
 __all__ = ["FIELDS", "FlatAdapter", "columns_of"]
 
@@ -37,8 +37,14 @@ _SHOWN = 5
 
 
 def columns_of(path: Path) -> list[str]:
+    """A flat file's header: a Parquet file's column names, or a CSV's first line. Raises InputError for a
+    Parquet file that cannot be read."""
     if head(path, 4) == PARQUET_MAGIC:
-        return list(pq.read_schema(path).names)
+        not_parquet_gzip(path)
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
     return header_of(head(path).decode("utf-8", errors="replace").lstrip("\ufeff"))
 
 

@@ -22,10 +22,12 @@ from talentflow.model import RESUME_OBSERVATION, VACANCY_OBSERVATION
 from talentflow.reference.ai import ai_sql
 from talentflow.reference.roles import IT_PROFAREA_ID, IT_ROLES_STABLE
 from talentflow.sources import _checks as ck
+from talentflow.sources import _json
 from talentflow.sources._base import Context, Direct, Staged, StageResult
 from talentflow.sources._checks import Expr
-from talentflow.sources._scan import MAX_LINE_BYTES, Scan, cut
-from talentflow.sources._text import open_bytes, open_text
+from talentflow.sources._scan import Scan, cut
+from talentflow.sources._text import head as first_bytes
+from talentflow.sources._text import is_gzip, max_line_bytes, read_all
 
 SOURCE = "hh.ru"
 
@@ -153,12 +155,13 @@ def _read_json(ctx: Context) -> str:
     spec = json.loads(_STRUCT)
     columns = "{" + ", ".join(f"{literal(k)}: {literal(_duck_type(v))}" for k, v in spec.items()) + "}"
     pack = ", ".join(f'"{k}" := "{k}"' for k in spec)
+    compression = "gzip" if is_gzip(ctx.path) else "uncompressed"
     return f"""
         SELECT NULL::VARCHAR AS _loc, NULL::UBIGINT AS _ref, '' AS _ptr, NULL::VARCHAR AS text, j
         FROM (
             SELECT struct_pack({pack}) AS j
             FROM read_json({literal(str(ctx.path))}, format='newline_delimited', columns={columns},
-                           maximum_object_size={MAX_LINE_BYTES})
+                           maximum_object_size={max_line_bytes()}, compression='{compression}')
         )
     """
 
@@ -168,13 +171,12 @@ _DOC_SCHEMA = pa.schema([("loc", pa.string()), ("text", pa.string())])
 
 def is_ndjson(path: Path) -> bool:
     """One JSON value per line (a single-line document counts), as opposed to a pretty-printed document."""
-    with open_text(path) as f:
-        head = f.read(1 << 16)
+    head = first_bytes(path).decode("utf-8", errors="replace")
     stripped = head.lstrip("\ufeff \t\r\n")
     if stripped.startswith("["):
         return False
     first, newline, _ = stripped.partition("\n")
-    if not newline and len(head) == 1 << 16:
+    if not newline and len(head) >= (1 << 16) - 4:
         return True  # a first line longer than the sniff: one record per line
     try:
         json.loads(first)
@@ -184,31 +186,28 @@ def is_ndjson(path: Path) -> bool:
 
 
 def split_document(path: Path, display: str) -> tuple[tuple[list[str], list[str]], list[tuple[str, str, str]]]:
-    """A JSON document's records as (locations, texts); a document that does not parse is one reject."""
-    with open_bytes(path) as f:
-        raw = f.read()
+    """A JSON document's records as (locations, texts); a document that does not parse is one reject, and so is
+    a record that cannot be written back as UTF-8."""
+    raw = read_all(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         head = raw[max(0, exc.start - 40) : exc.start + 40].decode("utf-8", "replace")
         return ([], []), [(display, head, f"not valid UTF-8 text (byte {exc.start:,})")]
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return ([], []), [(f"{display}:{exc.lineno}", cut(text) or "", json_error(exc, text))]
     locs: list[str] = []
     texts: list[str] = []
-    for pointer, record in _records(doc, ""):
-        locs.append(f"{display}#{pointer or '/'}")
-        texts.append(json.dumps(record, ensure_ascii=False))
-    return (locs, texts), []
-
-
-def json_error(exc: json.JSONDecodeError, text: str) -> str:
-    """A reason for a document that does not parse, telling a cut-off file from a malformed one."""
-    ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
-    why = "truncated JSON (the document ends early)" if ends_early else "not valid JSON"
-    return f"{why}: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+    rejects: list[tuple[str, str, str]] = []
+    try:
+        for pointer, record in _records(_json.load(text), ""):
+            where = f"{display}#{pointer or '/'}"
+            if (dumped := _json.dump(record)) is None:
+                rejects.append((where, _json.escaped(record), _json.SURROGATE))
+            else:
+                locs.append(where)
+                texts.append(dumped)
+    except (ValueError, RecursionError) as exc:
+        return ([], []), [(_json.location(exc, display), cut(text) or "", _json.error(exc, text))]
+    return (locs, texts), rejects
 
 
 def _records(doc: object, pointer: str) -> Iterator[tuple[str, object]]:
