@@ -139,6 +139,7 @@ def ingest(
         given = "mapping" if mapping else "map_file" if map_file else "defaults"
         raise UsageError("applies to CSV and Parquet inputs (input format csv)", param=given)
     options = (columns, values, observed_at, source, force, progress)
+    run: _Run | None = None
     try:
         with tempfile.TemporaryDirectory(prefix="talentflow-") as scratch:
             plans = _plan(paths, format, columns, values, observed_at is not None, Path(scratch))
@@ -147,6 +148,12 @@ def ingest(
             run = _Run(store, plans, *options, scratch=Path(scratch))
             try:
                 return run.execute()
+            except (KeyboardInterrupt, duckdb.InterruptException) as exc:
+                if isinstance(exc, Interrupted):
+                    raise
+                if run.committed():  # the interrupt landed after the COMMIT, before the report was returned
+                    raise Interrupted(_AFTER_COMMIT, stored=True) from None
+                raise
             finally:
                 run.close()
                 if own:
@@ -154,7 +161,12 @@ def ingest(
     except (KeyboardInterrupt, duckdb.InterruptException) as exc:
         if isinstance(exc, Interrupted):
             raise
+        if run is not None and run.done:  # while closing, after the commit
+            raise Interrupted(_AFTER_COMMIT, stored=True) from None
         raise Interrupted("interrupted: nothing was stored (the store is as it was)", stored=False) from None
+
+
+_AFTER_COMMIT = "interrupted after the commit: the ingest was stored (see `talentflow status`)"
 
 
 def _flat_options(
@@ -234,6 +246,8 @@ class _Run:
         self.pool = ThreadPoolExecutor(1)
         self.hashes: dict[int, Future[Inspection]] = {}
         self.started: set[int] = set()
+        self.first_id: int | None = None
+        self.done = False
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
@@ -256,6 +270,7 @@ class _Run:
             except _NotClean:
                 self.direct.clear()
                 continue
+            self.done = True
             if self.progress:
                 for report in reports:
                     self.progress("done", report)
@@ -276,9 +291,19 @@ class _Run:
             ) from None
         return reports
 
+    def committed(self) -> bool:
+        """Whether this run's ingest_log rows are in the store: after an interrupt, whether it committed."""
+        if self.first_id is None:
+            return False
+        with contextlib.suppress(duckdb.Error):
+            self.store.con.execute("ROLLBACK")
+        row = self.store.con.execute("SELECT count(*) FROM ingest_log WHERE ingest_id >= ?", [self.first_id])
+        return bool(row.fetchone()[0])  # type: ignore[index]
+
     def _write(self, reports: list[InputReport]) -> None:
         with self.store.transaction():
             next_id = self.store.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()[0]  # type: ignore[index]
+            self.first_id = next_id
             for index, plan in enumerate(self.plans):
                 if plan.format is None:
                     report = InputReport(plan.display, None, skipped=plan.skipped or "empty file")

@@ -7,13 +7,15 @@ or a new module added to the list below (docs/architecture.md).
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from talentflow._version import __version__
 from talentflow.cli import claims, indicators, ingest, migration, reference, report, serve, simulate
-from talentflow.cli._common import out
+from talentflow.cli._common import out, say_interrupted
+from talentflow.errors import Interrupted
 
 app = typer.Typer(
     name="talentflow",
@@ -51,4 +53,17 @@ def _main(
 
 
 def main() -> None:
-    app()
+    # Ctrl-C outside a command (while the command line is built or its options parsed) is said as inside one;
+    # typer turns it into exit code 130 without a word.
+    try:
+        app()
+    except KeyboardInterrupt:
+        say_interrupted(_BEFORE)
+        sys.exit(Interrupted.exit_code)
+    except SystemExit as exc:
+        if exc.code == Interrupted.exit_code:
+            say_interrupted(_BEFORE)
+        raise
+
+
+_BEFORE = "interrupted before the command began: nothing was done"

@@ -74,10 +74,8 @@ class Command(TyperCommand):
         except TalentflowError as exc:
             fail(exc, self)
         except KeyboardInterrupt as exc:
-            # One line, and 130 (128 + SIGINT) as shells report Ctrl-C; a command that writes says whether it
-            # stored anything (talentflow.errors.Interrupted).
-            text = exc.message if isinstance(exc, Interrupted) else "interrupted"
-            err.print(f"[red]{escape(text)}[/]", highlight=False, soft_wrap=True)
+            # A command that writes says whether it stored anything (talentflow.errors.Interrupted).
+            say_interrupted(exc.message if isinstance(exc, Interrupted) else "interrupted")
             raise typer.Exit(Interrupted.exit_code) from None
 
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
@@ -91,6 +89,16 @@ class Command(TyperCommand):
                 f"{exc.option_name} belongs to `{owner}`, not to `{ctx.command_path}`; see `{owner} --help`",
                 ctx,
             ) from None
+
+
+_said: list[str] = []
+
+
+def say_interrupted(text: str = "interrupted") -> None:
+    """Ctrl-C ends a command with one line on stderr (once) and exit code 130 (128 + SIGINT), as shells report it."""
+    if not _said:
+        _said.append(text)
+        err.print(f"[red]{escape(text)}[/]", highlight=False, soft_wrap=True)
 
 
 def _sibling_with(ctx: Context, option: str) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -9,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from talentflow.cli._common import Command, DbOption, JsonOption, deprecated, err, note, out, print_json, progress_bar
-from talentflow.errors import UsageError
+from talentflow.errors import Interrupted, UsageError
 from talentflow.sources import FORMATS
 from talentflow.store import DEFAULT_WAIT, Store
 
@@ -104,6 +106,39 @@ def ingest_cmd(
         return
     if not paths:
         raise UsageError("give the files or directories to ingest (or --suggest-map FILE)", param="paths")
+    with _nothing_stored_if_interrupted():
+        _ingest(paths, input_format, mapping, map_file, currency, area, country, it, observed_at, source, force,
+                wait, db, as_json, legacy_format)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _nothing_stored_if_interrupted() -> Iterator[None]:
+    """Ctrl-C before the ingest's transaction (importing, planning, reading) stored nothing, and says so."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Interrupted):
+            raise
+        raise Interrupted("interrupted: nothing was stored (the store is as it was)", stored=False) from None
+
+
+def _ingest(
+    paths: list[Path],
+    input_format: str,
+    mapping: list[str] | None,
+    map_file: Path | None,
+    currency: str | None,
+    area: str | None,
+    country: str | None,
+    it: bool,
+    observed_at: str | None,
+    source: str | None,
+    force: bool,
+    wait: float,
+    db: Path | None,
+    as_json: bool,
+    legacy_format: str | None,
+) -> None:
     from talentflow.ingestion import ingest
 
     if legacy_format is not None:
@@ -111,27 +146,40 @@ def ingest_cmd(
     columns = _parse_map(mapping or [])
     when = _parse_time(observed_at)
     show = not as_json and err.is_terminal
-    with _IngestProgress(enabled=show) as hook:
-        report = ingest(
-            paths,
-            db=db,
-            format=input_format,
-            mapping=columns,
-            map_file=map_file,
-            currency=currency,
-            area=area,
-            country=country,
-            it=it,
-            observed_at=when,
-            source=source,
-            force=force,
-            progress=hook if show else None,
-            wait=wait,
-        )
-    if as_json:
-        print_json(report.to_dict())
-    else:
-        _print_report(report)
+    report: IngestReport | None = None
+    try:
+        with _IngestProgress(enabled=show) as hook:
+            report = ingest(
+                paths,
+                db=db,
+                format=input_format,
+                mapping=columns,
+                map_file=map_file,
+                currency=currency,
+                area=area,
+                country=country,
+                it=it,
+                observed_at=when,
+                source=source,
+                force=force,
+                progress=hook if show else None,
+                wait=wait,
+            )
+        if as_json:
+            print_json(report.to_dict())
+        else:
+            _print_report(report)
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Interrupted) or report is None:
+            raise
+        raise Interrupted(_stored(report), stored=True) from None
+
+
+def _stored(report: IngestReport) -> str:
+    return (
+        f"interrupted after the commit: the ingest was stored ({report.accepted:,} records accepted, "
+        f"{report.quarantined:,} quarantined; see `talentflow status`)"
+    )
 
 
 def _suggest(path: Path, paths: list[Path] | None) -> None:
