@@ -235,9 +235,9 @@ class Store:
         # A store from an older talentflow gets the columns added since. Its records carry no mark of where they
         # came from and are taken as observed: simulator output stored before schema 2 must be ingested again.
         # (DuckDB refuses an UPDATE after an ALTER of the same table in one transaction: hence the DEFAULT.)
-        for table, column in self._missing_columns():
-            default = " DEFAULT 'observed'" if column.name == "provenance" else ""
-            self.con.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}{default}")
+        for table, col in self._missing_columns():
+            default = " DEFAULT 'observed'" if col.name == "provenance" else ""
+            self.con.execute(f"ALTER TABLE {table.name} ADD COLUMN {col.name} {col.type}{default}")
         self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         self.con.execute(
             "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO UPDATE SET value = excluded.value",

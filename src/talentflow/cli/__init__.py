@@ -7,6 +7,7 @@ or a new module added to the list below (docs/architecture.md).
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Annotated
 
@@ -64,6 +65,10 @@ def main() -> None:
         if exc.code == Interrupted.exit_code:
             say_interrupted(_BEFORE)
         raise
+    finally:
+        # The command has finished: an interrupt while the interpreter shuts down changes nothing, and would
+        # otherwise end the process by SIGINT after its answer was given.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 _BEFORE = "interrupted before the command began: nothing was done"

@@ -209,7 +209,7 @@ def _legacy_input_format(value: str) -> str:
 def _parse_map(items: list[str]) -> dict[str, str]:
     mapping = {}
     for item in items:
-        column, sep, field = item.partition("=")
+        column, sep, field = item.rpartition("=")  # a field name holds no "=", a column name may
         if not sep or not column or not field:
             raise UsageError(f"{item!r}: expected COLUMN=FIELD, e.g. --map title=name", param="mapping")
         mapping[column] = field

@@ -127,9 +127,9 @@ class Scan:
         con.execute("CREATE OR REPLACE TEMP TABLE tf_refs (ref UBIGINT)")
         con.executemany("INSERT INTO tf_refs VALUES (?)", [(r,) for r in set(refs)])
         self.reset_rejects(con)
-        text = "text" if self.kind == "lines" else "NULL::VARCHAR"
+        line_sql = "text" if self.kind == "lines" else "NULL::VARCHAR"
         rows = con.execute(
-            f"SELECT n, ref, line FROM (SELECT row_number() OVER () AS n, ({ref_sql}) AS ref, {text} AS line "
+            f"SELECT n, ref, line FROM (SELECT row_number() OVER () AS n, ({ref_sql}) AS ref, {line_sql} AS line "
             f"FROM {self.relation()}) WHERE ref IN (SELECT ref FROM tf_refs) ORDER BY n"
         ).fetchall()
         rejected = sorted(self.rejected_lines)

@@ -164,10 +164,10 @@ def read_all(path: Path) -> bytes:
 
 
 def header_of(text: str) -> list[str]:
-    first = text.split("\n", 1)[0].rstrip("\r")
+    """The first record of a CSV text: its header (a quoted name may hold a line break)."""
     try:
-        return [h.strip() for h in next(csv.reader(io.StringIO(first)))]
-    except StopIteration:
+        return [h.strip() for h in next(csv.reader(io.StringIO(text)))]
+    except (StopIteration, csv.Error):
         return []
 
 

@@ -153,14 +153,14 @@ def _duck_type(spec: object) -> str:
 def _read_json(ctx: Context) -> str:
     """Records parsed by read_json into the same struct ``from_json`` gives, so refs hash alike."""
     spec = json.loads(_STRUCT)
-    columns = "{" + ", ".join(f"{literal(k)}: {literal(_duck_type(v))}" for k, v in spec.items()) + "}"
+    typed = "{" + ", ".join(f"{literal(k)}: {literal(_duck_type(v))}" for k, v in spec.items()) + "}"
     pack = ", ".join(f'"{k}" := "{k}"' for k in spec)
     compression = "gzip" if is_gzip(ctx.path) else "uncompressed"
     return f"""
         SELECT NULL::VARCHAR AS _loc, NULL::UBIGINT AS _ref, '' AS _ptr, NULL::VARCHAR AS text, j
         FROM (
             SELECT struct_pack({pack}) AS j
-            FROM read_json({literal(str(ctx.path))}, format='newline_delimited', columns={columns},
+            FROM read_json({literal(str(ctx.path))}, format='newline_delimited', columns={typed},
                            maximum_object_size={max_line_bytes()}, compression='{compression}')
         )
     """
