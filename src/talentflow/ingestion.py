@@ -360,6 +360,9 @@ class _Run:
             return _Staging(plan, ctx, None, digest.result().sha256, options)
         ctx, result = self._read(index, ctx)
         found = digest.result()
+        if found.long_lines and not ctx.careful:  # read again, every line held to the limit
+            ctx.careful = True
+            ctx, result = self._read(index, ctx)
         _reconcile(ctx, result, found)
         return _Staging(plan, ctx, result, found.sha256, options)
 
@@ -379,7 +382,9 @@ class _Run:
             first = exc
         if head(plan.path, 4) != PARQUET_MAGIC:
             copy = plain_copy(plan.path, self.scratch / f"{index}.plain")
+            careful = ctx.careful
             ctx, _ = self._context(index, copy)
+            ctx.careful = careful
             try:
                 with _poll_progress(self.store, self.progress):
                     return ctx, reader.stage(ctx)

@@ -46,6 +46,8 @@ def detect(path: Path, *, has_mapping: bool = False) -> str | None:
     if b"\x00" in data:
         raise InputError(f"{path}: binary content, not a format talentflow reads (JSON, NDJSON, CSV, Parquet)")
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if not text:
+        return None  # blank lines are no records: as empty as an empty file
     if text[:1] in "{[":
         if '"@context"' in text[:4096] or ('"@type"' in text and "JobPosting" in text):
             return "jsonld"

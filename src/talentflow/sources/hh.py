@@ -97,9 +97,14 @@ class HHAdapter:
         scan = Scan(ctx.path, "lines")
         # Fast path: DuckDB's JSON reader parses the file in one pass. It stops at the first line that is
         # not a JSON object of the expected shape; the file is then read line by line, every line kept.
+        fast = False
         try:
-            ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql('', ctx, parsed=_read_json(ctx))}")
-            fast = ctx.con.execute(f"SELECT count(*) FROM {name} WHERE _kind = 'page'").fetchone()[0] == 0  # type: ignore[index]
+            if not ctx.careful:
+                sql = _mapping_sql("", ctx, parsed=_read_json(ctx))
+                ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+                fast = ctx.con.execute(f"SELECT count(*) FROM {name} WHERE _kind = 'page'").fetchone()[0] == 0  # type: ignore[index]
+        except duckdb.InterruptException:
+            raise
         except duckdb.Error:
             fast = False
         ref = f"hash({PARSE})"
@@ -180,7 +185,7 @@ def is_ndjson(path: Path) -> bool:
         return True  # a first line longer than the sniff: one record per line
     try:
         json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 
