@@ -25,6 +25,7 @@ from talentflow.reference.roles import IT_ROLES_STABLE
 from talentflow.sources import _checks as ck
 from talentflow.sources import _flat_sql as v
 from talentflow.sources._base import Context, Staged, StageResult
+from talentflow.sources._checks import Expr
 from talentflow.sources._flat_layout import FIELDS, Layout, internal, resolve
 from talentflow.sources._scan import Scan
 from talentflow.sources._text import PARQUET_MAGIC, head, header_of, not_parquet_gzip
@@ -327,6 +328,10 @@ def _checks(ctx: Context, f: Callable[[str], str], has_observed: bool) -> list[c
         *ck.number(f("salary_from"), "salary_from"),
         *ck.number(f("salary_to"), "salary_to"),
         ck.currency(f("currency"), "currency"),
+        (
+            f"{f('snapshot_day')} IS NOT NULL AND try_cast(trim({f('snapshot_day')}) AS DATE) IS NULL",
+            ck.msg("snapshot_day: expected a date such as 2022-12-01, got ", Expr(f"tf_quote({f('snapshot_day')})")),
+        ),
         ck.boolean(f("is_it"), "is_it"),
         ck.boolean(f("archived"), "archived"),
         ck.boolean(f("salary_gross"), "salary_gross"),
