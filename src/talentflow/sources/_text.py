@@ -16,16 +16,17 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from isal import isal_zlib
+from isal.igzip_lib import IsalError
 
 from talentflow.errors import InputError
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 _CHUNK = 1 << 20
-_DEFLATE_ERRORS = (zlib.error, isal_zlib.error)
+_DEFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, IsalError)
 #: Lines longer than this are quarantined; TALENTFLOW_MAX_LINE_BYTES sets another limit (tests use a small one).
 DEFAULT_MAX_LINE_BYTES = 16 << 20
 
@@ -40,10 +41,14 @@ def is_gzip(path: Path) -> bool:
         return f.read(2) == GZIP_MAGIC
 
 
+class _Reader(Protocol):
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 class Gzip:
     """The content of a gzip file, member after member, as chunks; ``problem`` says what was wrong, if anything."""
 
-    def __init__(self, f: BinaryIO) -> None:
+    def __init__(self, f: _Reader) -> None:
         self.f = f
         self.buf = b""
         self.read_bytes = 0
