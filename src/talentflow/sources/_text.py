@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 from isal import isal_zlib
 from isal.igzip_lib import IsalError
@@ -26,7 +26,8 @@ from talentflow.errors import InputError
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 _CHUNK = 1 << 20
-_DEFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, IsalError)
+# The stubs declare IsalError an instance; it is the class isal raises.
+_DEFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, cast(type[Exception], IsalError))
 #: Lines longer than this are quarantined; TALENTFLOW_MAX_LINE_BYTES sets another limit (tests use a small one).
 DEFAULT_MAX_LINE_BYTES = 16 << 20
 
