@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from talentflow._version import __version__
-from talentflow.errors import InputError, Interrupted, UsageError
+from talentflow.errors import InputError, Interrupted, StoreError, UsageError
 from talentflow.sources import FORMATS, Context, Direct, DirectAdapter, Staged, StageResult, adapter, detect
 from talentflow.sources._scan import LONG_LINE, RAW_LIMIT, cut, limit_text
 from talentflow.sources._text import PARQUET_MAGIC, Inspection, head, inspect, line_at, plain_copy
@@ -148,6 +148,8 @@ def ingest(
             run = _Run(store, plans, *options, scratch=Path(scratch))
             try:
                 return run.execute()
+            except duckdb.IOException as exc:  # the store's file, not an input (those are InputErrors by now)
+                raise StoreError(f"{store.path}: the store cannot be read or written ({_first_line(exc)})") from None
             except (KeyboardInterrupt, duckdb.InterruptException) as exc:
                 if isinstance(exc, Interrupted):
                     raise

@@ -70,9 +70,9 @@ def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnect
             left = deadline - time.monotonic()
             if left <= 0:
                 waited = f"waited {wait:g} s for it; " if wait > 0 else ""
+                longer = ", or wait longer: `talentflow ingest --wait SECONDS`" if not read_only else ""
                 raise StoreError(
-                    f"{path}: the store is in use by another process ({waited}try again when it is done, or wait "
-                    "longer: `talentflow ingest --wait SECONDS`)"
+                    f"{path}: the store is in use by another process ({waited}try again when it is done{longer})"
                 ) from None
             time.sleep(min(delay, left))
             delay = min(delay * 1.5, 1.0)
