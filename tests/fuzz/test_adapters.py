@@ -33,6 +33,7 @@ FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
     derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -112,16 +113,24 @@ def csv_files(draw: st.DrawFn) -> bytes:
     return out.getvalue().encode("utf-8", "surrogatepass")
 
 
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @st.composite
 def parquet_files(draw: st.DrawFn) -> bytes:
     n = draw(st.integers(0, 4))
-    strings = st.lists(st.one_of(st.none(), hostile_text), min_size=n, max_size=n)
+    text = hostile_text.filter(_utf8)  # Parquet holds UTF-8: a lone surrogate cannot be written
+    strings = st.lists(st.one_of(st.none(), text), min_size=n, max_size=n)
     floats = st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=n, max_size=n)
-    name = draw(hostile_text.filter(lambda s: s not in ("id", "published_at", "salary_from")))
+    name = draw(text.filter(lambda s: s not in ("id", "published_at", "salary_from")))
     columns = {"id": draw(strings), name: draw(strings), "published_at": draw(strings), "salary_from": draw(floats)}
-    clean = {k: [None if isinstance(v, str) and "\ud800" in v else v for v in vs] for k, vs in columns.items()}
     buf = io.BytesIO()
-    pq.write_table(pa.table(clean), buf)
+    pq.write_table(pa.table(columns), buf)
     return buf.getvalue()
 
 
