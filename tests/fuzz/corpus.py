@@ -244,6 +244,8 @@ def _flat_cases() -> list[Case]:
                                        "2,+cmd,2022-03-01\n3,@sum,2022-03-01\n"), ".csv", 3),
         Case("csv_cell_over_buffer", lambda _: ("id,name,published_at\n1,x,2022-03-01\n2," + "z" * (LINE_LIMIT * 20)
                                                 + ",2022-03-01\n3,y,2022-03-01\n").encode(), ".csv", 3),
+        Case("csv_cell_over_limit", lambda _: ("id,name,published_at\n1,x,2022-03-01\n2," + "z" * (LINE_LIMIT * 2)
+                                               + ",2022-03-01\n3,y,2022-03-01\n").encode(), ".csv", 3),
         Case("csv_nul_in_header", _csv("id,na\x00me,published_at\n1,x,2022-03-01\n"), ".csv"),
         Case("csv_bom_header", lambda _: b"\xef\xbb\xbfid,name,published_at\n1,x,2022-03-01\n", ".csv", 1),
         Case("csv_snapshot_day_not_a_date", _csv("name,salary_from,salary_to,salary_currency,area_name,published_at,"
