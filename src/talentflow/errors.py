@@ -64,3 +64,18 @@ class BusyError(TalentflowError):
     """Another process holds what this one needs (a collection run of the same store)."""
 
     exit_code = 5
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a command that writes; ``stored`` says whether its work was committed first.
+
+    A KeyboardInterrupt, so that ``except Exception`` never swallows it. The command line prints ``message`` as
+    one line and exits with 130.
+    """
+
+    exit_code = 130
+
+    def __init__(self, message: str, *, stored: bool) -> None:
+        super().__init__(message)
+        self.message = message
+        self.stored = stored

@@ -8,10 +8,13 @@ duplicates.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
-import hashlib
 import json
 import os
+import shutil
+import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,10 +27,11 @@ import duckdb
 import pyarrow as pa
 
 from talentflow._version import __version__
-from talentflow.errors import InputError, UsageError
+from talentflow.errors import InputError, Interrupted, StoreError, UsageError
 from talentflow.sources import FORMATS, Context, Direct, DirectAdapter, Staged, StageResult, adapter, detect
-from talentflow.sources._scan import cut
-from talentflow.store import Store
+from talentflow.sources._scan import LONG_LINE, RAW_LIMIT, cut, limit_text
+from talentflow.sources._text import PARQUET_MAGIC, Inspection, head, inspect, line_at, plain_copy
+from talentflow.store import DEFAULT_WAIT, Store
 
 #: In a directory walk, files with these endings are read; others are listed as skipped.
 DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".jsonld", ".csv", ".parquet")
@@ -112,6 +116,7 @@ def ingest(
     source: str | None = None,
     force: bool = False,
     progress: ProgressHook | None = None,
+    wait: float = DEFAULT_WAIT,
 ) -> IngestReport:
     """Ingest files or directories into the store, all in one transaction.
 
@@ -119,7 +124,11 @@ def ingest(
     ``map_file`` is a TOML file of ``[map]`` and ``[defaults]``, and ``defaults`` (or ``currency``, ``area``,
     ``country``, ``it``) give values for fields the file lacks; all are recorded in the ingest log's options.
 
-    Raises InputError, before the store is opened, when an input cannot be read at all.
+    ``-`` (or ``/dev/stdin``) reads standard input. While another process holds the store, the ingest waits up
+    to ``wait`` seconds for it.
+
+    Raises InputError, before the store is opened, when an input cannot be read at all; ``Interrupted`` on
+    Ctrl-C, saying whether the ingest was stored.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -129,16 +138,37 @@ def ingest(
     if (columns or values) and format not in ("auto", "csv"):
         given = "mapping" if mapping else "map_file" if map_file else "defaults"
         raise UsageError("applies to CSV and Parquet inputs (input format csv)", param=given)
-    plans = _plan(paths, format, columns, values, observed_at is not None)
-    own = store is None
-    store = store or Store(db)
-    run = _Run(store, plans, columns, values, observed_at, source, force, progress)
+    options = (columns, values, observed_at, source, force, progress)
+    run: _Run | None = None
     try:
-        return run.execute()
-    finally:
-        run.close()
-        if own:
-            store.close()
+        with tempfile.TemporaryDirectory(prefix="talentflow-") as scratch:
+            plans = _plan(paths, format, columns, values, observed_at is not None, Path(scratch))
+            own = store is None
+            store = store or Store(db, wait=wait)
+            run = _Run(store, plans, *options, scratch=Path(scratch))
+            try:
+                return run.execute()
+            except duckdb.IOException as exc:  # the store's file, not an input (those are InputErrors by now)
+                raise StoreError(f"{store.path}: the store cannot be read or written ({_first_line(exc)})") from None
+            except (KeyboardInterrupt, duckdb.InterruptException) as exc:
+                if isinstance(exc, Interrupted):
+                    raise
+                if run.committed():  # the interrupt landed after the COMMIT, before the report was returned
+                    raise Interrupted(_AFTER_COMMIT, stored=True) from None
+                raise
+            finally:
+                run.close()
+                if own:
+                    store.close()
+    except (KeyboardInterrupt, duckdb.InterruptException) as exc:
+        if isinstance(exc, Interrupted):
+            raise
+        if run is not None and run.done:  # while closing, after the commit
+            raise Interrupted(_AFTER_COMMIT, stored=True) from None
+        raise Interrupted("interrupted: nothing was stored (the store is as it was)", stored=False) from None
+
+
+_AFTER_COMMIT = "interrupted after the commit: the ingest was stored (see `talentflow status`)"
 
 
 def _flat_options(
@@ -198,8 +228,11 @@ class _Run:
         source: str | None,
         force: bool,
         progress: ProgressHook | None,
+        *,
+        scratch: Path,
     ) -> None:
         self.store, self.plans, self.force, self.progress = store, plans, force, progress
+        self.scratch = scratch
         self.mapping, self.observed_at, self.source = mapping, observed_at, source
         self.defaults = defaults
         self.staged: dict[int, _Staging] = {}
@@ -210,18 +243,21 @@ class _Run:
                 ctx, options = self._context(index)
                 if (direct := reader.direct(ctx)) is not None:
                     self.direct[index] = (ctx, options, direct)
-        # One side thread hashes the inputs while DuckDB reads them: both read the file, neither waits for
-        # the other. A hash outlives an abandoned attempt.
+        # One side thread hashes (and inspects: see _text.inspect) the inputs while DuckDB reads them: both read
+        # the file, neither waits for the other. A hash outlives an abandoned attempt.
         self.pool = ThreadPoolExecutor(1)
-        self.hashes: dict[int, Future[str]] = {}
+        self.hashes: dict[int, Future[Inspection]] = {}
         self.started: set[int] = set()
+        self.first_id: int | None = None
+        self.done = False
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
-        for staging in self.staged.values():
-            if staging.result is not None:
-                for name in {s.name for s in staging.result.staged}:
-                    self.store.con.execute(f"DROP TABLE IF EXISTS {name}")
+        with contextlib.suppress(duckdb.Error):  # after an interrupt the connection may refuse: it closes anyway
+            for staging in self.staged.values():
+                if staging.result is not None:
+                    for name in {s.name for s in staging.result.staged}:
+                        self.store.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def execute(self) -> IngestReport:
         while True:
@@ -236,15 +272,40 @@ class _Run:
             except _NotClean:
                 self.direct.clear()
                 continue
+            self.done = True
             if self.progress:
                 for report in reports:
                     self.progress("done", report)
             return IngestReport(reports, str(self.store.path))
 
     def _transaction(self) -> list[InputReport]:
-        reports = []
+        reports: list[InputReport] = []
+        try:
+            self._write(reports)
+        except Interrupted as exc:
+            if not exc.stored:
+                raise
+            stored = sum(r.accepted for r in reports)
+            raise Interrupted(
+                f"interrupted after the commit: the ingest was stored ({stored:,} records accepted from "
+                f"{len(reports):,} inputs; see `talentflow status`)",
+                stored=True,
+            ) from None
+        return reports
+
+    def committed(self) -> bool:
+        """Whether this run's ingest_log rows are in the store: after an interrupt, whether it committed."""
+        if self.first_id is None:
+            return False
+        with contextlib.suppress(duckdb.Error):
+            self.store.con.execute("ROLLBACK")
+        row = self.store.con.execute("SELECT count(*) FROM ingest_log WHERE ingest_id >= ?", [self.first_id])
+        return bool(row.fetchone()[0])  # type: ignore[index]
+
+    def _write(self, reports: list[InputReport]) -> None:
         with self.store.transaction():
             next_id = self.store.con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log").fetchone()[0]  # type: ignore[index]
+            self.first_id = next_id
             for index, plan in enumerate(self.plans):
                 if plan.format is None:
                     report = InputReport(plan.display, None, skipped=plan.skipped or "empty file")
@@ -256,18 +317,17 @@ class _Run:
                 if not report.already_ingested and report.format is not None:
                     next_id += 1
                 reports.append(report)
-        return reports
 
     def _start(self, index: int) -> None:
         plan = self.plans[index]
         if index not in self.hashes:
-            self.hashes[index] = self.pool.submit(_sha256, plan.path)
+            self.hashes[index] = self.pool.submit(inspect, plan.path)
         if self.progress and index not in self.started:
             self.started.add(index)
             payload = {"input": plan.display, "bytes": plan.path.stat().st_size, "index": index}
             self.progress("start", payload | {"total": len(self.plans)})
 
-    def _context(self, index: int) -> tuple[Context, str]:
+    def _context(self, index: int, path: Path | None = None) -> tuple[Context, str]:
         plan = self.plans[index]
         settings: dict[str, Any] = {
             "map": self.mapping or None,
@@ -280,7 +340,7 @@ class _Run:
         options = json.dumps(settings, sort_keys=True)
         ctx = Context(
             self.store.con,
-            plan.path,
+            path or plan.path,
             plan.display,
             datetime.now(UTC),
             self.mapping,
@@ -298,11 +358,43 @@ class _Run:
         ctx, options = self._context(index)
         digest = self.hashes[index]
         # After an abandoned direct insert the hash is known: content ingested before need not be read again.
-        if digest.done() and not self.force and self._seen(digest.result(), plan.format, options):
-            return _Staging(plan, ctx, None, digest.result(), options)
-        with _poll_progress(self.store, self.progress):
-            result = adapter(plan.format).stage(ctx)
-        return _Staging(plan, ctx, result, digest.result(), options)
+        if digest.done() and not self.force and self._seen(digest.result().sha256, plan.format, options):
+            return _Staging(plan, ctx, None, digest.result().sha256, options)
+        ctx, result = self._read(index, ctx)
+        found = digest.result()
+        if found.long_lines and not ctx.careful:  # read again, every line held to the limit
+            ctx.careful = True
+            ctx, result = self._read(index, ctx)
+        _reconcile(ctx, result, found)
+        return _Staging(plan, ctx, result, found.sha256, options)
+
+    def _read(self, index: int, ctx: Context) -> tuple[Context, StageResult]:
+        """Stage one input; when DuckDB's readers stop on it (a gzip stream followed by other bytes, CR LF and LF
+        line ends mixed), stage a plain copy of its readable content instead. An input that cannot be read
+        either way is an InputError naming it."""
+        plan = self.plans[index]
+        assert plan.format is not None
+        reader = adapter(plan.format)
+        try:
+            with _poll_progress(self.store, self.progress):
+                return ctx, reader.stage(ctx)
+        except duckdb.InterruptException:
+            raise
+        except (duckdb.Error, OSError) as exc:
+            first = exc
+        if head(plan.path, 4) != PARQUET_MAGIC:
+            copy = plain_copy(plan.path, self.scratch / f"{index}.plain")
+            careful = ctx.careful
+            ctx, _ = self._context(index, copy)
+            ctx.careful = careful
+            try:
+                with _poll_progress(self.store, self.progress):
+                    return ctx, reader.stage(ctx)
+            except duckdb.InterruptException:
+                raise
+            except (duckdb.Error, OSError) as exc:
+                first = exc
+        raise InputError(f"{plan.display}: cannot be read as {plan.format}: {_first_line(first)}") from None
 
     def _seen(self, sha: str, format: str, options: str) -> bool:
         return _previous(self.store, sha, format, options) is not None
@@ -337,8 +429,11 @@ class _Run:
         (repeats,) = con.execute(
             f"SELECT count(*) - count(DISTINCT hash({key})) FROM {table.name} WHERE ingest_id = ?", [ingest_id]
         ).fetchone()  # type: ignore[misc]
-        sha = self.hashes[index].result()
-        if repeats or (not self.force and self._seen(sha, plan.format, options)):
+        found = self.hashes[index].result()
+        sha = found.sha256
+        # Damage to a gzip stream and lines over the limit are said and counted on the staged path.
+        damaged = found.gzip_problem is not None or bool(found.long_lines)
+        if repeats or damaged or (not self.force and self._seen(sha, plan.format, options)):
             raise _NotClean(plan.display)
         report = InputReport(plan.display, plan.format, sha, read=int(inserted), accepted=int(inserted))
         _log(self.store, report, ingest_id, options, ctx.now)
@@ -351,6 +446,7 @@ def _plan(
     mapping: dict[str, str],
     defaults: dict[str, str],
     observed_at_given: bool,
+    scratch: Path,
 ) -> list[_Plan]:
     """The inputs and their formats; a flat file's layout is resolved here, so that a mapping that does not fit its
     header is an error before the store is opened."""
@@ -358,8 +454,20 @@ def _plan(
     plans: list[_Plan] = []
     for raw in paths:
         path = Path(raw)
+        if str(raw) in STDIN_NAMES:
+            spooled = _spool_stdin(scratch)
+            try:
+                plans.append(_plan_file(spooled, format, *flat, display=STDIN))
+            except (InputError, UsageError) as exc:  # named as the user named it, not by the spooled copy
+                raise type(exc)(exc.message.replace(str(spooled), STDIN), param=exc.param) from None
+            continue
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")
+        if not path.is_dir() and not path.is_file():
+            raise InputError(
+                f"{path}: not a regular file (a FIFO, a device or a socket), which talentflow does not read: save "
+                "its content to a file, or pipe it in as `-`"
+            )
         if path.is_dir():
             files = sorted(
                 p
@@ -420,8 +528,29 @@ def _is_data_file(path: Path) -> bool:
     return name.endswith(DATA_SUFFIXES) and name not in _METADATA_NAMES
 
 
+#: Names of standard input on the command line: read into a file first (DuckDB and the hash read an input twice).
+STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+#: How standard input is named in the report and in quarantine locations.
+STDIN = "<stdin>"
+
+
+def _spool_stdin(scratch: Path) -> Path:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None or sys.stdin.isatty():
+        raise InputError(f"{STDIN}: standard input is a terminal, not records: pipe them in (… | talentflow ingest -)")
+    target = scratch / "stdin"
+    with open(target, "wb") as out:
+        shutil.copyfileobj(stream, out, 1 << 20)
+    return target
+
+
 def _plan_file(
-    path: Path, format: str, mapping: dict[str, str], defaults: dict[str, str], observed_at_given: bool
+    path: Path,
+    format: str,
+    mapping: dict[str, str],
+    defaults: dict[str, str],
+    observed_at_given: bool,
+    display: str | None = None,
 ) -> _Plan:
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: not readable (permission denied)")
@@ -434,12 +563,29 @@ def _plan_file(
 
         layout = resolve(columns_of(path), mapping, defaults, str(path), observed_at_given=observed_at_given)
         builtin = layout.name
-    return _Plan(path, str(path), chosen, builtin)
+    return _Plan(path, display or str(path), chosen, builtin)
 
 
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _reconcile(ctx: Context, result: StageResult, found: Inspection) -> None:
+    """Add to a staged input what only the inspection of its bytes saw: bytes after its gzip stream and lines
+    DuckDB skipped (over its buffer) are quarantined records; other damage to the stream is a warning."""
+    if found.garbage is not None:
+        offset, data = found.garbage
+        reason = "bytes after the end of the gzip stream, not gzip data: not read"
+        result.rejects.append((f"{ctx.display}:byte {offset}", data.decode("utf-8", "replace"), reason))
+    elif found.gzip_problem is not None:
+        result.warnings.append(f"{found.gzip_problem}; the records read from it are counted as they are")
+    lines = any(s.scan is not None for s in result.staged)
+    if lines and found.long_lines:
+        located = {loc for loc, _, _ in result.rejects}
+        for line, offset in found.long_lines:
+            if f"{ctx.display}:{line}" not in located:
+                raw = line_at(ctx.path, offset, RAW_LIMIT).decode("utf-8", "replace")
+                result.rejects.append((f"{ctx.display}:{line}", raw, LONG_LINE.format(limit=limit_text())))
 
 
 @dataclass

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -12,7 +15,7 @@ from typing import Any
 import duckdb
 
 from talentflow import model
-from talentflow.errors import StoreError
+from talentflow.errors import Interrupted, StoreError
 from talentflow.reference.cities import add_builtin_areas
 
 DEFAULT_DB = "talentflow.duckdb"
@@ -24,14 +27,71 @@ SCHEMA_VERSION = "2"
 # Helpers used by the adapters' SQL. DuckDB's cast reads ISO 8601 with +0300, +03:00 or Z, and a bare date;
 # the session time zone is UTC, so a time without an offset is taken as UTC. A value is trimmed only when it
 # does not cast as it is: trim copies every string it is given, which cost more than the cast itself.
+# DuckDB casts 'NaN', 'Infinity' and 1e309 to DOUBLE: tf_num gives NULL for them, so a check names them and no
+# stored amount, count or index is anything but a finite number. It also casts any offset up to +99:59:
+# tf_bad_offset finds one past the zones in use (UTC-12 to UTC+14), by string position, which costs far less than
+# a regular expression on every time of every record.
 _MACROS = """
 CREATE OR REPLACE TEMP MACRO tf_ts(s) AS coalesce(try_cast(s AS TIMESTAMPTZ), try_cast(trim(s) AS TIMESTAMPTZ));
-CREATE OR REPLACE TEMP MACRO tf_num(s) AS
+CREATE OR REPLACE TEMP MACRO tf_num_any(s) AS
     coalesce(try_cast(s::VARCHAR AS DOUBLE), try_cast(trim(s::VARCHAR) AS DOUBLE));
+CREATE OR REPLACE TEMP MACRO tf_num(s) AS CASE WHEN isfinite(tf_num_any(s)) THEN tf_num_any(s) END;
+CREATE OR REPLACE TEMP MACRO tf_bad_offset(s) AS contains(s, ':') AND (
+    (substr(s, -6, 1) IN ('+', '-') AND substr(s, -3, 1) = ':' AND (substr(s, -5, 2) > '14' OR substr(s, -2, 2) > '59'))
+    OR (substr(s, -5, 1) IN ('+', '-') AND substr(s, -3, 1) <> ':'
+        AND (substr(s, -4, 2) > '14' OR substr(s, -2, 2) > '59'))
+    OR (substr(s, -3, 1) IN ('+', '-') AND substr(s, -2, 2) > '14'));
 CREATE OR REPLACE TEMP MACRO tf_bool(s) AS
     coalesce(try_cast(s::VARCHAR AS BOOLEAN), try_cast(trim(s::VARCHAR) AS BOOLEAN));
 CREATE OR REPLACE TEMP MACRO tf_quote(s) AS '''' || left(s::VARCHAR, 60) || '''';
 """
+
+
+#: Seconds ``Store`` waits, when opening for writing, for another process to let go of the file.
+DEFAULT_WAIT = 60.0
+_LOCKED = "Could not set lock"
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _connect(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open the file; while another process holds its lock (DuckDB allows one writer, or readers only), retry
+    with backoff for up to ``wait`` seconds."""
+    deadline = time.monotonic() + max(wait, 0.0)
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            if _LOCKED not in str(exc):
+                raise StoreError(f"{path}: cannot open the store: {_first_line(exc)}") from None
+            left = deadline - time.monotonic()
+            if left <= 0:
+                waited = f"waited {wait:g} s for it; " if wait > 0 else ""
+                longer = ", or wait longer: `talentflow ingest --wait SECONDS`" if not read_only else ""
+                raise StoreError(
+                    f"{path}: the store is in use by another process ({waited}try again when it is done{longer})"
+                ) from None
+            time.sleep(min(delay, left))
+            delay = min(delay * 1.5, 1.0)
+
+
+@contextlib.contextmanager
+def _interrupt_held() -> Iterator[list[int]]:
+    """Hold SIGINT for the duration: the list yielded is non-empty afterwards if one arrived meanwhile.
+
+    Only the main thread can set a signal handler; elsewhere the block runs as it is."""
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def default_path() -> Path:
@@ -46,32 +106,77 @@ class Store:
     True
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False, wait: float | None = None
+    ) -> None:
         self.path = Path(path) if path is not None else default_path()
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here (ingest something first, or name another store file)")
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+        self.con = _connect(self.path, read_only, (DEFAULT_WAIT if not read_only else 0.0) if wait is None else wait)
         self.read_only = read_only
-        self.con.execute("SET TimeZone = 'UTC'")
-        # query_progress() needs the progress bar on; talentflow draws its own, so DuckDB must not print one.
-        self.con.execute("SET enable_progress_bar = true")
-        self.con.execute("SET enable_progress_bar_print = false")
-        self.con.execute(_MACROS)
         self._ibis: Any = None
-        if not read_only:
-            with self.transaction():
-                self.ensure_schema()
-        elif not self._has_schema():
+        try:
+            self._open()
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _open(self) -> None:
+        try:
+            self.con.execute("SET TimeZone = 'UTC'")
+            # query_progress() needs the progress bar on; talentflow draws its own, so DuckDB must not print one.
+            self.con.execute("SET enable_progress_bar = true")
+            self.con.execute("SET enable_progress_bar_print = false")
+            self.con.execute(_MACROS)
+            self._recognise()
+            if not self.read_only:
+                with self.transaction():
+                    self.ensure_schema()
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: the store cannot be read, it may be damaged ({_first_line(exc)})") from None
+        if not self.read_only:
+            return
+        if not self._has_schema():
             raise StoreError(f"{self.path}: not a talentflow store")
-        elif self._missing_columns():
+        if self._missing_columns():
             raise StoreError(
                 f"{self.path}: written by an older talentflow (schema version {self._version()}, this one reads "
                 f"{SCHEMA_VERSION}); open it for writing once to bring it up to date, e.g. with `talentflow claims "
                 "import --builtin` or any ingest into it"
             )
+
+    def _recognise(self) -> None:
+        """Refuse, before anything is written, a DuckDB file that is not a talentflow store.
+
+        A store is recognised by its ``meta`` table's schema version (or, written before there was one, by all of
+        the canonical tables); an empty database becomes a store. Anything else belongs to another program and
+        is left as it is.
+        """
+        names = {
+            r[0]
+            for r in self.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND database_name = current_database() "
+                "UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT temporary AND NOT internal "
+                "AND database_name = current_database()"
+            ).fetchall()
+        }
+        if not names:
+            return
+        version = self._version() if "meta" in names else None
+        if version is not None and "ingest_log" in names:
+            if not version.isdigit() or int(version) > int(SCHEMA_VERSION):
+                raise StoreError(
+                    f"{self.path}: written by a newer talentflow (schema version {version}; this one knows "
+                    f"{SCHEMA_VERSION}): upgrade talentflow to read it"
+                )
+            return
+        if all(t.name in names for t in model.ALL_TABLES):
+            return  # schema version 1, brought up to date when opened for writing
+        shown = ", ".join(sorted(names)[:6]) + (", …" if len(names) > 6 else "")
+        raise StoreError(
+            f"{self.path}: not a talentflow store: a DuckDB database of another program (tables {shown}); it is "
+            "left untouched: name another store file"
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -85,26 +190,40 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: an exception (Ctrl-C included) rolls back; a killed process leaves no trace."""
+        """All or nothing: an exception rolls back; a killed process leaves no trace.
+
+        Ctrl-C raises ``Interrupted``, which says whether the work was stored: before the COMMIT it rolls back
+        (``stored`` false); during the COMMIT it is held until the COMMIT has finished (``stored`` true), so that
+        an interrupt never leaves the outcome unknown.
+        """
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
+            if isinstance(exc, (KeyboardInterrupt, duckdb.InterruptException)) and not isinstance(exc, Interrupted):
+                raise Interrupted("interrupted: nothing was stored (the store is as it was)", stored=False) from None
             raise
-        self.con.execute("COMMIT")
+        with _interrupt_held() as held:
+            self.con.execute("COMMIT")
+        if held:
+            raise Interrupted("interrupted after the commit: the work was stored", stored=True)
 
     # -- schema ---------------------------------------------------------------------------------------
     def _has_schema(self) -> bool:
         names = {r[0] for r in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         return all(t.name in names for t in model.ALL_TABLES)
 
-    def _version(self) -> str:
+    def _version(self) -> str | None:
+        """The schema version in ``meta``: "1" when there is no such table, None when it has no version."""
         try:
             row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        except duckdb.Error:
+        except duckdb.CatalogException:
             return "1"
-        return str(row[0]) if row else "1"
+        except duckdb.Error:
+            return None  # a table named meta of another shape: not a talentflow store's
+        return str(row[0]) if row else None
 
     def _missing_columns(self) -> list[tuple[model.Table, model.Column]]:
         present = set(self.con.execute("SELECT table_name, column_name FROM duckdb_columns()").fetchall())
@@ -116,9 +235,9 @@ class Store:
         # A store from an older talentflow gets the columns added since. Its records carry no mark of where they
         # came from and are taken as observed: simulator output stored before schema 2 must be ingested again.
         # (DuckDB refuses an UPDATE after an ALTER of the same table in one transaction: hence the DEFAULT.)
-        for table, column in self._missing_columns():
-            default = " DEFAULT 'observed'" if column.name == "provenance" else ""
-            self.con.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}{default}")
+        for table, col in self._missing_columns():
+            default = " DEFAULT 'observed'" if col.name == "provenance" else ""
+            self.con.execute(f"ALTER TABLE {table.name} ADD COLUMN {col.name} {col.type}{default}")
         self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         self.con.execute(
             "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT DO UPDATE SET value = excluded.value",

@@ -7,6 +7,8 @@ or a new module added to the list below (docs/architecture.md).
 
 from __future__ import annotations
 
+import signal
+import sys
 from typing import Annotated
 
 import typer
@@ -24,7 +26,8 @@ from talentflow.cli import (
     serve,
     simulate,
 )
-from talentflow.cli._common import out
+from talentflow.cli._common import out, say_interrupted
+from talentflow.errors import Interrupted
 
 app = typer.Typer(
     name="talentflow",
@@ -64,4 +67,21 @@ def _main(
 
 
 def main() -> None:
-    app()
+    # Ctrl-C outside a command (while the command line is built or its options parsed) is said as inside one;
+    # typer turns it into exit code 130 without a word.
+    try:
+        app()
+    except KeyboardInterrupt:
+        say_interrupted(_BEFORE)
+        sys.exit(Interrupted.exit_code)
+    except SystemExit as exc:
+        if exc.code == Interrupted.exit_code:
+            say_interrupted(_BEFORE)
+        raise
+    finally:
+        # The command has finished: an interrupt while the interpreter shuts down changes nothing, and would
+        # otherwise end the process by SIGINT after its answer was given.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_BEFORE = "interrupted before the command began: nothing was done"

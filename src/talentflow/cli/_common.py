@@ -23,7 +23,7 @@ from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from talentflow._format import number
-from talentflow.errors import TalentflowError, UsageError
+from talentflow.errors import Interrupted, TalentflowError, UsageError
 from talentflow.store import ENV_DB
 
 if TYPE_CHECKING:
@@ -73,6 +73,10 @@ class Command(TyperCommand):
             return super().invoke(ctx)
         except TalentflowError as exc:
             fail(exc, self)
+        except KeyboardInterrupt as exc:
+            # A command that writes says whether it stored anything (talentflow.errors.Interrupted).
+            say_interrupted(exc.message if isinstance(exc, Interrupted) else "interrupted")
+            raise typer.Exit(Interrupted.exit_code) from None
 
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         try:
@@ -85,6 +89,16 @@ class Command(TyperCommand):
                 f"{exc.option_name} belongs to `{owner}`, not to `{ctx.command_path}`; see `{owner} --help`",
                 ctx,
             ) from None
+
+
+_said: list[str] = []
+
+
+def say_interrupted(text: str = "interrupted") -> None:
+    """Ctrl-C ends a command with one line on stderr (once) and exit code 130 (128 + SIGINT), as shells report it."""
+    if not _said:
+        _said.append(text)
+        err.print(f"[red]{escape(text)}[/]", highlight=False, soft_wrap=True)
 
 
 def _sibling_with(ctx: Context, option: str) -> str | None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from talentflow.cli._common import Command, DbOption, JsonOption, deprecated, err, note, out, print_json, progress_bar
-from talentflow.errors import UsageError
+from talentflow.errors import Interrupted, UsageError
 from talentflow.sources import FORMATS
-from talentflow.store import Store
+from talentflow.store import DEFAULT_WAIT, Store
 
 if TYPE_CHECKING:
     from talentflow.ingestion import IngestReport
@@ -44,6 +46,8 @@ def _fields_help() -> str:
     talentflow ingest --suggest-map export.csv > mapping.toml
     talentflow ingest export.csv --map-file mapping.toml
     talentflow ingest page.json --observed-at 2022-03-01T12:00:00+03:00
+    zcat vacancies.ndjson.gz | talentflow ingest -
+    talentflow ingest vacancies.ndjson --wait 300
     talentflow ingest export.parquet --input-format csv --map id=vacancy_id --map date=published_at
 
 A CSV or Parquet file is read by the layout its header shows (the UrFU extracts, or an hh.ru vacancy flattened
@@ -86,6 +90,12 @@ def ingest_cmd(
     ] = None,
     source: Annotated[str | None, typer.Option(help="Name of the board, e.g. hh.ru [default: by format].")] = None,
     force: Annotated[bool, typer.Option(help="Read inputs again even if their content was ingested.")] = False,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", help="Seconds to wait for the store while another process (a dashboard) holds it.", min=0
+        ),
+    ] = DEFAULT_WAIT,
     db: DbOption = None,
     as_json: JsonOption = False,
     legacy_format: Annotated[str | None, typer.Option("--format", "-f", hidden=True)] = None,
@@ -96,6 +106,39 @@ def ingest_cmd(
         return
     if not paths:
         raise UsageError("give the files or directories to ingest (or --suggest-map FILE)", param="paths")
+    with _nothing_stored_if_interrupted():
+        _ingest(paths, input_format, mapping, map_file, currency, area, country, it, observed_at, source, force,
+                wait, db, as_json, legacy_format)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _nothing_stored_if_interrupted() -> Iterator[None]:
+    """Ctrl-C before the ingest's transaction (importing, planning, reading) stored nothing, and says so."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Interrupted):
+            raise
+        raise Interrupted("interrupted: nothing was stored (the store is as it was)", stored=False) from None
+
+
+def _ingest(
+    paths: list[Path],
+    input_format: str,
+    mapping: list[str] | None,
+    map_file: Path | None,
+    currency: str | None,
+    area: str | None,
+    country: str | None,
+    it: bool,
+    observed_at: str | None,
+    source: str | None,
+    force: bool,
+    wait: float,
+    db: Path | None,
+    as_json: bool,
+    legacy_format: str | None,
+) -> None:
     from talentflow.ingestion import ingest
 
     if legacy_format is not None:
@@ -103,26 +146,40 @@ def ingest_cmd(
     columns = _parse_map(mapping or [])
     when = _parse_time(observed_at)
     show = not as_json and err.is_terminal
-    with _IngestProgress(enabled=show) as hook:
-        report = ingest(
-            paths,
-            db=db,
-            format=input_format,
-            mapping=columns,
-            map_file=map_file,
-            currency=currency,
-            area=area,
-            country=country,
-            it=it,
-            observed_at=when,
-            source=source,
-            force=force,
-            progress=hook if show else None,
-        )
-    if as_json:
-        print_json(report.to_dict())
-    else:
-        _print_report(report)
+    report: IngestReport | None = None
+    try:
+        with _IngestProgress(enabled=show) as hook:
+            report = ingest(
+                paths,
+                db=db,
+                format=input_format,
+                mapping=columns,
+                map_file=map_file,
+                currency=currency,
+                area=area,
+                country=country,
+                it=it,
+                observed_at=when,
+                source=source,
+                force=force,
+                progress=hook if show else None,
+                wait=wait,
+            )
+        if as_json:
+            print_json(report.to_dict())
+        else:
+            _print_report(report)
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Interrupted) or report is None:
+            raise
+        raise Interrupted(_stored(report), stored=True) from None
+
+
+def _stored(report: IngestReport) -> str:
+    return (
+        f"interrupted after the commit: the ingest was stored ({report.accepted:,} records accepted, "
+        f"{report.quarantined:,} quarantined; see `talentflow status`)"
+    )
 
 
 def _suggest(path: Path, paths: list[Path] | None) -> None:
@@ -152,7 +209,7 @@ def _legacy_input_format(value: str) -> str:
 def _parse_map(items: list[str]) -> dict[str, str]:
     mapping = {}
     for item in items:
-        column, sep, field = item.partition("=")
+        column, sep, field = item.rpartition("=")  # a field name holds no "=", a column name may
         if not sep or not column or not field:
             raise UsageError(f"{item!r}: expected COLUMN=FIELD, e.g. --map title=name", param="mapping")
         mapping[column] = field
@@ -168,6 +225,9 @@ def _parse_time(value: str | None) -> datetime | None:
         raise UsageError(
             f"{value!r}: expected an ISO 8601 time such as 2022-03-01T12:00:00+03:00", param="observed_at"
         ) from None
+    offset = parsed.utcoffset()
+    if offset is not None and not timedelta(hours=-12) <= offset <= timedelta(hours=14):
+        raise UsageError(f"{value!r}: a time-zone offset outside UTC-12:00 to UTC+14:00", param="observed_at")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

@@ -16,6 +16,7 @@ import ibis
 import pandas as pd
 
 from talentflow import model
+from talentflow._sql import literal
 from talentflow.errors import StoreError, UsageError
 from talentflow.indicators.params import DEFAULT_SPARK_MASTER, ENGINES
 from talentflow.indicators.provenance import MARKED, WHERE, check_data, of_kind
@@ -127,13 +128,9 @@ def export_parquet(db: str | os.PathLike[str] | None, folder: Path | None = None
         folder.mkdir(parents=True, exist_ok=True)
         for name in TABLES:
             target = folder / f"{name}.parquet"
-            store.con.execute(f"COPY {name} TO '{_sql_path(target)}' (FORMAT parquet)")
+            store.con.execute(f"COPY {name} TO {literal(str(target))} (FORMAT parquet)")
     stamp.write_text(signature)
     return folder
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def spark_session(master: str = DEFAULT_SPARK_MASTER) -> Any:

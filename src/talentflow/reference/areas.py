@@ -16,6 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from talentflow._sql import literal
 from talentflow.errors import InputError
 from talentflow.reference._json import load as load_json
 from talentflow.reference.cities import add_builtin_areas
@@ -69,12 +70,8 @@ AREA_NAMES_EN: dict[str, tuple[str, ...]] = {
 }
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _english_rows() -> str:
-    rows = [f"({_quote(name)}, {_quote(area_id)})" for area_id, names in AREA_NAMES_EN.items() for name in names]
+    rows = [f"({literal(name)}, {literal(area_id)})" for area_id, names in AREA_NAMES_EN.items() for name in names]
     return f"SELECT * FROM (VALUES {', '.join(rows)}) e(name, area_id)"
 
 
@@ -83,7 +80,7 @@ def names_sql(country: str | None = None) -> str:
     the English names above, matched by ``name_key_sql``. A name used in several countries is left out (unless
     ``country`` is given: then only that country's areas are looked at); a name used twice in one country keeps
     its country but not its region."""
-    within = f"AND a.country = {_quote(country)}" if country else ""
+    within = f"AND a.country = {literal(country)}" if country else ""
     return f"""
     SELECT key, any_value(area_id) AS area_id, any_value(country) AS country,
            CASE WHEN count(*) = 1 THEN any_value(region) END AS region

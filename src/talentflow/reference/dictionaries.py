@@ -165,19 +165,19 @@ def _backfill(con: duckdb.DuckDBPyConnection, names: dict[str, dict[str, str]]) 
     """Stored vacancy records whose schedule, experience or employment holds a name the dictionaries now know get
     its id (and is_remote from the schedule, where it was unknown)."""
     updated = 0
-    for column in ("schedule", "experience", "employment"):
-        table = names.get(column, {})
+    for field in ("schedule", "experience", "employment"):
+        table = names.get(field, {})
         pairs = [(k, v) for k, v in table.items() if k != v]
         if not pairs:
             continue
         con.execute("CREATE OR REPLACE TEMP TABLE tf_dict_pairs (key VARCHAR, id VARCHAR)")
         con.executemany("INSERT INTO tf_dict_pairs VALUES (?, ?)", pairs)
-        remote = ", is_remote = coalesce(t.is_remote, p.id = 'remote')" if column == "schedule" else ""
+        remote = ", is_remote = coalesce(t.is_remote, p.id = 'remote')" if field == "schedule" else ""
         (n,) = con.execute(
             f"""
-            UPDATE vacancy_observation t SET {column} = p.id{remote}
+            UPDATE vacancy_observation t SET {field} = p.id{remote}
             FROM tf_dict_pairs p
-            WHERE t.{column} IS NOT NULL AND t.{column} <> p.id AND {name_key_sql(f"t.{column}")} = p.key
+            WHERE t.{field} IS NOT NULL AND t.{field} <> p.id AND {name_key_sql(f"t.{field}")} = p.key
             """
         ).fetchone()  # type: ignore[misc]
         updated += int(n)

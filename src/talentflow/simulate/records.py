@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 from isal import isal_zlib
 
+from talentflow._sql import literal
 from talentflow.errors import TalentflowError
 
 DAY = 86_400
@@ -165,8 +166,8 @@ class RecordWriter:
         # Every record says it was simulated, and by which scenario and seed: ingest keeps it apart from real
         # board records (provenance `simulated`, source `simulator`). A constant tail, so it costs a copy only.
         tail = ',"_simulated":' + json.dumps(dict(mark), ensure_ascii=False, separators=(",", ":"))
-        literal = "'" + tail.replace("'", "''") + "'"
-        self.sql = {"vs": _VACANCY_SQL.replace("_MARK_", literal), "rs": _RESUME_SQL.replace("_MARK_", literal)}
+        quoted = literal(tail)
+        self.sql = {"vs": _VACANCY_SQL.replace("_MARK_", quoted), "rs": _RESUME_SQL.replace("_MARK_", quoted)}
         self.counts = {"vs": 0, "rs": 0}
         # Seconds each thread spent working, and the caller waiting for the formatter, for bench/simulate.py.
         self.busy = {"sort": 0.0, "format": 0.0, "gzip": 0.0, "caller_waited": 0.0}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from talentflow.errors import InputError
 from talentflow.sources._base import Adapter, Context, Direct, DirectAdapter, Staged, StageResult
-from talentflow.sources._text import PARQUET_MAGIC, head, header_of
+from talentflow.sources._text import PARQUET_MAGIC, gzip_problem, head, header_of
 
 FORMATS = ("auto", "hh", "csv", "jsonld", "innovation-graph", "hiring-lab")
 
@@ -38,12 +38,16 @@ def detect(path: Path, *, has_mapping: bool = False) -> str | None:
     """
     data = head(path)
     if not data:
+        if (problem := gzip_problem(path)) is not None:
+            raise InputError(f"{path}: not a readable gzip file ({problem})")
         return None
     if data.startswith(PARQUET_MAGIC):
         return "csv"
     if b"\x00" in data:
         raise InputError(f"{path}: binary content, not a format talentflow reads (JSON, NDJSON, CSV, Parquet)")
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if not text:
+        return None  # blank lines are no records: as empty as an empty file
     if text[:1] in "{[":
         if '"@context"' in text[:4096] or ('"@type"' in text and "JobPosting" in text):
             return "jsonld"

@@ -33,6 +33,9 @@ class Context:
     #: [defaults]), by field name.
     defaults: dict[str, str] = field(default_factory=dict)
     tag: str = "0"  # makes staged table names unique per input of one command
+    #: Read line by line, every line numbered and held to the line limit (no fast path that parses the file
+    #: whole): for an input with lines over the limit, which a fast reader could take in.
+    careful: bool = False
 
     def table(self, base: str) -> str:
         """Name of a staged temporary table for this input."""

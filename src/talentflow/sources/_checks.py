@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from talentflow._sql import literal
 from talentflow.reference import currencies
-from talentflow.sources._scan import sql_str
 
 Check = tuple[str, str]
 
@@ -25,14 +25,16 @@ def reason(checks: list[Check]) -> str:
     return f"CASE\n    {whens}\n  END"
 
 
+class Expr(str):
+    """SQL text standing for a value in a message (``msg``), as opposed to text said as it is."""
+
+
 def msg(*parts: str) -> str:
-    """Concatenate SQL string literals (given as plain text) and SQL expressions (given as ``{expr}``)."""
+    """Concatenate text (any ``str``, quoted as a literal: it may hold a name from the input) and SQL expressions
+    (``Expr``; NULL shown as ``NULL``)."""
     out = []
     for part in parts:
-        if part.startswith("{") and part.endswith("}"):
-            out.append(f"coalesce({part[1:-1]}, 'NULL')")
-        else:
-            out.append(sql_str(part))
+        out.append(f"coalesce({part}, 'NULL')" if isinstance(part, Expr) else literal(part))
     return " || ".join(out)
 
 
@@ -47,7 +49,7 @@ def required(raw: str, label: str) -> Check:
 
 
 def latest(now: datetime) -> str:
-    return sql_str((now + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S+00"))
+    return literal((now + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S+00"))
 
 
 def timestamp(raw: str, parsed: str, label: str, now: datetime) -> list[Check]:
@@ -55,16 +57,20 @@ def timestamp(raw: str, parsed: str, label: str, now: datetime) -> list[Check]:
     present = f"({raw}) IS NOT NULL AND trim({raw}) <> ''"
     return [
         (
+            f"({raw}) IS NOT NULL AND tf_bad_offset(({raw})::VARCHAR)",
+            msg(f"{label}: a time-zone offset outside UTC-12:00 to UTC+14:00, got ", Expr(f"tf_quote({raw})")),
+        ),
+        (
             f"{parsed} IS NULL AND {present}",  # most values parse: the trim is then not needed
-            msg(f"{label}: expected {TS_EXAMPLE}, got ", f"{{tf_quote({raw})}}"),
+            msg(f"{label}: expected {TS_EXAMPLE}, got ", Expr(f"tf_quote({raw})")),
         ),
         (
             f"{parsed} < TIMESTAMPTZ '{EARLIEST} 00:00:00+00'",
-            msg(f"{label} ", f"{{tf_quote({raw})}}", " is before 1990"),
+            msg(f"{label} ", Expr(f"tf_quote({raw})"), " is before 1990"),
         ),
         (
             f"{parsed} > {latest(now)}::TIMESTAMPTZ",
-            msg(f"{label} ", f"{{tf_quote({raw})}}", " is in the future"),
+            msg(f"{label} ", Expr(f"tf_quote({raw})"), " is in the future"),
         ),
     ]
 
@@ -78,32 +84,32 @@ def number(raw: str, label: str, *, non_negative: bool = True, parsed: str | Non
     checks = [
         (
             f"({raw}) IS NOT NULL AND {value} IS NULL",
-            msg(f"{label}: expected a number, got ", f"{{tf_quote({raw})}}"),
+            msg(f"{label}: expected a number, got ", Expr(f"tf_quote({raw})")),
         )
     ]
     if non_negative:
-        checks.append((f"{value} < 0", msg(f"{label}: negative amount ", f"{{{raw}}}")))
+        checks.append((f"{value} < 0", msg(f"{label}: negative amount ", Expr(f"{raw}"))))
     return checks
 
 
 def boolean(raw: str, label: str, *, parsed: str | None = None) -> Check:
     return (
         f"({raw}) IS NOT NULL AND {parsed or f'tf_bool({raw})'} IS NULL",
-        msg(f"{label}: expected true or false, got ", f"{{tf_quote({raw})}}"),
+        msg(f"{label}: expected true or false, got ", Expr(f"tf_quote({raw})")),
     )
 
 
 def currency(raw: str, label: str, *, code: str | None = None) -> Check:
     return (
         f"({raw}) IS NOT NULL AND {code or currency_sql(raw)} IS NULL",
-        msg(f"{label}: unknown currency code ", f"{{tf_quote({raw})}}"),
+        msg(f"{label}: unknown currency code ", Expr(f"tf_quote({raw})")),
     )
 
 
 def currency_sql(raw: str) -> str:
     """The ISO 4217 code for a raw code, NULL when unknown."""
-    aliases = " ".join(f"WHEN {sql_str(k)} THEN {sql_str(v)}" for k, v in currencies.ALIASES.items())
-    known = ", ".join(sql_str(c) for c in sorted(currencies.ISO_CODES))
+    aliases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in currencies.ALIASES.items())
+    known = ", ".join(literal(c) for c in sorted(currencies.ISO_CODES))
     up = f"upper(trim({raw}))"
     # A constant list, not IN (...): DuckDB plans a long IN list as a join, run once per use.
     return f"(CASE {up} {aliases} ELSE (CASE WHEN list_contains([{known}], {up}) THEN {up} END) END)"
@@ -114,9 +120,9 @@ def not_after(earlier: str, later: str, earlier_label: str, later_label: str) ->
         f"{earlier} > {later}",
         msg(
             f"{earlier_label} '",
-            f"{{strftime({earlier}, '%Y-%m-%dT%H:%M:%SZ')}}",
+            Expr(f"strftime({earlier}, '%Y-%m-%dT%H:%M:%SZ')"),
             f"' is after {later_label} '",
-            f"{{strftime({later}, '%Y-%m-%dT%H:%M:%SZ')}}",
+            Expr(f"strftime({later}, '%Y-%m-%dT%H:%M:%SZ')"),
             "'",
         ),
     )

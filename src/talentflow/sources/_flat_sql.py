@@ -8,17 +8,11 @@ The helpers read both; each takes and gives SQL text.
 
 from __future__ import annotations
 
+from talentflow._sql import literal
 from talentflow.reference.dictionaries import name_key_sql
-from talentflow.sources._scan import sql_str
 
 #: A quoted string of Python's or JSON's text: '…' or "…", with backslash escapes.
 _QUOTED = r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*\""""
-
-
-def ident(name: str) -> str:
-    """An SQL identifier: the name in double quotes, a double quote in it doubled. The one way a column name
-    reaches SQL."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def is_object(x: str) -> str:
@@ -49,7 +43,7 @@ def _scalar(raw: str) -> str:
 
 def object_get(x: str, key: str) -> str:
     """The value of ``key`` at the top of an object's text (``{'id': '1', …}`` or ``{"id": "1", …}``)."""
-    raw = f"regexp_extract({x}, {sql_str(_key_pattern(key))}, 1)"
+    raw = f"regexp_extract({x}, {literal(_key_pattern(key))}, 1)"
     return _scalar(raw)
 
 
@@ -61,8 +55,8 @@ def id_text(x: str) -> str:
 def text_list(x: str, key: str = "name") -> str:
     """A list from its text: ``['a', 'b']``, ``[{'name': 'a'}]`` (the ``key`` of each object), JSON, or a plain
     string separated by semicolons (when it has one) or commas. Empty items are dropped; ``[]`` is an empty list."""
-    objects = f"list_transform(regexp_extract_all({x}, {sql_str(_key_pattern(key))}, 1), s -> {_scalar('s')})"
-    strings = f"list_transform(regexp_extract_all({x}, {sql_str(_QUOTED)}), s -> {_unquote('s')})"
+    objects = f"list_transform(regexp_extract_all({x}, {literal(_key_pattern(key))}, 1), s -> {_scalar('s')})"
+    strings = f"list_transform(regexp_extract_all({x}, {literal(_QUOTED)}), s -> {_unquote('s')})"
     bare = f"string_split(trim({x}, '[] '), ',')"
     split = f"CASE WHEN contains({x}, ';') THEN string_split({x}, ';') ELSE string_split({x}, ',') END"
     parsed = f"""CASE
@@ -93,7 +87,7 @@ def named(x: str, table: str) -> str:
 def role_list(x: str, table: str) -> str:
     """Role ids from a list of role objects, ids or names: a whole value naming one role is that role (names such
     as «Программист, разработчик» hold commas); otherwise each item is an id, or a name mapped to its id."""
-    ids = f"regexp_extract_all({x}, {sql_str(_key_pattern('id'))}, 1)"
+    ids = f"regexp_extract_all({x}, {literal(_key_pattern('id'))}, 1)"
     items = f"""CASE
         WHEN {is_list(x)} AND regexp_matches({x}, '[''"]id[''"]\\s*:') THEN list_transform({ids}, s -> {_scalar("s")})
         WHEN NOT {is_list(x)} AND {lookup(x, table)} IS NOT NULL THEN [{lookup(x, table)}]

@@ -15,23 +15,30 @@ from pathlib import Path
 
 import duckdb
 
-MAX_LINE_BYTES = 16 << 20
+from talentflow._sql import ident, literal
+from talentflow.sources._text import is_gzip, max_line_bytes
+
 RAW_LIMIT = 64 << 10
 
 _REJECTS = "rejects_table='tf_rej', rejects_scan='tf_rej_scan'"
 
+LONG_LINE = "line longer than the {limit} limit"
+
+
+def limit_text() -> str:
+    """The line limit as a reason says it, e.g. ``16 MiB``."""
+    n = max_line_bytes()
+    return f"{n / (1 << 20):g} MiB" if n >= 1 << 20 else f"{n:,} bytes"
+
+
 _REJECT_REASONS = {
     "INVALID ENCODING": "not valid UTF-8 text",
-    "LINE SIZE OVER MAXIMUM": "line longer than the {limit} MiB limit",
+    "LINE SIZE OVER MAXIMUM": LONG_LINE,
     "TOO MANY COLUMNS": "more columns than the header",
     "MISSING COLUMNS": "fewer columns than the header",
     "UNQUOTED VALUE": "a quote character inside an unquoted value",
     "CAST ERROR": "a value of the wrong type",
 }
-
-
-def sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass
@@ -46,16 +53,22 @@ class Scan:
     rejected_lines: list[int] = field(default_factory=list)
 
     def relation(self) -> str:
-        p = sql_str(str(self.path))
-        common = f"store_rejects=true, {_REJECTS}, max_line_size={MAX_LINE_BYTES}"
+        p = literal(str(self.path))
+        # The buffer is set as DuckDB sets it by default (16 times the line limit), so that a smaller limit set
+        # for a test behaves as the default one does.
+        limit = max_line_bytes()
+        common = f"store_rejects=true, {_REJECTS}, max_line_size={limit}, buffer_size={16 * limit}"
+        compression = "gzip" if is_gzip(self.path) else "none"  # by content: a .gz name on plain text is read
+        common += f", compression='{compression}'"
         if self.kind == "lines":
+            # No quoting, so strict mode has nothing to find; off, it takes CR LF and LF line ends mixed.
             return (
                 f"read_csv({p}, columns={{'text': 'VARCHAR'}}, header=false, delim='\\x01', quote='', "
-                f"escape='', auto_detect=false, {common})"
+                f"escape='', auto_detect=false, strict_mode=false, {common})"
             )
-        cols = ", ".join(f"{sql_str(c)}: 'VARCHAR'" for c in self.columns)
+        cols = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in self.columns)
         return (
-            f"read_csv({p}, columns={{{cols}}}, header=true, delim={sql_str(self.delimiter)}, quote='\"', "
+            f"read_csv({p}, columns={{{cols}}}, header=true, delim={literal(self.delimiter)}, quote='\"', "
             f"escape='\"', auto_detect=false, strict_mode=true, null_padding=false, {common})"
         )
 
@@ -66,12 +79,12 @@ class Scan:
     @property
     def row_ref(self) -> str:
         """SQL identifying a CSV row by its values, the same in the first scan and in ``locate``."""
-        return "hash(" + ", ".join(f'"{c}"' for c in self.columns) + ")"
+        return "hash(" + ", ".join(ident(c) for c in self.columns) + ")"
 
     @property
     def row_text(self) -> str:
         """SQL giving a CSV row back as text, for the quarantine."""
-        return "concat_ws(',', " + ", ".join(f"coalesce(\"{c}\", '')" for c in self.columns) + ")"
+        return "concat_ws(',', " + ", ".join(f"coalesce({ident(c)}, '')" for c in self.columns) + ")"
 
     def reset_rejects(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE IF EXISTS tf_rej")
@@ -90,9 +103,7 @@ class Scan:
         ).fetchall()
         out = []
         for line, raw, types, message in rows:
-            reasons = [
-                _REJECT_REASONS.get(t, "unreadable").format(limit=MAX_LINE_BYTES >> 20) for t in types.split(", ")
-            ]
+            reasons = [_REJECT_REASONS.get(t, "unreadable").format(limit=limit_text()) for t in types.split(", ")]
             reason = "; ".join(reasons)
             if "TOO MANY" in types or "MISSING" in types:
                 reason += f" ({message.strip()})"
@@ -116,9 +127,9 @@ class Scan:
         con.execute("CREATE OR REPLACE TEMP TABLE tf_refs (ref UBIGINT)")
         con.executemany("INSERT INTO tf_refs VALUES (?)", [(r,) for r in set(refs)])
         self.reset_rejects(con)
-        text = "text" if self.kind == "lines" else "NULL::VARCHAR"
+        line_sql = "text" if self.kind == "lines" else "NULL::VARCHAR"
         rows = con.execute(
-            f"SELECT n, ref, line FROM (SELECT row_number() OVER () AS n, ({ref_sql}) AS ref, {text} AS line "
+            f"SELECT n, ref, line FROM (SELECT row_number() OVER () AS n, ({ref_sql}) AS ref, {line_sql} AS line "
             f"FROM {self.relation()}) WHERE ref IN (SELECT ref FROM tf_refs) ORDER BY n"
         ).fetchall()
         rejected = sorted(self.rejected_lines)

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from talentflow._sql import ident
 from talentflow.model import Table
 from talentflow.sources import _checks as ck
 from talentflow.sources._base import Context, Staged, StageResult
+from talentflow.sources._checks import Expr
+from talentflow.sources._flat_layout import internal
 from talentflow.sources._scan import Scan
+
+
+def by_name(header: list[str]) -> dict[str, str]:
+    """Each column of a header as the SQL that reads it: by position (``c0``, ``c1``, …), so that a name from the
+    file never reaches a statement. A repeated name reads its first column."""
+    out: dict[str, str] = {}
+    for i, name in enumerate(header):
+        out.setdefault(name, ident(internal(i)))
+    return out
 
 
 def stage_csv(
@@ -16,8 +28,9 @@ def stage_csv(
     checks: list[ck.Check],
     name: str,
 ) -> StageResult:
-    """Stage a CSV whose header is ``columns``; ``select`` gives each canonical column as SQL."""
-    scan = Scan(ctx.path, "csv", columns)
+    """Stage a CSV whose header is ``columns``; ``select`` gives each canonical column as SQL over the columns
+    read by position (``by_name``)."""
+    scan = Scan(ctx.path, "csv", [internal(i) for i in range(len(columns))])
     scan.reset_rejects(ctx.con)
     ref_sql, raw_sql = scan.row_ref, scan.row_text
     outputs = ",\n        ".join(
@@ -40,20 +53,23 @@ def stage_csv(
     return StageResult([Staged(table, name, scan, ref_sql)], scan.rejects(ctx.con, ctx.display))
 
 
-def year_quarter_checks(year: str = '"year"', quarter: str = '"quarter"') -> list[ck.Check]:
+def year_quarter_checks(year: str, quarter: str) -> list[ck.Check]:
     return [
         ck.required(year, "year"),
         ck.required(quarter, "quarter"),
         (
             f"try_cast({year} AS INTEGER) IS NULL OR try_cast({year} AS INTEGER) NOT BETWEEN 1990 AND 2100",
-            ck.msg("year: expected a year such as 2022, got ", f"{{tf_quote({year})}}"),
+            ck.msg("year: expected a year such as 2022, got ", Expr(f"tf_quote({year})")),
         ),
         (
             f"try_cast({quarter} AS INTEGER) IS NULL OR try_cast({quarter} AS INTEGER) NOT BETWEEN 1 AND 4",
-            ck.msg("quarter: expected 1 to 4, got ", f"{{tf_quote({quarter})}}"),
+            ck.msg("quarter: expected 1 to 4, got ", Expr(f"tf_quote({quarter})")),
         ),
     ]
 
 
-def quarter_start(year: str = '"year"', quarter: str = '"quarter"') -> str:
-    return f"make_date(try_cast({year} AS INTEGER), 3 * try_cast({quarter} AS INTEGER) - 2, 1)"
+def quarter_start(year: str, quarter: str) -> str:
+    """The first day of a quarter; NULL (the row is quarantined by ``year_quarter_checks``) when the year or the
+    quarter is out of range, which ``make_date`` would otherwise fail the whole file on."""
+    y, q = f"try_cast({year} AS INTEGER)", f"try_cast({quarter} AS INTEGER)"
+    return f"CASE WHEN {y} BETWEEN 1990 AND 2100 AND {q} BETWEEN 1 AND 4 THEN make_date({y}, 3 * {q} - 2, 1) END"

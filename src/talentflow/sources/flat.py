@@ -15,7 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from talentflow.errors import UsageError
+from talentflow._sql import ident, literal
+from talentflow.errors import InputError, UsageError
 from talentflow.model import VACANCY_OBSERVATION
 from talentflow.reference import dictionaries as dicts
 from talentflow.reference.ai import ai_sql
@@ -24,20 +25,27 @@ from talentflow.reference.roles import IT_ROLES_STABLE
 from talentflow.sources import _checks as ck
 from talentflow.sources import _flat_sql as v
 from talentflow.sources._base import Context, Staged, StageResult
+from talentflow.sources._checks import Expr
 from talentflow.sources._flat_layout import FIELDS, Layout, internal, resolve
-from talentflow.sources._scan import Scan, sql_str
-from talentflow.sources._text import PARQUET_MAGIC, head, header_of
+from talentflow.sources._scan import Scan
+from talentflow.sources._text import PARQUET_MAGIC, head, header_of, not_parquet_gzip
 
 __all__ = ["FIELDS", "FlatAdapter", "columns_of"]
 
-_STABLE_ROLES = "[" + ", ".join(sql_str(r) for r in sorted(IT_ROLES_STABLE, key=int)) + "]"
+_STABLE_ROLES = "[" + ", ".join(literal(r) for r in sorted(IT_ROLES_STABLE, key=int)) + "]"
 #: How many unknown values a warning shows.
 _SHOWN = 5
 
 
 def columns_of(path: Path) -> list[str]:
+    """A flat file's header: a Parquet file's column names, or a CSV's first line. Raises InputError for a
+    Parquet file that cannot be read."""
     if head(path, 4) == PARQUET_MAGIC:
-        return list(pq.read_schema(path).names)
+        not_parquet_gzip(path)
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
     return header_of(head(path).decode("utf-8", errors="replace").lstrip("\ufeff"))
 
 
@@ -77,13 +85,13 @@ def _parquet_relation(ctx: Context, n: int) -> str:
     nested = (pa.types.is_list, pa.types.is_large_list, pa.types.is_struct, pa.types.is_map)
     cols = []
     for i in range(n):
-        c = v.ident(internal(i))
+        c = ident(internal(i))
         typ = schema.field(i).type
         cols.append(f"to_json({c})::VARCHAR AS {c}" if any(t(typ) for t in nested) else f"{c}::VARCHAR AS {c}")
-    aliases = ", ".join(v.ident(internal(i)) for i in range(n))
+    aliases = ", ".join(ident(internal(i)) for i in range(n))
     return (
-        f"(SELECT {', '.join(cols)}, {sql_str(ctx.display)} || ':row ' || (file_row_number + 1) AS _loc "
-        f"FROM read_parquet({sql_str(str(ctx.path))}, file_row_number=true) AS t({aliases}))"
+        f"(SELECT {', '.join(cols)}, {literal(ctx.display)} || ':row ' || (file_row_number + 1) AS _loc "
+        f"FROM read_parquet({literal(str(ctx.path))}, file_row_number=true) AS t({aliases}))"
     )
 
 
@@ -128,7 +136,7 @@ def _check_area_default(ctx: Context, layout: Layout) -> None:
 
 def _fields(layout: Layout) -> dict[str, str]:
     """Each field as SQL text over the raw columns ``c0``, ``c1``, …, with the defaults; absent fields left out."""
-    col = {f: v.ident(internal(p)) for f, p in layout.fields.items()}
+    col = {f: ident(internal(p)) for f, p in layout.fields.items()}
     out: dict[str, str] = {}
     for f in FIELDS:
         if f in col and f not in ("area", "employer", "salary"):
@@ -161,24 +169,24 @@ def _fields(layout: Layout) -> dict[str, str]:
 
 def _with_defaults(out: dict[str, str], defaults: dict[str, str]) -> dict[str, str]:
     for f, value in defaults.items():
-        literal = sql_str(value)
+        quoted = literal(value)
         if f == "currency":
             amount = f"({out.get('salary_from', 'NULL')} IS NOT NULL OR {out.get('salary_to', 'NULL')} IS NOT NULL)"
-            out[f] = f"CASE WHEN {amount} THEN coalesce({out.get(f, 'NULL')}, {literal}) ELSE {out.get(f, 'NULL')} END"
+            out[f] = f"CASE WHEN {amount} THEN coalesce({out.get(f, 'NULL')}, {quoted}) ELSE {out.get(f, 'NULL')} END"
         elif f == "area":
             known = f"({out.get('area_id', 'NULL')} IS NULL AND {out.get('area_name', 'NULL')} IS NULL)"
             is_id = value.strip().isdigit()
-            given_id, given_name = (sql_str(value.strip()), "NULL") if is_id else ("NULL", literal)
+            given_id, given_name = (literal(value.strip()), "NULL") if is_id else ("NULL", quoted)
             out["area_id"] = f"CASE WHEN {known} THEN {given_id} ELSE {out.get('area_id', 'NULL')} END"
             out["area_name"] = f"CASE WHEN {known} THEN {given_name} ELSE {out.get('area_name', 'NULL')} END"
         elif f == "country":
             continue  # the row's area places it first (see _sql)
         elif f == "employer":
-            out["employer_name"] = f"coalesce({out.get('employer_name', 'NULL')}, {literal})"
+            out["employer_name"] = f"coalesce({out.get('employer_name', 'NULL')}, {quoted})"
         elif f in out:
-            out[f] = f"coalesce({out[f]}, {literal})"
+            out[f] = f"coalesce({out[f]}, {quoted})"
         else:
-            out[f] = literal
+            out[f] = quoted
     return out
 
 
@@ -203,10 +211,10 @@ def _prepared(
     placed."""
     field_cols = ",\n               ".join(f"({sql}) AS f_{name}" for name, sql in fields.items())
     maps = ", ".join(
-        f"map_from_entries(list(struct_pack(k := key, v := id)) FILTER (WHERE dictionary = {sql_str(d)})) AS {d}"
+        f"map_from_entries(list(struct_pack(k := key, v := id)) FILTER (WHERE dictionary = {literal(d)})) AS {d}"
         for d in dicts.DICTIONARIES
     )
-    option_ts = f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
+    option_ts = f"TIMESTAMPTZ {literal(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
     country = layout.defaults.get("country")
     formats = v.text_list(f("work_format"), "id")
     work_format = f"list_transform({formats}, w -> coalesce({v.lookup('w', 'd.work_format')}, w))"
@@ -252,7 +260,7 @@ def _columns(
 ) -> str:
     """The canonical columns of a staged row, from the ``joined`` CTE."""
     snapshot = "snapshot_day" in layout.fields and "observed_at" not in layout.fields
-    record_basis = sql_str("snapshot" if snapshot else "record")
+    record_basis = literal("snapshot" if snapshot else "record")
     vid = "f_vacancy_id" if "vacancy_id" in fields else (
         # No id in the input: the same title, area and publication time are the same vacancy.
         f"'h' || left(md5(concat_ws('|', {f('title')}, {f('area_name')}, {f('area_id')}, {f('published_at')})), 20)"
@@ -260,7 +268,7 @@ def _columns(
     country = layout.defaults.get("country")
     return f"""
     SELECT
-        coalesce({f("source")}, {sql_str(ctx.source or "hh.ru")}) AS source,
+        coalesce({f("source")}, {literal(ctx.source or "hh.ru")}) AS source,
         {vid} AS vacancy_id,
         observed_ts AS observed_at,
         CASE WHEN observed_rec IS NOT NULL THEN {record_basis}
@@ -275,7 +283,7 @@ def _columns(
         coalesce(_k_area, _n_area) AS area_id,
         {f("area_name")} AS area_name,
         coalesce(_a_region, _n_region) AS region,
-        coalesce(upper(trim({f("country")})), _a_country, _n_country, {sql_str(country) if country else "NULL"})
+        coalesce(upper(trim({f("country")})), _a_country, _n_country, {literal(country) if country else "NULL"})
             AS country,
         published_ts AS published_at,
         tf_ts({f("created_at")}) AS created_at,
@@ -320,6 +328,10 @@ def _checks(ctx: Context, f: Callable[[str], str], has_observed: bool) -> list[c
         *ck.number(f("salary_from"), "salary_from"),
         *ck.number(f("salary_to"), "salary_to"),
         ck.currency(f("currency"), "currency"),
+        (
+            f"{f('snapshot_day')} IS NOT NULL AND try_cast(trim({f('snapshot_day')}) AS DATE) IS NULL",
+            ck.msg("snapshot_day: expected a date such as 2022-12-01, got ", Expr(f"tf_quote({f('snapshot_day')})")),
+        ),
         ck.boolean(f("is_it"), "is_it"),
         ck.boolean(f("archived"), "archived"),
         ck.boolean(f("salary_gross"), "salary_gross"),

@@ -17,13 +17,17 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from talentflow._sql import literal
 from talentflow.model import RESUME_OBSERVATION, VACANCY_OBSERVATION
 from talentflow.reference.ai import ai_sql
 from talentflow.reference.roles import IT_PROFAREA_ID, IT_ROLES_STABLE
 from talentflow.sources import _checks as ck
+from talentflow.sources import _json
 from talentflow.sources._base import Context, Direct, Staged, StageResult
-from talentflow.sources._scan import MAX_LINE_BYTES, Scan, cut, sql_str
-from talentflow.sources._text import open_bytes, open_text
+from talentflow.sources._checks import Expr
+from talentflow.sources._scan import Scan, cut
+from talentflow.sources._text import head as first_bytes
+from talentflow.sources._text import is_gzip, max_line_bytes, read_all
 
 SOURCE = "hh.ru"
 
@@ -78,9 +82,9 @@ _STRUCT = json.dumps(
 #: The source name of simulated records: never a real board's.
 SIMULATOR = "simulator"
 
-PARSE = f"try(from_json(text, {sql_str(_STRUCT)}))"
+PARSE = f"try(from_json(text, {literal(_STRUCT)}))"
 
-_STABLE_ROLES = "[" + ", ".join(sql_str(r) for r in sorted(IT_ROLES_STABLE, key=int)) + "]"
+_STABLE_ROLES = "[" + ", ".join(literal(r) for r in sorted(IT_ROLES_STABLE, key=int)) + "]"
 
 
 class HHAdapter:
@@ -93,9 +97,14 @@ class HHAdapter:
         scan = Scan(ctx.path, "lines")
         # Fast path: DuckDB's JSON reader parses the file in one pass. It stops at the first line that is
         # not a JSON object of the expected shape; the file is then read line by line, every line kept.
+        fast = False
         try:
-            ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_mapping_sql('', ctx, parsed=_read_json(ctx))}")
-            fast = ctx.con.execute(f"SELECT count(*) FROM {name} WHERE _kind = 'page'").fetchone()[0] == 0  # type: ignore[index]
+            if not ctx.careful:
+                sql = _mapping_sql("", ctx, parsed=_read_json(ctx))
+                ctx.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+                fast = ctx.con.execute(f"SELECT count(*) FROM {name} WHERE _kind = 'page'").fetchone()[0] == 0  # type: ignore[index]
+        except duckdb.InterruptException:
+            raise
         except duckdb.Error:
             fast = False
         ref = f"hash({PARSE})"
@@ -149,14 +158,15 @@ def _duck_type(spec: object) -> str:
 def _read_json(ctx: Context) -> str:
     """Records parsed by read_json into the same struct ``from_json`` gives, so refs hash alike."""
     spec = json.loads(_STRUCT)
-    columns = "{" + ", ".join(f"{sql_str(k)}: {sql_str(_duck_type(v))}" for k, v in spec.items()) + "}"
+    typed = "{" + ", ".join(f"{literal(k)}: {literal(_duck_type(v))}" for k, v in spec.items()) + "}"
     pack = ", ".join(f'"{k}" := "{k}"' for k in spec)
+    compression = "gzip" if is_gzip(ctx.path) else "uncompressed"
     return f"""
         SELECT NULL::VARCHAR AS _loc, NULL::UBIGINT AS _ref, '' AS _ptr, NULL::VARCHAR AS text, j
         FROM (
             SELECT struct_pack({pack}) AS j
-            FROM read_json({sql_str(str(ctx.path))}, format='newline_delimited', columns={columns},
-                           maximum_object_size={MAX_LINE_BYTES})
+            FROM read_json({literal(str(ctx.path))}, format='newline_delimited', columns={typed},
+                           maximum_object_size={max_line_bytes()}, compression='{compression}')
         )
     """
 
@@ -166,47 +176,43 @@ _DOC_SCHEMA = pa.schema([("loc", pa.string()), ("text", pa.string())])
 
 def is_ndjson(path: Path) -> bool:
     """One JSON value per line (a single-line document counts), as opposed to a pretty-printed document."""
-    with open_text(path) as f:
-        head = f.read(1 << 16)
+    head = first_bytes(path).decode("utf-8", errors="replace")
     stripped = head.lstrip("\ufeff \t\r\n")
     if stripped.startswith("["):
         return False
     first, newline, _ = stripped.partition("\n")
-    if not newline and len(head) == 1 << 16:
+    if not newline and len(head) >= (1 << 16) - 4:
         return True  # a first line longer than the sniff: one record per line
     try:
         json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 
 
 def split_document(path: Path, display: str) -> tuple[tuple[list[str], list[str]], list[tuple[str, str, str]]]:
-    """A JSON document's records as (locations, texts); a document that does not parse is one reject."""
-    with open_bytes(path) as f:
-        raw = f.read()
+    """A JSON document's records as (locations, texts); a document that does not parse is one reject, and so is
+    a record that cannot be written back as UTF-8."""
+    raw = read_all(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         head = raw[max(0, exc.start - 40) : exc.start + 40].decode("utf-8", "replace")
         return ([], []), [(display, head, f"not valid UTF-8 text (byte {exc.start:,})")]
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return ([], []), [(f"{display}:{exc.lineno}", cut(text) or "", json_error(exc, text))]
     locs: list[str] = []
     texts: list[str] = []
-    for pointer, record in _records(doc, ""):
-        locs.append(f"{display}#{pointer or '/'}")
-        texts.append(json.dumps(record, ensure_ascii=False))
-    return (locs, texts), []
-
-
-def json_error(exc: json.JSONDecodeError, text: str) -> str:
-    """A reason for a document that does not parse, telling a cut-off file from a malformed one."""
-    ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
-    why = "truncated JSON (the document ends early)" if ends_early else "not valid JSON"
-    return f"{why}: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+    rejects: list[tuple[str, str, str]] = []
+    try:
+        for pointer, record in _records(_json.load(text), ""):
+            where = f"{display}#{pointer or '/'}"
+            if (dumped := _json.dump(record)) is None:
+                rejects.append((where, _json.escaped(record), _json.SURROGATE))
+            else:
+                locs.append(where)
+                texts.append(dumped)
+    except (ValueError, RecursionError) as exc:
+        return ([], []), [(_json.location(exc, display), cut(text) or "", _json.error(exc, text))]
+    return (locs, texts), rejects
 
 
 def _records(doc: object, pointer: str) -> Iterator[tuple[str, object]]:
@@ -277,10 +283,10 @@ def _mapping_sql(records: str, ctx: Context, default_source: str = SOURCE, *, pa
 
     One statement in three parts: the records typed (vacancy, resume, page, error) and their values converted
     once, the reason a record is quarantined (`_reason`), and the canonical columns."""
-    option_ts = f"TIMESTAMPTZ {sql_str(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
+    option_ts = f"TIMESTAMPTZ {literal(ctx.observed_at.isoformat())}" if ctx.observed_at else "NULL::TIMESTAMPTZ"
     source = (
-        f"CASE WHEN j._simulated IS NOT NULL THEN {sql_str(SIMULATOR)} "
-        f"ELSE coalesce({sql_str(ctx.source) if ctx.source else 'NULL'}, j.source, {sql_str(default_source)}) END"
+        f"CASE WHEN j._simulated IS NOT NULL THEN {literal(SIMULATOR)} "
+        f"ELSE coalesce({literal(ctx.source) if ctx.source else 'NULL'}, j.source, {literal(default_source)}) END"
     )
     return f"""
     {_typed_sql(records, parsed, option_ts)},
@@ -299,7 +305,7 @@ def _reason_sql(now: datetime) -> str:
         *ck.timestamp("j.archived_at", "archived_ts", "archived_at", now),
         (
             "j.expires_at IS NOT NULL AND expires_ts IS NULL",
-            ck.msg(f"expires_at: expected {ck.TS_EXAMPLE}, got ", "{tf_quote(j.expires_at)}"),
+            ck.msg(f"expires_at: expected {ck.TS_EXAMPLE}, got ", Expr("tf_quote(j.expires_at)")),
         ),
         ck.boolean("j.archived", "archived", parsed="archived_bool"),
         ck.boolean("j.salary.gross", "salary.gross", parsed="gross_bool"),
@@ -329,8 +335,10 @@ def _reason_sql(now: datetime) -> str:
             "_kind = 'error'",
             ck.msg(
                 "hh.ru API error response (",
-                "{coalesce(j.errors[1].type, "
-                "CASE WHEN json_type(j.type) = 'VARCHAR' THEN j.type ->> '$' END, j.value)}",
+                Expr(
+                    "coalesce(j.errors[1].type, CASE WHEN json_type(j.type) = 'VARCHAR' THEN j.type ->> '$' END, "
+                    "j.value)"
+                ),
                 "), not a vacancy or resume",
             ),
         ),
@@ -411,7 +419,7 @@ def _columns_sql(source: str) -> str:
         coalesce(j.name, j.title) AS title,
         {roles} AS role_ids,
         CASE WHEN list_has_any({roles}, {_STABLE_ROLES}) THEN true
-             WHEN list_contains(list_transform(j.specialization, s -> s.profarea_id), {sql_str(IT_PROFAREA_ID)})
+             WHEN list_contains(list_transform(j.specialization, s -> s.profarea_id), {literal(IT_PROFAREA_ID)})
                 THEN true
              WHEN j.professional_roles IS NOT NULL AND len(j.professional_roles) > 0 THEN false END AS is_it,
         j.employer.id AS employer_id,

@@ -10,10 +10,13 @@ column, kept as the series' vintage.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from talentflow.model import SERIES
 from talentflow.sources import _checks as ck
 from talentflow.sources._base import Context, StageResult
-from talentflow.sources._tabular import stage_csv
+from talentflow.sources._checks import Expr
+from talentflow.sources._tabular import by_name, stage_csv
 
 _AGGREGATE = [
     "date",
@@ -33,6 +36,17 @@ def matches(header: list[str]) -> bool:
     return core in (_AGGREGATE, _SECTOR, _AI)
 
 
+def _date_checks(date: str, now: datetime) -> list[ck.Check]:
+    """A day of the series: a date, from 1990 to tomorrow (a year 9999 is a typing error, not a forecast)."""
+    day = f"try_cast({date} AS DATE)"
+    return [
+        ck.required(date, "date"),
+        (f"{day} IS NULL", ck.msg("date: expected YYYY-MM-DD, got ", Expr(f"tf_quote({date})"))),
+        (f"{day} < DATE '{ck.EARLIEST}'", ck.msg("date ", Expr(f"tf_quote({date})"), " is before 1990")),
+        (f"{day} > {ck.latest(now)}::DATE", ck.msg("date ", Expr(f"tf_quote({date})"), " is in the future")),
+    ]
+
+
 class HiringLabAdapter:
     name = "hiring-lab"
 
@@ -40,53 +54,46 @@ class HiringLabAdapter:
         from talentflow.sources.flat import columns_of
 
         header = columns_of(ctx.path)
-        vintage = '"source_commit"' if "source_commit" in header else "NULL"
+        c = by_name(header)
         common = {
             "source": "'indeed-hiring-lab'",
-            "geography": '"jobcountry"',
-            "date": 'try_cast("date" AS DATE)',
-            "vintage": vintage,
+            "geography": c["jobcountry"],
+            "date": f"try_cast({c['date']} AS DATE)",
+            "vintage": c.get("source_commit", "NULL"),
         }
-        checks: list[ck.Check] = [
-            ck.required('"date"', "date"),
-            (
-                'try_cast("date" AS DATE) IS NULL',
-                ck.msg("date: expected YYYY-MM-DD, got ", '{tf_quote("date")}'),
-            ),
-            ck.required('"jobcountry"', "jobcountry"),
-        ]
+        checks: list[ck.Check] = [*_date_checks(c["date"], ctx.now), ck.required(c["jobcountry"], "jobcountry")]
         if "AI_share_postings" in header:
-            select = {**common, "metric": f"'{AI_METRIC}'", "value": 'tf_num("AI_share_postings")'}
+            share = c["AI_share_postings"]
+            select = {**common, "metric": f"'{AI_METRIC}'", "value": f"tf_num({share})"}
             checks += [
-                ck.required('"AI_share_postings"', "AI_share_postings"),
-                *ck.number('"AI_share_postings"', "AI_share_postings"),
+                ck.required(share, "AI_share_postings"),
+                *ck.number(share, "AI_share_postings"),
                 (
-                    'tf_num("AI_share_postings") > 100',
-                    ck.msg("AI_share_postings: a percentage above 100: ", '{"AI_share_postings"}'),
+                    f"tf_num({share}) > 100",
+                    ck.msg("AI_share_postings: a percentage above 100: ", Expr(share)),
                 ),
             ]
         elif "display_name" in header:
+            index = c["indeed_job_postings_index"]
             select = {
                 **common,
                 "metric": "'sector_job_postings_index'",
-                "segment": '"display_name"',
-                "value": 'tf_num("indeed_job_postings_index")',
+                "segment": c["display_name"],
+                "value": f"tf_num({index})",
             }
-            checks += [
-                ck.required('"indeed_job_postings_index"', "indeed_job_postings_index"),
-                *ck.number('"indeed_job_postings_index"', "indeed_job_postings_index"),
-            ]
+            checks += [ck.required(index, "indeed_job_postings_index"), *ck.number(index, "indeed_job_postings_index")]
         else:
+            nsa, sa = c["indeed_job_postings_index_NSA"], c["indeed_job_postings_index_SA"]
             select = {
                 **common,
                 "metric": "'job_postings_index'",
-                "segment": '"variable"',
-                "value": 'tf_num("indeed_job_postings_index_NSA")',
-                "value_sa": 'tf_num("indeed_job_postings_index_SA")',
+                "segment": c["variable"],
+                "value": f"tf_num({nsa})",
+                "value_sa": f"tf_num({sa})",
             }
             checks += [
-                ck.required('"indeed_job_postings_index_NSA"', "indeed_job_postings_index_NSA"),
-                *ck.number('"indeed_job_postings_index_NSA"', "indeed_job_postings_index_NSA"),
-                *ck.number('"indeed_job_postings_index_SA"', "indeed_job_postings_index_SA"),
+                ck.required(nsa, "indeed_job_postings_index_NSA"),
+                *ck.number(nsa, "indeed_job_postings_index_NSA"),
+                *ck.number(sa, "indeed_job_postings_index_SA"),
             ]
         return stage_csv(ctx, SERIES, header, select, checks, ctx.table("tf_hl"))

@@ -7,16 +7,16 @@ the same SQL as hh.ru records, so both formats obey one set of rules. Salaries a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 from talentflow.model import VACANCY_OBSERVATION
+from talentflow.sources import _json
 from talentflow.sources._base import Context, Staged, StageResult
-from talentflow.sources._scan import cut
-from talentflow.sources._text import open_bytes
-from talentflow.sources.hh import json_error, stage_records
+from talentflow.sources._scan import RAW_LIMIT, cut
+from talentflow.sources._text import read_all
+from talentflow.sources.hh import stage_records
 
 _PER_MONTH = {"MONTH": 1.0, "YEAR": 1 / 12, "WEEK": 52 / 12, "DAY": 5 * 52 / 12, "HOUR": 40 * 52 / 12}
 _EMPLOYMENT = {
@@ -33,8 +33,7 @@ class JsonLdAdapter:
     name = "jsonld"
 
     def stage(self, ctx: Context) -> StageResult:
-        with open_bytes(ctx.path) as f:
-            data = f.read()
+        data = read_all(ctx.path)
         locs: list[str] = []
         texts: list[str] = []
         rejects: list[tuple[str, str, str]] = []
@@ -46,9 +45,19 @@ class JsonLdAdapter:
             if error is not None:
                 rejects.append((where, cut(doc) or "", error))
                 continue
-            for pointer, posting in _postings(doc, ""):
-                locs.append(f"{where}#{pointer or '/'}")
-                texts.append(json.dumps(to_hh(posting), ensure_ascii=False))
+            try:
+                postings = list(_postings(doc, ""))
+            except RecursionError:
+                rejects.append((where, _json.escaped(doc)[:RAW_LIMIT], _json.TOO_DEEP))
+                continue
+            for pointer, posting in postings:
+                at = f"{where}#{pointer or '/'}"
+                record = to_hh(posting)
+                if (dumped := _json.dump(record)) is None:
+                    rejects.append((at, _json.escaped(posting), _json.SURROGATE))
+                else:
+                    locs.append(at)
+                    texts.append(dumped)
         return self._stage(ctx, locs, texts, rejects)
 
     def _stage(
@@ -62,20 +71,20 @@ class JsonLdAdapter:
 def _documents(text: str, display: str) -> Iterator[tuple[str, Any, str | None]]:
     """Each JSON document with where it is: the whole file, or each line of a one-per-line file."""
     try:
-        yield display, json.loads(text), None
+        yield display, _json.load(text), None
         return
-    except json.JSONDecodeError as whole:
+    except (ValueError, RecursionError) as whole:
         lines = text.splitlines()
         if len(lines) < 2 or not lines[0].strip().startswith("{"):
-            yield f"{display}:{whole.lineno}", text, json_error(whole, text)
+            yield _json.location(whole, display), text, _json.error(whole, text)
             return
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            yield f"{display}:{n}", json.loads(line), None
-        except json.JSONDecodeError as exc:
-            yield f"{display}:{n}", line, json_error(exc, line)
+            yield f"{display}:{n}", _json.load(line), None
+        except (ValueError, RecursionError) as exc:
+            yield f"{display}:{n}", line, _json.error(exc, line)
 
 
 def _is_posting(obj: dict[str, Any]) -> bool:
@@ -113,6 +122,8 @@ def to_hh(p: dict[str, Any]) -> dict[str, Any]:
     address = (place.get("address") if isinstance(place, dict) else None) or {}
     if isinstance(address, str):
         address = {"addressLocality": address}
+    elif not isinstance(address, dict):
+        address = {}
     country = _text(address.get("addressCountry"))
     locality = _text(address.get("addressLocality")) or _text(address.get("addressRegion"))
     remote = str(_first(p.get("jobLocationType")) or "").upper() == "TELECOMMUTE"
@@ -130,12 +141,19 @@ def to_hh(p: dict[str, Any]) -> dict[str, Any]:
         "country": country.upper() if country and len(country) == 2 else None,
         "schedule": {"id": "remote"} if remote else None,
         "employment": {"id": _EMPLOYMENT.get(str(_first(p.get("employmentType")) or "").upper())},
-        "source": urlparse(url).hostname if url else None,
+        "source": _host(url),
     }
     salary = _salary(p.get("baseSalary"))
     if salary is not None:
         out["salary"] = salary
     return out
+
+
+def _host(url: str | None) -> str | None:
+    try:
+        return urlparse(url).hostname if url else None
+    except ValueError:  # e.g. an unbalanced [ in the host: the posting keeps no source host
+        return None
 
 
 def _salary(base: Any) -> dict[str, Any] | None:
