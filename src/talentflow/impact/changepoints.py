@@ -1,0 +1,274 @@
+"""Change points with uncertainty: where a series' level or slope broke, with an interval on every date and size.
+
+For each series (one per group of ``by``):
+
+1. **Model.** Within segment ``s`` the series is a line plus nuisance terms, ``y_t = a_s + b_s t + g_s x_t + e_t``
+   (``x_t``: where period ``t`` ends within its month, for the board's month-end crawls; none for monthly data).
+2. **Penalty (BIC-type).** Each break adds ``p`` coefficients and one location, so the penalty per break is
+   ``β (p + 1) log n σ²``, with ``σ²`` the long-run variance of the residuals: their variance times
+   ``(1 + ρ)/(1 − ρ)`` for their lag-one autocorrelation ``ρ`` (clipped to [0, 0.8]); the residuals come from a
+   first pass whose ``σ`` is the first differences' MAD. ``β`` is the request's ``penalty`` (1 by default).
+3. **Detection.** PELT (Killick et al. 2012) minimises the residual sum of squares plus the penalty (`_pelt`).
+4. **A test per break.** Under the model without the break (one line over the two segments it separates) the
+   residuals are block-bootstrapped and the best split's gain in cost recomputed; the p-value is the share of
+   replicates whose gain reaches the observed one. A break is reported at the request's level when p ≤ 1 − level.
+5. **Intervals.** The fitted segmentation plus block-bootstrapped residuals is segmented again ``n_boot`` times;
+   each break is matched with the nearest replicate break within half the distance to its neighbours; the
+   percentile interval of the matched dates, and of the jump and slope change measured there, are the intervals.
+
+docs/impact.md has the reasoning, the assumptions and where this fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from talentflow.errors import UsageError
+from talentflow.impact import _pelt
+from talentflow.impact._series import month_phase
+from talentflow.impact.requests import KNOWN_EVENTS, ChangepointRequest
+from talentflow.impact.results import ImpactResult
+
+_RHO_MAX = 0.8
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """One series' breaks with their tests and bootstrap draws."""
+
+    breaks: list[int]
+    penalty: float
+    sigma2: float
+    fitted: np.ndarray
+    level: np.ndarray  # jump at each break
+    slope: np.ndarray  # slope change at each break, per period
+    p_values: np.ndarray
+    draws: np.ndarray  # (n_boot, breaks, 3): matched index, jump, slope change (NaN when unmatched)
+
+
+def design(ends: pd.Series, seasonal: bool) -> np.ndarray:
+    n = len(ends)
+    columns = [np.ones(n), np.arange(n, dtype=float)]
+    if seasonal:
+        columns.append(month_phase(ends))
+    return np.column_stack(columns)
+
+
+def _long_run_variance(residuals: np.ndarray) -> float:
+    e = residuals - residuals.mean()
+    var = float(np.mean(e * e))
+    if var == 0:
+        return 0.0
+    rho = float(np.clip(np.sum(e[1:] * e[:-1]) / np.sum(e * e), 0.0, _RHO_MAX))
+    return var * (1 + rho) / (1 - rho)
+
+
+def penalty_rule(X: np.ndarray, y: np.ndarray, beta: float, min_size: int) -> tuple[float, float]:
+    """The penalty per break and the noise variance it rests on (module docstring, step 2)."""
+    n, p = X.shape
+    per = beta * (p + 1) * np.log(n)
+    diffs = np.diff(y)
+    sigma0 = float(np.median(np.abs(diffs - np.median(diffs)))) / 0.6745 / np.sqrt(2)
+    sums = _pelt.Sums.of(X, y)
+    first = _pelt.pelt(sums, per * max(sigma0**2, 1e-12), min_size)
+    fitted, _ = _pelt.fit(X, y, first)
+    sigma2 = max(_long_run_variance(y - fitted), 1e-12 * max(1.0, float(np.var(y))))
+    return per * sigma2, sigma2
+
+
+def segment(X: np.ndarray, y: np.ndarray, request: ChangepointRequest, rng: np.random.Generator) -> Segmentation:
+    """Detection, tests and bootstrap for one series."""
+    min_size = request.min_size
+    pen, sigma2 = penalty_rule(X, y, request.penalty, min_size)
+    sums = _pelt.Sums.of(X, y)
+    breaks = _pelt.pelt(sums, pen, min_size)
+    fitted, coefs = _pelt.fit(X, y, breaks)
+    level, slope = _pelt.changes(coefs, breaks)
+    residuals = y - fitted
+    block = max(2, round(len(y) ** (1 / 3)))
+    p_values = np.array(
+        [_test(X, y, breaks, i, residuals, min_size, request.n_boot, rng, block) for i in range(len(breaks))]
+    )
+    draws = _bootstrap(X, fitted, residuals, breaks, pen, min_size, request.n_boot, rng, block)
+    return Segmentation(breaks, pen, sigma2, fitted, level, slope, p_values, draws)
+
+
+def _test(
+    X: np.ndarray,
+    y: np.ndarray,
+    breaks: list[int],
+    i: int,
+    residuals: np.ndarray,
+    min_size: int,
+    n_boot: int,
+    rng: np.random.Generator,
+    block: int,
+) -> float:
+    """p-value of break ``i`` against one line over its two neighbouring segments (module docstring, step 4)."""
+    bounds = [0, *breaks, len(y)]
+    lo, hi = bounds[i], bounds[i + 2]
+    Xs, ys = X[lo:hi], y[lo:hi]
+    _, observed = _pelt.Sums.of(Xs, ys).split_gain(0, hi - lo, min_size)
+    line = Xs @ np.linalg.lstsq(Xs, ys, rcond=None)[0]
+    null = line + _pelt.block_resample(residuals, n_boot, rng, block)[:, lo:hi]
+    _, gains = _pelt.Sums.of(Xs, null).split_gain(0, hi - lo, min_size)
+    return float((1 + np.sum(gains.max(axis=1) >= observed.max())) / (1 + n_boot))
+
+
+def _bootstrap(
+    X: np.ndarray,
+    fitted: np.ndarray,
+    residuals: np.ndarray,
+    breaks: list[int],
+    pen: float,
+    min_size: int,
+    n_boot: int,
+    rng: np.random.Generator,
+    block: int,
+) -> np.ndarray:
+    """Each break's matched index, jump and slope change in ``n_boot`` re-segmented replicates."""
+    draws = np.full((n_boot, len(breaks), 3), np.nan)
+    if not breaks:
+        return draws
+    bounds = [0, *breaks, len(fitted)]
+    windows = [((bounds[i] + b) / 2, (b + bounds[i + 2]) / 2) for i, b in enumerate(breaks)]
+    for r, noise in enumerate(_pelt.block_resample(residuals, n_boot, rng, block)):
+        ys = fitted + noise
+        found = _pelt.pelt(_pelt.Sums.of(X, ys), pen, min_size)
+        if not found:
+            continue
+        _, coefs = _pelt.fit(X, ys, found)
+        jumps, slopes = _pelt.changes(coefs, found)
+        at = np.array(found)
+        for i, (b, (lo, hi)) in enumerate(zip(breaks, windows, strict=True)):
+            inside = np.flatnonzero((at >= lo) & (at <= hi))
+            if len(inside):
+                k = inside[np.argmin(np.abs(at[inside] - b))]
+                draws[r, i] = (at[k], jumps[k], slopes[k])
+    return draws
+
+
+def changepoints(frame: pd.DataFrame, request: ChangepointRequest, column: str = "value") -> ImpactResult:
+    """Breaks of every series in ``frame`` (long rows ``key, period, period_end, value``, as `_series.load`
+    gives them), with their intervals, beside the known and the requested events."""
+    rng = np.random.default_rng(request.seed)
+    seasonal = request.seasonal == "month-phase" or (request.seasonal == "auto" and request.period == "week")
+    rows, fits = [], []
+    for key, group in frame.groupby("key", sort=True):
+        group = group.sort_values("period", ignore_index=True)
+        if len(group) < 2 * request.min_size + 2:
+            raise UsageError(f"{key}: {len(group)} periods, too few to look for a break", param="min_size")
+        X = design(group["period_end"], seasonal)
+        y = group["value"].to_numpy(float)
+        seg = segment(X, y, request, rng)
+        rows += _rows(str(key), group, seg, request)
+        fits.append(group.assign(fitted=seg.fitted, series=str(key))[["series", "period", "value", "fitted"]])
+    table = pd.DataFrame(rows, columns=_COLUMNS)
+    events = _events(table, request)
+    found = table[table["change"] == "level"]
+    reported = int(found["significant"].sum()) if len(found) else 0
+    return ImpactResult(
+        method="changepoints",
+        rows=table,
+        level=request.level,
+        inputs={"series": f"{request.indicator} ({column}) by {request.period}, {request.data} data"},
+        notes=(
+            f"{len(found)} breaks found by PELT, {reported} significant at the {request.level:.0%} level "
+            f"(bootstrap test against one line over the neighbouring segments)",
+            "break dates are the first period of the new segment",
+        ),
+        interval=f"block-bootstrap percentile ({request.n_boot} re-segmentations)",
+        stats={"breaks": float(len(found)), "significant": float(reported)},
+        tables={"fit": pd.concat(fits, ignore_index=True), "events": events},
+    )
+
+
+_COLUMNS = [
+    "series",
+    "break",
+    "date",
+    "date_low",
+    "date_high",
+    "found_share",
+    "p_value",
+    "significant",
+    "event",
+    "days_from_event",
+    "change",
+    "estimate",
+    "low",
+    "high",
+    "level",
+]
+
+
+def _rows(key: str, group: pd.DataFrame, seg: Segmentation, request: ChangepointRequest) -> list[dict[str, object]]:
+    q = ((1 - request.level) / 2 * 100, (1 + request.level) / 2 * 100)
+    periods = group["period"].to_numpy()
+    events = [pd.Timestamp(e) for e in request.all_events()]
+    rows = []
+    for i, b in enumerate(seg.breaks):
+        matched = seg.draws[:, i, :]
+        ok = ~np.isnan(matched[:, 0])
+        date = pd.Timestamp(periods[b])
+        if ok.any():
+            lo_i, hi_i = np.percentile(matched[ok, 0], q, method="nearest").astype(int)
+            date_lo, date_hi = pd.Timestamp(periods[lo_i]), pd.Timestamp(periods[hi_i])
+        else:
+            date_lo = date_hi = date
+        nearest = min(events, key=lambda e: abs((e - date).days))
+        common = {
+            "series": key,
+            "break": i + 1,
+            "date": date.date(),
+            "date_low": date_lo.date(),
+            "date_high": date_hi.date(),
+            "found_share": float(ok.mean()),
+            "p_value": float(seg.p_values[i]),
+            "significant": bool(seg.p_values[i] <= 1 - request.level),
+            "event": KNOWN_EVENTS.get(nearest.date().isoformat(), nearest.date().isoformat()),
+            "days_from_event": int((date - nearest).days),
+        }
+        for j, (change, value) in enumerate((("level", seg.level[i]), ("slope", seg.slope[i]))):
+            values = matched[ok, j + 1]
+            low, high = np.percentile(values, q) if len(values) else (np.nan, np.nan)
+            rows.append({**common, "change": change, "estimate": float(value), "low": low, "high": high})
+    for row in rows:
+        row["level"] = request.level
+    return rows
+
+
+def _events(table: pd.DataFrame, request: ChangepointRequest) -> pd.DataFrame:
+    """Each event with the nearest break of each series (none when the series has no break)."""
+    out = []
+    breaks = table[table["change"] == "level"]
+    for text in request.all_events():
+        day = pd.Timestamp(text)
+        for key, group in breaks.groupby("series", sort=True):
+            gaps = (pd.to_datetime(group["date"]) - day).dt.days
+            k = int(np.argmin(np.abs(gaps.to_numpy())))
+            out.append(
+                {
+                    "event": text,
+                    "label": KNOWN_EVENTS.get(text, "given"),
+                    "series": key,
+                    "nearest_break": group["date"].iloc[k],
+                    "days": int(gaps.iloc[k]),
+                    "significant": bool(group["significant"].iloc[k]),
+                }
+            )
+        if breaks.empty:
+            out.append(
+                {
+                    "event": text,
+                    "label": KNOWN_EVENTS.get(text, "given"),
+                    "series": None,
+                    "nearest_break": None,
+                    "days": None,
+                    "significant": None,
+                }
+            )
+    return pd.DataFrame(out, columns=["event", "label", "series", "nearest_break", "days", "significant"])
