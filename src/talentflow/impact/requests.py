@@ -148,8 +148,11 @@ class SynthRequest(Request):
     event: str = "2022Q1"
     start: str = "2020Q1"
     end: str = "2023Q4"
-    #: Donor economies [default: every economy with a complete series, less `NOT_DONORS` and the unit].
+    #: Donor economies [default: the `n_donors` economies whose series before the event is nearest the unit's,
+    #: among those with a complete series, at least `min_share` of the unit's size, not in `NOT_DONORS`].
     donors: tuple[str, ...] = ()
+    n_donors: int = 20
+    min_share: float = 0.1
     transform: str = "index"
     #: Sub-series of a Hiring Lab metric, e.g. ``Software Development``.
     segment: str = ""
@@ -165,6 +168,8 @@ class SynthRequest(Request):
             raise UsageError(f"{self.event} needs 3 quarters before it, within {self.start}-{self.end}", param="event")
         if self.transform not in TRANSFORMS:
             raise UsageError(f"choose one of {', '.join(TRANSFORMS)}, not {self.transform!r}", param="transform")
+        if self.n_donors < 2:
+            raise UsageError(f"a synthetic control needs 2 donors or more, not {self.n_donors}", param="n_donors")
         if self.unit in self.donors:
             raise UsageError(f"{self.unit} is the treated unit, it cannot be its own donor", param="donors")
         if not 1 <= self.placebo_shift <= event - first - 2:
@@ -172,11 +177,6 @@ class SynthRequest(Request):
                 f"the in-time placebo moves the event within the pre-period, not by {self.placebo_shift}",
                 param="placebo_shift",
             )
-
-    def donor_pool(self, available: tuple[str, ...]) -> tuple[str, ...]:
-        if self.donors:
-            return self.donors
-        return tuple(c for c in available if c not in NOT_DONORS and c != self.unit)
 
 
 def event_day(text: str) -> dt.date:
