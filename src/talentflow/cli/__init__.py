@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from talentflow._version import __version__
-from talentflow.cli import claims, indicators, ingest, migration, reference, report, serve, simulate
+from talentflow.cli import claims, impact, indicators, ingest, migration, reference, report, serve, simulate
 from talentflow.cli._common import out
 
 app = typer.Typer(
@@ -30,6 +30,7 @@ app.add_typer(reference.app, name="reference")
 app.add_typer(simulate.app)
 app.add_typer(indicators.app)
 app.add_typer(migration.app, name="migration")
+app.add_typer(impact.app, name="impact")
 app.add_typer(claims.app, name="claims")
 app.add_typer(report.app)
 app.add_typer(serve.app)

@@ -6,7 +6,7 @@ For each series (one per group of ``by``):
    (``x_t``: where period ``t`` ends within its month, for the board's month-end crawls; none for monthly data).
 2. **Penalty (BIC-type).** Each break adds ``p`` coefficients and one location, so the penalty per break is
    ``β (p + 1) log n σ²``, with ``σ²`` the long-run variance of the residuals: their variance times
-   ``(1 + ρ)/(1 − ρ)`` for their lag-one autocorrelation ``ρ`` (clipped to [0, 0.8]); the residuals come from a
+   ``(1 + ρ)/(1 − ρ)`` for their lag-one autocorrelation ``ρ`` (clipped to [0, 0.95]); the residuals come from a
    first pass whose ``σ`` is the first differences' MAD. ``β`` is the request's ``penalty`` (1 by default).
 3. **Detection.** PELT (Killick et al. 2012) minimises the residual sum of squares plus the penalty (`_pelt`).
 4. **A test per break.** Under the model without the break (one line over the two segments it separates) the
@@ -32,7 +32,7 @@ from talentflow.impact._series import month_phase
 from talentflow.impact.requests import KNOWN_EVENTS, ChangepointRequest
 from talentflow.impact.results import ImpactResult
 
-_RHO_MAX = 0.8
+_RHO_MAX = 0.95
 
 
 @dataclass(frozen=True)
