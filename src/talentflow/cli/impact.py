@@ -80,7 +80,7 @@ def _run(request: rq.Request, db: Path | None, format: str, output: Path | None)
 
     talentflow impact changepoints vacancies_active --data simulated --from 2021-03-01
     talentflow impact changepoints resumes_active --data simulated --event 2022-03-05 --format json
-    talentflow impact changepoints series --option metric=sector_job_postings_index --option "segment=Software Development" --by country=US,GB,DE
+    talentflow impact changepoints series --option metric=sector_job_postings_index --by country=US --period month
 """,
 )
 def changepoints_cmd(
@@ -137,7 +137,8 @@ def changepoints_cmd(
 **Examples**
 
     talentflow impact its resumes_active --event 2022-02-24 --data simulated --from 2021-03-01
-    talentflow impact its series --option metric=job_postings_index --option "segment=total postings" --by country=GB --control country=US --event 2022-02-24 --format json
+    talentflow impact its series --option metric=ai_postings_share --by country=GB --control country=US \\
+        --event 2022-02-24 --format json
 """,
 )
 def its_cmd(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,7 +88,7 @@ def its(
     )
 
 
-def _fit(y: np.ndarray, exog: pd.DataFrame | None, request: ItsRequest) -> object:
+def _fit(y: np.ndarray, exog: pd.DataFrame | None, request: ItsRequest) -> Any:
     from statsmodels.tsa.statespace.structural import UnobservedComponents
 
     model = UnobservedComponents(
@@ -103,9 +104,9 @@ def _fit(y: np.ndarray, exog: pd.DataFrame | None, request: ItsRequest) -> objec
         return model.fit(disp=False, maxiter=500)
 
 
-def _paths(res: object, steps: int, n: int, exog: pd.DataFrame | None, rng: np.random.Generator) -> np.ndarray:
+def _paths(res: Any, steps: int, n: int, exog: pd.DataFrame | None, rng: np.random.Generator) -> np.ndarray:
     """``n`` forecast paths from the end of the fitted sample, shape (steps, n)."""
-    simulate = res.simulate  # type: ignore[attr-defined]
+    simulate = res.simulate
     # statsmodels 0.15 renamed random_state to rng (the old name warns, then fails beside the new one).
     seed = {"rng": rng} if "rng" in inspect.signature(simulate).parameters else {"random_state": rng}
     draws = simulate(steps, anchor="end", repetitions=n, exog=exog, **seed)
@@ -149,11 +150,11 @@ def _rows(
 
 
 def _fit_table(
-    frame: pd.DataFrame, pre: np.ndarray, y: np.ndarray, res: object, mean: np.ndarray, paths: np.ndarray, level: float
+    frame: pd.DataFrame, pre: np.ndarray, y: np.ndarray, res: Any, mean: np.ndarray, paths: np.ndarray, level: float
 ) -> pd.DataFrame:
     """The series, the model's one-step predictions before the event and its forecast after, with the band."""
     q = ((1 - level) / 2, (1 + level) / 2)
-    predicted = np.concatenate([np.asarray(res.fittedvalues, float), mean])  # type: ignore[attr-defined]
+    predicted = np.concatenate([np.asarray(res.fittedvalues, dtype=float), mean])
     low = np.concatenate([np.full(int(pre.sum()), np.nan), np.quantile(paths, q[0], axis=1)])
     high = np.concatenate([np.full(int(pre.sum()), np.nan), np.quantile(paths, q[1], axis=1)])
     return pd.DataFrame({"period": frame["period"], "actual": y, "counterfactual": predicted, "low": low, "high": high})

@@ -88,12 +88,12 @@ def _average(frame: pd.DataFrame, period: str) -> pd.DataFrame:
         daily = group.set_index("period")["value"]
         grouped = daily.resample(_FREQ[period])
         means, counts = grouped.mean(), grouped.count()
+        index = pd.DatetimeIndex(means.index)
         if period == "week":
-            starts = means.index - pd.Timedelta(days=6)
-            ends = means.index
+            starts, ends = index - pd.Timedelta(days=6), index
         else:
-            starts = means.index
-            ends = means.index + pd.tseries.frequencies.to_offset(_FREQ[period]) - pd.Timedelta(days=1)
+            end_of = pd.offsets.MonthEnd(0) if period == "month" else pd.offsets.QuarterEnd(0)
+            starts, ends = index, pd.DatetimeIndex([day + end_of for day in index])
         days = (ends - starts).days + 1
         keep = counts.to_numpy() >= np.asarray(days) / 2
         rows.append(

@@ -68,9 +68,9 @@ def panel(frame: pd.DataFrame, request: SynthRequest) -> tuple[pd.DataFrame, dic
     if request.transform == "index":
         wide = wide.div(base, axis=0) * 100
     elif request.transform == "log":
-        wide = np.log(wide)
-    wide.columns = [quarter_label(c) for c in wide.columns]
-    return wide, base.to_dict()
+        wide = pd.DataFrame(np.log(wide.to_numpy(float)), index=wide.index, columns=wide.columns)
+    wide.columns = pd.Index([quarter_label(int(c)) for c in wide.columns])
+    return wide, {str(k): float(v) for k, v in base.items()}
 
 
 def donor_pool(wide: pd.DataFrame, base: dict[str, float], request: SynthRequest) -> list[str]:

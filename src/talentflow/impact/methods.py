@@ -57,6 +57,7 @@ def run_its(request: ItsRequest, store: Store) -> ImpactResult:
 
 def run_synth(request: SynthRequest, store: Store) -> ImpactResult:
     start = _quarter_start(request.start)
+    options: tuple[str, ...]
     if request.metric in POPULATION_METRICS:
         name, options = "population_growth", (f"metric={request.metric}",)
     else:
