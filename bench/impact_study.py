@@ -140,6 +140,11 @@ def report(breaks: pd.DataFrame, effects: pd.DataFrame, nulls: pd.DataFrame, see
     return "\n".join(lines)
 
 
+def _write(csv: Path, frames: tuple[pd.DataFrame, ...]) -> None:
+    for name, frame in zip(("breaks", "effects", "nulls"), frames, strict=True):
+        frame.to_csv(csv.with_name(f"{csv.stem}-{name}.csv"), index=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=20)
@@ -155,15 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         breaks += b
         effects.append(e)
         nulls.append(n)
+        if args.csv:  # after every seed, so that a long run stopped early keeps what it measured
+            _write(args.csv, (pd.DataFrame(breaks), pd.DataFrame(effects), pd.DataFrame(nulls)))
         print(
             f"seed {seed}: {time.perf_counter() - t:.0f} s; ITS {e['estimate']:.0f} vs {e['truth']:.0f}",
             file=sys.stderr,
         )
-    frames = pd.DataFrame(breaks), pd.DataFrame(effects), pd.DataFrame(nulls)
-    if args.csv:
-        for name, frame in zip(("breaks", "effects", "nulls"), frames, strict=True):
-            frame.to_csv(args.csv.with_name(f"{args.csv.stem}-{name}.csv"), index=False)
-    print(report(*frames, args.seeds))
+    print(report(pd.DataFrame(breaks), pd.DataFrame(effects), pd.DataFrame(nulls), args.seeds))
     return 0
 
 
