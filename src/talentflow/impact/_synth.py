@@ -192,6 +192,14 @@ def synth(frame: pd.DataFrame, request: SynthRequest) -> ImpactResult:
             .query("weight > 1e-4")
             .sort_values("weight", ascending=False, ignore_index=True),
             "placebos": space,
+            # Each donor's gap when treated as if shocked (the others its pool): the in-space placebos' paths.
+            "placebo_gaps": pd.DataFrame(
+                {
+                    "unit": np.repeat(donors, len(quarters)),
+                    "period": quarters * len(donors),
+                    "gap": placebo_gaps.reshape(-1),
+                }
+            ),
         },
     )
 
