@@ -56,6 +56,22 @@ def test_a_straight_line_has_no_break():
     assert result.stats["significant"] == 0
 
 
+def test_a_ramp_is_found_where_it_begins_and_progress_is_told():
+    """A level falling linearly over 9 weeks (as the simulated demand does after the invasion) is a kink where the
+    fall begins: found within two weeks of it, not where the ramp has become steep. Every re-segmentation of
+    every series is told to ``progress``."""
+    rng = np.random.default_rng(8)
+    t = np.arange(150, dtype=float)
+    y = 100 - 30 * np.clip((t - 80) / 9, 0, 1) + rng.normal(0, 1.5, len(t))
+    seen: list[tuple[int, int]] = []
+    result = changepoints(_weekly(y), _request(), progress=lambda done, total: seen.append((done, total)))
+    level = result.select(change="level")
+    first = level.iloc[0]
+    start = pd.Timestamp("2021-01-04") + pd.Timedelta(weeks=80)
+    assert abs((pd.Timestamp(first["date"]) - start).days) <= 14 and first["significant"], level
+    assert first["shape"] in ("kink", "kink+shift")
+    assert seen[-1] == (99, 99) and [d for d, _ in seen] == list(range(1, 100))
+
 def test_pelt_finds_the_optimal_partition():
     """PELT's pruning loses nothing: the same breaks and cost as optimal partitioning over every split."""
     rng = np.random.default_rng(5)

@@ -17,6 +17,7 @@ from talentflow.cli._common import (
     check_output,
     err,
     note,
+    progress_bar,
     write_rows,
 )
 from talentflow.impact import requests as rq
@@ -67,8 +68,13 @@ def _run(request: rq.Request, db: Path | None, format: str, output: Path | None)
     from talentflow.impact import estimate
 
     check_output(format, output)
-    with Store(db, read_only=True) as store, err.status(f"estimating ({request.method})…"):
-        result = estimate(request, store)
+    # Quiet with --format json or off a terminal, like the other long commands.
+    show = format != "json" and err.is_terminal
+    bar = progress_bar("[bold]{task.description}", "{task.completed}/{task.total}", enabled=show)
+    with Store(db, read_only=True) as store, bar:
+        what = "bootstrap re-segmentations" if request.method == "changepoints" else "estimating"
+        task = bar.add_task(f"{request.method}: {what}", total=None)
+        result = estimate(request, store, lambda done, total: bar.update(task, completed=done, total=total))
     _write(result, format, output)
 
 

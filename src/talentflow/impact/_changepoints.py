@@ -21,13 +21,14 @@ docs/impact.md has the reasoning, the assumptions and where this fails.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from talentflow.errors import UsageError
-from talentflow.impact import _pelt
+from talentflow.impact import _hinge, _pelt
 from talentflow.impact._series import month_phase
 from talentflow.impact.requests import KNOWN_EVENTS, ChangepointRequest
 from talentflow.impact.results import ImpactResult
@@ -40,6 +41,7 @@ class Segmentation:
     """One series' breaks with their tests and bootstrap draws."""
 
     breaks: list[int]
+    shapes: list[str]  # each break's shape: kink, shift or kink+shift (`_hinge.SHAPES`)
     penalty: float
     sigma2: float
     fitted: np.ndarray
@@ -66,83 +68,105 @@ def _long_run_variance(residuals: np.ndarray) -> float:
     return var * (1 + rho) / (1 - rho)
 
 
-def penalty_rule(X: np.ndarray, y: np.ndarray, beta: float, min_size: int) -> tuple[float, float]:
-    """The penalty per break and the noise variance it rests on (module docstring, step 2)."""
-    n, p = X.shape
-    per = beta * (p + 1) * np.log(n)
+def penalty_rule(
+    X: np.ndarray, y: np.ndarray, beta: float, min_size: int, cand: _hinge.Candidates
+) -> tuple[float, float]:
+    """The penalty per coefficient-and-date of a break and the noise variance it rests on (module docstring,
+    step 2): a break of ``k`` coefficients costs ``(k + 1)`` times it."""
+    per = beta * np.log(len(y))
     diffs = np.diff(y)
     sigma0 = float(np.median(np.abs(diffs - np.median(diffs)))) / 0.6745 / np.sqrt(2)
-    sums = _pelt.Sums.of(X, y)
-    first = _pelt.pelt(sums, per * max(sigma0**2, 1e-12), min_size)
-    fitted, _ = _pelt.fit(X, y, first)
+    first = _hinge.select(X, y, per * max(sigma0**2, 1e-12), min_size, cand)
+    fitted, _, _ = _hinge.fit(X, y, first)
     sigma2 = max(_long_run_variance(y - fitted), 1e-12 * max(1.0, float(np.var(y))))
     return per * sigma2, sigma2
 
 
-def segment(X: np.ndarray, y: np.ndarray, request: ChangepointRequest, rng: np.random.Generator) -> Segmentation:
-    """Detection, tests and bootstrap for one series."""
+def block_length(n: int, period: str) -> int:
+    """Blocks of the residual bootstrap: ``n^(1/3)`` periods, and ``√n`` for weeks, whose board stocks wander
+    for months (their residuals' dependence outlasts a few weeks)."""
+    return max(2, round(n**0.5 if period == "week" else n ** (1 / 3)))
+
+
+#: Told of the bootstrap's progress: (replicates done, replicates in all).
+Tick = Callable[[], None]
+
+
+def segment(
+    X: np.ndarray, y: np.ndarray, request: ChangepointRequest, rng: np.random.Generator, tick: Tick | None = None
+) -> Segmentation:
+    """Detection, tests and bootstrap for one series; ``tick()`` after each bootstrap re-segmentation."""
     min_size = request.min_size
-    pen, sigma2 = penalty_rule(X, y, request.penalty, min_size)
-    sums = _pelt.Sums.of(X, y)
-    breaks = _pelt.pelt(sums, pen, min_size)
-    fitted, coefs = _pelt.fit(X, y, breaks)
-    level, slope = _pelt.changes(coefs, breaks)
-    residuals = y - fitted
-    block = max(2, round(len(y) ** (1 / 3)))
-    p_values = np.array(
-        [_test(X, y, breaks, i, residuals, min_size, request.n_boot, rng, block) for i in range(len(breaks))]
-    )
-    draws = _bootstrap(X, fitted, residuals, breaks, pen, min_size, request.n_boot, rng, block)
-    return Segmentation(breaks, pen, sigma2, fitted, level, slope, p_values, draws)
+    cand = _hinge.Candidates.of(len(y))
+    pen, sigma2 = penalty_rule(X, y, request.penalty, min_size, cand)
+    terms = _hinge.select(X, y, pen, min_size, cand)
+    fitted, level, slope = _hinge.fit(X, y, terms)
+    block = block_length(len(y), request.period)
+    p_values = np.array([_test(X, y, terms, i, request, rng, block, cand) for i in range(len(terms))])
+    draws = _bootstrap(X, fitted, y - fitted, terms, pen, request, rng, block, cand, tick)
+    breaks = [tau for tau, _ in terms]
+    return Segmentation(breaks, [s for _, s in terms], pen, sigma2, fitted, level, slope, p_values, draws)
 
 
 def _test(
     X: np.ndarray,
     y: np.ndarray,
-    breaks: list[int],
+    terms: list[tuple[int, str]],
     i: int,
-    residuals: np.ndarray,
-    min_size: int,
-    n_boot: int,
+    request: ChangepointRequest,
     rng: np.random.Generator,
     block: int,
+    cand: _hinge.Candidates,
 ) -> float:
-    """p-value of break ``i`` against one line over its two neighbouring segments (module docstring, step 4)."""
-    bounds = [0, *breaks, len(y)]
-    lo, hi = bounds[i], bounds[i + 2]
-    Xs, ys = X[lo:hi], y[lo:hi]
-    _, observed = _pelt.Sums.of(Xs, ys).split_gain(0, hi - lo, min_size)
-    line = Xs @ np.linalg.lstsq(Xs, ys, rcond=None)[0]
-    null = line + _pelt.block_resample(residuals, n_boot, rng, block)[:, lo:hi]
-    _, gains = _pelt.Sums.of(Xs, null).split_gain(0, hi - lo, min_size)
-    return float((1 + np.sum(gains.max(axis=1) >= observed.max())) / (1 + n_boot))
+    """p-value of break ``i``: the model without it (the null) is fitted, *its* residuals block-bootstrapped
+    around its fit, and the best gain of a break of the same shape between the neighbouring breaks compared
+    with the observed one (module docstring, step 4)."""
+    tau, shape = terms[i]
+    others = terms[:i] + terms[i + 1 :]
+    lo = terms[i - 1][0] if i > 0 else 0
+    hi = terms[i + 1][0] if i + 1 < len(terms) else len(y)
+    taus = _hinge.allowed(len(y), others, request.min_size, lo, hi + 1)
+    if not len(taus):
+        taus = np.array([tau])
+    B = _hinge.design(X, others)
+    null = B @ np.linalg.lstsq(B, y, rcond=None)[0]
+    replicas = null[:, None] + _pelt.block_resample(y - null, request.n_boot, rng, block).T
+    observed = _hinge.gains(B, y[:, None], cand, taus)[shape].max()
+    drawn = _hinge.gains(B, replicas, cand, taus)[shape].max(axis=0)
+    return float((1 + np.sum(drawn >= observed)) / (1 + request.n_boot))
 
 
 def _bootstrap(
     X: np.ndarray,
     fitted: np.ndarray,
     residuals: np.ndarray,
-    breaks: list[int],
+    terms: list[tuple[int, str]],
     pen: float,
-    min_size: int,
-    n_boot: int,
+    request: ChangepointRequest,
     rng: np.random.Generator,
     block: int,
+    cand: _hinge.Candidates,
+    tick: Tick | None = None,
 ) -> np.ndarray:
     """Each break's matched index, jump and slope change in ``n_boot`` re-segmented replicates."""
-    draws = np.full((n_boot, len(breaks), 3), np.nan)
-    if not breaks:
+    draws = np.full((request.n_boot, len(terms), 3), np.nan)
+    if not terms:
+        if tick:
+            for _ in range(request.n_boot):
+                tick()
         return draws
+    breaks = [tau for tau, _ in terms]
     bounds = [0, *breaks, len(fitted)]
     windows = [((bounds[i] + b) / 2, (b + bounds[i + 2]) / 2) for i, b in enumerate(breaks)]
-    for r, noise in enumerate(_pelt.block_resample(residuals, n_boot, rng, block)):
+    for r, noise in enumerate(_pelt.block_resample(residuals, request.n_boot, rng, block)):
+        if tick:
+            tick()
         ys = fitted + noise
-        found = _pelt.pelt(_pelt.Sums.of(X, ys), pen, min_size)
+        found = _hinge.select(X, ys, pen, request.min_size, cand)
         if not found:
             continue
-        _, coefs = _pelt.fit(X, ys, found)
-        jumps, slopes = _pelt.changes(coefs, found)
-        at = np.array(found)
+        _, jumps, slopes = _hinge.fit(X, ys, found)
+        at = np.array([tau for tau, _ in found])
         for i, (b, (lo, hi)) in enumerate(zip(breaks, windows, strict=True)):
             inside = np.flatnonzero((at >= lo) & (at <= hi))
             if len(inside):
@@ -151,10 +175,25 @@ def _bootstrap(
     return draws
 
 
-def changepoints(frame: pd.DataFrame, request: ChangepointRequest, column: str = "value") -> ImpactResult:
+def changepoints(
+    frame: pd.DataFrame,
+    request: ChangepointRequest,
+    column: str = "value",
+    progress: Callable[[int, int], None] | None = None,
+) -> ImpactResult:
     """Breaks of every series in ``frame`` (long rows ``key, period, period_end, value``, as `_series.load`
-    gives them), with their intervals, beside the known and the requested events."""
+    gives them), with their intervals, beside the known and the requested events. ``progress(done, total)`` is
+    told of the bootstrap re-segmentations over all series."""
     rng = np.random.default_rng(request.seed)
+    total = int(frame["key"].nunique()) * request.n_boot
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
     seasonal = request.seasonal == "month-phase" or (request.seasonal == "auto" and request.period == "week")
     rows, fits = [], []
     for key, group in frame.groupby("key", sort=True):
@@ -163,7 +202,7 @@ def changepoints(frame: pd.DataFrame, request: ChangepointRequest, column: str =
             raise UsageError(f"{key}: {len(group)} periods, too few to look for a break", param="min_size")
         X = design(group["period_end"], seasonal)
         y = group["value"].to_numpy(float)
-        seg = segment(X, y, request, rng)
+        seg = segment(X, y, request, rng, tick)
         rows += _rows(str(key), group, seg, request)
         fits.append(group.assign(fitted=seg.fitted, series=str(key))[["series", "period", "value", "fitted"]])
     table = pd.DataFrame(rows, columns=_COLUMNS)
@@ -197,6 +236,7 @@ _COLUMNS = [
     "significant",
     "event",
     "days_from_event",
+    "shape",
     "change",
     "estimate",
     "low",
@@ -231,6 +271,7 @@ def _rows(key: str, group: pd.DataFrame, seg: Segmentation, request: Changepoint
             "significant": bool(seg.p_values[i] <= 1 - request.level),
             "event": KNOWN_EVENTS.get(nearest.date().isoformat(), nearest.date().isoformat()),
             "days_from_event": int((date - nearest).days),
+            "shape": seg.shapes[i],
         }
         for j, (change, value) in enumerate((("level", seg.level[i]), ("slope", seg.slope[i]))):
             values = matched[ok, j + 1]

@@ -36,12 +36,16 @@ def _load(store: Store, request: ChangepointRequest | ItsRequest, by: tuple[str,
     return frame, column
 
 
-def run_changepoints(request: ChangepointRequest, store: Store) -> ImpactResult:
+#: Told of a method's progress: (steps done, steps in all).
+Progress = Callable[[int, int], None]
+
+
+def run_changepoints(request: ChangepointRequest, store: Store, progress: Progress | None = None) -> ImpactResult:
     frame, column = _load(store, request, request.by)
-    return changepoints(frame, request, column)
+    return changepoints(frame, request, column, progress)
 
 
-def run_its(request: ItsRequest, store: Store) -> ImpactResult:
+def run_its(request: ItsRequest, store: Store, progress: Progress | None = None) -> ImpactResult:
     frame, column = _load(store, request, request.by)
     if frame["key"].nunique() != 1:
         keys = ", ".join(sorted(frame["key"].unique())[:5])
@@ -55,7 +59,7 @@ def run_its(request: ItsRequest, store: Store) -> ImpactResult:
     return its(frame, request, controls, column)
 
 
-def run_synth(request: SynthRequest, store: Store) -> ImpactResult:
+def run_synth(request: SynthRequest, store: Store, progress: Progress | None = None) -> ImpactResult:
     start = _quarter_start(request.start)
     options: tuple[str, ...]
     if request.metric in POPULATION_METRICS:
@@ -83,8 +87,9 @@ _RUN: dict[type[Request], Callable[..., ImpactResult]] = {
 }
 
 
-def estimate(request: Request, store: Store) -> ImpactResult:
-    """The impact estimate ``request`` asks for, from ``store``.
+def estimate(request: Request, store: Store, progress: Progress | None = None) -> ImpactResult:
+    """The impact estimate ``request`` asks for, from ``store``; ``progress(done, total)`` is told of the
+    change points' bootstrap re-segmentations (the other methods have no long loop to report).
 
     >>> from talentflow import Store
     >>> from talentflow.impact import ItsRequest, estimate
@@ -97,4 +102,4 @@ def estimate(request: Request, store: Store) -> ImpactResult:
     run = _RUN.get(type(request))
     if run is None:
         raise UsageError(f"not an impact request: {type(request).__name__}")
-    return run(request, store)
+    return run(request, store, progress)
