@@ -296,13 +296,18 @@ def test_real_software_postings_turn_in_2022(real_db):
         result = estimate(request, store)
     level = result.select(change="level")
     assert set(level["series"]) == {"country=US", "country=GB", "country=DE"}
+    slope = result.select(change="slope")
     for key in ("country=US", "country=GB", "country=DE"):
-        dates = pd.to_datetime(level[level["series"] == key]["date"])
-        turn = dates[(dates >= "2022-01-01") & (dates <= "2022-08-01")]
-        assert len(turn) == 1, (key, list(dates))
-    for key in ("country=US", "country=GB"):  # the 2020 trough: recovery from mid-2020
-        dates = pd.to_datetime(level[level["series"] == key]["date"])
-        assert ((dates >= "2020-04-01") & (dates <= "2020-09-01")).any(), (key, list(dates))
+        # The 2022 turn, from the boom into the decline: the slope falls at a break from 2021-12 to 2022-07.
+        mine = slope[slope["series"] == key]
+        dates = pd.to_datetime(mine["date"])
+        turn = mine[(dates >= "2021-12-01") & (dates <= "2022-08-01") & (mine["estimate"] < -4)]
+        assert len(turn) >= 1, (key, list(zip(dates, mine["estimate"], strict=True)))
+    for key in ("country=US", "country=GB"):  # the 2020 trough: the slope rises from mid-2020
+        mine = slope[slope["series"] == key]
+        dates = pd.to_datetime(mine["date"])
+        trough = mine[(dates >= "2020-04-01") & (dates <= "2020-09-01") & (mine["estimate"] > 10)]
+        assert len(trough) == 1, (key, list(zip(dates, mine["estimate"], strict=True)))
 
 
 @pytest.mark.shared

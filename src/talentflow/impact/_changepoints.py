@@ -34,6 +34,8 @@ from talentflow.impact.requests import KNOWN_EVENTS, ChangepointRequest
 from talentflow.impact.results import ImpactResult
 
 _RHO_MAX = 0.95
+_AR_MAX = 0.98
+_TINY = 1e-300
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,16 @@ def segment(
     min_size = request.min_size
     cand = _hinge.Candidates.of(len(y))
     pen, sigma2 = penalty_rule(X, y, request.penalty, min_size, cand)
-    terms = _hinge.select(X, y, pen, min_size, cand)
+    added = _hinge.select(X, y, pen, min_size, cand)
+    terms = sorted(added)
     fitted, level, slope = _hinge.fit(X, y, terms)
     block = block_length(len(y), request.period)
-    p_values = np.array([_test(X, y, terms, i, request, rng, block, cand) for i in range(len(terms))])
+    # Sequential tests in the order the breaks were added, each against the model with the breaks before it;
+    # a break is no more significant than any added before it (p-values made monotone).
+    sequential = np.maximum.accumulate(
+        [_test(X, y, added[:k], added[k], request, rng, block, cand) for k in range(len(added))] or [1.0]
+    )[: len(added)]
+    p_values = np.array([sequential[added.index(term)] for term in terms])
     draws = _bootstrap(X, fitted, y - fitted, terms, pen, request, rng, block, cand, tick)
     breaks = [tau for tau, _ in terms]
     return Segmentation(breaks, [s for _, s in terms], pen, sigma2, fitted, level, slope, p_values, draws)
@@ -111,29 +119,37 @@ def segment(
 def _test(
     X: np.ndarray,
     y: np.ndarray,
-    terms: list[tuple[int, str]],
-    i: int,
+    before: list[tuple[int, str]],
+    term: tuple[int, str],
     request: ChangepointRequest,
     rng: np.random.Generator,
     block: int,
     cand: _hinge.Candidates,
 ) -> float:
-    """p-value of break ``i``: the model without it (the null) is fitted, *its* residuals block-bootstrapped
-    around its fit, and the best gain of a break of the same shape between the neighbouring breaks compared
-    with the observed one (module docstring, step 4)."""
-    tau, shape = terms[i]
-    others = terms[:i] + terms[i + 1 :]
-    lo = terms[i - 1][0] if i > 0 else 0
-    hi = terms[i + 1][0] if i + 1 < len(terms) else len(y)
-    taus = _hinge.allowed(len(y), others, request.min_size, lo, hi + 1)
-    if not len(taus):
-        taus = np.array([tau])
-    B = _hinge.design(X, others)
+    """p-value of ``term`` against the model with the breaks added ``before`` it (the null): *its* residuals are
+    resampled around its fit (`_ar_resample`) and the best gain of a break of the same shape anywhere the null
+    leaves room for one compared with the observed best (module docstring, step 4)."""
+    taus = _hinge.allowed(len(y), before, request.min_size)
+    B = _hinge.design(X, before)
     null = B @ np.linalg.lstsq(B, y, rcond=None)[0]
-    replicas = null[:, None] + _pelt.block_resample(y - null, request.n_boot, rng, block).T
-    observed = _hinge.gains(B, y[:, None], cand, taus)[shape].max()
-    drawn = _hinge.gains(B, replicas, cand, taus)[shape].max(axis=0)
+    replicas = null[:, None] + _ar_resample(y - null, request.n_boot, rng, block).T
+    observed = _hinge.gains(B, y[:, None], cand, taus)[term[1]].max()
+    drawn = _hinge.gains(B, replicas, cand, taus)[term[1]].max(axis=0)
     return float((1 + np.sum(drawn >= observed)) / (1 + request.n_boot))
+
+
+def _ar_resample(residuals: np.ndarray, size: int, rng: np.random.Generator, block: int) -> np.ndarray:
+    """``size`` series like ``residuals`` by a sieve bootstrap: their lag-one autoregression (ρ clipped to
+    [0, 0.98]) driven by block-resampled innovations. A wandering stock's residuals keep their persistence,
+    which blocks a few weeks long cut short (the test would then take wander for a break)."""
+    e = residuals - residuals.mean()
+    rho = float(np.clip(np.sum(e[1:] * e[:-1]) / max(float(np.sum(e * e)), _TINY), 0.0, _AR_MAX))
+    shocks = _pelt.block_resample(e[1:] - rho * e[:-1], size, rng, block)
+    out = np.empty((size, len(e)))
+    out[:, 0] = e[rng.integers(0, len(e), size)]
+    for t in range(1, len(e)):
+        out[:, t] = rho * out[:, t - 1] + shocks[:, (t - 1) % shocks.shape[1]]
+    return out
 
 
 def _bootstrap(

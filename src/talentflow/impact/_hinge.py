@@ -85,7 +85,8 @@ def allowed(n: int, terms: list[tuple[int, str]], min_size: int, lo: int = 0, hi
 
 
 def select(X: np.ndarray, y: np.ndarray, penalty: float, min_size: int, cand: Candidates) -> list[tuple[int, str]]:
-    """Forward selection of breaks (date, shape) under ``penalty`` per coefficient-and-date (module docstring)."""
+    """Forward selection of breaks (date, shape) under ``penalty`` per coefficient-and-date (module docstring),
+    in the order they were added (the sequential test follows it)."""
     n = len(y)
     terms: list[tuple[int, str]] = []
     while True:
@@ -102,7 +103,7 @@ def select(X: np.ndarray, y: np.ndarray, penalty: float, min_size: int, cand: Ca
         if best[0] <= 0:
             break
         terms.append((best[2], best[1]))
-    return sorted(terms)
+    return terms
 
 
 def fit(X: np.ndarray, y: np.ndarray, terms: list[tuple[int, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -680,7 +680,8 @@ def _impact(store: Store, opt: ReportOptions, kind: Kind) -> Part:
     part.notes.insert(
         0,
         f"Weekly IT records in {opt.origin} active at each week's end{f' from {start}' if start else ''}; breaks "
-        f"by PELT with a BIC-type penalty, {opt.impact_n_boot} block-bootstrap re-segmentations for the "
+        f"(kinks or level shifts) chosen by a BIC-type penalty, {opt.impact_n_boot} block-bootstrap "
+        f"re-segmentations for the "
         f"{opt.level:.0%} intervals of each date and size; the ITS counterfactual is a local-level model of the "
         f"monthly resume stock fitted before {ITS_EVENT} (docs/impact.md).",
     )
