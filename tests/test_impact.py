@@ -72,6 +72,7 @@ def test_a_ramp_is_found_where_it_begins_and_progress_is_told():
     assert first["shape"] in ("kink", "kink+shift")
     assert seen[-1] == (99, 99) and [d for d, _ in seen] == list(range(1, 100))
 
+
 def test_pelt_finds_the_optimal_partition():
     """PELT's pruning loses nothing: the same breaks and cost as optimal partitioning over every split."""
     rng = np.random.default_rng(5)

@@ -2,19 +2,23 @@
 
 For each series (one per group of ``by``):
 
-1. **Model.** Within segment ``s`` the series is a line plus nuisance terms, ``y_t = a_s + b_s t + g_s x_t + e_t``
-   (``x_t``: where period ``t`` ends within its month, for the board's month-end crawls; none for monthly data).
-2. **Penalty (BIC-type).** Each break adds ``p`` coefficients and one location, so the penalty per break is
-   ``β (p + 1) log n σ²``, with ``σ²`` the long-run variance of the residuals: their variance times
-   ``(1 + ρ)/(1 − ρ)`` for their lag-one autocorrelation ``ρ`` (clipped to [0, 0.95]); the residuals come from a
-   first pass whose ``σ`` is the first differences' MAD. ``β`` is the request's ``penalty`` (1 by default).
-3. **Detection.** PELT (Killick et al. 2012) minimises the residual sum of squares plus the penalty (`_pelt`).
-4. **A test per break.** Under the model without the break (one line over the two segments it separates) the
-   residuals are block-bootstrapped and the best split's gain in cost recomputed; the p-value is the share of
-   replicates whose gain reaches the observed one. A break is reported at the request's level when p ≤ 1 − level.
-5. **Intervals.** The fitted segmentation plus block-bootstrapped residuals is segmented again ``n_boot`` times;
-   each break is matched with the nearest replicate break within half the distance to its neighbours; the
-   percentile interval of the matched dates, and of the jump and slope change measured there, are the intervals.
+1. **Model.** A line plus nuisance terms (``x_t``: where period ``t`` ends within its month, for the board's
+   month-end crawls; none for monthly data) plus one term per break at ``τ``: a continuous kink ``(t − τ)₊``
+   (the slope changes, the level does not jump), a level shift ``1[t ≥ τ]``, or both (`_hinge`).
+2. **Penalty (BIC-type).** A break of ``k`` coefficients costs ``β (k + 1) log n σ²``, with ``σ²`` the long-run
+   variance of the residuals: their variance times ``(1 + ρ)/(1 − ρ)`` for their lag-one autocorrelation ``ρ``
+   (clipped to [0, 0.95]); the residuals come from a first pass whose ``σ`` is the first differences' MAD.
+   ``β`` is the request's ``penalty`` (1 by default).
+3. **Detection.** Forward selection: the break (shape and date) whose drop in the residual sum of squares beats
+   its penalty by most is added, until none does; breaks at least ``min_size`` periods apart.
+4. **Sequential tests.** Each break, in the order added, against the model with the breaks added before it (the
+   null): the null's own residuals are resampled (a lag-one autoregression driven by block-resampled
+   innovations, blocks of ``√n`` periods for weeks, ``n^(1/3)`` otherwise) around the null's fit, and the best
+   gain of a break of the same shape anywhere compared with the observed one; p-values are made monotone in
+   that order. A break is reported at the request's level when p ≤ 1 − level.
+5. **Intervals.** The fit plus block-bootstrapped residuals is selected again ``n_boot`` times; each break is
+   matched with the nearest replicate break within half the distance to its neighbours; the percentile
+   interval of the matched dates, and of the jump and slope change measured there, are the intervals.
 
 docs/impact.md has the reasoning, the assumptions and where this fails.
 """
