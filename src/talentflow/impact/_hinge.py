@@ -54,9 +54,10 @@ def design(X: np.ndarray, terms: list[tuple[int, str]]) -> np.ndarray:
 
 
 def _residualise(B: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """``M`` less its projection on the columns of ``B``."""
-    coef = np.linalg.lstsq(B, M, rcond=None)[0]
-    return M - B @ coef
+    """``M`` less its projection on the columns of ``B`` (by a thin QR: an SVD-based solve with hundreds of
+    right-hand sides costs fifty times more)."""
+    Q = np.linalg.qr(B)[0]
+    return M - Q @ (Q.T @ M)
 
 
 def gains(B: np.ndarray, Y: np.ndarray, cand: Candidates, taus: np.ndarray) -> dict[str, np.ndarray]:
