@@ -3,7 +3,7 @@
 For each series (one per group of ``by``):
 
 1. **Model.** A line plus nuisance terms (``x_t``: where period ``t`` ends within its month, for the board's
-   month-end crawls; none for monthly data) plus one term per break at ``τ``: a continuous kink ``(t − τ)₊``
+   month-end crawls; none for monthly data) plus one term per break at ``τ``: a continuous kink ``(t − τ + 1)₊``
    (the slope changes, the level does not jump), a level shift ``1[t ≥ τ]``, or both (`_hinge`).
 2. **Penalty (BIC-type).** A break of ``k`` coefficients costs ``β (k + 1) log n σ²``, with ``σ²`` the long-run
    variance of the residuals: their variance times ``(1 + ρ)/(1 − ρ)`` for their lag-one autocorrelation ``ρ``

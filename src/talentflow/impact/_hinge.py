@@ -3,9 +3,10 @@ level shift, or both at once, chosen one at a time by a BIC-type penalty.
 
 A shock that *ramps* (demand falling over two months) is a kink where the ramp begins: a model of separate lines
 per segment (`_pelt`) has to place a jump somewhere along the ramp, typically weeks after it began, whereas a
-kink term ``(t − τ)₊`` is zero up to ``τ`` and fits the ramp from its first period. The model is
+kink term ``(t − τ + 1)₊`` is zero up to ``τ − 1`` and fits the ramp from its first period ``τ`` (the break's
+date is the first period off the old line, for a kink as for a shift). The model is
 
-    y_t = X_t·β + Σ_k c_k·z_k(t),   z(t) ∈ {(t − τ)₊ (kink), 1[t ≥ τ] (shift), both},
+    y_t = X_t·β + Σ_k c_k·z_k(t),   z(t) ∈ {(t − τ + 1)₊ (kink), 1[t ≥ τ] (shift), both},
 
 with ``X`` the base regressors (constant, trend, nuisance terms). Forward selection adds at each step the term
 and date ``τ`` whose drop in the residual sum of squares beats its penalty by most, and stops when none does;
@@ -27,7 +28,8 @@ _TINY = 1e-12
 
 @dataclass(frozen=True)
 class Candidates:
-    """Every candidate column over a series of ``n`` periods: ``hinge[:, τ]`` = (t − τ)₊, ``step[:, τ]`` = 1[t ≥ τ]."""
+    """Every candidate column over a series of ``n`` periods: ``hinge[:, τ]`` = (t − τ + 1)₊, ``step[:, τ]`` =
+    1[t ≥ τ]: both leave period ``τ − 1`` on the old line and move period ``τ``, the first of the new segment."""
 
     hinge: np.ndarray
     step: np.ndarray
@@ -35,7 +37,7 @@ class Candidates:
     @classmethod
     def of(cls, n: int) -> Candidates:
         t = np.arange(n, dtype=float)
-        return cls(np.maximum(t[:, None] - t[None, :], 0.0), (t[:, None] >= t[None, :]).astype(float))
+        return cls(np.maximum(t[:, None] - t[None, :] + 1, 0.0), (t[:, None] >= t[None, :]).astype(float))
 
 
 def columns(n: int, tau: int, shape: str) -> np.ndarray:
@@ -44,7 +46,7 @@ def columns(n: int, tau: int, shape: str) -> np.ndarray:
     if "shift" in shape:
         out.append((t >= tau).astype(float))
     if "kink" in shape:
-        out.append(np.maximum(t - tau, 0.0))
+        out.append(np.maximum(t - tau + 1, 0.0))
     return np.column_stack(out)
 
 
