@@ -84,7 +84,7 @@ class ChangepointRequest(_Series):
     penalty: float = 1.0
     seasonal: str = "auto"
     #: Fewest periods in a segment.
-    min_size: int = 6
+    min_size: int = 4
     n_boot: int = 199
 
     def __post_init__(self) -> None:
