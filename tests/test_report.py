@@ -16,6 +16,7 @@ from talentflow import ingest
 from talentflow.claims import compare, summary
 from talentflow.claims.ledger import builtin_claims
 from talentflow.errors import UsageError
+from talentflow.impact import SynthRequest, estimate
 from talentflow.migration.panel import PanelOptions, fit_panel, load_panel
 from talentflow.report import ReportOptions, build_report
 from talentflow.report.data import census, trim_panel
@@ -61,9 +62,9 @@ def test_every_section_present(market: dict) -> None:
     assert "<h2>1. Real board data</h2>" in html and 'data-section="real-board"' not in html
     assert "No real board data: the store holds no real vacancy or resume sightings (only the simulated" in html
     # Innovation Graph and Hiring Lab absent from this store, and said so.
-    for key in ("excess", "series"):
+    for key in ("excess", "series", "synth"):
         assert market["data"].parts[key].absent
-    assert html.count("No data for this section") == 2
+    assert html.count("No data for this section") == 3
     for day in ("2022-02-24", "2022-09-21"):
         assert day in html
     for band in (
@@ -105,6 +106,58 @@ def test_panel_numbers_match_the_api(market: dict) -> None:
     assert f">{fmt(float(true_2022))}<" in row
 
 
+def test_did_the_market_break_matches_the_api(market: dict) -> None:
+    """The section's breaks and ITS effect are the impact API's on the same store, with the report's settings; the
+    invasion is found in the resume stock within two weeks, with an interval holding it, and the effect on the
+    stock 6 months on is positive."""
+    from talentflow.impact import ChangepointRequest, ItsRequest, estimate
+    from talentflow.report.data import IMPACT_START, ITS_EVENT
+
+    part = market["data"].parts["simulated-impact"]
+    assert part.absent is None and {"breaks", "events", "fits", "its", "its_fit"} <= set(part.frames)
+    common = {"by": ("is_it=true", "country=RU"), "start": IMPACT_START["simulated"], "data": "simulated"}
+    with Store(market["db"], read_only=True) as store:
+        breaks = estimate(ChangepointRequest(indicator="resumes_active", n_boot=99, **common), store)
+        its = estimate(ItsRequest(indicator="resumes_active", event=ITS_EVENT, n_boot=200, **common), store)
+    shown = part.frames["breaks"].query("series == 'resumes_active' and change == 'level'")
+    api = breaks.select(change="level")
+    assert list(shown["date"]) == list(api["date"]) and list(shown["p_value"]) == list(api["p_value"])
+    invasion = shown[(pd.to_datetime(shown["date"]) - pd.Timestamp("2022-02-24")).abs().dt.days <= 14]
+    # Found, and its interval holds the invasion's week (at this small scale it is not always significant).
+    assert len(invasion) == 1, shown
+    low, high = (pd.Timestamp(invasion[c].iloc[0]) for c in ("date_low", "date_high"))
+    assert low <= pd.Timestamp("2022-02-24") <= high + pd.Timedelta(days=6), (low, high)
+    html = market["html"]
+    for r in api.itertuples():
+        assert f"<td>resumes_active</td><td>{r.date}</td><td>{r.date_low} – {r.date_high}</td>" in html
+    six = its.select(kind="effect").iloc[5]
+    assert six.estimate > 0 and six.low > 0
+    row = re.search(rf"<td>effect</td><td>{six.period}</td>(.*?)</tr>", html)
+    assert row and f">{fmt(six.estimate)}<" in row.group(1) and f"{fmt(six.low)} – {fmt(six.high)}" in row.group(1)
+    assert "Did the market break? Change points and the effect of the invasion" in html
+
+
+def test_no_two_series_share_a_colour_and_event_labels_do_not_overlap(market: dict) -> None:
+    from talentflow.report import figures
+
+    parts = market["data"].parts
+    built = [
+        figures.board(parts["simulated-board"]),
+        figures.relocation(parts["simulated-relocation"]),
+        figures.destinations(parts["simulated-relocation"]),
+        figures.flows(parts["simulated-panel"]),
+        figures.ai(parts["simulated-ai"]),
+        figures.its_effect(parts["simulated-impact"]),
+        figures.changepoint_fits(parts["simulated-impact"]),
+    ]
+    for fig in built:
+        colours = figures.distinct_colours(fig)
+        assert len(colours) >= 2 and len(set(colours)) == len(colours), (fig.layout.title.text, colours)
+        labels = [a for a in fig.layout.annotations if a.text and a.text.startswith("2022-")]
+        assert len(labels) == 2 and labels[0].yshift != labels[1].yshift, fig.layout.title.text
+    assert len(set(figures.MANY)) == len(figures.MANY) >= 40
+
+
 def test_claims_match_the_api(market: dict) -> None:
     """The report's comparison is the API's given the report's panel fit: the census fit of the simulated market
     with the report's replicates, rescaled to the default population (the fit is passed, never cached)."""
@@ -143,10 +196,10 @@ def test_empty_store_says_so(tmp_path: Path) -> None:
     data = build_report(out, db=db)
     html = out.read_text(encoding="utf-8")
     absent = [k for k, p in data.parts.items() if p.absent]
-    assert absent == [*(f"real-{k}" for k in KIND_TITLES), "excess", "series"]
+    assert absent == [*(f"real-{k}" for k in KIND_TITLES), "excess", "series", "synth"]
     assert list(data.kinds) == ["real"]  # no simulated records, no --sim: no simulated section
     assert "No real board data: the store holds no real vacancy or resume sightings." in html
-    assert html.count("No data for this section") == 2
+    assert html.count("No data for this section") == 3
     assert "no estimate" in html  # the claims are listed, each with why it has no estimate
 
 
@@ -179,7 +232,10 @@ def test_run_command(cli, tmp_path: Path) -> None:
 def test_report_command(cli, market: dict, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     result = cli("report", "--out", out, "--db", market["db"], "--n-boot", "2")
-    without = "real-board, real-tension, real-relocation, real-salary, real-ai, real-panel, excess, series"
+    without = (
+        "real-board, real-tension, real-relocation, real-salary, real-ai, real-panel, real-impact, excess, series, "
+        "synth"
+    )
     assert f"sections without data: {without}" in " ".join(result.stdout.split())
     assert "No data for this section" in out.read_text(encoding="utf-8")
 
@@ -309,11 +365,20 @@ def test_real_data_only_draws_the_urfu_vacancies_and_says_what_it_lacks(real_onl
         assert part.absent and part.lacks == "resume_observation", (section, part.absent)
     assert "No resumes line" in " ".join(data.parts["real-board"].notes)
     assert (
-        "Without real data: Tension, relocation and migration flows need real resume sightings (at least 50 IT "
-        "resumes in RU a month), and the store holds only 2." in html
+        "Without real data: Tension, relocation, migration flows and the change points need real resume sightings "
+        "(at least 50 IT resumes in RU a month), and the store holds only 2." in html
     )
     # The published series are real data: drawn.
     assert data.parts["excess"].absent is None and data.parts["series"].absent is None
+    # Did the market break? The synthetic control of developer counts: the destinations gained, Russia lost.
+    synth = data.parts["synth"]
+    assert synth.absent is None and list(synth.values["results"]) == ["GE", "AM", "KZ", "RU"]
+    with Store(real_only["db"], read_only=True) as store:
+        ge = estimate(SynthRequest(unit="GE"), store).select(kind="mean gap").iloc[0]
+    shown = synth.values["results"]["GE"].select(kind="mean gap").iloc[0]
+    assert shown.estimate == pytest.approx(ge.estimate) and ge.low > 0
+    assert synth.values["results"]["RU"].select(kind="mean gap").iloc[0].estimate < 0
+    assert f"{fmt(ge.low)} – {fmt(ge.high)}" in html and "placebo gaps (20 donors)" in html
     # Every claim says what it was checked against.
     claims = data.parts["claims"].frames["claims"]
     assert set(claims.data) <= {"real", "none"} and "checked against" in html

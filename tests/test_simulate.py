@@ -293,7 +293,7 @@ AI_SCALE = 0.03
 @pytest.fixture(scope="module")
 def ai_market(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """exodus-2022 with 30% AI work (the default 5% leaves too few AI records per month at a test's scale for a
-    5% tolerance: the board's share of a month is a sample of the true one), 2021-10 to 2022-12, ingested."""
+    8% tolerance: the board's share of a month is a sample of the true one), 2021-10 to 2022-12, ingested."""
     root = tmp_path_factory.mktemp("ai")
     sc = load_scenario("exodus-2022")
     sc = validate(sc.model_dump() | {"ai": {"workers": 0.3, "vacancies": 0.3, "data_scientists": 0.4}})
@@ -319,10 +319,12 @@ def test_board_ai_share_tracks_the_truth(ai_market: tuple[Path, Path]) -> None:
             month = str(period)[:7]
             # Enough records: 500 AI records a month put the sampling error of the board's share (a thinned
             # sample: coverage 0.76 of vacancies, 0.8 of resumes) near 2%. Leaves out the last, partial month.
+            # Measured with the simulator's per-week streams (seed 11): vacancies' errors have a standard
+            # deviation of 2.6% around zero (largest 5.5% of 15 months), resumes' 1.2%; 8% is three of them.
             if row["true"] < 500 or month not in truth:
                 continue
             seen = row["true"] / (row["true"] + row["false"])
-            assert seen == pytest.approx(truth[month][true_share], rel=0.05), (name, month)
+            assert seen == pytest.approx(truth[month][true_share], rel=0.08), (name, month)
             checked += 1
     assert checked == 30  # 15 months, two indicators
 

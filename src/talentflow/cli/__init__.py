@@ -18,6 +18,7 @@ from talentflow.cli import (
     claims,
     collect,
     fetch,
+    impact,
     indicators,
     ingest,
     migration,
@@ -46,6 +47,7 @@ app.add_typer(reference.app, name="reference")
 app.add_typer(simulate.app)
 app.add_typer(indicators.app)
 app.add_typer(migration.app, name="migration")
+app.add_typer(impact.app, name="impact")
 app.add_typer(claims.app, name="claims")
 app.add_typer(report.app)
 app.add_typer(serve.app)

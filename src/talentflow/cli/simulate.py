@@ -34,6 +34,7 @@ app = typer.Typer()
 
     talentflow simulate list
     talentflow simulate exodus-2022 --out sim --scale 0.05 --seed 7
+    talentflow simulate exodus-2022 --out sim-cf --scale 0.05 --seed 7 --counterfactual
     talentflow simulate my-scenario.toml --out sim --start 2021-06-01 --end 2022-12-31 --json
     talentflow ingest sim        # the board records go into the store like any other hh.ru data
 """,
@@ -47,6 +48,14 @@ def simulate_cmd(
     end: Annotated[str | None, typer.Option(help="Last day (ISO date) [default: the scenario's].")] = None,
     truth_only: Annotated[
         bool, typer.Option("--truth-only", help="Write the truth tables only, no board records (faster).")
+    ] = False,
+    counterfactual: Annotated[
+        bool,
+        typer.Option(
+            "--counterfactual",
+            help="Run the same seed with the scenario's shocks switched off (common random numbers): the "
+            "shocked run less this one is the shocks' true effect.",
+        ),
     ] = False,
     format: ListFormatOption = "table",
     as_json: JsonOption = False,
@@ -80,6 +89,7 @@ def simulate_cmd(
             end=last,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
             board=not truth_only,
+            counterfactual=counterfactual,
         )
     if as_json:
         print_json(result.to_dict())

@@ -249,6 +249,7 @@ NEEDS = {
     "salary": ("vacancy_observation",),
     "ai": ("vacancy_observation",),
     "panel": ("resume_observation",),
+    "impact": ("resume_observation", "vacancy_observation"),
 }
 #: A board table's records, as the reasons name them.
 WHAT = {"vacancy_observation": "vacancy", "resume_observation": "resume"}
@@ -271,6 +272,7 @@ NEED_WORDS = {
     "salary": "salaries need",
     "ai": "AI work's share needs",
     "panel": "the migration flows need",
+    "impact": "the change points and the interrupted time series need",
 }
 
 
@@ -621,15 +623,102 @@ def _series(store: Store, opt: ReportOptions) -> Part:
     return part
 
 
+# -- did the market break? -----------------------------------------------------------------------------------
+#: The board series searched for breaks, weekly, as the simulated validation has them (docs/impact.md).
+IMPACT_SERIES = ("vacancies_active", "resumes_active", "tension")
+#: The simulator's first year is its start-up (employers and seekers filling the board): left out of the search.
+IMPACT_START = {"simulated": "2021-03-01"}
+#: The shock the interrupted time series is set at, and the months after it its effect is read at.
+ITS_EVENT, ITS_HORIZON = "2022-02-24", 6
+#: The economies the synthetic control is drawn for: the destinations and the origin (docs/impact.md).
+SYNTH_UNITS = ("GE", "AM", "KZ", "RU")
+
+
+def _impact(store: Store, opt: ReportOptions, kind: Kind) -> Part:
+    """Breaks of the weekly board series beside the known events, and the ITS effect of the invasion on the
+    monthly resume stock: ``kind``'s records only."""
+    from talentflow.impact import ChangepointRequest, ItsRequest, estimate
+
+    if absent := _need(kind, "impact"):
+        return absent
+    common: dict[str, Any] = {
+        "by": ("is_it=true", f"country={opt.origin}"),
+        "start": IMPACT_START.get(kind.data),
+        "data": kind.data,
+        "min_cell": opt.min_cell,
+        "seed": opt.seed,
+        "level": opt.level,
+    }
+    part = Part()
+    breaks, events, fits = [], [], []
+    for name in IMPACT_SERIES:
+        try:
+            result = estimate(ChangepointRequest(indicator=name, n_boot=opt.impact_n_boot, **common), store)
+        except TalentflowError as exc:
+            part.notes.append(f"No change points in {name}: {exc}.")
+            continue
+        breaks.append(result.rows.assign(series=name))
+        events.append(result.tables["events"].assign(series=name))
+        fits.append(result.tables["fit"].assign(series=name))
+    if breaks:
+        part.frames["breaks"] = pd.concat(breaks, ignore_index=True)
+        part.frames["events"] = pd.concat(events, ignore_index=True)
+        part.frames["fits"] = pd.concat(fits, ignore_index=True)
+    try:
+        its = estimate(ItsRequest(indicator="resumes_active", event=ITS_EVENT, n_boot=200, **common), store)
+    except TalentflowError as exc:
+        part.notes.append(f"No interrupted time series of resumes_active: {exc}.")
+    else:
+        part.frames["its_fit"] = its.tables["fit"]
+        part.frames["its"] = its.rows
+        part.values["its"] = its
+    if not part.frames:
+        # Every series too short or suppressed: said as the other sections say it, for want of the scarcer records.
+        low = min(("resume_observation", "vacancy_observation"), key=lambda t: kind.counts.get(t, 0))
+        return _suppressed(kind, opt, low)
+    start = common["start"]
+    part.notes.insert(
+        0,
+        f"Weekly IT records in {opt.origin} active at each week's end{f' from {start}' if start else ''}; breaks "
+        f"(kinks or level shifts) chosen by a BIC-type penalty, {opt.impact_n_boot} block-bootstrap "
+        f"re-segmentations for the "
+        f"{opt.level:.0%} intervals of each date and size; the ITS counterfactual is a local-level model of the "
+        f"monthly resume stock fitted before {ITS_EVENT} (docs/impact.md).",
+    )
+    return part
+
+
+def _synth(store: Store, opt: ReportOptions) -> Part:
+    """The synthetic control of the developer counts of the destinations and of the origin (Innovation Graph)."""
+    from talentflow.impact import SynthRequest, estimate
+
+    has = store.con.execute("SELECT count(*) FROM population WHERE metric = 'developers'").fetchone()[0]  # type: ignore[index]
+    if not has:
+        return Part(absent="the store has no GitHub Innovation Graph developers (ingest its developers.csv)")
+    part = Part(label="real data")
+    results = {}
+    for unit in SYNTH_UNITS:
+        try:
+            results[unit] = estimate(SynthRequest(unit=unit, level=opt.level, seed=opt.seed), store)
+        except TalentflowError as exc:
+            part.notes.append(f"No synthetic control for {unit}: {exc}.")
+    if not results:
+        return Part(absent="; ".join(n.rstrip(".") for n in part.notes), label="real data")
+    part.values["results"] = results
+    return part
+
+
 #: The board sections, each gathered once per kind of data (the panel apart: it takes the simulator's output).
 BOARD: dict[str, Callable[[Store, ReportOptions, Kind], Part]] = {
     "board": _board,
     "tension": _tension,
     "relocation": _relocation,
     "salary": _salary,
+    "impact": _impact,
 }
 #: The sections of published, real data.
 SHARED: dict[str, Callable[[Store, ReportOptions], Part]] = {
     "excess": _excess,
     "series": _series,
+    "synth": _synth,
 }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
 
 from talentflow.report.data import SERIES_VISIBLE, SHOCKS, Part
 
@@ -16,6 +18,10 @@ BANDS = (
     (12, 1e9, "extreme (> 12)", "rgba(148, 103, 189, 0.16)"),
 )
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f")
+#: Colours for charts with many series (one per country): 48, no two alike, so no two series share one.
+MANY = (*COLOURS, *(c for c in (*qualitative.Dark24, *qualitative.Light24) if c.lower() not in COLOURS))
+#: The height, in pixels, between the stacked labels of neighbouring events (so that they never overlap).
+LABEL_STEP = 14
 
 
 def _layout(fig: go.Figure, title: str, y: str, *, height: int = 420) -> go.Figure:
@@ -23,7 +29,7 @@ def _layout(fig: go.Figure, title: str, y: str, *, height: int = 420) -> go.Figu
         title={"text": title, "x": 0.01},
         template="plotly_white",
         height=height,
-        margin={"l": 60, "r": 20, "t": 60, "b": 40},
+        margin={"l": 60, "r": 20, "t": 60 + LABEL_STEP * (len(SHOCKS) - 1), "b": 40},
         legend={"orientation": "h", "y": -0.15},
         yaxis_title=y,
         hovermode="x unified",
@@ -31,9 +37,10 @@ def _layout(fig: go.Figure, title: str, y: str, *, height: int = 420) -> go.Figu
     return fig
 
 
-def shocks(fig: go.Figure) -> go.Figure:
-    """Dashed vertical lines at the shock dates, labelled at the top."""
-    for day, label in SHOCKS:
+def shocks(fig: go.Figure, events: tuple[tuple[str, str], ...] = SHOCKS) -> go.Figure:
+    """Dashed vertical lines at the shock dates, labelled at the top; each label one step above the one before,
+    so that labels of near dates (or a long date range) never overlap."""
+    for i, (day, label) in enumerate(events):
         fig.add_shape(
             type="line",
             x0=day,
@@ -52,6 +59,7 @@ def shocks(fig: go.Figure) -> go.Figure:
             text=f"{day}: {label}",
             showarrow=False,
             yanchor="bottom",
+            yshift=LABEL_STEP * i,
             font_size=10,
         )
     return fig
@@ -137,7 +145,7 @@ def destinations(part: Part, top: int = 8) -> go.Figure:
     for i, country in enumerate(order):
         rows = frame[frame.destination == country]
         fig.add_scatter(
-            x=_dates(rows), y=rows["share"], name=str(country), mode="lines", line_color=COLOURS[i % len(COLOURS)]
+            x=_dates(rows), y=rows["share"], name=str(country), mode="lines", line_color=MANY[i % len(MANY)]
         )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     title = _titled(f"Destinations named by resumes willing to move abroad (top {len(order)})", part)
@@ -193,9 +201,9 @@ def flows(part: Part) -> go.Figure:
     frame = part.frames["flows"]
     truth = part.frames.get("truth")
     fig = go.Figure()
-    for flow, truth_column, colour, fill in (
-        ("emigration", "emigrated", COLOURS[1], "rgba(214, 39, 40, 0.18)"),
-        ("return", "returned", COLOURS[0], "rgba(31, 119, 180, 0.18)"),
+    for flow, truth_column, colour, true_colour, fill in (
+        ("emigration", "emigrated", COLOURS[1], COLOURS[5], "rgba(214, 39, 40, 0.18)"),
+        ("return", "returned", COLOURS[0], COLOURS[7], "rgba(31, 119, 180, 0.18)"),
     ):
         rows = frame[frame.flow == flow]
         x = pd.to_datetime(rows["period"] + "-01")
@@ -218,7 +226,7 @@ def flows(part: Part) -> go.Figure:
                 y=truth[truth_column],
                 name=f"{flow} (simulator's truth)",
                 mode="lines",
-                line={"color": colour, "dash": "dash"},
+                line={"color": true_colour, "dash": "dash"},
             )
     title = _titled("Emigration and return of IT workers by month", part)
     return shocks(_layout(fig, title, "people per month", height=460))
@@ -255,9 +263,9 @@ def excess(part: Part) -> go.Figure:
 
 def ai(part: Part) -> go.Figure:
     fig = go.Figure()
-    for key, name, colour, truth in (
-        ("vacancies", "AI share of active IT vacancies", COLOURS[0], "ai_vacancy_share"),
-        ("resumes", "AI share of active IT resumes", COLOURS[1], "ai_resume_share"),
+    for key, name, colour, true_colour, truth in (
+        ("vacancies", "AI share of active IT vacancies", COLOURS[0], COLOURS[7], "ai_vacancy_share"),
+        ("resumes", "AI share of active IT resumes", COLOURS[1], COLOURS[5], "ai_resume_share"),
     ):
         frame = part.frames.get(key)
         if frame is not None and not frame.empty:
@@ -269,7 +277,7 @@ def ai(part: Part) -> go.Figure:
                 y=true[truth],
                 name=f"{name.replace('AI share of active', 'true AI share,')}",
                 mode="lines",
-                line={"color": colour, "dash": "dash"},
+                line={"color": true_colour, "dash": "dash"},
             )
     fig.update_yaxes(rangemode="tozero", tickformat=".1%")
     fig.update_layout(showlegend=True)
@@ -285,7 +293,7 @@ def ai_tracker(part: Part) -> go.Figure:
             y=rows["share"],
             name=str(country),
             mode="lines",
-            line_color=COLOURS[i % len(COLOURS)],
+            line_color=MANY[i % len(MANY)],
             visible=True if country in SERIES_VISIBLE else "legendonly",
         )
     fig.update_yaxes(rangemode="tozero", tickformat=".1%")
@@ -303,8 +311,161 @@ def series(part: Part, key: str, title: str) -> go.Figure:
             y=y,
             name=str(country),
             mode="lines",
-            line_color=COLOURS[i % len(COLOURS)],
+            line_color=MANY[i % len(MANY)],
             visible=True if country in SERIES_VISIBLE else "legendonly",
         )
     fig.add_hline(y=100, line={"color": "#888", "width": 1})
     return shocks(_layout(fig, title, "index, 1 Feb 2020 = 100"))
+
+
+# -- did the market break? -----------------------------------------------------------------------------------
+def _band(fig: go.Figure, x: pd.Series, low: pd.Series, high: pd.Series, name: str, fill: str, **where: int) -> None:
+    """A filled interval between ``low`` and ``high`` (two traces, one legend entry)."""
+    fig.add_scatter(x=x, y=high, mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip", **where)
+    fig.add_scatter(x=x, y=low, mode="lines", line={"width": 0}, fill="tonexty", fillcolor=fill, name=name, **where)
+
+
+def its_effect(part: Part) -> go.Figure:
+    """The resume stock against its counterfactual (left) and the effect, actual − counterfactual, with the
+    interval (right), from the event on."""
+    fit = part.frames["its_fit"]
+    rows = part.frames["its"]
+    effect = rows[rows["kind"] == "effect"]
+    level = float(effect["level"].iloc[0]) if len(effect) else 0.9
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("resume stock and counterfactual", "effect"))
+    x = pd.to_datetime(fit["period"])
+    post = fit["low"].notna()
+    _band(
+        fig,
+        x[post],
+        fit["low"][post],
+        fit["high"][post],
+        f"counterfactual: {level:.0%} band",
+        "rgba(31, 119, 180, 0.18)",
+        row=1,
+        col=1,
+    )
+    fig.add_scatter(x=x, y=fit["actual"], name="active IT resumes", line_color=COLOURS[1], row=1, col=1)
+    fig.add_scatter(
+        x=x,
+        y=fit["counterfactual"],
+        name="counterfactual (no invasion)",
+        line={"color": COLOURS[0], "dash": "dash"},
+        row=1,
+        col=1,
+    )
+    ex = pd.to_datetime(effect["period"])
+    _band(
+        fig, ex, effect["low"], effect["high"], f"effect: {level:.0%} interval", "rgba(214, 39, 40, 0.18)", row=1, col=2
+    )
+    fig.add_scatter(
+        x=ex,
+        y=effect["estimate"],
+        name="effect (actual − counterfactual)",
+        mode="lines+markers",
+        line_color=COLOURS[3],
+        row=1,
+        col=2,
+    )
+    fig.add_hline(y=0, line={"color": "#888", "width": 1}, row=1, col=2)
+    title = _titled("Interrupted time series: the invasion's effect on the IT resume stock", part)
+    return shocks(_layout(fig, title, "resumes active at month end"))
+
+
+def changepoint_fits(part: Part) -> go.Figure:
+    """Each series (one panel each) with its piecewise-linear fit and its breaks' dates."""
+    fits = part.frames["fits"]
+    names = list(dict.fromkeys(fits["series"]))
+    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, subplot_titles=names, vertical_spacing=0.08)
+    for i, name in enumerate(names):
+        rows = fits[fits["series"] == name]
+        x = pd.to_datetime(rows["period"])
+        fig.add_scatter(x=x, y=rows["value"], name=name, mode="lines", line_color=COLOURS[2 * i], row=i + 1, col=1)
+        fig.add_scatter(
+            x=x,
+            y=rows["fitted"],
+            name=f"{name}: segments",
+            mode="lines",
+            line={"color": COLOURS[2 * i + 1], "dash": "dot"},
+            row=i + 1,
+            col=1,
+        )
+    fig = _layout(
+        fig,
+        _titled("Weekly board series and their segments (breaks where the lines kink or jump)", part),
+        "",
+        height=220 * len(names) + 120,
+    )
+    return shocks(fig)
+
+
+def synth_fit(result: object, unit: str, event: str) -> go.Figure:
+    """The unit against its synthetic control (left), and its gap beside the donors' placebo gaps (right)."""
+    from talentflow.impact import ImpactResult
+
+    assert isinstance(result, ImpactResult)
+    fit = result.tables["fit"]
+    placebos = result.tables["placebo_gaps"]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(f"{unit} and its synthetic control", "gap and placebos"))
+    fig.add_scatter(
+        x=fit["period"], y=fit["actual"], name=unit, mode="lines+markers", line_color=COLOURS[0], row=1, col=1
+    )
+    fig.add_scatter(
+        x=fit["period"],
+        y=fit["synthetic"],
+        name=f"synthetic {unit}",
+        mode="lines",
+        line={"color": COLOURS[3], "dash": "dash"},
+        row=1,
+        col=1,
+    )
+    # The donors' placebo gaps as one series (a break between donors): one colour, one legend entry.
+    xs: list[object] = []
+    ys: list[object] = []
+    for _, rows in placebos.groupby("unit", sort=True):
+        xs += [*rows["period"], None]
+        ys += [*rows["gap"], None]
+    n = placebos["unit"].nunique()
+    fig.add_scatter(
+        x=xs, y=ys, name=f"placebo gaps ({n} donors)", mode="lines", line={"color": "#b0b0b0", "width": 1}, row=1, col=2
+    )
+    fig.add_scatter(
+        x=fit["period"], y=fit["gap"], name=f"{unit} gap", mode="lines+markers", line_color=COLOURS[1], row=1, col=2
+    )
+    for axis in ("x", "x2"):
+        fig.add_shape(
+            type="line",
+            x0=event,
+            x1=event,
+            y0=0,
+            y1=1,
+            xref=axis,
+            yref="paper",
+            line={"color": "#444", "width": 1, "dash": "dash"},
+        )
+    fig.add_annotation(
+        x=event,
+        y=1.0,
+        xref="x",
+        yref="paper",
+        text=f"{event}: event",
+        showarrow=False,
+        yanchor="bottom",
+        yshift=LABEL_STEP,
+        font_size=10,
+    )
+    return _layout(fig, f"Synthetic control: {unit} developer accounts (index) — real data", "index", height=380)
+
+
+def distinct_colours(fig: go.Figure) -> list[str]:
+    """The colours of a figure's drawn series (bands and hidden helpers left out): the test that no two share one
+    reads this."""
+    out = []
+    for trace in fig.data:
+        line = getattr(trace, "line", None)
+        if line is None or line.width == 0 or trace.showlegend is False:
+            continue
+        colour = line.color or getattr(getattr(trace, "marker", None), "color", None)
+        if isinstance(colour, str):
+            out.append(colour.lower())
+    return out

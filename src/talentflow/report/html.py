@@ -24,12 +24,14 @@ KIND_TITLES = {
     "salary": "Salaries",
     "ai": "AI work: its share of IT vacancies and resumes",
     "panel": "Emigration and return flows",
+    "impact": "Did the market break? Change points and the effect of the invasion",
 }
 #: The published series (real data), drawn once.
 PUBLISHED_TITLE = "Published series (real data)"
 PUBLISHED_TITLES = {
     "excess": "Excess developer growth by economy",
     "series": "External series: Indeed Hiring Lab postings",
+    "synth": "Did the market break? A synthetic control of developer counts",
 }
 #: The sections after the data.
 CLOSING_TITLES = {
@@ -270,6 +272,157 @@ def _series(data: ReportData, part: Part, page: Page) -> str:
     return html + _notes(part.notes)
 
 
+def _interval(low: Any, high: Any) -> str:
+    return "–" if pd.isna(low) or pd.isna(high) else f"{fmt(low)} – {fmt(high)}"
+
+
+def _impact(data: ReportData, part: Part, page: Page) -> str:
+    html = ""
+    if "breaks" in part.frames:
+        html += _breaks(part)
+        html += page.chart(figures.changepoint_fits(part))
+    if "its" in part.frames:
+        html += page.chart(figures.its_effect(part)) + _its_table(part)
+    return html + _notes(part.notes)
+
+
+def _breaks(part: Part) -> str:
+    """The breaks found, each beside the nearest event, and each event beside each series' nearest break."""
+    frame = part.frames["breaks"]
+    level = frame[frame["change"] == "level"].reset_index(drop=True)
+    slope = frame[frame["change"] == "slope"].reset_index(drop=True)
+    rows = []
+    for r, s in zip(level.itertuples(), slope.itertuples(), strict=True):
+        rows.append(
+            [
+                r.series,
+                str(r.date),
+                f"{r.date_low} – {r.date_high}",
+                r.found_share,
+                r.p_value,
+                "yes" if r.significant else "no",
+                f"{r.event} ({r.days_from_event:+d} days)",
+                r.estimate,
+                _interval(r.low, r.high),
+                s.estimate,
+                _interval(s.low, s.high),
+            ]
+        )
+    lvl = float(frame["level"].iloc[0]) if len(frame) else 0.9
+    html = f"<h4>Breaks found ({lvl:.0%} intervals)</h4>" + _table(
+        [
+            "series",
+            "break (new segment from)",
+            "interval of the date",
+            "found share",
+            "p",
+            f"significant at {lvl:.0%}",
+            "nearest event",
+            "jump",
+            "interval",
+            "slope change per week",
+            "interval",
+        ],
+        rows,
+    )
+    events = part.frames["events"]
+    html += "<h4>Events against the breaks</h4>" + _table(
+        ["event", "what", "series", "nearest break", "days from the event", "significant"],
+        [
+            [
+                r.event,
+                r.label,
+                r.series,
+                "none found" if r.nearest_break is None else str(r.nearest_break),
+                _days(r.days),
+                "–" if r.significant is None else ("yes" if r.significant else "no"),
+            ]
+            for r in events.itertuples()
+        ],
+    )
+    return html
+
+
+def _days(days: Any) -> str:
+    return "–" if days is None or pd.isna(days) else f"{int(days):+d}"
+
+
+def _its_table(part: Part) -> str:
+    result = part.values["its"]
+    rows = part.frames["its"]
+    picked = []
+    for kind in ("effect", "cumulative"):
+        k = rows[rows["kind"] == kind].reset_index(drop=True)
+        for i in sorted({min(5, len(k) - 1), len(k) - 1}):
+            r = k.iloc[i]
+            picked.append([kind, str(r.period), r.actual, r.counterfactual, r.estimate, _interval(r.low, r.high)])
+    html = f"<h4>Effect on the IT resume stock ({result.level:.0%} intervals)</h4>" + _table(
+        ["effect", "month", "actual", "counterfactual", "estimate", "interval"], picked
+    )
+    p = result.stats.get("cumulative_p")
+    return html + _notes(
+        [
+            f"Cumulative effect's two-sided p-value: {fmt(p)}. Interval: {result.level:.0%} {result.interval}.",
+            *(f"{k}: {v}" for k, v in result.inputs.items()),
+        ]
+    )
+
+
+def _synth(data: ReportData, part: Part, page: Page) -> str:
+    results = part.values["results"]
+    rows = []
+    for unit, result in results.items():
+        mean = result.select(kind="mean gap").iloc[0]
+        last = result.select(kind="gap").iloc[-1]
+        st = result.stats
+        top = result.tables["weights"].head(3)
+        rows.append(
+            [
+                unit,
+                f"{result.rows['period'].iloc[0]} – {last.period}",
+                st["pre_rmspe"],
+                last.estimate,
+                _interval(last.low, last.high),
+                last.in_units,
+                mean.estimate,
+                _interval(mean.low, mean.high),
+                st["p_value"],
+                st["in_time_mean_gap"],
+                st["conformal_p_no_effect"],
+                ", ".join(f"{w.donor} {w.weight:.2f}" for w in top.itertuples()),
+            ]
+        )
+    level = next(iter(results.values())).level
+    html = _table(
+        [
+            "unit",
+            "event – end",
+            "pre RMSPE",
+            "gap, last quarter (index)",
+            "interval",
+            "in accounts",
+            "mean gap",
+            "interval",
+            "placebo p",
+            "in-time placebo gap",
+            "conformal p (no effect)",
+            "largest weights",
+        ],
+        rows,
+    )
+    for unit, result in results.items():
+        html += page.chart(figures.synth_fit(result, unit, result.rows["period"].iloc[0]))
+    notes = [
+        "Developer accounts (GitHub Innovation Graph) as an index = 100 in the quarter before the event; the "
+        "synthetic control is a convex mix of donor economies that were not destinations (docs/impact.md); grey: "
+        "each donor's gap when treated as if shocked (in-space placebos).",
+        f"Intervals: {level:.0%} {next(iter(results.values())).interval}; the placebo p-value ranks the unit's "
+        "post/pre RMSPE ratio among the donors'.",
+        *part.notes,
+    ]
+    return html + _notes(notes)
+
+
 def _doc_link(name: str) -> str:
     path = DOCS_DIR / name
     if path.is_file():
@@ -349,6 +502,8 @@ RENDER = {
     "excess": _excess,
     "claims": _claims,
     "series": _series,
+    "impact": _impact,
+    "synth": _synth,
 }
 
 
@@ -371,6 +526,7 @@ SHORT = {
     "salary": "salaries",
     "ai": "AI work's share",
     "panel": "migration flows",
+    "impact": "the change points",
 }
 
 

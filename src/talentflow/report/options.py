@@ -23,11 +23,13 @@ KIND_SECTIONS = {
     "salary": "salary",
     "ai": "AI work",
     "panel": "migration panel (EM + bootstrap)",
+    "impact": "did the market break (change points, interrupted time series)",
 }
 #: The sections drawn once: published (real) series, and the claims beside the estimates of each kind.
 SHARED_SECTIONS = {
     "excess": "excess developer growth",
     "series": "external series",
+    "synth": "synthetic control of developer counts",
     "claims": "claims comparison",
 }
 
@@ -54,6 +56,8 @@ class ReportOptions:
     seed: int = 0
     level: float = 0.9
     min_cell: int = DEFAULT_MIN_CELL
+    #: Re-segmentations behind each change point's interval (fewer than `talentflow impact changepoints`'s 199).
+    impact_n_boot: int = 99
 
 
 class Progress:

@@ -61,17 +61,22 @@ def simulate(
     end: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
     board: bool = True,
+    counterfactual: bool = False,
 ) -> SimulationResult:
     """Run ``scenario`` and write its board records and truth into ``out`` (created; must be empty or absent).
 
     ``board=False`` writes the truth only: for scenario sweeps and calibration, where the board's records
-    (most of the run time at full scale) are not needed.
+    (most of the run time at full scale) are not needed. ``counterfactual=True`` runs the scenario with its
+    shocks switched off (`Scenario.without_shocks`) on the same seed: every random draw is the shocked run's
+    until the first shock, so the two runs' difference is the shocks' true effect.
     """
     if not 0 < scale <= 1:
         raise UsageError(f"must be in (0, 1], got {scale}", param="scale")
     changes = {k: v for k, v in (("start", start), ("end", end)) if v is not None}
     if changes:
         scenario = validate(scenario.model_dump() | changes, f"scenario {scenario.name}")
+    if counterfactual:
+        scenario = scenario.without_shocks()
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: the output directory is not empty")
@@ -101,7 +106,14 @@ def simulate(
         raise
     (out / "scenario.json").write_text(
         json.dumps(
-            {"seed": seed, "scale": scale, "scenario": scenario.model_dump(mode="json")}, indent=1, ensure_ascii=False
+            {
+                "seed": seed,
+                "scale": scale,
+                "counterfactual": counterfactual,
+                "scenario": scenario.model_dump(mode="json"),
+            },
+            indent=1,
+            ensure_ascii=False,
         )
         + "\n"
     )

@@ -89,6 +89,7 @@ class Board:
         self.m = market
         self.p = params
         self.rng = rng
+        self._entropy = int(rng.integers(2**63))
         self.end_second = (market.start_day + 7 * market.sc.weeks()) * DAY
         # Per vacancy, drawn when it opens (`second`: the time of day it was published).
         self.v = Growable(
@@ -121,6 +122,9 @@ class Board:
 
     # -- per week ---------------------------------------------------------------------------------------
     def observe(self, week: Week) -> None:
+        # A stream per week, as the market's phases have (market.py): a week that shows more records shifts no
+        # later week's draws, so a counterfactual run shows the same board until its market departs.
+        self.rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(week.index,)))
         self._draw_vacancies()
         self._draw_workers()
         m, rng, p = self.m, self.rng, self.p

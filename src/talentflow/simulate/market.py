@@ -11,7 +11,7 @@ state. Equations are in docs/simulator.md.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -170,6 +170,11 @@ class Market:
         self._allocate_vacancies()
         self._first_cohort(size)
         self._initial_vacancies()
+        # Each phase of each week draws from its own stream, keyed by (week, phase): a phase that draws more or
+        # less (more emigrants in a shock wave, none without it) shifts no other phase's draws and no later
+        # week's. So a run with the shocks switched off (`Scenario.without_shocks`) shares its random numbers
+        # with the shocked run, and their difference is the shock's effect, not a different draw.
+        self._entropy = int(self.rng.integers(2**63))
 
     @property
     def first_day(self) -> int:
@@ -367,23 +372,36 @@ class Market:
         """Simulate the current week (the phases below, in the order of docs/simulator.md), advance time by
         one week, and return what happened."""
         t = self._begin_week()
-        self._employers_exit(t)
-        self._employers_relocate(t)
-        self._leave_it(t)
-        self._enter_it(t)
-        self._separations(t)
-        self._on_the_job_search(t)
-        self._willingness_waves()
-        self._emigration(t)
-        self._returns(t)
-        self._expire_vacancies(t)
+        phases: tuple[Callable[[], object], ...] = (
+            lambda: self._employers_exit(t),
+            lambda: self._employers_relocate(t),
+            lambda: self._leave_it(t),
+            lambda: self._enter_it(t),
+            lambda: self._separations(t),
+            lambda: self._on_the_job_search(t),
+            self._willingness_waves,
+            lambda: self._emigration(t),
+            lambda: self._returns(t),
+            lambda: self._expire_vacancies(t),
+        )
+        for k, phase in enumerate(phases):
+            self._streams(k)
+            phase()
         gap = self._hiring_gap()
+        self._streams(len(phases))
         self._cancel_vacancies(t, gap)
+        self._streams(len(phases) + 1)
         self._open_to_demand(t, gap)
+        self._streams(len(phases) + 2)
         self._matching(t)
         week = t.record(self.week, self.first_day)
         self.week += 1
         return week
+
+    def _streams(self, phase: int) -> None:
+        """The random streams of ``phase`` in the current week (its own draws and its AI work's)."""
+        main, ai = np.random.SeedSequence(self._entropy, spawn_key=(self.week, phase)).spawn(2)
+        self.rng, self.ai_rng = np.random.default_rng(main), np.random.default_rng(ai)
 
     # -- phases of the week, in order -------------------------------------------------------------------
     def _begin_week(self) -> _Tally:
@@ -639,10 +657,13 @@ def _event_weeks(
 ) -> np.ndarray:
     """Week index of a one-off event per employer (-1 for none): a `share` of the eligible, exponential delay."""
     out = np.full(len(eligible), -1, np.int32)
-    if start is None or share <= 0:
-        rng.random(len(eligible) * 2)  # keep the stream aligned whether or not the event is enabled
-        return out
-    hit = eligible & (rng.random(len(eligible)) < share)
+    # The same draws whether or not the event is enabled, so that the set-up after it draws the same numbers
+    # (an exponential draw may take more than one of the generator's words: drawing uniforms instead would not
+    # keep the stream aligned).
+    u = rng.random(len(eligible))
     delay = rng.exponential(weeks, len(eligible))
+    if start is None or share <= 0:
+        return out
+    hit = eligible & (u < share)
     out[hit] = ((start - run_start).days / 7 + delay[hit]).astype(np.int32)
     return out

@@ -307,6 +307,28 @@ class Scenario(_Part):
     def weeks(self) -> int:
         return (self.end - self.start).days // 7 + 1
 
+    def without_shocks(self) -> Scenario:
+        """The same market with every dated intervention switched off: no demand curve, no employer exits or
+        relocations, no emigration waves or willingness shift, no search-intensity curve, no policy levers.
+        Run with the same seed it is the shocked run's counterfactual (common random numbers, market.py)."""
+        data = self.model_dump()
+        data["employers"]["demand"] = []
+        data["exits"]["start"] = None
+        data["relocations"]["start"] = None
+        data["migration"]["waves"] = []
+        data["willingness"]["shift"] = 0.0
+        data["search"]["intensity"] = []
+        data["policy"] = []
+        data["description"] = f"{self.description} Counterfactual: the shocks switched off.".strip()
+        return Scenario.model_validate(data)
+
+    def shock_dates(self) -> list[dt.date]:
+        """The first day of every dated intervention, in order (what `without_shocks` switches off)."""
+        days = [d for d, _ in self.employers.demand[:1]] + [d for d, _ in self.search.intensity[:1]]
+        days += [d for d in (self.exits.start, self.relocations.start) if d is not None]
+        days += [w.start for w in self.migration.waves] + [p.start for p in self.policy]
+        return sorted(set(days))
+
 
 def _country(area_id: str) -> str | None:
     if area_id in CITY_AREAS:

@@ -1,0 +1,246 @@
+"""``talentflow impact changepoints|its|synth``: when a series broke, by how much, and what it would have been
+without the shock — with intervals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from talentflow.cli._common import (
+    Command,
+    DataOption,
+    DbOption,
+    FormatOption,
+    OutputOption,
+    check_output,
+    err,
+    note,
+    progress_bar,
+    write_rows,
+)
+from talentflow.impact import requests as rq
+from talentflow.store import Store
+
+if TYPE_CHECKING:
+    from talentflow.impact.results import ImpactResult
+
+app = typer.Typer(
+    help="Impact of the shocks: change points with intervals (changepoints), a counterfactual for one series "
+    "(its), a synthetic control across economies (synth).",
+    no_args_is_help=True,
+)
+
+IndicatorArgument = Annotated[str, typer.Argument(help="An indicator name (talentflow indicators list).")]
+ValueOption = Annotated[
+    str | None, typer.Option("--value", help="The indicator's column to analyse [default: its first value].")
+]
+ByOption = Annotated[
+    list[str] | None,
+    typer.Option("--by", help="Segment filter or split, e.g. country=US (repeatable).", show_default=False),
+]
+OptionOption = Annotated[
+    list[str] | None, typer.Option("--option", help="Indicator option KEY=VALUE (repeatable).", show_default=False)
+]
+StartOption = Annotated[str | None, typer.Option("--from", help="First day (ISO date).")]
+EndOption = Annotated[str | None, typer.Option("--to", help="Last day (ISO date).")]
+LevelOption = Annotated[float, typer.Option(help="Coverage of the intervals.")]
+SeedOption = Annotated[int, typer.Option(help="Seed of the bootstrap or of the simulated paths.")]
+MinCellOption = Annotated[int, typer.Option(help="Blank cells whose base count is below this.")]
+_CP = rq.ChangepointRequest(indicator="vacancies_active")
+_ITS = rq.ItsRequest(indicator="resumes_active", event="2022-02-24")
+_SYNTH = rq.SynthRequest()
+
+
+def _write(result: ImpactResult, format: str, output: Path | None) -> None:
+    title = f"impact: {result.method} ({result.level:.0%} intervals)"
+    write_rows(result.to_frame(), result.records(), format, output, title=title, text=result.summary())
+    if format == "table":
+        for name, value in result.stats.items():
+            shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
+            err.print(f"{name}: {shown}", highlight=False)
+    for text in result.notes:
+        note(text)
+
+
+def _run(request: rq.Request, db: Path | None, format: str, output: Path | None) -> None:
+    from talentflow.impact import estimate
+
+    check_output(format, output)
+    # Quiet with --format json or off a terminal, like the other long commands.
+    show = format != "json" and err.is_terminal
+    bar = progress_bar("[bold]{task.description}", "{task.completed}/{task.total}", enabled=show)
+    with Store(db, read_only=True) as store, bar:
+        what = "bootstrap re-segmentations" if request.method == "changepoints" else "estimating"
+        task = bar.add_task(f"{request.method}: {what}", total=None)
+        result = estimate(request, store, lambda done, total: bar.update(task, completed=done, total=total))
+    _write(result, format, output)
+
+
+@app.command(
+    "changepoints",
+    cls=Command,
+    epilog="""
+**Examples**
+
+    talentflow impact changepoints vacancies_active --data simulated --from 2021-03-01
+    talentflow impact changepoints resumes_active --data simulated --event 2022-03-05 --format json
+    talentflow impact changepoints series --option metric=sector_job_postings_index --by country=US --period month
+""",
+)
+def changepoints_cmd(
+    indicator: IndicatorArgument,
+    value: ValueOption = None,
+    by: ByOption = None,
+    option: OptionOption = None,
+    period: Annotated[str, typer.Option(help="week, month or quarter.")] = _CP.period,
+    start: StartOption = None,
+    end: EndOption = None,
+    events: Annotated[
+        list[str] | None,
+        typer.Option("--event", help="A date to set beside the breaks, besides 2022-02-24 and 2022-09-21."),
+    ] = None,
+    penalty: Annotated[float, typer.Option(help="Multiplier on the BIC-type penalty per break.")] = _CP.penalty,
+    seasonal: Annotated[str, typer.Option(help="Nuisance term per segment: auto, none or month-phase.")] = _CP.seasonal,
+    min_size: Annotated[int, typer.Option(help="Fewest periods in a segment.")] = _CP.min_size,
+    level: LevelOption = _CP.level,
+    seed: SeedOption = _CP.seed,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap re-segmentations.")] = _CP.n_boot,
+    min_cell: MinCellOption = _CP.min_cell,
+    data: DataOption = "real",
+    format: FormatOption = "table",
+    output: OutputOption = None,
+    db: DbOption = None,
+) -> None:
+    """Breaks in the level and slope of an indicator, each with an interval on its date and size, beside the known
+    events (PELT under a BIC-type penalty; block-bootstrap intervals; docs/impact.md)."""
+    request = rq.ChangepointRequest(
+        indicator=indicator,
+        value=value,
+        by=tuple(by or ()),
+        options=tuple(option or ()),
+        period=period,
+        start=start,
+        end=end,
+        events=tuple(events or ()),
+        penalty=penalty,
+        seasonal=seasonal,
+        min_size=min_size,
+        level=level,
+        seed=seed,
+        n_boot=n_boot,
+        min_cell=min_cell,
+        data=data,
+    )
+    _run(request, db, format, output)
+
+
+@app.command(
+    "its",
+    cls=Command,
+    epilog="""
+**Examples**
+
+    talentflow impact its resumes_active --event 2022-02-24 --data simulated --from 2021-03-01
+    talentflow impact its series --option metric=ai_postings_share --by country=GB --control country=US \\
+        --event 2022-02-24 --format json
+""",
+)
+def its_cmd(
+    indicator: IndicatorArgument,
+    event: Annotated[str, typer.Option("--event", help="The first day of the shock (ISO date).")],
+    value: ValueOption = None,
+    by: ByOption = None,
+    option: OptionOption = None,
+    period: Annotated[str, typer.Option(help="week, month or quarter.")] = _ITS.period,
+    start: StartOption = None,
+    end: EndOption = None,
+    trend: Annotated[str, typer.Option(help="llevel, lltrend, rwdrift or dtrend.")] = _ITS.trend,
+    season: Annotated[int, typer.Option(help="Periods in a seasonal cycle (0: none).")] = _ITS.season,
+    controls: Annotated[
+        list[str] | None,
+        typer.Option("--control", help="A regressor: the indicator under another filter, e.g. country=US."),
+    ] = None,
+    seasonal: Annotated[str, typer.Option(help="auto, none or month-phase (a regressor).")] = _ITS.seasonal,
+    level: LevelOption = _ITS.level,
+    seed: SeedOption = _ITS.seed,
+    n_boot: Annotated[int, typer.Option(help="Simulated forecast paths.")] = _ITS.n_boot,
+    min_cell: MinCellOption = _ITS.min_cell,
+    data: DataOption = "real",
+    format: FormatOption = "table",
+    output: OutputOption = None,
+    db: DbOption = None,
+) -> None:
+    """The effect of an event on one series: actual less a structural-series counterfactual fitted before the
+    event, per period and cumulated, with intervals (docs/impact.md)."""
+    request = rq.ItsRequest(
+        indicator=indicator,
+        event=event,
+        value=value,
+        by=tuple(by or ()),
+        options=tuple(option or ()),
+        period=period,
+        start=start,
+        end=end,
+        trend=trend,
+        season=season,
+        controls=tuple(controls or ()),
+        seasonal=seasonal,
+        level=level,
+        seed=seed,
+        n_boot=n_boot,
+        min_cell=min_cell,
+        data=data,
+    )
+    _run(request, db, format, output)
+
+
+@app.command(
+    "synth",
+    cls=Command,
+    epilog="""
+**Examples**
+
+    talentflow impact synth developers --unit GE --event 2022Q1
+    talentflow impact synth developers --unit RU --event 2022Q1 --to 2023Q4 --format json
+    talentflow impact synth developers --unit AM --donor PL --donor HU --donor TR --donor IN
+""",
+)
+def synth_cmd(
+    metric: Annotated[str, typer.Argument(help="An Innovation Graph metric (developers, …) or a series metric.")],
+    unit: Annotated[str, typer.Option(help="The shocked economy (ISO2).")] = _SYNTH.unit,
+    event: Annotated[str, typer.Option(help="The first quarter the shock acts in.")] = _SYNTH.event,
+    start: Annotated[str, typer.Option("--from", help="First quarter.")] = _SYNTH.start,
+    end: Annotated[str, typer.Option("--to", help="Last quarter.")] = _SYNTH.end,
+    donors: Annotated[
+        list[str] | None,
+        typer.Option("--donor", help="A donor economy (repeatable) [default: the nearest eligible ones]."),
+    ] = None,
+    n_donors: Annotated[int, typer.Option(help="Donors chosen when none is given.")] = _SYNTH.n_donors,
+    transform: Annotated[str, typer.Option(help="index, log or level.")] = _SYNTH.transform,
+    segment: Annotated[str, typer.Option(help="Sub-series of a published series metric.")] = _SYNTH.segment,
+    placebo_shift: Annotated[
+        int, typer.Option(help="Quarters the in-time placebo moves the event back.")
+    ] = _SYNTH.placebo_shift,
+    level: LevelOption = _SYNTH.level,
+    format: FormatOption = "table",
+    output: OutputOption = None,
+    db: DbOption = None,
+) -> None:
+    """A synthetic control: the economy against a weighted mix of donor economies fitted before the event, the
+    gap after it, placebos in space and in time (docs/impact.md)."""
+    request = rq.SynthRequest(
+        metric=metric,
+        unit=unit,
+        event=event,
+        start=start,
+        end=end,
+        donors=tuple(donors or ()),
+        n_donors=n_donors,
+        transform=transform,
+        segment=segment,
+        placebo_shift=placebo_shift,
+        level=level,
+    )
+    _run(request, db, format, output)
