@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -29,6 +29,9 @@ class MigrationResult:
     inputs: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     interval: str = ""  # how the interval was made, in a few words
+
+    #: The first line of ``summary``.
+    heading: ClassVar[str] = "Migration estimate"
 
     def __post_init__(self) -> None:
         missing = [c for c in VALUE_COLUMNS if c not in self.rows.columns]
@@ -65,10 +68,11 @@ class MigrationResult:
         return json.dumps(self.records(), ensure_ascii=False)
 
     def summary(self) -> str:
-        lines = [f"Migration estimate: {self.method}", f"Interval: {self.level:.0%} {self.interval}".rstrip()]
+        lines = [f"{self.heading}: {self.method}", f"Interval: {self.level:.0%} {self.interval}".rstrip()]
         if self.inputs:
             lines.append("Inputs:")
             lines += [f"  {name}: {what}" for name, what in self.inputs.items()]
+        lines += self._sections()
         if self.notes:
             lines.append("Notes:")
             lines += [f"  - {note}" for note in self.notes]
@@ -78,6 +82,10 @@ class MigrationResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _sections(self) -> list[str]:
+        """Lines a kind of result adds to its summary after the inputs."""
+        return []
 
 
 def _plain(value: Any) -> Any:

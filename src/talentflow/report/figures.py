@@ -37,29 +37,36 @@ def _layout(fig: go.Figure, title: str, y: str, *, height: int = 420) -> go.Figu
     return fig
 
 
-def shocks(fig: go.Figure, events: tuple[tuple[str, str], ...] = SHOCKS) -> go.Figure:
-    """Dashed vertical lines at the shock dates, labelled at the top; each label one step above the one before,
-    so that labels of near dates (or a long date range) never overlap."""
+def shocks(
+    fig: go.Figure,
+    events: tuple[tuple[str, str], ...] = SHOCKS,
+    *,
+    axes: tuple[str, ...] = ("x",),
+    first_step: int = 0,
+) -> go.Figure:
+    """Dashed vertical lines at the shock dates (on each of ``axes``), labelled at the top of the first; each
+    label one step above the one before, so that labels of near dates (or a long date range) never overlap."""
     for i, (day, label) in enumerate(events):
-        fig.add_shape(
-            type="line",
-            x0=day,
-            x1=day,
-            y0=0,
-            y1=1,
-            xref="x",
-            yref="paper",
-            line={"color": "#444", "width": 1, "dash": "dash"},
-        )
+        for axis in axes:
+            fig.add_shape(
+                type="line",
+                x0=day,
+                x1=day,
+                y0=0,
+                y1=1,
+                xref=axis,
+                yref="paper",
+                line={"color": "#444", "width": 1, "dash": "dash"},
+            )
         fig.add_annotation(
             x=day,
             y=1.0,
-            xref="x",
+            xref=axes[0],
             yref="paper",
             text=f"{day}: {label}",
             showarrow=False,
             yanchor="bottom",
-            yshift=LABEL_STEP * i,
+            yshift=LABEL_STEP * (i + first_step),
             font_size=10,
         )
     return fig
@@ -432,28 +439,7 @@ def synth_fit(result: object, unit: str, event: str) -> go.Figure:
     fig.add_scatter(
         x=fit["period"], y=fit["gap"], name=f"{unit} gap", mode="lines+markers", line_color=COLOURS[1], row=1, col=2
     )
-    for axis in ("x", "x2"):
-        fig.add_shape(
-            type="line",
-            x0=event,
-            x1=event,
-            y0=0,
-            y1=1,
-            xref=axis,
-            yref="paper",
-            line={"color": "#444", "width": 1, "dash": "dash"},
-        )
-    fig.add_annotation(
-        x=event,
-        y=1.0,
-        xref="x",
-        yref="paper",
-        text=f"{event}: event",
-        showarrow=False,
-        yanchor="bottom",
-        yshift=LABEL_STEP,
-        font_size=10,
-    )
+    shocks(fig, ((event, "event"),), axes=("x", "x2"), first_step=1)
     return _layout(fig, f"Synthetic control: {unit} developer accounts (index) — real data", "index", height=380)
 
 
