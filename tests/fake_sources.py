@@ -1,6 +1,7 @@
 """A fake of the public sources ``talentflow fetch`` downloads, on loopback: raw.githubusercontent.com's paths of
 github/innovationgraph, hiring-lab/job_postings_tracker and hiring-lab/ai-tracker, and api.hh.ru's ``/areas`` and
-``/dictionaries``, served from the copies in ../shared/data (read in place, never copied into the repository).
+``/dictionaries``, served from the copies in ../shared/data (read in place, never copied into the repository); and
+the Bank of Russia's ``/scripts/XML_daily.asp`` (``cbr_rate`` is its made-up but deterministic market).
 
 It behaves as those hosts do where the fetch depends on it: an ETag and a Last-Modified on every file, 304 to
 ``If-None-Match`` / ``If-Modified-Since``, hh.ru's 400 ``bad_user_agent`` without an ``HH-User-Agent``. On request
@@ -22,19 +23,35 @@ import csv
 import functools
 import hashlib
 import io
+import math
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 IG = "/github/innovationgraph/main"
 JPT = "/hiring-lab/job_postings_tracker/master"
 AI = "/hiring-lab/ai-tracker/main/AI_posting.csv"
 #: JP is in the shared copy from a commit that is not on master; the head of the repository has no JP folder.
 NOT_AT_HEAD = {"JP"}
+#: The Bank of Russia's daily rates (www.cbr.ru/development/SXML/): a script, answered without validators.
+CBR_DAILY = "/scripts/XML_daily.asp"
+#: The fake's currencies: (ID, NumCode, CharCode, Nominal, Name, roubles per unit on 2022-03-01).
+CBR_CURRENCIES = (
+    ("R01060", "051", "AMD", 100, "Армянских драмов", 0.1988),
+    ("R01090B", "933", "BYN", 1, "Белорусский рубль", 33.71),
+    ("R01210", "981", "GEL", 1, "Грузинский лари", 30.85),
+    ("R01235", "840", "USD", 1, "Доллар США", 95.9618),
+    ("R01239", "978", "EUR", 1, "Евро", 106.79),
+    ("R01335", "398", "KZT", 100, "Казахстанских тенге", 19.0877),
+    ("R01370", "417", "KGS", 100, "Киргизских сомов", 95.02),
+    ("R01717", "860", "UZS", 10000, "Узбекских сумов", 88.21),
+)
 #: When every file was last changed, as the server says it (changes bump it by a day).
 LAST_MODIFIED = 1_784_000_000.0
 
@@ -45,6 +62,42 @@ class Hit:
     path: str
     status: int
     headers: dict[str, str]
+
+
+def cbr_set_on(day: date) -> date:
+    """The date of the rates in force on ``day``: the Bank sets rates on working days for the next day, so rates
+    are dated Tuesday to Saturday; on a Sunday or Monday the Saturday's are in force (holidays not modelled)."""
+    back = {6: 1, 0: 2}.get(day.weekday(), 0)
+    return day - timedelta(days=back)
+
+
+def cbr_rate(code: str, day: date) -> float:
+    """Roubles per unit of ``code`` set for ``day``: the 2022-03-01 rate, drifting by a few percent a month,
+    rounded to four decimals of the published ``Value`` (per Nominal units)."""
+    _, _, _, nominal, _, start = next(c for c in CBR_CURRENCIES if c[2] == code)
+    t = (day - date(2022, 3, 1)).days
+    value = round(start * nominal * (1 + 0.25 * math.sin(t / 97 + len(code) + ord(code[0]))), 4)
+    return value / nominal
+
+
+def cbr_daily(query: str) -> bytes | None:
+    """XML_daily.asp's answer to ``query`` (``date_req=DD/MM/YYYY``; without it, today's), windows-1251."""
+    asked = parse_qs(query).get("date_req", [None])[0]
+    try:
+        day = datetime.strptime(asked, "%d/%m/%Y").date() if asked else date.today()
+    except ValueError:
+        return None
+    set_on = cbr_set_on(day)
+    lines = ['<?xml version="1.0" encoding="windows-1251"?>']
+    lines.append(f'<ValCurs Date="{set_on:%d.%m.%Y}" name="Foreign Currency Market">')
+    for vid, num, code, nominal, name, _ in CBR_CURRENCIES:
+        value = f"{cbr_rate(code, set_on) * nominal:.4f}".replace(".", ",")
+        lines.append(
+            f'<Valute ID="{vid}"><NumCode>{num}</NumCode><CharCode>{code}</CharCode><Nominal>{nominal}</Nominal>'
+            f"<Name>{name}</Name><Value>{value}</Value></Valute>"
+        )
+    lines.append("</ValCurs>")
+    return "\n".join(lines).encode("cp1251")
 
 
 @functools.cache
@@ -99,10 +152,13 @@ class FakeSources:
     #: The Retry-After of a "429" failure, in seconds.
     retry_after = 0
 
-    def __init__(self, shared: Path) -> None:
-        self.files = dict(upstream_files(shared))
+    def __init__(self, shared: Path | None) -> None:
+        # Without ../shared: only the Bank of Russia's script (made up), no files.
+        self.files = dict(upstream_files(shared)) if shared is not None else {}
         self.modified = dict.fromkeys(self.files, LAST_MODIFIED)
         self.failures: dict[str, list[str]] = defaultdict(list)
+        #: XML_daily.asp's answers put in place of the made-up market's, by query.
+        self.cbr: dict[str, bytes] = {}
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_SourceHandler,), {"sources": self}))
@@ -167,7 +223,7 @@ class SourceRoutes(BaseHTTPRequestHandler):
 
     def serve_source(self) -> None:
         fake = self.sources
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         # Logged before the answer goes out: the client may be done reading it before this handler returns.
         self.hit = Hit("GET", path, 0, dict(self.headers.items()))
         with fake.lock:
@@ -175,7 +231,19 @@ class SourceRoutes(BaseHTTPRequestHandler):
             body = fake.files.get(path)
             modified = fake.modified.get(path, LAST_MODIFIED)
             fake.hits.append(self.hit)
+        if path == CBR_DAILY and mode is None:
+            self._cbr_answer(query)
+            return
         self._source_answer(path, mode, body, modified)
+
+    def _cbr_answer(self, query: str) -> None:
+        """A script's answer: no ETag, no Last-Modified, so every fetch downloads it again."""
+        body = self.sources.cbr.get(query) or cbr_daily(query)
+        if body is None:
+            page = "<html><body>Ошибка в параметрах</body></html>".encode("cp1251")
+            self._source_send(500, page, "text/html; charset=windows-1251")
+        else:
+            self._source_send(200, body, "application/xml; charset=windows-1251")
 
     def _source_answer(self, path: str, mode: str | None, body: bytes | None, modified: float) -> int:
         if mode == "500":

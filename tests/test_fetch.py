@@ -317,5 +317,5 @@ def test_the_command_offers_every_source_in_the_table() -> None:
     assert (
         list(get_args(SourceName))
         == list(SOURCES)
-        == ["innovation-graph", "hiring-lab", "ai-tracker", "hh-dictionaries"]
+        == ["innovation-graph", "hiring-lab", "ai-tracker", "hh-dictionaries", "fx"]
     )

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer()
 
-SourceName = Literal["innovation-graph", "hiring-lab", "ai-tracker", "hh-dictionaries"]
+SourceName = Literal["innovation-graph", "hiring-lab", "ai-tracker", "hh-dictionaries", "fx"]
 
 
 @app.command(
@@ -32,11 +32,14 @@ SourceName = Literal["innovation-graph", "hiring-lab", "ai-tracker", "hh-diction
     talentflow fetch hiring-lab --to /data/talentflow-cache
     talentflow fetch hh-dictionaries --user-agent 'talentflow-study/1.0 (you@example.org)'
     talentflow fetch hiring-lab --offline
+    talentflow fetch fx
     talentflow fetch ai-tracker --url-base http://mirror.example.org:8080
 
 Sources: `innovation-graph` (GitHub Innovation Graph, 6 CSV files), `hiring-lab` (Indeed Hiring Lab job postings
 index: 11 country and 6 sector files), `ai-tracker` (Indeed AI Tracker, AI_posting.csv), `hh-dictionaries`
-(hh.ru's GET /areas and GET /dictionaries; an application token in $TALENTFLOW_HH_TOKEN is sent along when set).
+(hh.ru's GET /areas and GET /dictionaries; an application token in $TALENTFLOW_HH_TOKEN is sent along when set),
+`fx` (the Bank of Russia's official rates on the first day of each month, 2022-03 to 2024-11, for the salary
+indicator's conversions).
 A second fetch asks with If-None-Match / If-Modified-Since and downloads nothing that did not change; the ingest
 skips content it has stored. The URLs, the cache and its manifest: docs/fetch.md.
 """,

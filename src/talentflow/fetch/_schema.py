@@ -22,6 +22,8 @@ def problem(path: Path, file: RemoteFile) -> str | None:
     """What makes ``path`` unreadable as ``file``, in words; None when it reads."""
     if file.columns is not None:
         return _csv_problem(path, file)
+    if file.shape == "valcurs":
+        return _valcurs_problem(path)
     try:
         doc = json.loads(path.read_bytes().decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -69,6 +71,23 @@ def json_problem(doc: Any, file: RemoteFile) -> str | None:
             f"{', '.join(missing)} missing or not lists, got {_shape(doc)}"
         )
     return f"not hh.ru's dictionaries: expected an object of lists, got {_shape(doc)}"
+
+
+def _valcurs_problem(path: Path) -> str | None:
+    """The Bank of Russia's daily rates: a well-formed ValCurs document with a date and at least one rate."""
+    from talentflow.sources.cbr import read
+
+    data = path.read_bytes()
+    if not data.lstrip().startswith(b"<"):
+        return f"not XML: it starts {_start(path)}"
+    reader, stopped = read(data, path.name)
+    if stopped is not None:
+        return f"{stopped[1]} at {stopped[0]}"
+    if reader.day is None:
+        return f"not the Bank of Russia's daily rates: no <ValCurs Date=…> element (it starts {_start(path)})"
+    if not reader.rows:
+        return f"no <Valute> rates in the ValCurs of {reader.day}"
+    return None
 
 
 def _shape(doc: Any) -> str:

@@ -19,6 +19,10 @@ from dataclasses import dataclass
 
 GITHUB_RAW = "https://raw.githubusercontent.com"
 HH_API = "https://api.hh.ru"
+CBR = "https://www.cbr.ru"
+#: The months ``fetch fx`` asks the Bank of Russia for: those the shipped conversion table has no rouble rates
+#: for (the ECB stopped its RUB rate on 2022-03-01; hh.ru's own rates start on 2024-12-25).
+FX_MONTHS = ("2022-03", "2024-11")
 #: Environment variables of the command's options: a mirror's address in place of every source's host, and the
 #: HH-User-Agent hh.ru asks of every client.
 ENV_URL_BASE = "TALENTFLOW_URL_BASE"
@@ -39,7 +43,8 @@ class RemoteFile:
     columns: tuple[str, ...] | None = None
     #: Columns talentflow also reads when the file has them (e.g. Hiring Lab's ``source_commit``).
     optional: tuple[str, ...] = ()
-    #: A JSON document's kind: ``areas`` (GET /areas) or ``dictionaries`` (GET /dictionaries).
+    #: A document's kind: ``areas`` (GET /areas), ``dictionaries`` (GET /dictionaries), JSON; ``valcurs``
+    #: (the Bank of Russia's daily rates), XML.
     shape: str | None = None
 
     def url(self, base: str | None = None) -> str:
@@ -126,6 +131,26 @@ def _hiring_lab() -> tuple[RemoteFile, ...]:
     return (*aggregate, *sector)
 
 
+def _months(first: str, last: str) -> list[tuple[int, int]]:
+    (y, m), (y1, m1) = (map(int, first.split("-")), map(int, last.split("-")))
+    out = []
+    while (y, m) <= (y1, m1):
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _fx() -> tuple[RemoteFile, ...]:
+    """The rates in force on the first day of each month (``XML_daily.asp?date_req=DD/MM/YYYY``: on a day without
+    a new setting, the service answers the last rates set before it, dated as set)."""
+    return tuple(
+        RemoteFile(
+            f"XML_daily_{y}-{m:02d}.xml", CBR, f"/scripts/XML_daily.asp?date_req=01/{m:02d}/{y}", shape="valcurs"
+        )
+        for y, m in _months(*FX_MONTHS)
+    )
+
+
 SOURCES: dict[str, Source] = {
     s.name: s
     for s in (
@@ -171,6 +196,14 @@ SOURCES: dict[str, Source] = {
                 RemoteFile("areas.json", HH_API, "/areas", shape="areas"),
                 RemoteFile("dictionaries.json", HH_API, "/dictionaries", shape="dictionaries"),
             ),
+        ),
+        Source(
+            "fx",
+            "Bank of Russia official exchange rates (XML service)",
+            "https://www.cbr.ru/development/SXML/",
+            "no licence stated; the Bank of Russia's terms of use of its site apply (cite the source)",
+            "cbr-xml",
+            _fx(),
         ),
     )
 }

@@ -1,8 +1,11 @@
 """Salaries of vacancies published in each period: one currency, one tax basis, median and quartiles.
 
 Conversion goes through the dated rate table shipped in ``talentflow/reference/fx_rates.csv`` (units of each
-currency per rouble; sources in its ``source`` column and in docs/indicators.md). A month uses the rate in force
-on its first day; before a currency's first dated rate, its first rate is used.
+currency per rouble; sources in its ``source`` column and in docs/indicators.md), joined by the Bank of Russia's
+official rates when the store holds them (``talentflow fetch fx``: series ``cbr`` / ``official_rate``). A month
+uses the rate in force on its first day. A salary whose conversion would use a rate more than a month old (a gap
+in the table) is left out of the quartiles and counted in ``n_stale``: a stale rate was off by up to a third in
+2022-2023.
 """
 
 from __future__ import annotations
@@ -45,14 +48,44 @@ def rate_table() -> pd.DataFrame:
 STALE_AFTER = pd.Timedelta(days=31)
 
 
+#: Where ``talentflow fetch fx`` stores the Bank of Russia's rates (roubles per unit) in the series table.
+CBR_SOURCE, CBR_METRIC = "cbr", "official_rate"
+
+
+def stored_rates(ctx: Context) -> tuple[tuple[str, str, float], ...]:
+    """The store's official rates as (valid_from, currency, units per rouble), for ``monthly_factors``.
+
+    Reference data read whole, as the shipped table is: a few thousand rows at most, not records to aggregate.
+    """
+    series = ctx.engine.table("series")
+    rates = series.filter((series.source == CBR_SOURCE) & (series.metric == CBR_METRIC) & (series.value > 0)).select(
+        day=series.date.cast("string"), currency=series.segment, rub=series.value
+    )
+    frame = ctx.engine.execute(rates.order_by(["day", "currency"]))
+    days, currencies, rubs = frame["day"].astype(str), frame["currency"].astype(str), frame["rub"].astype(float)
+    return tuple(zip(days, currencies, (1.0 / rubs).tolist(), strict=True))
+
+
+def _with_stored(rates: pd.DataFrame, stored: tuple[tuple[str, str, float], ...]) -> pd.DataFrame:
+    if not stored:
+        return rates
+    extra = pd.DataFrame(stored, columns=["valid_from", "currency", "per_rub"])
+    extra["valid_from"] = pd.to_datetime(extra["valid_from"])
+    extra["source"] = "Bank of Russia official rates (talentflow fetch fx)"
+    both = pd.concat([extra, rates], ignore_index=True)
+    # The Bank's rate of a day stands over the shipped table's for the same day.
+    return both.drop_duplicates(["valid_from", "currency"], keep="first").sort_values(["currency", "valid_from"])
+
+
 @functools.cache
-def monthly_factors(target: str) -> pa.Table:
+def monthly_factors(target: str, stored: tuple[tuple[str, str, float], ...] = ()) -> pa.Table:
     """month, currency, factor, stale: multiply an amount in ``currency`` by ``factor`` to get ``target``.
 
-    ``stale`` marks months where either rate is carried over a gap: dated more than ``STALE_AFTER`` before the
-    month, or taken from a later date because the table starts after the month.
+    ``stored`` adds dated rates (valid_from, currency, units per rouble) to the shipped table. ``stale`` marks
+    months where either rate is carried over a gap: dated more than ``STALE_AFTER`` before the month, or taken
+    from a later date because the table starts after the month. The rouble's own rate (1) is never stale.
     """
-    rates = rate_table()
+    rates = _with_stored(rate_table(), stored)
     months = pd.date_range(_FIRST_MONTH, _LAST_MONTH, freq="MS")
     wide = rates.pivot(index="valid_from", columns="currency", values="per_rub")
     if target not in wide.columns:
@@ -67,6 +100,8 @@ def monthly_factors(target: str) -> pa.Table:
     wide = wide.reindex(index).sort_index().ffill().bfill().loc[months]
     age = dated.rsub(pd.Series(months, index=months), axis=0)
     stale = dated.isna() | (age > STALE_AFTER)
+    if "RUB" in stale.columns:
+        stale["RUB"] = False
     factors = wide.rdiv(wide[target], axis=0)
     stale = stale.apply(lambda column: column | stale[target])
     stale[target] = False  # an amount already in the target currency needs no rate
@@ -92,7 +127,7 @@ def salary(ctx: Context) -> Any:
     if basis not in BASES:
         raise UsageError(f"basis={basis}: choose one of {', '.join(BASES)}", param="options")
     target = ctx.option("currency").upper()
-    factors = ibis.memtable(monthly_factors(target))
+    factors = ibis.memtable(monthly_factors(target, stored_rates(ctx)))
     cal = ctx.calendar(VACANCIES)
 
     v = ctx.table(VACANCIES)
@@ -116,11 +151,12 @@ def salary(ctx: Context) -> Any:
     per = cal.opening_in_range(per, per.opened)
     per = per.mutate(period=bucket(per.opened, cal.period), month=per.opened.truncate("M").cast("date"))
     per = per.left_join(factors, ["month", "currency"])
-    per = per.mutate(value=per.amount * per.factor)
+    # A salary converted at a stale rate is suppressed (counted, not shown): such a rate was off by a third.
+    per = per.mutate(value=ibis.ifelse(per.stale, ibis.null("float64"), per.amount * per.factor))
     out = per.group_by(["period", *keys]).agg(
         vacancies=per.count(),
         n=per.value.count(),
-        n_stale=per.value.count(where=per.stale),
+        n_stale=(per.amount * per.factor).count(where=per.stale),
         # One aggregate for the three: DuckDB then sorts each group's values once, not three times.
         _q=per.value.quantile([0.25, 0.5, 0.75]),
     )
@@ -132,7 +168,7 @@ def salary(ctx: Context) -> Any:
         "vacancies",
         "n",
         "n_stale",
-        salary_share=ratio(out.n, out.vacancies),
+        salary_share=ratio(out.n + out.n_stale, out.vacancies),
         q1=out._q[0],
         median=out._q[1],
         q3=out._q[2],
@@ -142,14 +178,15 @@ def salary(ctx: Context) -> Any:
 
 
 def stale_note(frame: pd.DataFrame) -> str | None:
-    """How many salaries in ``frame`` were converted at a rate carried over a gap in the shipped table."""
+    """How many salaries in ``frame`` were left out for want of a current rate."""
     stale = int(frame["n_stale"].fillna(0).sum())
     if not stale:
         return None
-    total = int(frame["n"].fillna(0).sum())
+    total = stale + int(frame["n"].fillna(0).sum())
     return (
-        f"{stale:,} of {total:,} salaries were converted at a rate more than a month old: the shipped rate table "
-        "has gaps (no rouble rates from 2022-03 to 2024-11; see docs/indicators.md, 'Conversion table')"
+        f"{stale:,} of {total:,} salaries were left out: their conversion needs a rate more than a month old (the "
+        "shipped rate table has no rouble rates from 2022-03 to 2024-11; `talentflow fetch fx` adds the Bank of "
+        "Russia's; see docs/indicators.md, 'Conversion table')"
     )
 
 

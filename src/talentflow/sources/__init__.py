@@ -8,12 +8,13 @@ from talentflow.errors import InputError
 from talentflow.sources._base import Adapter, Context, Direct, DirectAdapter, Staged, StageResult
 from talentflow.sources._text import PARQUET_MAGIC, gzip_problem, head, header_of
 
-FORMATS = ("auto", "hh", "csv", "jsonld", "innovation-graph", "hiring-lab")
+FORMATS = ("auto", "hh", "csv", "jsonld", "innovation-graph", "hiring-lab", "cbr-xml")
 
 __all__ = ["FORMATS", "Adapter", "Context", "Direct", "DirectAdapter", "StageResult", "Staged", "adapter", "detect"]
 
 
 def adapter(name: str) -> Adapter:
+    from talentflow.sources.cbr import CbrAdapter
     from talentflow.sources.flat import FlatAdapter
     from talentflow.sources.hh import HHAdapter
     from talentflow.sources.hiring_lab import HiringLabAdapter
@@ -26,6 +27,7 @@ def adapter(name: str) -> Adapter:
         "jsonld": JsonLdAdapter(),
         "innovation-graph": InnovationGraphAdapter(),
         "hiring-lab": HiringLabAdapter(),
+        "cbr-xml": CbrAdapter(),
     }
     return adapters[name]
 
@@ -48,6 +50,15 @@ def detect(path: Path, *, has_mapping: bool = False) -> str | None:
     text = data.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
     if not text:
         return None  # blank lines are no records: as empty as an empty file
+    if text[:1] == "<":
+        from talentflow.sources.cbr import matches as is_cbr
+
+        if is_cbr(data):
+            return "cbr-xml"
+        raise InputError(
+            f"{path}: XML other than the Bank of Russia's daily rates (a ValCurs document), the only XML talentflow "
+            "reads"
+        )
     if text[:1] in "{[":
         if '"@context"' in text[:4096] or ('"@type"' in text and "JobPosting" in text):
             return "jsonld"
