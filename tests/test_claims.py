@@ -175,33 +175,42 @@ def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None
         as_counted = compare(store, data="simulated").set_index("claim_id")
     assert len(frame) == 27 and frame["status"].value_counts().to_dict() == {
         "no estimate": 9,
-        "within": 12,
-        "outside": 6,
+        "calibration target": 12,
+        "contradicted": 4,
+        "inconclusive": 2,
     }
+    # The scenario was set to reproduce A1, A3, A4, A5, A9, B1, B2 (and S3, B2's figure quoted again): on its
+    # market those claims get no verdict, whatever the estimate.
     jan = frame.loc["B1-tension-jan"]
-    assert jan.estimate == pytest.approx(452 / 249) and jan.status == "within"
+    assert jan.estimate == pytest.approx(452 / 249) and jan.status == "calibration target"
+    assert "(scenario exodus-2022) was calibrated to this claim: no evidence either way" in jan.note
     assert "452 resumes / 249 vacancies" in jan.inputs
     # Levels: 249 board vacancies at scale 0.002 are 124,500, within 10% of the claimed 114,000 …
     assert frame.loc["B1-vacancies-jan"].estimate == pytest.approx(249 / SCALE)
-    assert frame.loc["B1-vacancies-jan"].status == "within"
+    assert frame.loc["B1-vacancies-jan"].status == "calibration target"
     # … but the same board puts end-of-March 2022 at 112,500, not the 95,000 of S2: flagged, not hidden.
     s2 = frame.loc["S2"]
-    assert (s2.claim, s2.estimate, s2.status) == ("95,000", pytest.approx(112_500), "outside")
+    assert (s2.claim, s2.estimate, s2.status) == ("95,000", pytest.approx(112_500), "contradicted")
+    assert "the estimate has no interval: judged as a point" in s2.note
     # Counted as they are, board levels are far below national claims, and say why.
-    assert as_counted.loc["B1-vacancies-jan"].estimate == 249 and as_counted.loc["B1-vacancies-jan"].status == "outside"
+    assert as_counted.loc["B1-vacancies-jan"].estimate == 249 and as_counted.loc["S2"].status == "contradicted"
     assert "board holds a sample" in as_counted.loc["B1-vacancies-jan"].note
     # Shares compare directly, with a sampling interval; "over 40%" is a lower bound.
     mar = frame.loc["B2-mar"]
-    assert mar.estimate == pytest.approx(189 / 466) and mar.low < mar.estimate < mar.high and mar.status == "within"
-    assert frame.loc["B4"].status == "outside" and frame.loc["B4"].estimate < 2.7
+    assert mar.estimate == pytest.approx(189 / 466) and mar.low < mar.estimate < mar.high
+    assert mar.status == "calibration target"
+    assert frame.loc["B4"].status == "contradicted" and frame.loc["B4"].estimate < 2.7
     # S4, a preference for Europe: the simulated resumes name European countries far less often than 45%.
     s4 = frame.loc["S4"]
-    assert (s4.claim, s4.status) == ("0.45", "outside") and s4.estimate == pytest.approx(26 / 189)
+    assert (s4.claim, s4.status) == ("0.45", "contradicted") and s4.estimate == pytest.approx(26 / 189)
     assert s4.low < s4.estimate < s4.high < 0.405
     assert "26 of 189 resumes ready to move abroad name a European country" in s4.inputs
     # Migration metrics come from the panel estimator, over the claim's months.
     forecast = frame.loc["A1-forecast"]
-    assert forecast.status == "within" and forecast.low < forecast.estimate < forecast.high
+    assert forecast.status == "calibration target" and forecast.low < forecast.estimate < forecast.high
+    # S1's 200,000 is not a target: its interval crosses the claim's ±10%, so the simulated market can neither
+    # confirm nor refute it (the old rule read it "outside", which a reader could take for a debunking).
+    assert frame.loc["S1"].status == "inconclusive"
     assert "panel emigration, 2022-02 to 2022-04" in forecast.inputs
     # Nothing to compare: a window past the records, a metric with no estimator, a date before the records start.
     assert frame.loc["A5-abroad"].status == "no estimate" and pd_isna(frame.loc["A5-abroad"].estimate)
@@ -210,6 +219,36 @@ def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None
     assert set(frame[frame.status != "no estimate"].data) == {"simulated"}
     assert set(frame[frame.status == "no estimate"].data) == {"none"}
     assert "2019-02-28 lies outside the simulated vacancy_observation records (2021-" in frame.loc["B5-2019"].note
+
+
+@pytest.mark.parametrize(
+    ("interval", "status"),
+    [
+        ((195_000.0, 205_000.0), "consistent"),  # inside 180,000–220,000
+        ((100_000.0, 300_000.0), "inconclusive"),  # holds the claim, but far wider than its margins
+        ((181_000.0, 240_000.0), "inconclusive"),  # crosses a margin
+        ((110_000.0, 130_000.0), "contradicted"),  # wholly below
+        ((None, None), "consistent"),  # a point inside, judged as a point
+    ],
+)
+def test_a_wide_interval_alone_cannot_make_a_claim_consistent(market: Path, interval, status) -> None:
+    """S1 (about 200,000 emigrants, so 180,000–220,000 at ±10%) against estimates of 200,000 with intervals."""
+    low, high = interval
+    estimate = 200_000.0 if low is None or low < 200_000 < high else (low + high) / 2
+    mine = {**default_estimators(), "it_emigrants": lambda store, claim: (estimate, low, high, "test")}
+    s1 = [c for c in builtin_claims().claims if c.claim_id == "S1"]
+    with Store(market, read_only=True) as store:
+        row = compare(store, s1, data="real", estimators=mine).iloc[0]
+    assert row.status == status
+
+
+def test_a_lower_bound_is_met_only_by_an_interval_above_it() -> None:
+    from talentflow.claims._compare import verdict
+
+    inf = float("inf")
+    assert verdict(0.4, inf, 0.45, 0.42, 0.48) == "consistent"
+    assert verdict(0.4, inf, 0.41, 0.37, 0.44) == "inconclusive"  # the old rule: "within"
+    assert verdict(0.4, inf, 0.30, 0.25, 0.35) == "contradicted"
 
 
 def pd_isna(value: object) -> bool:
@@ -225,7 +264,8 @@ def test_the_estimators_passed_are_used(market: Path) -> None:
         again = compare(store, a5, data="simulated").iloc[0]
         with pytest.raises(UsageError, match="panel_fit is for the default estimators"):
             compare(store, a5, estimators=mine, panel_fit=object())  # type: ignore[arg-type]
-    assert (row.estimate, row.low, row.high, row.status, row.inputs) == (95_000, 80_000, 110_000, "within", "test")
+    assert (row.estimate, row.low, row.high, row.inputs) == (95_000, 80_000, 110_000, "test")
+    assert row.status == "calibration target"  # A5 is one of exodus-2022's targets
     assert row.data == "simulated"  # estimators passed in are taken to read the data asked for
     assert again.status == "no estimate" and "not inside the simulated resume sightings" in again.note
 
@@ -256,7 +296,8 @@ def test_cli_compare_prints_every_claim(cli, market: Path) -> None:
         "claims", "compare", "--db", market, "--data", "simulated", "--coverage", str(SCALE), "--format", "json"
     )
     rows = {r["claim_id"]: r for r in json.loads(result.stdout)}
-    assert len(rows) == 27 and "12 within, 6 outside, 9 no estimate" in result.stderr
+    summary = "0 consistent, 4 contradicted, 2 inconclusive, 12 calibration target, 9 no estimate"
+    assert len(rows) == 27 and summary in " ".join(result.stderr.split())
     s3 = rows["S3"]
     assert set(s3) == {
         "claim_id",
@@ -273,8 +314,8 @@ def test_cli_compare_prints_every_claim(cli, market: Path) -> None:
         "note",
         "inputs",
     }
-    assert (s3["claim"], s3["status"], s3["period_end"]) == ("≥ 0.4", "within", "2022-03-31")
+    assert (s3["claim"], s3["status"], s3["period_end"]) == ("≥ 0.4", "calibration target", "2022-03-31")
     assert s3["estimate"] == pytest.approx(189 / 466)
     table = cli("claims", "compare", "--db", market, "--data", "simulated").stdout
-    assert "outside" in table and "B1-tension-jan" in table
+    assert "contradicted" in table and "B1-tension-jan" in table
     cli("claims", "compare", "--db", market, "--format", "xml", code=2)

@@ -16,7 +16,18 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from talentflow._format import number
-from talentflow.claims._terms import BOARD_LEVELS, DEFAULT_TOLERANCE, STATUSES, Estimator, NoEstimate
+from talentflow.claims._terms import (
+    BOARD_LEVELS,
+    CALIBRATION,
+    CONSISTENT,
+    CONTRADICTED,
+    DEFAULT_TOLERANCE,
+    INCONCLUSIVE,
+    NO_ESTIMATE,
+    STATUSES,
+    Estimator,
+    NoEstimate,
+)
 from talentflow.claims.estimators import default_estimators
 from talentflow.claims.ledger import Claim, load_claims
 from talentflow.errors import TalentflowError, UsageError
@@ -71,8 +82,10 @@ def compare(
 
     ``data`` is the kind of records the estimates come from: ``real`` (observed; the default) or ``simulated``;
     each row's ``data`` says which kind its estimate came from, or ``none`` when there is none.
-    ``status`` is ``within`` when the estimate (or its interval) meets the values the claim allows,
-    ``outside`` when it does not, and ``no estimate`` when no estimator gave one (``note`` says why).
+    ``status`` is the verdict of :func:`verdict` on the estimate's interval and the values the claim allows
+    (``consistent``, ``contradicted`` or ``inconclusive``); ``calibration target`` on simulated data whose
+    scenario was calibrated to the claim (the estimate is shown, but it is no evidence); ``no estimate`` when no
+    estimator gave one (``note`` says why).
     ``estimators`` maps a metric to its estimator; by default :func:`~talentflow.claims.estimators.default_estimators`
     for ``data``, made for this call, whose migration metrics use ``panel_fit`` (of the same kind) when it is for
     the claim's country (a fit already made, e.g. by the report) and otherwise fit the panel once per country for
@@ -89,7 +102,14 @@ def compare(
     elif panel_fit is not None:
         raise UsageError("panel_fit is for the default estimators; with your own estimators, bind it in them")
     chosen = load_claims(store) if claims is None else list(claims)
+    targets = calibration_targets(store) if data == "simulated" else {}
     rows = [_compare_one(store, c, estimators, coverage, tolerance, data) for c in chosen]
+    for row in rows:
+        scenario = _calibrated_by(row["claim_id"], targets)
+        if scenario is not None and row["status"] != NO_ESTIMATE:
+            row["status"] = CALIBRATION
+            said = f"the simulated market (scenario {scenario}) was calibrated to this claim: no evidence either way"
+            row["note"] = "; ".join(x for x in (said, row["note"]) if x)
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     for column in ("estimate", "low", "high"):
         frame[column] = frame[column].astype("float64")
@@ -109,7 +129,7 @@ def _compare_one(
         "estimate": None,
         "low": None,
         "high": None,
-        "status": "no estimate",
+        "status": NO_ESTIMATE,
         "data": NO_DATA,
         "note": "",
         "inputs": "",
@@ -139,16 +159,53 @@ def _compare_one(
             low, high = (None if v is None else v / coverage for v in (low, high))
             notes.append(f"board level divided by coverage {coverage:g}")
     lo, hi = claim_range(claim, tolerance)
-    e_lo = estimate if low is None else low
-    e_hi = estimate if high is None else high
-    inside = e_hi >= lo and e_lo <= hi
+    status = verdict(lo, hi, estimate, low, high)
     if claim.value is not None and claim.value_low is None and claim.value_high is None and tolerance:
         notes.append(f"claim taken as {number(lo)}–{number(hi)} (±{tolerance:.0%})")
-    row.update(
-        estimate=estimate, low=low, high=high, inputs=inputs, status="within" if inside else "outside", data=data
-    )
+    if low is None or high is None:
+        notes.append("the estimate has no interval: judged as a point")
+    row.update(estimate=estimate, low=low, high=high, inputs=inputs, status=status, data=data)
     row["note"] = "; ".join(notes)
     return row
+
+
+def verdict(lo: float, hi: float, estimate: float, low: float | None, high: float | None) -> str:
+    """The claim's verdict: ``consistent`` when the estimate's interval lies inside the values the claim allows
+    (``lo``–``hi``: its range, its bound, or its figure ± the tolerance), ``contradicted`` when it lies wholly
+    outside them, ``inconclusive`` when it crosses a bound.
+
+    With a 90% interval this is the two one-sided tests of equivalence (Schuirmann 1987) against the claim's
+    margins, each at 5%: a claim is called consistent only when the data rule out values beyond its margins, so
+    a wide interval makes a verdict inconclusive, never consistent. An estimate without an interval is judged as
+    a point.
+    """
+    e_lo = estimate if low is None else min(low, estimate)
+    e_hi = estimate if high is None else max(high, estimate)
+    if lo <= e_lo and e_hi <= hi:
+        return CONSISTENT
+    if e_hi < lo or e_lo > hi:
+        return CONTRADICTED
+    return INCONCLUSIVE
+
+
+def calibration_targets(store: Store) -> dict[str, str]:
+    """Claim ids (or their prefixes before ``-``) the scenarios of the store's simulated records were calibrated
+    to, each with its scenario's name (the ``calibrated_to`` of the built-in scenarios; a scenario not built in
+    declares none the store can read)."""
+    from talentflow.indicators.provenance import runs
+    from talentflow.simulate import builtin_names, load_scenario
+
+    targets: dict[str, str] = {}
+    builtin = set(builtin_names())
+    for name, _, _ in runs(store):
+        if name in builtin:
+            for claim_id in load_scenario(name).calibrated_to:
+                targets.setdefault(claim_id, name)
+    return targets
+
+
+def _calibrated_by(claim_id: str, targets: Mapping[str, str]) -> str | None:
+    return targets.get(claim_id) or targets.get(claim_id.split("-", 1)[0])
 
 
 def summary(frame: pd.DataFrame) -> dict[str, int]:

@@ -28,7 +28,17 @@ Estimator = Callable[["Store", "Claim"], Estimate | tuple[float, float | None, f
 
 #: Relative half-width given to a claim stated as a single value ("about 114,000" covers 102,600–125,400).
 DEFAULT_TOLERANCE = 0.10
-STATUSES = ("within", "outside", "no estimate")
+#: A claim's verdict (docs/migration.md, "Claims ledger"): the estimate's interval inside the values the claim
+#: allows (consistent), wholly outside them (contradicted), or across a bound (inconclusive); on a simulated market
+#: calibrated to the claim, no verdict (calibration target); or no estimate at all.
+CONSISTENT, CONTRADICTED, INCONCLUSIVE, CALIBRATION, NO_ESTIMATE = (
+    "consistent",
+    "contradicted",
+    "inconclusive",
+    "calibration target",
+    "no estimate",
+)
+STATUSES = (CONSISTENT, CONTRADICTED, INCONCLUSIVE, CALIBRATION, NO_ESTIMATE)
 #: Metrics counted on the job board: a board holds a sample of the market, so these levels are divided by the
 #: ``coverage`` given to the comparison (1 by default: compared as they are, with a caveat in ``note``).
 BOARD_LEVELS = frozenset({"it_vacancies", "it_resumes"})

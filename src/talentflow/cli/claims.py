@@ -185,8 +185,11 @@ def _print_report(report: ImportReport, format: str) -> None:
     talentflow claims compare --coverage 0.002 --tolerance 0.05 --format csv
     talentflow claims compare --data simulated --coverage 0.002
 
-Every claim gets a row: `within`, `outside` (in red; never hidden) or `no estimate` with the reason. A claim
-stated as one value allows ±tolerance (default {DEFAULT_TOLERANCE:.0%}); a range or a bound is used as stated.
+Every claim gets a row and a verdict: `consistent` (the estimate's 90% interval inside the values the claim
+allows), `contradicted` (wholly outside them; in red, never hidden), `inconclusive` (across a bound: a wide
+interval alone never makes a claim consistent), `calibration target` (simulated data from a scenario calibrated
+to the claim: no evidence) or `no estimate` with the reason. A claim stated as one value allows ±tolerance
+(default {DEFAULT_TOLERANCE:.0%}); a range or a bound is used as stated.
 The estimates come from real data unless `--data simulated` is given, never from both; the `data` column says
 which kind each estimate came from (`none`: no estimate).
 """,
@@ -230,7 +233,15 @@ def compare_cmd(
             }
             for r in rows
         ]
-        styles = {"status": {"within": "green", "outside": "bold red", "no estimate": "dim"}}
+        styles = {
+            "status": {
+                "consistent": "green",
+                "contradicted": "bold red",
+                "inconclusive": "yellow",
+                "calibration target": "dim",
+                "no estimate": "dim",
+            }
+        }
         write_rows(
             pd.DataFrame(shown),
             shown,

@@ -65,8 +65,10 @@ td.data-none { color: #777; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
 th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }
 td.num { text-align: right; white-space: nowrap; }
-tr.within td.status { color: #1a7f37; font-weight: 600; }
-tr.outside td.status { color: #b42318; font-weight: 600; }
+tr.consistent td.status { color: #1a7f37; font-weight: 600; }
+tr.contradicted td.status { color: #b42318; font-weight: 600; }
+tr.inconclusive td.status { color: #9a6700; }
+tr.calibration-target td.status { color: #777; font-style: italic; }
 tr.no-estimate td.status { color: #777; }
 .chart { margin: 8px 0; }
 """
@@ -256,8 +258,12 @@ def _claims(data: ReportData, part: Part, page: Page) -> str:
     notes = [
         "Each claim is checked against each kind of data apart, never the two summed: a row per kind that gave an "
         'estimate ("checked against"), or one row checked against nothing, with each kind\'s reason.',
-        "A claim is within when the estimate (or its interval) meets the values the claim allows: its range, or a "
-        "single figure ± 10%. Board levels are compared as counted (the board is a sample of the market).",
+        "The values a claim allows are its range, its bound, or its single figure ± 10%. A claim is consistent when "
+        "the estimate's 90% interval lies inside them, contradicted when it lies wholly outside, inconclusive when "
+        "it crosses a bound (two one-sided tests of equivalence, Schuirmann 1987): a wide interval alone never "
+        "makes a claim consistent. Board levels are compared as counted (the board is a sample of the market).",
+        "On simulated data, a claim the scenario was calibrated to is a calibration target, not a verdict: the "
+        "simulated market reproduces it by construction, so agreeing or not says nothing about the claim.",
         *part.notes,
     ]
     return html + _notes(notes)

@@ -255,6 +255,9 @@ class Board(_Part):
 class Scenario(_Part):
     name: str
     description: str = ""
+    #: Ids of the claims the scenario's parameters were set to reproduce (an id, or the prefix before its ``-``):
+    #: on its simulated market, those claims are calibration targets, never verdicts (docs/migration.md).
+    calibrated_to: list[str] = []
     origin: str = "RU"
     start: dt.date = dt.date(2021, 1, 4)
     end: dt.date = dt.date(2023, 12, 31)
