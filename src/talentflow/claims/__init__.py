@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from talentflow._lazy import exports
 
 if TYPE_CHECKING:
-    from talentflow.claims._compare import claim_range, compare, records, summary
+    from talentflow.claims._compare import compare, records, summary
+    from talentflow.claims._margins import claim_range
     from talentflow.claims._terms import DEFAULT_TOLERANCE, STATUSES, Estimate, Estimator, NoEstimate
     from talentflow.claims.estimators import default_estimators
     from talentflow.claims.ledger import (

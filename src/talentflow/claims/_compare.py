@@ -8,7 +8,6 @@ before it in the process.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from talentflow._format import number
+from talentflow.claims._margins import claim_range
 from talentflow.claims._terms import (
     BOARD_LEVELS,
     CALIBRATION,
@@ -54,17 +54,6 @@ COLUMNS = (
 )
 #: ``data`` of a row without an estimate.
 NO_DATA = "none"
-
-
-def claim_range(claim: Claim, tolerance: float = DEFAULT_TOLERANCE) -> tuple[float, float]:
-    """The values a claim allows: its range, a one-sided bound, or its point value ± ``tolerance``."""
-    if claim.value_low is not None or claim.value_high is not None:
-        low = claim.value_low if claim.value_low is not None else -math.inf
-        high = claim.value_high if claim.value_high is not None else math.inf
-        return low, high
-    assert claim.value is not None
-    half = abs(claim.value) * tolerance
-    return claim.value - half, claim.value + half
 
 
 def compare(

@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from talentflow.claims._margins import DEFAULT_TOLERANCE
+
+__all__ = ["DEFAULT_TOLERANCE", "STATUSES", "Estimate", "Estimator", "NoEstimate"]
+
 if TYPE_CHECKING:
     from talentflow.claims.ledger import Claim
     from talentflow.store import Store
@@ -26,8 +30,6 @@ class NoEstimate(Exception):
 #: ``(store, claim) -> Estimate``; it may raise :class:`NoEstimate`, and returning None gives a generic reason.
 Estimator = Callable[["Store", "Claim"], Estimate | tuple[float, float | None, float | None, str] | None]
 
-#: Relative half-width given to a claim stated as a single value ("about 114,000" covers 102,600–125,400).
-DEFAULT_TOLERANCE = 0.10
 #: A claim's verdict (docs/migration.md, "Claims ledger"): the estimate's interval inside the values the claim
 #: allows (consistent), wholly outside them (contradicted), or across a bound (inconclusive); on a simulated market
 #: calibrated to the claim, no verdict (calibration target); or no estimate at all.

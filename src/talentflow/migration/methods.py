@@ -11,6 +11,7 @@ comparison call.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -41,8 +42,6 @@ STOCK_FUNCTIONS = {
 #: Relative error added to each kind of nowcast input for what its own interval leaves out.
 PANEL_EXTRA_CV = 0.05  # model error: mean errors of 1-2% in the simulator study, wider for one seed
 EXCESS_EXTRA_CV = 0.5  # developer accounts are not IT workers; IP location and VPNs
-CLAIM_EXTRA_CV = 0.25  # a figure given as a single round number
-CLAIM_RANGE_LEVEL = 0.9  # a stated range read as a 90% interval
 
 
 def estimate(request: Request, store: Store | None = None) -> MigrationResult:
@@ -148,6 +147,7 @@ def _developers_before(store: Store, economy: str) -> float | None:
 def claim_inputs(store: Store, metric: str, origin: str, start: str, end: str) -> list[NowcastInput]:
     """Claims in the ledger about ``metric`` in ``origin`` that cover the window: from its first months to its
     last month."""
+    from talentflow.claims._margins import MARGIN_LEVEL, claim_range
     from talentflow.claims.ledger import load_claims
 
     out = []
@@ -157,17 +157,12 @@ def claim_inputs(store: Store, metric: str, origin: str, start: str, end: str) -
         c_start, c_end = c.period_start.strftime("%Y-%m"), c.period_end.strftime("%Y-%m")
         if c_end != end or not (start <= c_start <= _add_months(start, 2)):
             continue
-        said = f"{c.who}, {c.url}"
-        if c.value_low is not None and c.value_high is not None:
-            mid = c.value if c.value is not None else (c.value_low + c.value_high) / 2
-            inp = NowcastInput(f"claim {c.claim_id}", mid, c.value_low, c.value_high, CLAIM_RANGE_LEVEL, said)
-        elif c.value is not None:
-            inp = NowcastInput(
-                f"claim {c.claim_id}", c.value, c.value, c.value, CLAIM_RANGE_LEVEL, said, extra_cv=CLAIM_EXTRA_CV
-            )
-        else:
-            continue
-        out.append(inp)
+        low, high = claim_range(c)
+        if not (math.isfinite(low) and math.isfinite(high)):
+            continue  # a bound alone ("more than X") is no measurement to pool
+        # The margins the ledger judges the claim by are its 90% interval here: one reading of a claim.
+        mid = c.value if c.value is not None else (low + high) / 2
+        out.append(NowcastInput(f"claim {c.claim_id}", mid, low, high, MARGIN_LEVEL, f"{c.who}, {c.url}"))
     return out
 
 
