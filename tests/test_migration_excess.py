@@ -32,7 +32,10 @@ def _row(result: MigrationResult, economy: str) -> pd.Series:
 
 def test_real_shape(real):
     frame = real.to_frame()
-    assert list(frame.columns[-4:]) == ["estimate", "low", "high", "level"]
+    assert list(frame.columns[-9:]) == [
+        *("placebo_period", "placebo_estimate", "placebo_low", "placebo_high", "placebo_relative"),
+        *("estimate", "low", "high", "level"),
+    ]
     assert frame.economy.tolist() == [
         *("GE", "AM", "KZ", "CY", "AE", "ME", "RS", "TR", "IL"),
         "RU",
@@ -84,6 +87,31 @@ def test_real_controls_are_placebos(real):
     controls = real.select(role="control")
     assert len(controls) == 8
     assert ((controls.low < 0) & (controls.high > 0)).all()
+
+
+def test_real_rows_carry_their_placebo_in_time(real):
+    """The same estimate a year before the shock, against the same quarters a year earlier still: how far an
+    economy strays with no shock. GE's 2022 excess (+135%) dwarfs its placebo; Brazil's placebo alone leaves out
+    zero (+35%), the size of the effects claimed for Cyprus and Kazakhstan."""
+    frame = real.to_frame().set_index("economy")
+    assert (frame.placebo_period == "2021Q2-2021Q4").all()
+    ge, br = frame.loc["GE"], frame.loc["BR"]
+    assert ge.relative > 1 and abs(ge.placebo_relative) < 0.1 and ge.placebo_low < 0 < ge.placebo_high
+    assert br.placebo_relative == pytest.approx(0.35, abs=0.02) and br.placebo_low > 0
+    strays = frame[(frame.placebo_low > 0) | (frame.placebo_high < 0)].index.tolist()
+    assert strays == ["BR"]
+    (note,) = [n for n in real.notes if n.startswith("placebo in time")]
+    assert "2021Q2-2021Q4 against 2020Q2-2020Q4" in note and "excludes zero for BR +35%" in note
+
+
+def test_placebo_spans_match_the_seasons() -> None:
+    from talentflow.migration.excess import placebo_spans
+
+    win, base = placebo_spans((parse_quarter("2022Q2", "w"), parse_quarter("2023Q1", "w")))
+    assert [quarter_label(q) for q in (*win, *base)] == ["2021Q2", "2021Q4", "2020Q2", "2020Q4"]
+    # A window of one quarter keeps that quarter, a year earlier.
+    win, base = placebo_spans((parse_quarter("2022Q3", "w"), parse_quarter("2022Q3", "w")))
+    assert [quarter_label(q) for q in (*win, *base)] == ["2021Q3", "2021Q3", "2020Q3", "2020Q3"]
 
 
 def test_real_reproducible_by_seed(ig_db):

@@ -112,6 +112,7 @@ def excess_growth(
     seed: int = 0,
     baseline: Sequence[str] = ("2021Q1", "2021Q4"),
     n_boot: int = 2000,
+    placebo: bool = True,
 ) -> MigrationResult:
     """Developer accounts added in ``window`` beyond the counterfactual, per economy, with a bootstrap interval.
 
@@ -120,7 +121,8 @@ def excess_growth(
     estimated against the other controls: a placebo that shows how far an unaffected economy strays.
     ``baseline`` is the pre-shock span whose mean quarterly additions are the economy's own level; whole years
     keep seasonality out of the comparison with a whole-year window. ``n_boot`` is the number of bootstrap
-    replicates behind the interval (at least 100).
+    replicates behind the interval (at least 100). With ``placebo``, each row also carries the same estimate in
+    time when there was no shock (``placebo_spans``): how far an economy strays on its own.
     """
     if not 0 < level < 1:
         raise UsageError(f"level is the interval's coverage, between 0 and 1; got {level}")
@@ -134,6 +136,7 @@ def excess_growth(
     sims = _bootstrap(series, levels.ctrl_idx, np.random.default_rng(seed), n_boot)
     rows = _rows(roles, levels, sims, f"{quarter_label(win[0])}-{quarter_label(win[1])}", level)
     spread = ", ".join(f"{c} {r:.2f}" for c, r in zip(ctrls, np.exp(levels.log_ratio), strict=True))
+    said = _with_placebo(rows, store_or_connection, roles, ctrls, (win, base), (level, seed, n_boot)) if placebo else ()
     return MigrationResult(
         method="excess developer growth (Innovation Graph, baseline level × control ratio)",
         rows=pd.DataFrame(rows),
@@ -147,9 +150,61 @@ def excess_growth(
             "developers is a cumulative stock of accounts: the excess counts accounts, not people",
             "location is the IP-based mode of the quarter; VPN use shifts accounts between economies",
             "a control that itself received movers raises the counterfactual and lowers every excess",
+            *said,
         ),
         interval=f"percentile bootstrap, {n_boot} replicates, seed {seed}: controls, quarters, own-ratio deviation",
     )
+
+
+def placebo_spans(window: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The placebo in time of ``window`` (quarter indices): the window a year earlier, cut to end two quarters
+    before the window starts (the quarter just before it holds the shock), and as its baseline the same quarters
+    one more year back, so that the seasons match (2022Q2-2023Q1 gives 2021Q2-2021Q4 against 2020Q2-2020Q4)."""
+    first, last = window[0] - 4, min(window[1] - 4, window[0] - 2)
+    return (first, last), (first - 4, last - 4)
+
+
+def _with_placebo(
+    rows: list[dict[str, Any]],
+    source: Store | duckdb.DuckDBPyConnection | str | os.PathLike[str],
+    roles: dict[str, str],
+    ctrls: list[str],
+    spans: tuple[tuple[int, int], tuple[int, int]],
+    settings: tuple[float, int, int],
+) -> tuple[str, ...]:
+    """Each row's placebo-in-time columns; the notes that say what they show."""
+    level, seed, n_boot = settings
+    win, base = placebo_spans(spans[0])
+    period = f"{quarter_label(win[0])}-{quarter_label(win[1])}"
+    try:
+        series = _read(source, list(roles), base, win)
+        levels = _levels(series, np.array([list(roles).index(c) for c in ctrls]))
+    except UsageError as exc:
+        for row in rows:
+            row.update(placebo_period=period, placebo_estimate=None, placebo_low=None, placebo_high=None)
+            row["placebo_relative"] = None
+        return (f"no placebo in time ({period} against {quarter_label(base[0])}-{quarter_label(base[1])}): {exc}",)
+    sims = _bootstrap(series, levels.ctrl_idx, np.random.default_rng(seed + 1), n_boot)
+    fake = {r["economy"]: r for r in _rows(roles, levels, sims, period, level)}
+    strays = []
+    for row in rows:
+        f = fake[row["economy"]]
+        row.update(placebo_period=period, placebo_estimate=f["estimate"], placebo_low=f["low"], placebo_high=f["high"])
+        row["placebo_relative"] = f["relative"]
+        if f["low"] > 0 or f["high"] < 0:
+            strays.append(f"{row['economy']} {f['relative']:+.0%}")
+    note = (
+        f"placebo in time: the same estimate for {period} against {quarter_label(base[0])}-{quarter_label(base[1])}, "
+        "before any shock; "
+    )
+    if strays:
+        note += (
+            f"its {level:.0%} interval excludes zero for {', '.join(strays)}: excesses of that size arise without a "
+            "shock, so an estimate no larger than its economy's placebo is no evidence of a move"
+        )
+    else:
+        note += f"every {level:.0%} interval holds zero"
+    return (note,)
 
 
 def _spans(window: Sequence[str], baseline: Sequence[str]) -> tuple[tuple[int, int], tuple[int, int]]:

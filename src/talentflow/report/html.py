@@ -193,15 +193,47 @@ def _excess(data: ReportData, part: Part, page: Page) -> str:
     result = part.values["result"]
     frame = part.frames["excess"]
     html = page.chart(figures.excess(part))
+    placebo = "placebo_relative" in frame.columns
+    period = str(frame["placebo_period"].iloc[0]) if placebo and len(frame) else ""
     html += _table(
-        ["economy", "role", "observed", "counterfactual", "excess", "low", "high", "relative"],
         [
-            [r.economy, r.role, r.observed, r.counterfactual, r.estimate, r.low, r.high, f"{r.relative:+.1%}"]
+            "economy",
+            "role",
+            "observed",
+            "counterfactual",
+            "excess",
+            "low",
+            "high",
+            "relative",
+            *([f"placebo {period}", "placebo interval"] if placebo else []),
+        ],
+        [
+            [
+                r.economy,
+                r.role,
+                r.observed,
+                r.counterfactual,
+                r.estimate,
+                r.low,
+                r.high,
+                f"{r.relative:+.1%}",
+                *(_placebo_cells(r) if placebo else []),
+            ]
             for r in frame.itertuples()
         ],
     )
     notes = [f"Interval: {result.level:.0%} {result.interval}.", *(f"{k}: {v}" for k, v in result.inputs.items())]
+    notes += [n for n in result.notes if n.startswith("placebo in time") or n.startswith("no placebo")]
     return html + _notes(notes + part.notes)
+
+
+def _placebo_cells(r: Any) -> list[Any]:
+    """The placebo's relative excess and its interval; the interval bold when it leaves out zero."""
+    if r.placebo_relative is None or pd.isna(r.placebo_relative):
+        return ["–", ""]
+    interval = f"{fmt(r.placebo_low)} – {fmt(r.placebo_high)}"
+    strays = r.placebo_low > 0 or r.placebo_high < 0
+    return [f"{r.placebo_relative:+.1%}", (f"<b>{escape(interval)}</b>", "num") if strays else interval]
 
 
 #: How the claims table says which data an estimate came from.
