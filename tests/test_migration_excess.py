@@ -214,3 +214,26 @@ def test_error_missing_quarter(db):
     _synthetic_store(db, _panel(), drop=("XD", "2021Q3"))
     with pytest.raises(UsageError, match="XD 2021Q3, XD 2021Q4"):
         excess_growth(db, economies=("XD",), origin=None, controls=("C0", "C1", "C2"))
+
+
+def test_nowcast_answers_on_innovation_graph_and_claims_alone(cli, ig_db, tmp_path) -> None:
+    """No resume sightings: the claims are pooled and the result says what is missing; the accounts join only
+    with a ratio of IT workers per account."""
+    import json
+    import shutil
+
+    db = tmp_path / "ig.duckdb"
+    shutil.copy(ig_db, db)
+    cli("claims", "import", "--builtin", "--db", db)
+    result = cli("migration", "nowcast", "--db", db, "--format", "json")
+    rows = json.loads(result.stdout)
+    net = {r["input"] for r in rows if r["flow"] == "net"}
+    assert net == {"claim A5-abroad", "nowcast"}
+    message = " ".join(result.stderr.split())
+    assert "no real resume sightings: the panel is missing" in message
+    assert "the developer-account shortfall is left out: accounts are not people" in message
+    given = json.loads(
+        cli("migration", "nowcast", "--db", db, "--people-per-account", "0.5", "--format", "json").stdout
+    )
+    accounts = [r for r in given if r["input"].startswith("excess developer accounts")]
+    assert len(accounts) == 1 and accounts[0]["estimate"] == pytest.approx(153_494.8 * 0.5, rel=1e-3)

@@ -159,6 +159,25 @@ app.command(
     )
 )
 
+_PER_ACCOUNT = inspect.Parameter(
+    "people_per_account",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=None,
+    annotation=Annotated[
+        float | None,
+        typer.Option(
+            help="IT workers per developer account: pools the Innovation Graph shortfall (left out without it: "
+            "accounts are not people)."
+        ),
+    ],
+)
+_PER_ACCOUNT_CV = inspect.Parameter(
+    "people_per_account_cv",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=rq.NowcastRequest.people_per_account_cv,
+    annotation=Annotated[float, typer.Option(help="Relative standard error of --people-per-account.")],
+)
+
 app.command(
     "nowcast",
     cls=Command,
@@ -167,13 +186,16 @@ app.command(
 
     talentflow migration nowcast --from 2022-01 --to 2022-12 --format json
     talentflow migration nowcast --data simulated --from 2022-01 --to 2022-12
+    talentflow migration nowcast --people-per-account 0.5 --people-per-account-cv 0.5
 """,
 )(
     _monthly_command(
         rq.NowcastRequest,
-        "Net and gross emigration pooled from the panel, the developer-account shortfall and the claims in the "
-        "ledger, each with its own bias and coverage, into one estimate with an interval (with --data simulated, "
-        "the simulated panel alone: the other inputs are real).",
+        "Net and gross emigration pooled from the panel, the claims in the ledger and (given IT workers per "
+        "account) the developer-account shortfall, each with its own bias and coverage, into one estimate with an "
+        "interval (with --data simulated, the simulated panel alone: the other inputs are real).",
+        _PER_ACCOUNT,
+        _PER_ACCOUNT_CV,
     )
 )
 

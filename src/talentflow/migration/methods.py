@@ -41,7 +41,6 @@ STOCK_FUNCTIONS = {
 
 #: Relative error added to each kind of nowcast input for what its own interval leaves out.
 PANEL_EXTRA_CV = 0.05  # model error: mean errors of 1-2% in the simulator study, wider for one seed
-EXCESS_EXTRA_CV = 0.5  # developer accounts are not IT workers; IP location and VPNs
 
 
 def estimate(request: Request, store: Store | None = None) -> MigrationResult:
@@ -110,7 +109,11 @@ def stocks(request: StocksRequest) -> MigrationResult:
 
 # -- the nowcast ----------------------------------------------------------------------------------------
 def excess_people(store: Store, request: NowcastRequest) -> NowcastInput | None:
-    """The origin's developer-account shortfall in people: accounts × IT workers per account before the shock."""
+    """The origin's developer-account shortfall in people: accounts × the IT workers per account the request
+    gives (none given: not pooled, accounts are not people)."""
+    per_account = request.people_per_account
+    if per_account is None:
+        return None
     try:
         res = excess_growth(store, origin=request.origin, level=request.level, seed=request.seed)
     except UsageError:
@@ -118,10 +121,6 @@ def excess_people(store: Store, request: NowcastRequest) -> NowcastInput | None:
     row = res.select(economy=request.origin)
     if row.empty:
         return None
-    accounts = _developers_before(store, request.origin)
-    if not accounts:
-        return None
-    per_account = request.population.count / accounts
     r = row.iloc[0]
     # A shortfall is negative; the people it stands for left.
     est, low, high = (-r.estimate * per_account, -r.high * per_account, -r.low * per_account)
@@ -132,16 +131,9 @@ def excess_people(store: Store, request: NowcastRequest) -> NowcastInput | None:
         max(high, est),
         request.level,
         f"GitHub Innovation Graph shortfall of {request.origin} developer accounts, {-r.estimate:,.0f} accounts × "
-        f"{per_account:.3f} IT workers per account (population / accounts at 2021Q4)",
-        extra_cv=EXCESS_EXTRA_CV,
+        f"{per_account:g} IT workers per account (given, relative error {request.people_per_account_cv:g})",
+        extra_cv=request.people_per_account_cv,
     )
-
-
-def _developers_before(store: Store, economy: str) -> float | None:
-    t = store.table("population")
-    expr = t.filter((t.metric == "developers") & (t.economy == economy) & (t.period == "2021Q4")).value.max()
-    value = expr.execute()
-    return float(value) if value is not None and value == value else None
 
 
 def claim_inputs(store: Store, metric: str, origin: str, start: str, end: str) -> list[NowcastInput]:
@@ -198,7 +190,7 @@ def nowcast(store: Store, request: NowcastRequest) -> MigrationResult:
                     extra_cv=PANEL_EXTRA_CV,
                 )
             )
-        if real and flow == "net" and store.count("population"):
+        if real and flow == "net" and store.count("population") and request.people_per_account is not None:
             ex = excess_people(store, request)
             if ex is not None:
                 inputs.append(ex)
@@ -224,4 +216,11 @@ def nowcast(store: Store, request: NowcastRequest) -> MigrationResult:
             "simulated data: the panel of the simulator's resumes only; the developer-account shortfall and the "
             "published claims are real data and are not pooled with it",
         )
+    elif request.people_per_account is None and store.count("population"):
+        notes += (
+            "the developer-account shortfall is left out: accounts are not people; give --people-per-account (IT "
+            "workers per developer account, with --people-per-account-cv) to pool it",
+        )
+    if real and fit is None:
+        notes += ("no real resume sightings: the panel is missing; the other inputs are pooled without it",)
     return MigrationResult("nowcast", rows, request.level, used, notes, parts[0].interval)

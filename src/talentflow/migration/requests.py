@@ -143,9 +143,21 @@ class PanelRequest(_Monthly):
 
 @dataclass(frozen=True, kw_only=True)
 class NowcastRequest(_Monthly):
-    """The panel, the developer-account shortfall and the claims in the ledger pooled into one estimate."""
+    """The panel, the developer-account shortfall and the claims in the ledger pooled into one estimate.
+
+    Developer accounts are not people: the shortfall is pooled only when ``people_per_account`` (IT workers per
+    developer account) is given, with ``people_per_account_cv``, the relative standard error of that ratio."""
 
     method: ClassVar[str] = "nowcast"
+    people_per_account: float | None = None
+    people_per_account_cv: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.people_per_account is not None and not self.people_per_account > 0:
+            raise UsageError(f"a ratio above 0, not {self.people_per_account}", param="people_per_account")
+        if not self.people_per_account_cv >= 0:
+            raise UsageError(f"0 or more, not {self.people_per_account_cv}", param="people_per_account_cv")
 
 
 @dataclass(frozen=True, kw_only=True)
