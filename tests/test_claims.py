@@ -211,6 +211,8 @@ def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None
     # S1's 200,000 is not a target: its interval crosses the claim's ±10%, so the simulated market can neither
     # confirm nor refute it (the old rule read it "outside", which a reader could take for a debunking).
     assert frame.loc["S1"].status == "inconclusive"
+    s1 = frame.loc["S1"].inputs
+    assert "the claim's 2022-02-24 to 2022-04-30 is finer than the panel's months" in s1
     assert "panel emigration, 2022-02 to 2022-04" in forecast.inputs
     # Nothing to compare: a window past the records, a metric with no estimator, a date before the records start.
     assert frame.loc["A5-abroad"].status == "no estimate" and pd_isna(frame.loc["A5-abroad"].estimate)

@@ -12,6 +12,7 @@ before it in the process.
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -151,6 +152,14 @@ def relocation_europe_share(store: Store, claim: Claim, data: str = DEFAULT_DATA
     return Estimate(europe / abroad, low, high, inputs)
 
 
+def _whole_months(claim: Claim) -> bool:
+    """Whether the claim's period starts on a first and ends on a last day of a month."""
+    start, end = claim.period_start, claim.period_end
+    if start is None or end is None:
+        return True
+    return start.day == 1 and (end + timedelta(days=1)).day == 1
+
+
 def wilson(successes: float, n: float, z: float = _Z) -> tuple[float, float]:
     """Wilson score interval of a proportion: stays inside 0–1 and behaves near the edges."""
     p = successes / n
@@ -199,19 +208,25 @@ class _PanelFits:
         return fit, start, end
 
     @staticmethod
-    def inputs(fit: PanelFit, start: str, end: str, what: str) -> str:
-        return (
+    def inputs(fit: PanelFit, start: str, end: str, what: str, claim: Claim | None = None) -> str:
+        said = (
             f"panel {what}, {start} to {end} in whole months, {fit.panel.people:,} {fit.panel.data} resumes, scaled to "
             f"{fit.population.count:,.0f} IT workers ({fit.population.source})"
         )
+        if claim is not None and not _whole_months(claim):
+            said += (
+                f"; the claim's {claim.period_start} to {claim.period_end} is finer than the panel's months: "
+                "compared over the whole months that hold it"
+            )
+        return said
 
     def it_emigrants(self, store: Store, claim: Claim) -> Estimate:
         fit, start, end = self.window(store, claim)
-        return Estimate(*fit.total("emigration", start, end), self.inputs(fit, start, end, "emigration"))
+        return Estimate(*fit.total("emigration", start, end), self.inputs(fit, start, end, "emigration", claim))
 
     def it_abroad_net(self, store: Store, claim: Claim) -> Estimate:
         fit, start, end = self.window(store, claim)
-        return Estimate(*fit.total("net", start, end), self.inputs(fit, start, end, "emigration net of returns"))
+        return Estimate(*fit.total("net", start, end), self.inputs(fit, start, end, "emigration net of returns", claim))
 
     def return_share(self, store: Store, claim: Claim) -> Estimate:
         """Returns over emigrations in the claim's window (a share of leavers back by its end)."""
@@ -219,10 +234,10 @@ class _PanelFits:
         out, back = fit.total("emigration", start, end)[0], fit.total("return", start, end)[0]
         if out <= 0:
             raise NoEstimate(f"no emigration estimated in {start} to {end}")
-        return Estimate(back / out, None, None, self.inputs(fit, start, end, "returns / emigrations"))
+        return Estimate(back / out, None, None, self.inputs(fit, start, end, "returns / emigrations", claim))
 
     def leaver_share(self, store: Store, claim: Claim) -> Estimate:
         fit, start, end = self.window(store, claim)
         est, low, high = fit.total("emigration", start, end)
         n = fit.population.count
-        return Estimate(est / n, low / n, high / n, self.inputs(fit, start, end, "emigration / population"))
+        return Estimate(est / n, low / n, high / n, self.inputs(fit, start, end, "emigration / population", claim))
