@@ -144,3 +144,9 @@ def test_cluster_status_and_down_when_none_runs(tmp_path, cli):
     assert "--workers: 0 workers" in bad.output
     bad = cli("cluster", "up", "--dir", folder, "--memory", "lots", code=2)
     assert "--memory" in bad.output
+
+
+@pytest.mark.parametrize("command", ["up", "status", "down"])
+def test_cluster_commands_have_help_with_examples(cli, command):
+    out = cli("cluster", command, "--help").stdout
+    assert "Examples" in out and f"talentflow cluster {command}" in out

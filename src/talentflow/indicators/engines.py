@@ -141,10 +141,10 @@ def spark_session(
     if not master.startswith("local"):
         # Executors run Python with the driver's interpreter and import talentflow from where the driver does
         # (a function shipped to them is pickled by reference to its module).
+        # (PySpark takes the executors' interpreter from PYSPARK_PYTHON, else `python3` on their PATH.)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         package = Path(__file__).resolve().parents[2]
-        builder = builder.config("spark.pyspark.python", sys.executable).config(
-            "spark.executorEnv.PYTHONPATH", str(package)
-        )
+        builder = builder.config("spark.executorEnv.PYTHONPATH", str(package))
     for key, setting in (conf or {}).items():
         builder = builder.config(key, setting)
     session = builder.getOrCreate()
