@@ -150,3 +150,15 @@ def test_cluster_status_and_down_when_none_runs(tmp_path, cli):
 def test_cluster_commands_have_help_with_examples(cli, command):
     out = cli("cluster", command, "--help").stdout
     assert "Examples" in out and f"talentflow cluster {command}" in out
+
+
+def test_cluster_up_refuses_a_port_in_use(tmp_path, cli):
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        bad = cli("cluster", "up", "--dir", tmp_path, "--port", str(port), "--ui-port", "45200", code=2)
+    assert f"--port: port {port} on 127.0.0.1 is in use" in bad.output
+    assert not list(tmp_path.glob("pids/*.pid"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -137,6 +138,18 @@ def _start(layout: Layout, name: str, args: list[str]) -> int:
     return process.pid
 
 
+def _check_free(layout: Layout) -> None:
+    """Refuse ports another program holds: Spark would move the master to the next port, and the workers would
+    join whatever listens on the one asked for."""
+    wanted = [("port", layout.port), *(("ui_port", layout.ui_port + i) for i in range(layout.workers + 1))]
+    for param, port in wanted:
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                raise UsageError(f"port {port} on {HOST} is in use: choose another", param=param) from None
+
+
 def up(layout: Layout, *, timeout: float = 90.0) -> dict[str, Any]:
     """Start the master and the workers unless they run, and wait until the master counts every worker ALIVE."""
     now = status(layout)
@@ -144,6 +157,7 @@ def up(layout: Layout, *, timeout: float = 90.0) -> dict[str, Any]:
         return now
     if any(p["running"] for p in now["processes"]):
         raise UsageError(f"{layout.folder}: a cluster is half up ({now['workers_alive']} workers); run `down` first")
+    _check_free(layout)
     master = "org.apache.spark.deploy.master.Master"
     worker = "org.apache.spark.deploy.worker.Worker"
     ports = ["--host", HOST, "--port", str(layout.port), "--webui-port", str(layout.ui_port)]
