@@ -139,9 +139,9 @@ def spark_session(
     if shuffle_partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
     if not master.startswith("local"):
-        # Executors run Python with the driver's interpreter and import talentflow from where the driver does
-        # (a function shipped to them is pickled by reference to its module).
-        # (PySpark takes the executors' interpreter from PYSPARK_PYTHON, else `python3` on their PATH.)
+        # Executors run Python with the driver's interpreter (PySpark takes it from PYSPARK_PYTHON, else runs
+        # `python3` from the executors' PATH) and import talentflow from where the driver does (a function
+        # shipped to them is pickled by reference to its module).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         package = Path(__file__).resolve().parents[2]
         builder = builder.config("spark.executorEnv.PYTHONPATH", str(package))
