@@ -171,7 +171,7 @@ def measure(args: list[str], workers: list[int]) -> tuple[dict[str, Any], float]
     return json.loads(stdout.strip().splitlines()[-1]), peak[0] / 2**30
 
 
-def indicators(sizes: list[int], work: Path, repeat: int, cores: int, memory: str) -> None:
+def indicators(sizes: list[int], work: Path, repeat: int, engines: list[str], cluster_share: tuple[int, str]) -> None:
     import pandas as pd
 
     from talentflow.indicators._cluster import Layout, down, up
@@ -179,25 +179,28 @@ def indicators(sizes: list[int], work: Path, repeat: int, cores: int, memory: st
     work.mkdir(parents=True, exist_ok=True)
     results_file = work / "scale.json"
     results = json.loads(results_file.read_text()) if results_file.exists() else {}
+    cores, memory = cluster_share
     layout = Layout(work / "cluster", port=17177, ui_port=18180, workers=2, cores=cores, memory=memory)
-    cluster = up(layout)
+    cluster = up(layout) if "spark" in engines else {"master": "", "processes": []}
     workers = [p["pid"] for p in cluster["processes"] if p["name"].startswith("worker")]
     try:
         for size in sizes:
             db = store_of(work, size)
             n = repeat if size < 10**8 else 1
-            row: dict[str, Any] = {"export_s": json.loads(db.with_suffix(".ready").read_text())["export_s"]}
-            for engine in ("duckdb", "spark"):
+            row: dict[str, Any] = results.get(str(size), {})
+            row["export_s"] = json.loads(db.with_suffix(".ready").read_text())["export_s"]
+            for engine in engines:
                 got, gb = measure(["--child", engine, str(db), cluster["master"], str(n)], workers)
                 row[engine] = {**got, "peak_gb": gb}
-            for name in INDICATORS:
+            for name in INDICATORS if {"duckdb", "spark"} <= set(row) else ():
                 a, b = (pd.read_parquet(db.with_name(f"{db.stem}-{e}-{name}.parquet")) for e in ("duckdb", "spark"))
                 pd.testing.assert_frame_equal(a, b, check_dtype=False, rtol=1e-9)
             results[str(size)] = row
             results_file.write_text(json.dumps(results, indent=1))
             report(results)
     finally:
-        down(layout)
+        if "spark" in engines:
+            down(layout)
 
 
 def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
@@ -208,40 +211,60 @@ def fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return float(a), float(b)
 
 
+def _totals(results: dict[str, Any], engine: str) -> tuple[list[int], list[float]]:
+    """The sizes measured on ``engine`` and the three indicators' summed time at each."""
+    sizes = sorted(int(s) for s in results if engine in results[s])
+    return sizes, [sum(results[str(s)][engine][n]["s"] for n in INDICATORS) for s in sizes]
+
+
 def report(results: dict[str, Any]) -> None:
-    sizes = sorted(int(s) for s in results)
     print(f"{'sightings':>10} {'engine':>7} " + " ".join(f"{n:>17}" for n in INDICATORS) + "  start   peak")
-    totals: dict[str, list[float]] = {"duckdb": [], "spark": []}
-    for size in sizes:
+    for size in sorted(int(s) for s in results):
         row = results[str(size)]
-        for engine in totals:
+        for engine in ("duckdb", "spark"):
+            if engine not in row:
+                continue
             r = row[engine]
-            times = [r[n]["s"] for n in INDICATORS]
-            totals[engine].append(sum(times))
-            cells = " ".join(f"{t:>16.2f}s" for t in times)
+            cells = " ".join(f"{r[n]['s']:>16.2f}s" for n in INDICATORS)
             print(f"{size:>10.0e} {engine:>7} {cells} {r['start_s']:>5.1f}s {r['peak_gb']:>5.2f} GB")
-        print(
-            f"{'':>10} {'ratio':>7} "
-            + " ".join(f"{row['spark'][n]['s'] / row['duckdb'][n]['s']:>16.1f}x" for n in INDICATORS)
-            + f"   (Spark / DuckDB; Parquet export {row['export_s']:.1f} s)"
-        )
-    if len(sizes) < 2:
-        return
-    lines = {e: fit(sizes, t) for e, t in totals.items()}
-    for engine, (_, b) in lines.items():
-        print(f"growth exponent, {engine}: time ~ size^{b:.2f} (three indicators together)")
-    (ad, bd), (as_, bs) = lines["duckdb"], lines["spark"]
-    over = [s for s, d, p in zip(sizes, totals["duckdb"], totals["spark"], strict=True) if p < d]
+        if "duckdb" in row and "spark" in row:
+            ratios = " ".join(f"{row['spark'][n]['s'] / row['duckdb'][n]['s']:>16.1f}x" for n in INDICATORS)
+            print(f"{'':>10} {'ratio':>7} {ratios}   (Spark / DuckDB)")
+        print(f"{'':>10} Parquet export (partitioned by source and month): {row['export_s']:.1f} s")
+    lines = {}
+    for engine in ("duckdb", "spark"):
+        sizes, totals = _totals(results, engine)
+        if len(sizes) >= 2:
+            lines[engine] = fit(sizes, totals)
+            print(
+                f"growth exponent, {engine}: time ~ size^{lines[engine][1]:.2f} (three indicators, {len(sizes)} sizes)"
+            )
+    _crossing(results, lines)
+
+
+def _crossing(results: dict[str, Any], lines: dict[str, tuple[float, float]]) -> None:
+    import math
+
+    both = [s for s in sorted(int(s) for s in results) if {"duckdb", "spark"} <= set(results[str(s)])]
+    over = [
+        s
+        for s in both
+        if _totals({str(s): results[str(s)]}, "spark")[1] < _totals({str(s): results[str(s)]}, "duckdb")[1]
+    ]
     if over:
         print(f"Spark faster than DuckDB from {over[0]:.0e} sightings on")
-    elif bd > bs:
-        import math
-
-        print(
-            f"Spark not faster up to {sizes[-1]:.0e}; the fitted lines cross at {math.exp((as_ - ad) / (bd - bs)):.1e}"
-        )
+        return
+    if len(lines) < 2:
+        return
+    (ad, bd), (as_, bs) = lines["duckdb"], lines["spark"]
+    for size in sorted(int(s) for s in results):
+        if "spark" not in results[str(size)]:
+            print(f"Spark at {size:.0e}, extrapolated from the fit: {math.exp(as_ + bs * math.log(size)):.0f} s")
+    if bd > bs:
+        cross = math.exp((as_ - ad) / (bd - bs))
+        print(f"Spark not faster where measured; the fitted lines cross at {cross:.1e} sightings")
     else:
-        print(f"Spark not faster up to {sizes[-1]:.0e}, and it grows as fast or faster: no crossing on this machine")
+        print("Spark not faster where measured, and it grows as fast or faster: no crossing on this machine")
 
 
 def chart(results: dict[str, Any], target: Path) -> None:
@@ -249,22 +272,27 @@ def chart(results: dict[str, Any], target: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
-    sizes = sorted(int(s) for s in results)
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
-    for engine, style in (("duckdb", "o-"), ("spark", "s--")):
-        totals = [sum(results[str(s)][engine][n]["s"] for n in INDICATORS) for s in sizes]
-        label = f"{'DuckDB' if engine == 'duckdb' else 'Spark cluster (2 workers)'}"
-        if len(sizes) > 1:
-            label += f", size^{fit(sizes, totals)[1]:.2f}"
-        ax.plot(sizes, totals, style, label=label)
+    top = max(int(s) for s in results)
+    for engine, style, color in (("duckdb", "o-", "C0"), ("spark", "s-", "C1")):
+        sizes, totals = _totals(results, engine)
+        label = "DuckDB (the store)" if engine == "duckdb" else "Spark, standalone cluster of 2 workers"
+        if len(sizes) >= 2:
+            a, b = fit(sizes, totals)
+            label += f": size^{b:.2f}"
+            if sizes[-1] < top:
+                xs = np.array([sizes[-1], top], dtype=float)
+                ax.plot(xs, np.exp(a + b * np.log(xs)), ":", color=color, label=f"{engine}, extrapolated")
+        ax.plot(sizes, totals, style, color=color, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("sightings (half vacancies, half resumes)")
     ax.set_ylabel("seconds, three indicators")
-    ax.set_title("Indicators on DuckDB and on Spark, 2 cores")
+    ax.set_title("tension + vacancies_active + resumes_new, 2 cores")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(target)
     print(f"chart: {target}")
@@ -297,6 +325,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--cores", type=int, default=1, help="cores per Spark worker")
     ap.add_argument("--memory", default="4g", help="memory per Spark worker")
+    ap.add_argument("--engines", nargs="+", choices=("duckdb", "spark"), default=["duckdb", "spark"])
     ap.add_argument("--chart", action="store_true", help="only print the table and draw the chart")
     args = ap.parse_args()
     if args.chart:
@@ -305,7 +334,8 @@ def main() -> None:
         chart(results, ROOT / "docs" / "img" / "scale_indicators.png")
         return
     if args.part in ("indicators", "all"):
-        indicators([int(s) for s in args.sizes], args.work, args.repeat, args.cores, args.memory)
+        sizes = [int(s) for s in args.sizes]
+        indicators(sizes, args.work, args.repeat, args.engines, (args.cores, args.memory))
     if args.part in ("panel", "all"):
         panel(args.scales, args.replicates)
 
