@@ -110,7 +110,14 @@ def child(engine: str, db: Path, master: str, repeat: int) -> dict[str, Any]:
     if engine == "duckdb":
         eng: Any = DuckDBEngine.open(db)
     else:
-        conf = {"spark.executor.memory": "3g", "spark.driver.memory": "2g"}
+        # Generous timeouts: on a machine loaded many times over its cores, an executor's heartbeat can be two
+        # minutes late, and Spark then drops the executor and recomputes its work.
+        conf = {
+            "spark.executor.memory": "3g",
+            "spark.driver.memory": "2g",
+            "spark.network.timeout": "900s",
+            "spark.executor.heartbeatInterval": "60s",
+        }
         eng = SparkEngine(export_parquet(db), spark_session(master, shuffle_partitions=8, conf=conf))
     out: dict[str, Any] = {"start_s": time.perf_counter() - t0}
     for name, ask in INDICATORS.items():
