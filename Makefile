@@ -8,7 +8,7 @@ SHARED ?= ../shared/data
 DEMO ?= demo
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench lint format clean system
+.PHONY: setup demo test bench lint format clean system cluster-up cluster-down
 
 setup: $(STAMP)
 
@@ -55,6 +55,18 @@ test: setup
 	@echo "tests in random order: make test SEED=$(SEED) repeats it"
 	$(BIN)/python -m pytest -q -p randomly --randomly-seed=$(SEED)
 	$(BIN)/python -m pytest -q -p no:randomly tests/test_claims.py
+	@echo "the tests marked cluster again, on a standalone Spark cluster (a master and two workers on loopback)"
+	TALENTFLOW_TEST_SPARK=cluster $(BIN)/python -m pytest -q -p no:randomly -m cluster
+
+# A standalone Spark cluster from the pyspark installation: a master and two workers (1 core, 1 GB each) on
+# 127.0.0.1, pid files and logs in $(CLUSTER); `talentflow indicators ... --engine spark --spark-master
+# spark://127.0.0.1:7077` then runs on it (docs/indicators.md, "Spark on a cluster").
+CLUSTER ?= .spark-cluster
+cluster-up: setup
+	$(BIN)/talentflow cluster up --dir $(CLUSTER) --workers 2 --cores 1 --memory 1g
+
+cluster-down: setup
+	$(BIN)/talentflow cluster down --dir $(CLUSTER)
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,spark,bench]'
@@ -75,4 +87,4 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) demo spark-warehouse .pytest_cache .ruff_cache
+	rm -rf $(VENV) demo spark-warehouse .spark-cluster .pytest_cache .ruff_cache

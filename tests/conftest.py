@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -47,14 +48,60 @@ def cli() -> Cli:
     return Cli()
 
 
+#: `cluster` runs the tests marked `cluster` on a standalone Spark cluster (a master and two workers, started for
+#: the run) instead of local[2]: `make test` runs them so once more (docs/indicators.md, "Spark on a cluster").
+ENV_SPARK = "TALENTFLOW_TEST_SPARK"
+
+
+def _free_ports(n: int) -> int:
+    """The first of ``n`` consecutive ports on loopback that nothing listens on."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first = probe.getsockname()[1]
+        if first + n >= 65000:
+            continue
+        try:
+            held = []
+            for port in range(first, first + n):
+                s = socket.socket()
+                held.append(s)
+                s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for s in held:
+                s.close()
+        return first
+    raise RuntimeError("no free ports on loopback")
+
+
 @pytest.fixture(scope="session")
-def spark_local():
-    """One local Spark session for the whole run (it takes seconds to start), shared by every test module."""
+def spark_local(tmp_path_factory: pytest.TempPathFactory):
+    """One Spark session for the whole run (it takes seconds to start), shared by every test module: local[2],
+    or on a cluster started here through `talentflow cluster up` when TALENTFLOW_TEST_SPARK=cluster."""
     from talentflow.indicators.engines import spark_session
 
-    session = spark_session("local[2]")
-    yield session
-    session.stop()
+    if os.environ.get(ENV_SPARK) != "cluster":
+        session = spark_session("local[2]")
+        yield session
+        session.stop()
+        return
+    folder = tmp_path_factory.mktemp("spark-cluster")
+    port = _free_ports(4)
+    ui = port + 1  # the workers' UIs on the next two
+    where = ("--dir", folder)
+    up = Cli().json("cluster", "up", *where, "--port", str(port), "--ui-port", str(ui), "--workers", "2")
+    try:
+        assert (up["running"], up["workers_alive"], up["cores"]) == (True, 2, 2), up
+        session = spark_session(up["master"], shuffle_partitions=4)
+        try:
+            yield session
+        finally:
+            session.stop()
+    finally:
+        down = Cli().json("cluster", "down", *where)
+        assert len(down["stopped"]) == 3, down
 
 
 CHROMIUM = Path(os.environ.get("TALENTFLOW_CHROMIUM", "/usr/bin/chromium"))

@@ -4,6 +4,7 @@ against independent SQL; the command line."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -88,6 +89,21 @@ PARITY = [pytest.param(name, params, id=name) for name, params in CASES.items()]
 PARITY += [pytest.param(name, params, id=case) for case, (name, params) in SEGMENT_CASES.items()]
 
 
+@pytest.mark.cluster
+def test_the_spark_session_runs_where_the_run_asked(spark_local):
+    """local[2] by default; with TALENTFLOW_TEST_SPARK=cluster, a standalone master with two executors."""
+    context = spark_local.sparkContext
+    if os.environ.get("TALENTFLOW_TEST_SPARK") == "cluster":
+        assert context.master.startswith("spark://127.0.0.1:")
+        # The driver counts itself among the block managers: two executors, one per worker (they register
+        # while the session starts; a query has run by now in most orders, but not in all).
+        spark_local.range(100).count()
+        assert context._jsc.sc().getExecutorMemoryStatus().size() == 3
+    else:
+        assert context.master == "local[2]"
+
+
+@pytest.mark.cluster
 @pytest.mark.parametrize(("name", "params"), PARITY)
 def test_same_result_on_duckdb_and_spark(name, params, duck, spark):
     a = compute_on(duck, name, params).frame

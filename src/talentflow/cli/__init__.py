@@ -16,6 +16,7 @@ import typer
 from talentflow._version import __version__
 from talentflow.cli import (
     claims,
+    cluster,
     collect,
     fetch,
     impact,
@@ -46,6 +47,7 @@ app.add_typer(fetch.app)
 app.add_typer(reference.app, name="reference")
 app.add_typer(simulate.app)
 app.add_typer(indicators.app)
+app.add_typer(cluster.app, name="cluster")
 app.add_typer(migration.app, name="migration")
 app.add_typer(impact.app, name="impact")
 app.add_typer(claims.app, name="claims")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +17,11 @@ import ibis
 import pandas as pd
 
 from talentflow import model
-from talentflow._sql import literal
 from talentflow.errors import StoreError, UsageError
+from talentflow.indicators._export import TABLES, read_files
 from talentflow.indicators.params import DEFAULT_SPARK_MASTER, ENGINES
 from talentflow.indicators.provenance import MARKED, WHERE, check_data, of_kind
 from talentflow.store import Store
-
-#: The tables indicators read.
-TABLES = ("vacancy_observation", "resume_observation", "population", "series")
 
 
 class Engine:
@@ -106,35 +104,23 @@ def _arg_max_null(arg: Any, key: Any) -> Any:
     return ibis.udf.agg.builtin(arg_max_null, signature=((arg, key), arg))
 
 
-def _signature(db: Path) -> str:
-    """Changes whenever the store file does: its size and modification time."""
-    stat = db.stat()
-    return json.dumps({"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "schema": model.VACANCY_OBSERVATION.ddl()})
-
-
 def export_parquet(db: str | os.PathLike[str] | None, folder: Path | None = None) -> Path:
-    """The store's tables as ``<table>.parquet`` in ``folder`` (default: ``<store>.parquet/`` beside it).
+    """The store's tables as Parquet in ``folder`` (default: ``<store>.parquet/`` beside it), brought up to date:
+    partitioned by source and month, only the ingests not yet exported written (``_export``)."""
+    from talentflow.indicators._export import export
 
-    Written once per version of the store: a stamp with the store file's size and time says whether the copy
-    is current, so repeated Spark runs on an unchanged store read the Parquet files as they are.
-    """
-    with Store(db, read_only=True) as store:
-        path = store.path
-        folder = folder or path.with_name(path.name + ".parquet")
-        stamp = folder / "_talentflow_stamp.json"
-        signature = _signature(path)
-        if stamp.exists() and stamp.read_text() == signature:
-            return folder
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in TABLES:
-            target = folder / f"{name}.parquet"
-            store.con.execute(f"COPY {name} TO {literal(str(target))} (FORMAT parquet)")
-    stamp.write_text(signature)
-    return folder
+    return export(db, folder).folder
 
 
-def spark_session(master: str = DEFAULT_SPARK_MASTER) -> Any:
-    """A Spark session set up as ``../shared/STACK.md`` found to work: UTC, loopback, few shuffle partitions."""
+def spark_session(
+    master: str = DEFAULT_SPARK_MASTER,
+    *,
+    shuffle_partitions: int | None = None,
+    conf: Mapping[str, str] | None = None,
+) -> Any:
+    """A Spark session set up as ``../shared/STACK.md`` found to work: UTC, loopback, few shuffle partitions on
+    one machine (``shuffle_partitions``; by default 4 in local mode, Spark's own on a cluster); ``conf``: more
+    Spark settings (e.g. ``spark.executor.memory``)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -147,9 +133,20 @@ def spark_session(master: str = DEFAULT_SPARK_MASTER) -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
-    if master.startswith("local"):
+    if shuffle_partitions is None and master.startswith("local"):
         # The default 200 shuffle partitions cost more than they split on one machine.
-        builder = builder.config("spark.sql.shuffle.partitions", "4")
+        shuffle_partitions = 4
+    if shuffle_partitions is not None:
+        builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    if not master.startswith("local"):
+        # Executors run Python with the driver's interpreter (PySpark takes it from PYSPARK_PYTHON, else runs
+        # `python3` from the executors' PATH) and import talentflow from where the driver does (a function
+        # shipped to them is pickled by reference to its module).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        package = Path(__file__).resolve().parents[2]
+        builder = builder.config("spark.executorEnv.PYTHONPATH", str(package))
+    for key, setting in (conf or {}).items():
+        builder = builder.config(key, setting)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
@@ -169,12 +166,19 @@ class SparkEngine(Engine):
         self._tables = {}
         # Views are named for the folder they read: two engines on one session (a Spark session is shared by
         # the whole process) must not replace each other's tables.
-        tag = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:12]
+        folder = folder.resolve()
+        tag = hashlib.sha1(str(folder).encode()).hexdigest()[:12]
+        listed = read_files(folder)
         for name in TABLES:
-            path = folder / f"{name}.parquet"
-            if not path.exists():
-                raise StoreError(f"{folder}: no {name}.parquet here")
-            self._tables[name] = self.con.read_parquet(str(path), table_name=f"tf_{name}_{tag}")
+            # Absolute paths: executors on a cluster run in folders of their own. Only the files the manifest
+            # lists: an export under way or one that crashed may have left others.
+            paths = listed[name] if listed is not None else [folder / f"{name}.parquet"]
+            if not all(p.exists() for p in paths):
+                raise StoreError(f"{folder}: no Parquet export of {name} here (see `export_parquet`)")
+            frame = session.read.parquet(*(str(p) for p in paths)).select(*model.BY_NAME[name].column_names)
+            view = f"tf_{name}_{tag}"
+            frame.createOrReplaceTempView(view)
+            self._tables[name] = self.con.table(view)
 
     @classmethod
     def open(cls, db: str | os.PathLike[str] | None, master: str = DEFAULT_SPARK_MASTER) -> SparkEngine:
