@@ -1,33 +1,30 @@
 """The dashboard's views beyond one indicator (impact, flows, claims) and its fixes (default range, combined
 filters, number format, suppressed series, shock lines, the simulated-data banner), in Debian's Chromium against
-a real uvicorn server, every non-loopback request refused. Each view is checked against the API's own JSON: what
-the chart or the table shows is the API's numbers, and a parameter change redraws it with the new ones."""
+a real uvicorn server, every non-loopback request refused, on tests/test_web_browser.py's store (``dashboard_store``
+in tests/conftest.py: a stray 2013 record among the others, four claims). Each view is checked against the API's
+own JSON: what the chart or the table shows is the API's numbers, and a parameter change redraws it with the new
+ones."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import httpx
-import kinds_fixture
 import pytest
-import web_fixture
-from test_web_browser import ServerThread, choose, page, traces, wait_ready  # noqa: F401 (page: a fixture)
+import test_web_browser as harness
+from test_web_browser import ServerThread, choose, traces, wait_ready
 
 from talentflow import ingest
 from talentflow.web import create_app
 
+#: A page that may reach the test server only (tests/test_web_browser.py).
+page = harness.page
+
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    """A simulated market and real board records with the built-in claims (tests/kinds_fixture.py), plus one stray
-    real vacancy seen in 2013, years before the others."""
-    root = tmp_path_factory.mktemp("web-views")
-    kinds = kinds_fixture.build(root, scale=0.002, simulated_seed=3)
-    stray = web_fixture.hh_vacancies(root / "stray.ndjson", 1, first_id=1, first_day=date(2013, 5, 6))
-    assert ingest([stray], db=kinds.mixed).accepted == 1
-    with ServerThread(create_app(kinds.mixed)) as running:
+def server(dashboard_store: Path):
+    with ServerThread(create_app(dashboard_store)) as running:
         yield running
 
 
@@ -150,12 +147,12 @@ def test_claims_view_sets_each_claim_beside_the_estimate(page, server: ServerThr
             assert text == ""
         else:
             assert number(text) == pytest.approx(row["estimate"], abs=0.5 if abs(row["estimate"]) >= 1000 else 1e-3)
-    assert any("," in t for t in shown)
 
     change(page, "#cl-coverage", "0.5")
     half = api(server, "/api/claims/compare?data=simulated&coverage=0.5&tolerance=0.1")
     assert [r["estimate"] for r in half] != [r["estimate"] for r in rows]
     assert column(page, "cl-rows", "estimate") == [fmt(r["estimate"]) for r in half]
+    assert "1,252" in column(page, "cl-rows", "estimate")  # resumes in August 2022, at half coverage
     assert page.blocked == [] and page.errors == []
 
 
@@ -225,7 +222,9 @@ def synth_server(shared: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_impact_view_synthetic_control(browser, synth_server: ServerThread) -> None:
     page = browser.new_page()
     blocked: list[str] = []
-    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else (blocked.append(r.request.url), r.abort()))
+    page.route(
+        "**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else (blocked.append(r.request.url), r.abort())
+    )
     try:
         page.goto(f"{synth_server.url}/?view=impact&method=synth&metric=developers&event=2022Q1")
         wait_ready(page)

@@ -69,15 +69,18 @@ function drawChangepoints(res) {
     shapes.push({ type: "rect", name: `break ${b.series} ${b.break}`, x0: b.date_low, x1: b.date_high, yref: "paper",
                   y0: 0, y1: 1, fillcolor: BREAK_BAND, line: { width: 0 }, layer: "below" });
     shapes.push({ type: "line", name: `break ${b.series} ${b.break} date`, x0: b.date, x1: b.date, yref: "paper",
-                  y0: 0, y1: 1, line: { color: "#ea580c", width: b.significant ? 2 : 1, dash: b.significant ? "solid" : "dot" } });
+                  y0: 0, y1: 1,
+                  line: { color: "#ea580c", width: b.significant ? 2 : 1, dash: b.significant ? "solid" : "dot" } });
     annotations.push({ x: b.date, yref: "paper", y: i % 2 ? -0.12 : -0.06, yanchor: "top", showarrow: false,
                        text: `${b.date}${b.significant ? " *" : ""}`, font: { size: 10, color: "#c2410c" } });
   });
   const days = fit.map((r) => r.period).sort();
   const extra = (res.tables.events || []).map((e) => [e.event, e.label]);
   const events = days.length ? eventLines(days[0], days[days.length - 1], extra) : { shapes: [], annotations: [] };
-  return { traces, layout: { shapes: [...shapes, ...events.shapes], annotations: [...annotations, ...events.annotations],
-    title: { text: `Breaks (${fmt(res.stats.breaks)} found, ${fmt(res.stats.significant)} significant) with date intervals` },
+  const s = res.stats;
+  return { traces, layout: {
+    shapes: [...shapes, ...events.shapes], annotations: [...annotations, ...events.annotations],
+    title: { text: `Breaks (${fmt(s.breaks)} found, ${fmt(s.significant)} significant) with date intervals` },
     yaxis: { ...AXIS, title: { text: res.inputs.series } } } };
 }
 
@@ -88,7 +91,8 @@ function drawIts(res) {
     ...bandTraces(x, fit.map((r) => r.low), fit.map((r) => r.high), "counterfactual", BAND),
     { type: "scatter", mode: "lines", name: "counterfactual", x, y: fit.map((r) => r.counterfactual),
       line: { color: "#2563eb", dash: "dash" } },
-    { type: "scatter", mode: "lines+markers", name: "actual", x, y: fit.map((r) => r.actual), line: { color: "#111827" } },
+    { type: "scatter", mode: "lines+markers", name: "actual", x, y: fit.map((r) => r.actual),
+      line: { color: "#111827" } },
     ...bandTraces(ex, effect.map((r) => r.low), effect.map((r) => r.high), "effect", "rgba(220, 38, 38, 0.18)", "y2"),
     { type: "scatter", mode: "lines+markers", name: "effect", x: ex, y: effect.map((r) => r.estimate), yaxis: "y2",
       line: { color: "#dc2626" } },
@@ -96,7 +100,8 @@ function drawIts(res) {
   const s = res.stats;
   const events = x.length ? eventLines(x[0], x[x.length - 1], [[s.event, "event"]]) : {};
   return { traces, layout: { ...events,
-    title: { text: `Effect of ${s.event}: ${fmt(s.mean_effect)} a period on average, ${fmt(s.cumulative_effect)} in all` },
+    title: { text: `Effect of ${s.event}: ${fmt(s.mean_effect)} a period on average, ` +
+                   `${fmt(s.cumulative_effect)} in all` },
     yaxis: { ...AXIS, domain: [0.38, 1], title: { text: res.inputs.series } },
     yaxis2: { ...AXIS, domain: [0, 0.28], title: { text: "actual − counterfactual" }, zeroline: true } } };
 }
@@ -134,7 +139,10 @@ async function loadImpact() {
   const q = impactQuery();
   history.replaceState(null, "", `?view=impact&${q}`);
   const res = await fetchView("impact", `/api/impact?${q}`);
-  if (res === null) { if (document.body.dataset.state === "error") { Plotly.purge("im-chart"); $("im-rows").innerHTML = ""; } return; }
+  if (res === null) {
+    if (document.body.dataset.state === "error") { Plotly.purge("im-chart"); $("im-rows").innerHTML = ""; }
+    return;
+  }
   views.impact = res;
   const drawn = method === "changepoints" ? drawChangepoints(res) : method === "its" ? drawIts(res)
     : drawSynth(res, $("im-quarter").value.trim());
@@ -183,12 +191,14 @@ function sankey(origin, dests) {
                             "data-name": name, "data-value": value }, root);
     svg("title", {}, r).textContent = `${name}: ${fmt(value)}`;
     const left = kind === "origin";
-    const t = svg("text", { x: left ? x - 6 : x + nodeW + 6, y: y + h / 2 + 4, "text-anchor": left ? "end" : "start" }, root);
+    const t = svg("text", { x: left ? x - 6 : x + nodeW + 6, y: y + h / 2 + 4,
+                            "text-anchor": left ? "end" : "start" }, root);
     t.textContent = `${name} ${fmt(value)}`;
   };
   const link = (x0, y0, x1, y1, h, source, target, row, color) => {
     const xm = (x0 + x1) / 2;
-    const d = `M${x0},${y0} C${xm},${y0} ${xm},${y1} ${x1},${y1} L${x1},${y1 + h} C${xm},${y1 + h} ${xm},${y0 + h} ${x0},${y0 + h} Z`;
+    const d = `M${x0},${y0} C${xm},${y0} ${xm},${y1} ${x1},${y1} ` +
+              `L${x1},${y1 + h} C${xm},${y1 + h} ${xm},${y0 + h} ${x0},${y0 + h} Z`;
     const p = svg("path", { class: "link", d, fill: color, "data-source": source, "data-target": target,
                             "data-value": row.estimate }, root);
     const interval = row.low === undefined ? "" : ` (interval ${fmt(row.low)} to ${fmt(row.high)})`;
@@ -273,7 +283,9 @@ function setupViews(initial) {
     } else if (initial.event) $("im-event").value = initial.event;
   }
   if (initial.view === "flows") {
-    for (const k of ["origin", "from", "to", "n_boot", "seed"]) if (initial[k] !== undefined) $(`fl-${k}`).value = initial[k];
+    for (const k of ["origin", "from", "to", "n_boot", "seed"]) {
+      if (initial[k] !== undefined) $(`fl-${k}`).value = initial[k];
+    }
   }
   if (initial.view === "claims") {
     for (const k of ["coverage", "tolerance"]) if (initial[k] !== undefined) $(`cl-${k}`).value = initial[k];
@@ -289,7 +301,9 @@ function setupViews(initial) {
   });
   for (const id of ["im-indicator", "im-by", "im-event", "im-from", "im-to", "im-min_cell", "im-n_boot", "im-metric",
                     "im-unit", "im-quarter"]) $(id).addEventListener("change", loadImpact);
-  for (const id of ["fl-origin", "fl-from", "fl-to", "fl-n_boot", "fl-seed"]) $(id).addEventListener("change", loadFlows);
+  for (const id of ["fl-origin", "fl-from", "fl-to", "fl-n_boot", "fl-seed"]) {
+    $(id).addEventListener("change", loadFlows);
+  }
   for (const id of ["cl-coverage", "cl-tolerance"]) $(id).addEventListener("change", loadClaims);
 }
 """

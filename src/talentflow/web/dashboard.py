@@ -123,7 +123,8 @@ PAGE = """<!doctype html>
 <section id="view-impact" class="view" hidden>
 <form id="im-controls">
   <label>Method <select id="im-method"><option value="changepoints">change points</option>
-    <option value="its">interrupted time series</option><option value="synth">synthetic control</option></select></label>
+    <option value="its">interrupted time series</option><option value="synth">synthetic control</option>
+  </select></label>
   <label class="series">Indicator <select id="im-indicator"></select></label>
   <label class="series">Filter <input id="im-by" size="12" placeholder="e.g. is_it=true"></label>
   <label class="series">Event <input id="im-event" type="date" value="2022-02-24"></label>
@@ -358,7 +359,7 @@ function draw() {
   const layout = { title: { text: `${name}: ${value}, ${kind}` + (notes.length ? ` (${notes.join("; ")})` : "") },
                    margin: { l: 70, r: 20, t: 50, b: 40 }, showlegend: traces.length > 1,
                    yaxis: { title: { text: value }, rangemode: "tozero", ...AXIS },
-                   ...(xs.length ? eventLines(xs[0], lastEnd) : {}) };
+                   xaxis: { type: "date" }, ...(xs.length && traces.length ? eventLines(xs[0], lastEnd) : {}) };
   return Plotly.react("chart", traces, layout, { responsive: true, displaylogo: false });
 }
 
@@ -427,6 +428,7 @@ async function show(name) {
 }
 
 async function dataChanged() {
+  setState("loading");
   for (const v of Object.values(VIEWS)) v.stale = true;
   if (autoRange) await defaultRange();
   await show(current);
