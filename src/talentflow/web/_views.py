@@ -226,7 +226,12 @@ async function loadFlows() {
   const q = flowsQuery();
   history.replaceState(null, "", `?view=flows&${q}`);
   const rows = await fetchView("flows", `/api/migration?${q}`);
-  if (rows === null) return;
+  if (rows === null) {
+    if (document.body.dataset.state === "error") {
+      Plotly.purge("fl-chart"); $("fl-sankey").replaceChildren(); $("fl-rows").innerHTML = "";
+    }
+    return;
+  }
   views.flows = rows;
   const monthly = rows.filter((r) => r.destination === "abroad" && !String(r.period).includes("/"));
   const traces = [];
