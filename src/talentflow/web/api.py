@@ -172,8 +172,9 @@ IMPACT = {
         "level",
     ),
 }
-#: Bounds on the impact parameters that set how much work a request is (besides ``Limits``).
 IMPACT_NAMES = tuple(dict.fromkeys(n for names in IMPACT.values() for n in names))
+#: Bounds on the impact parameters that set how much work a request is (besides ``Limits``): a value, or the
+#: number of times a repeatable parameter is given.
 IMPACT_BOUNDS = {
     "penalty": (1e-3, 100.0),
     "min_size": (3, 52),
@@ -194,7 +195,7 @@ IMPACT_FIELDS = {
     "control": "controls",
     "donor": "donors",
 }
-#: The request's field of each API name that differs, and back (an error names the API's parameter).
+#: The API's name of each request field named otherwise, so that an error names the parameter the client sent.
 API_OF_FIELD = {"options": "option", "events": "event", "controls": "control", "donors": "donor", "name": "indicator"}
 
 
