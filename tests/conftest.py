@@ -137,3 +137,35 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
             yield context
         finally:
             context.close()
+
+
+#: The claims the dashboard's store holds: four the indicators estimate (the panel's would take a minute each).
+DASHBOARD_CLAIMS = ("B1-vacancies-jan", "B1-resumes-aug", "B1-tension-aug", "B2-mar")
+
+
+@pytest.fixture(scope="session")
+def dashboard_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The browser tests' store, built once per run: exodus-2022 at 2,000 workers simulated (seed 3) and another run
+    standing in for a real board (tests/kinds_fixture.py), four built-in claims, and one stray real vacancy seen in
+    2013, years before the others (the dashboard's default range must leave it out)."""
+    from dataclasses import replace
+    from datetime import date
+
+    import kinds_fixture
+    import web_fixture
+
+    from talentflow import Store, ingest
+    from talentflow.claims import builtin_claims, store_claims
+
+    root = tmp_path_factory.mktemp("dashboard")
+    kinds = kinds_fixture.build(root, claims=False, scale=0.002, simulated_seed=3)
+    stray = web_fixture.hh_vacancies(root / "stray.ndjson", 1, first_id=1, first_day=date(2013, 5, 6))
+    assert ingest([stray], db=kinds.mixed).accepted == 1
+    builtin = builtin_claims()
+    keep = [i for i, c in enumerate(builtin.claims) if c.claim_id in DASHBOARD_CLAIMS]
+    some = replace(
+        builtin, claims=tuple(builtin.claims[i] for i in keep), locations=tuple(builtin.locations[i] for i in keep)
+    )
+    with Store(kinds.mixed) as store:
+        store_claims(store, some)
+    return kinds.mixed

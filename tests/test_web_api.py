@@ -20,6 +20,7 @@ import pytest
 from talentflow import Store
 from talentflow.claims import STATUSES
 from talentflow.errors import StoreError
+from talentflow.impact import ChangepointRequest, ItsRequest, estimate
 from talentflow.indicators import Params, Segment, compute
 
 with warnings.catch_warnings():
@@ -27,6 +28,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from talentflow.web import create_app
+from talentflow.web.queries import Limits, dense_months
 
 
 @pytest.fixture(scope="module")
@@ -343,3 +345,117 @@ def test_claims_compare_of_one_kind_says_which(client: TestClient, cli, kinds) -
         client.get("/api/claims/compare?coverage=0.002").json()
         == client.get("/api/claims/compare?coverage=0.002&data=real").json()
     )
+
+
+# -- impact --------------------------------------------------------------------------------------------------
+WINDOW = ["--data", "simulated", "--min-cell", "0", "--from", "2021-03-01"]
+IMPACT = [
+    (
+        "method=changepoints&indicator=resumes_active&data=simulated&min_cell=0&from=2021-03-01&to=2022-12-31"
+        "&n_boot=19&seed=2",
+        ChangepointRequest(
+            indicator="resumes_active",
+            data="simulated",
+            min_cell=0,
+            start="2021-03-01",
+            end="2022-12-31",
+            n_boot=19,
+            seed=2,
+        ),
+        ["changepoints", "resumes_active", *WINDOW, "--to", "2022-12-31", "--n-boot", "19", "--seed", "2"],
+    ),
+    (
+        "method=its&indicator=resumes_active&event=2022-02-24&data=simulated&min_cell=0&from=2021-03-01&n_boot=100",
+        ItsRequest(
+            indicator="resumes_active",
+            event="2022-02-24",
+            data="simulated",
+            min_cell=0,
+            start="2021-03-01",
+            n_boot=100,
+        ),
+        ["its", "resumes_active", "--event", "2022-02-24", *WINDOW, "--n-boot", "100"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("query", "request_", "args"), IMPACT, ids=["changepoints", "its"])
+def test_impact_is_the_library_estimate(client: TestClient, cli, store: Path, query: str, request_, args) -> None:
+    response = client.get(f"/api/impact?{query}")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-talentflow-data"] == "simulated"
+    body = response.json()
+    with Store(store, read_only=True) as opened:
+        expected = estimate(request_, opened).to_dict()
+    assert body == json.loads(json.dumps(expected))
+    assert body["rows"] and {"estimate", "low", "high"} <= set(body["rows"][0])
+    assert body["tables"]["fit"] and body["stats"]
+    # The rows are the CLI's, and the CSV holds them.
+    assert body["rows"] == cli_json(cli, "impact", *args, "--format", "json", "--db", store)
+    csv_rows = list(csv.DictReader(io.StringIO(client.get(f"/api/impact?{query}&format=csv").text)))
+    assert len(csv_rows) == len(body["rows"]) and csv_rows[0]["estimate"] == str(body["rows"][0]["estimate"])
+
+
+IMPACT_BAD = [
+    ("method=magic", "method: unknown method 'magic'; choose one of: changepoints, its, synth"),
+    ("method=changepoints", "indicator: name one of the indicators"),
+    ("method=changepoints&indicator=nope", "indicator: name one of the indicators"),
+    ("method=its&indicator=tension", "event: its needs the first day of the shock"),
+    ("method=its&indicator=tension&event=2022-02-30", "event: '2022-02-30': expected a date"),
+    ("method=its&indicator=tension&event=2022-02-24&event=2022-09-21", "event: its takes one event, not 2"),
+    ("method=changepoints&indicator=tension&penalty=0", "penalty: a value between 0.001 and 100, not 0.0"),
+    ("method=changepoints&indicator=tension&n_boot=5000", "n_boot: must be between 1 and 499, not 5000"),
+    ("method=its&indicator=tension&event=2022-02-24&n_boot=50", "n_boot: at least 100 paths"),
+    ("method=changepoints&indicator=tension&min_size=2", "min_size: a value between 3 and 52, not 2"),
+    ("method=changepoints&indicator=tension&seasonal=yearly", "seasonal: choose one of auto, none, month-phase"),
+    ("method=changepoints&indicator=tension&period=day", "period: choose week, month or quarter"),
+    ("method=changepoints&indicator=tension&trend=llevel", "trend: changepoints takes no trend"),
+    ("method=synth&indicator=tension", "indicator: synth takes no indicator"),
+    ("method=synth&unit=Georgia", "unit: expected an ISO 3166-1 alpha-2 country code"),
+    ("method=synth&event=2022-03", "event: '2022-03' is not a quarter label"),
+    ("method=synth&donor=GE", "donor: GE is the treated unit"),
+    ("method=synth&data=simulated", "data: synth takes no data"),
+    ("method=its&indicator=tension&event=2022-02-24&level=1.5", "level: the intervals' coverage lies between 0 and 1"),
+    ("method=changepoints&indicator=tension&seed=-1", "seed: a value between 0 and 4.29497e+09, not -1"),
+    ("method=changepoints&indicator=tension&shape=kink", "shape: unknown parameter"),
+]
+
+
+@pytest.mark.parametrize(("query", "message"), IMPACT_BAD, ids=[b[0] for b in IMPACT_BAD])
+def test_impact_bad_parameters_are_422_naming_the_field(client: TestClient, query: str, message: str) -> None:
+    response = client.get(f"/api/impact?{query}")
+    assert response.status_code == 422, response.text
+    assert message in response.json()["detail"]
+
+
+def test_impact_series_is_bounded(store: Path) -> None:
+    small = TestClient(create_app(store, limits=Limits(impact_periods=50)), base_url="http://localhost")
+    response = small.get("/api/impact?method=changepoints&indicator=tension&from=2021-01-01&to=2022-12-31")
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("to: 2021-01-01 to 2022-12-31 is 105 weeks, more than the limit of 50")
+    # Without a window the data's own first and last day count.
+    response = small.get("/api/impact?method=changepoints&indicator=tension")
+    assert response.status_code == 413 and "periods of an impact series" in response.json()["detail"]
+
+
+def test_dense_range_leaves_out_a_stray_month() -> None:
+    counts = [(date(2013, 5, 1), 1), *((date(2022, m, 1), 900 + m) for m in range(1, 13)), (date(2023, 1, 1), 80)]
+    dense = dense_months(counts, "real")
+    # The median month holds 906.5 records: 2013's single one is out, January 2023's 80 (8.8%) too.
+    assert (dense["from"], dense["to"], dense["months"], dense["dense_months"]) == ("2022-01-01", "2022-12-31", 14, 12)
+    assert dense_months([], "simulated")["from"] is None
+
+
+def test_range_and_the_kind_of_data_told(client: TestClient) -> None:
+    response = client.get("/api/range?data=simulated")
+    assert response.headers["x-talentflow-data"] == "simulated"
+    assert response.json() | {"rule": None} == {
+        "data": "simulated",
+        "from": "2021-01-01",
+        "to": "2023-12-31",
+        "months": 36,
+        "dense_months": 36,
+        "rule": None,
+    }
+    assert client.get("/api/indicators/tension?from=2022-01-01&to=2022-01-31").headers["x-talentflow-data"] == "real"
+    assert client.get("/api/range?data=both").status_code == 422

@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import kinds_fixture
 import pytest
 import uvicorn
 
@@ -56,10 +55,9 @@ class ServerThread:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    """The server over a store holding a simulated market and real board records (tests/kinds_fixture.py)."""
-    kinds = kinds_fixture.build(tmp_path_factory.mktemp("web-browser"), claims=False, scale=0.002, simulated_seed=3)
-    with ServerThread(create_app(kinds.mixed)) as running:
+def server(dashboard_store: Path):
+    """The server over a store holding a simulated market and real board records (``dashboard_store``)."""
+    with ServerThread(create_app(dashboard_store)) as running:
         yield running
 
 

@@ -21,7 +21,7 @@ from talentflow.web import create_app
 from talentflow.web.queries import Limits
 
 #: Few replicates: the fuzzer looks for wrong answers, not slow ones (the limits have their own tests).
-LIMITS = Limits(n_boot=(("panel", 5), ("nowcast", 5), ("excess", 50)), seconds=60)
+LIMITS = Limits(n_boot=(("panel", 5), ("nowcast", 5), ("excess", 50), ("changepoints", 5), ("its", 100)), seconds=60)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,8 @@ def test_no_server_error(api_schema) -> None:
     # Each operation's strategy driven by Hypothesis directly (schemathesis's pytest plugin does not load on this
     # pytest): the same generated requests, one endpoint after another.
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert {op.path for op in operations} >= {"/api/indicators/{name}", "/api/migration", "/api/claims/compare"}
+    paths = {op.path for op in operations}
+    assert paths >= {"/api/indicators/{name}", "/api/migration", "/api/claims/compare", "/api/impact", "/api/range"}
     for operation in operations:
 
         @given(case=operation.as_strategy())

@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse, Response
 
 from talentflow.claims._terms import DEFAULT_TOLERANCE
 from talentflow.errors import UsageError
+from talentflow.impact import requests as impact_requests
 from talentflow.indicators._compute import request as indicator_request
 from talentflow.indicators.params import DEFAULT_MIN_CELL, PERIODS
 from talentflow.indicators.provenance import DEFAULT_DATA, check_data
 from talentflow.indicators.registry import REGISTRY, catalog
 from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest
-from talentflow.web.queries import Answer, Job, StoreService, TooLarge
+from talentflow.web.queries import Answer, Job, Limits, StoreService, TooLarge
 
 FORMATS = ("json", "csv")
 DATA = ("real", "simulated")
@@ -58,13 +59,17 @@ def _check_format(format: str) -> str:
     return format
 
 
-async def _answer(request: Request, job: Job, format: str, filename: str) -> Response:
+async def _answer(request: Request, job: Job, format: str, filename: str, data: str | None = None) -> Response:
     answer, hit = await service(request).answer(job, _check_format(format))
-    return _respond(answer, hit, format, filename)
+    return _respond(answer, hit, format, filename, data)
 
 
-def _respond(answer: Answer, hit: bool, format: str, filename: str) -> Response:
+def _respond(answer: Answer, hit: bool, format: str, filename: str, data: str | None = None) -> Response:
+    """The answer with its headers: whether the cache held it, its notes, and which kind of data its rows are
+    (``X-Talentflow-Data: real`` or ``simulated``), so that a page can say when what it shows is simulated."""
     headers = {"X-Talentflow-Cache": "hit" if hit else "miss"}
+    if data is not None:
+        headers["X-Talentflow-Data"] = data
     if answer.notes:
         headers["X-Talentflow-Notes"] = json.dumps(list(answer.notes))  # ASCII: a header must be latin-1
     if format == "csv":
@@ -105,7 +110,7 @@ async def get_indicator(
     params = indicator_request(
         name, period=period, by=by or [], start=from_, end=to, min_cell=min_cell, options=set_ or [], data=data
     )
-    return await _answer(request, service(request).indicator(name, params), format, name)
+    return await _answer(request, service(request).indicator(name, params), format, name, params.data)
 
 
 @router.get("/migration", summary="Emigration and return flows with intervals")
@@ -144,7 +149,158 @@ async def get_migration(
     else:
         given["data"] = data
     wanted = kind(origin=origin, level=level, seed=seed, **{k: v for k, v in given.items() if v is not None})
-    return await _answer(request, service(request).migration(wanted), format, f"migration-{method}")
+    shown = str(getattr(wanted, "data", "real"))
+    return await _answer(request, service(request).migration(wanted), format, f"migration-{method}", shown)
+
+
+#: The parameters each impact method takes (besides ``method`` and ``format``), as the CLI's options.
+SERIES = ("indicator", "value", "by", "option", "period", "from", "to", "min_cell", "data", "level", "seed", "n_boot")
+IMPACT = {
+    "changepoints": (*SERIES, "event", "penalty", "seasonal", "min_size"),
+    "its": (*SERIES, "event", "trend", "season", "control", "seasonal"),
+    "synth": (
+        "metric",
+        "unit",
+        "event",
+        "from",
+        "to",
+        "donor",
+        "n_donors",
+        "transform",
+        "segment",
+        "placebo_shift",
+        "level",
+    ),
+}
+IMPACT_NAMES = tuple(dict.fromkeys(n for names in IMPACT.values() for n in names))
+#: Bounds on the impact parameters that set how much work a request is (besides ``Limits``): a value, or the
+#: number of times a repeatable parameter is given.
+IMPACT_BOUNDS = {
+    "penalty": (1e-3, 100.0),
+    "min_size": (3, 52),
+    "season": (0, 53),
+    "n_donors": (2, 60),
+    "placebo_shift": (1, 40),
+    "seed": (0, 2**32 - 1),
+    "event": (1, 10),
+    "control": (1, 5),
+    "donor": (1, 60),
+}
+#: API names of the request fields whose name differs.
+IMPACT_FIELDS = {
+    "option": "options",
+    "from": "start",
+    "to": "end",
+    "event": "events",
+    "control": "controls",
+    "donor": "donors",
+}
+#: The API's name of each request field named otherwise, so that an error names the parameter the client sent.
+API_OF_FIELD = {"options": "option", "events": "event", "controls": "control", "donors": "donor", "name": "indicator"}
+
+
+def _check_impact(method: str, given: dict[str, Any], limits: Limits) -> None:
+    for name, value in given.items():
+        if name not in IMPACT[method]:
+            raise UsageError(f"{method} takes no {name}; it takes: {', '.join(IMPACT[method])}", param=name)
+        low, high = IMPACT_BOUNDS.get(name, (None, None))
+        size = len(value) if isinstance(value, list) else value
+        if low is not None and high is not None and not low <= size <= high:
+            what = "values" if isinstance(value, list) else "a value"
+            raise UsageError(f"{what} between {low:g} and {high:g}, not {size}", param=name)
+    most = limits.max_boot(method)
+    if "n_boot" in given and not 1 <= given["n_boot"] <= most:
+        raise UsageError(f"must be between 1 and {most}, not {given['n_boot']}", param="n_boot")
+    if method != "synth" and given.get("indicator") not in REGISTRY:
+        raise UsageError(
+            f"name one of the indicators ({', '.join(REGISTRY)}), not {given.get('indicator')!r}", param="indicator"
+        )
+
+
+def impact_request(method: str, given: dict[str, Any], limits: Limits) -> Any:
+    """The impact request the API's parameters name, bounded; an error names the parameter (in API terms)."""
+    kind = impact_requests.REQUESTS.get(method)
+    if kind is None:
+        raise UsageError(f"unknown method {method!r}; choose one of: {', '.join(IMPACT)}", param="method")
+    _check_impact(method, given, limits)
+    fields: dict[str, Any] = {IMPACT_FIELDS.get(k, k): tuple(v) if isinstance(v, list) else v for k, v in given.items()}
+    if method in ("its", "synth") and "events" in fields:
+        events = fields.pop("events")
+        if len(events) != 1:
+            raise UsageError(f"{method} takes one event, not {len(events)}", param="event")
+        fields["event"] = events[0]
+    if method == "its" and "event" not in fields:
+        raise UsageError("its needs the first day of the shock, e.g. 2022-02-24", param="event")
+    if method in ("changepoints", "its") and "n_boot" not in fields:
+        fields["n_boot"] = min(limits.max_boot(method), kind.n_boot)
+    try:
+        return kind(**fields)
+    except UsageError as exc:
+        param = API_OF_FIELD.get(exc.param or "", exc.param)
+        raise UsageError(exc.message, param=param) from None
+
+
+@router.get("/impact", summary="Change points, an interrupted time series or a synthetic control")
+async def get_impact(
+    request: Request,
+    method: Annotated[str, Query(description="changepoints, its or synth", json_schema_extra=_one_of(IMPACT))],
+    indicator: Annotated[
+        str | None, Query(description="changepoints, its: an indicator", json_schema_extra=_one_of(REGISTRY))
+    ] = None,
+    metric: Annotated[str | None, Query(description="synth: an Innovation Graph metric or a series metric")] = None,
+    value: Annotated[str | None, Query(description="The indicator's column [default: its first value]")] = None,
+    by: Annotated[
+        list[str] | None, Query(description="Segment filter or split (repeatable)", examples=BY_EXAMPLES)
+    ] = None,
+    option: Annotated[list[str] | None, Query(description="Indicator option KEY=VALUE (repeatable)")] = None,
+    period: Annotated[
+        str | None, Query(description="week, month or quarter", json_schema_extra=_one_of(PERIODS))
+    ] = None,
+    from_: Annotated[str | None, Query(alias="from", description="First day (synth: first quarter, 2020Q1)")] = None,
+    to: Annotated[str | None, Query(description="Last day (synth: last quarter)")] = None,
+    event: Annotated[list[str] | None, Query(description="A date (its: the shock's day; synth: its quarter)")] = None,
+    penalty: Annotated[float | None, Query(description="changepoints: multiplier on the penalty per break")] = None,
+    seasonal: Annotated[str | None, Query(description="auto, none or month-phase")] = None,
+    min_size: Annotated[int | None, Query(description="changepoints: fewest periods in a segment")] = None,
+    trend: Annotated[str | None, Query(description="its: llevel, lltrend, rwdrift or dtrend")] = None,
+    season: Annotated[int | None, Query(description="its: periods in a seasonal cycle (0: none)")] = None,
+    control: Annotated[list[str] | None, Query(description="its: a regressor, e.g. country=US (repeatable)")] = None,
+    unit: Annotated[str | None, Query(description="synth: the shocked economy (ISO2)")] = None,
+    donor: Annotated[list[str] | None, Query(description="synth: a donor economy (repeatable)")] = None,
+    n_donors: Annotated[int | None, Query(description="synth: donors chosen when none is given")] = None,
+    transform: Annotated[str | None, Query(description="synth: index, log or level")] = None,
+    segment: Annotated[str | None, Query(description="synth: sub-series of a series metric")] = None,
+    placebo_shift: Annotated[int | None, Query(description="synth: quarters the in-time placebo moves")] = None,
+    level: Annotated[float | None, Query(description="Coverage of the intervals [default: 0.9]")] = None,
+    seed: Annotated[int | None, Query(description="Seed of the bootstrap or of the simulated paths")] = None,
+    n_boot: Annotated[int | None, Query(description="Bootstrap replicates or simulated paths")] = None,
+    min_cell: Annotated[int | None, Query(description="Blank cells whose base count is below this")] = None,
+    data: Annotated[str | None, Query(description=DATA_HELP, json_schema_extra=_one_of(DATA))] = None,
+    format: Annotated[
+        str, Query(description="json (an object) or csv (its rows)", json_schema_extra=_one_of(FORMATS))
+    ] = "json",
+) -> Response:
+    """The same estimate as `talentflow impact METHOD --format json`: ``rows`` (each with ``estimate``, ``low``,
+    ``high``), ``stats``, the ``tables`` the charts draw (``fit``, ``events``, ``placebos``, …), ``inputs`` and
+    ``notes``; with ``format=csv`` the rows alone."""
+    given = {k: v for k, v in locals().items() if k not in ("request", "method", "format") and v is not None}
+    given = {("from" if k == "from_" else k): v for k, v in given.items()}
+    _only(request, "method", "format", *IMPACT_NAMES)
+    _check_format(format)
+    wanted = impact_request(method, given, service(request).limits)
+    kind = getattr(wanted, "data", "real")  # synth reads published (real) series only
+    return await _answer(request, service(request).impact(wanted), format, f"impact-{method}", kind)
+
+
+@router.get("/range", summary="Where the data are dense: the dashboard's default window")
+async def get_range(
+    request: Request,
+    data: Annotated[str, Query(description=DATA_HELP, json_schema_extra=_one_of(DATA))] = DEFAULT_DATA,
+) -> Response:
+    """``from`` and ``to``: the first and the last month holding at least a tenth of the median month's board
+    records of that kind, so a stray record years before the others does not stretch the window."""
+    _only(request, "data")
+    return await _answer(request, service(request).dense_range(data), "json", "range", data)
 
 
 @router.get("/claims", summary="The published claims in the store")
@@ -168,7 +324,8 @@ async def get_compare(
 ) -> Response:
     """The same rows as `talentflow claims compare --format json`."""
     _only(request, "coverage", "tolerance", "data", "format")
-    return await _answer(request, service(request).compare(coverage, tolerance, data), format, "claims-compare")
+    job = service(request).compare(coverage, tolerance, data)
+    return await _answer(request, job, format, "claims-compare", data)
 
 
 @router.get("/status", summary="Rows per table, inputs and quarantine")

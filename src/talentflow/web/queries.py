@@ -32,6 +32,7 @@ import pandas as pd
 from starlette.concurrency import run_in_threadpool
 
 from talentflow.errors import StoreError, UsageError
+from talentflow.impact.requests import ChangepointRequest, ItsRequest, SynthRequest
 from talentflow.indicators.calendar import period_start
 from talentflow.indicators.params import Params
 from talentflow.indicators.provenance import DEFAULT_DATA, check_data
@@ -53,7 +54,17 @@ class Limits:
     segment_values: int = 300
     parameters: int = 20
     #: Bootstrap replicates per method (each panel replicate refits the panel; the excess bootstrap is cheap).
-    n_boot: tuple[tuple[str, int], ...] = (("panel", 1000), ("nowcast", 1000), ("excess", 10_000))
+    #: The change points' replicates each re-segment the series; the ITS paths are cheap draws.
+    n_boot: tuple[tuple[str, int], ...] = (
+        ("panel", 1000),
+        ("nowcast", 1000),
+        ("excess", 10_000),
+        ("changepoints", 499),
+        ("its", 2000),
+    )
+    #: Periods in the series an impact method analyses (a weekly series of 12 years), between ``from`` and ``to``
+    #: or the data's first and last day; and donor economies named in a synthetic control.
+    impact_periods: int = 600
     #: Seconds a request waits for its answer (503 with Retry-After beyond; an indicator's queries are stopped).
     seconds: float = 60.0
     #: Answers computed at once, and requests waiting for one of those (503 with Retry-After beyond).
@@ -65,7 +76,7 @@ class Limits:
     query_bytes: int = 8192
 
     def max_boot(self, method: str) -> int:
-        return dict(self.n_boot)[method]
+        return dict(self.n_boot).get(method, 100)
 
 
 class TooLarge(UsageError):
@@ -87,6 +98,8 @@ class Rows:
     rows: Any
     frame: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
+    #: Rows counted against the limit, when ``rows`` is an object holding them (an impact result).
+    count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -367,7 +380,7 @@ class StoreService:
             raise StoreError(f"the store could not be read: {type(exc).__name__}: {exc}") from None
         finally:
             self._slots.release()
-        check_rows(len(data.rows), self.limits)
+        check_rows(len(data.rows) if data.count is None else data.count, self.limits)
         return encode(data, format)
 
     # -- indicators ---------------------------------------------------------------------------------------
@@ -416,6 +429,55 @@ class StoreService:
 
         return Job(("migration", request), run)
 
+    # -- impact -----------------------------------------------------------------------------------------------
+    def impact(self, request: ChangepointRequest | ItsRequest | SynthRequest) -> Job:
+        """An impact estimate: its rows, statistics and the tables behind its charts (``ImpactResult.to_dict``).
+        The series is bounded in length before anything runs, and the change points' bootstrap stops at the
+        deadline (its progress is told after every re-segmentation)."""
+        from talentflow.impact import estimate
+
+        def run(path: Path, deadline: float) -> Rows:
+            def in_time(done: int, total: int) -> None:
+                if time.monotonic() > deadline:
+                    raise time_limit(self.limits)
+
+            with Store(path, read_only=True) as store:
+                if not isinstance(request, SynthRequest):
+                    self._check_series(request, store, path)
+                with interrupt_at(store.con, deadline, self.limits):
+                    result = estimate(request, store, in_time)
+            check_rows(len(result.rows) + sum(len(t) for t in result.tables.values()), self.limits)
+            return Rows(result.to_dict(), result.to_frame(), list(result.notes), count=len(result.rows))
+
+        return Job(("impact", request), run)
+
+    def _check_series(self, request: ChangepointRequest | ItsRequest, store: Store, path: Path) -> None:
+        lo, hi = self._data_range(store, path)
+        first = date.fromisoformat(request.start) if request.start else lo
+        last = date.fromisoformat(request.end) if request.end else hi
+        if first is None or last is None or first > last:
+            return
+        n = count_periods(first, last, request.period)
+        if n > self.limits.impact_periods:
+            raise TooLarge(
+                f"{first} to {last} is {n:,} {request.period}s, more than the limit of {self.limits.impact_periods:,} "
+                "periods of an impact series; give from and to, or ask for a longer period",
+                param="end" if request.end else "start",
+            )
+
+    # -- where the data are dense -------------------------------------------------------------------------
+    def dense_range(self, data: str) -> Job:
+        """The first and the last month holding at least ``DENSE_SHARE`` of the median month's board records of
+        one kind (``data``): the dashboard's default window, which a stray record years away does not stretch."""
+        kind = "simulated" if check_data(data) == "simulated" else "observed"
+
+        def run(path: Path, deadline: float) -> Rows:
+            with Store(path, read_only=True) as store:
+                counts = store.con.execute(MONTHS_SQL, [kind, kind]).fetchall()
+            return Rows(dense_months(counts, data))
+
+        return Job(("range", data), run)
+
     # -- claims -------------------------------------------------------------------------------------------
     def claims(self, metric: str | None) -> Job:
         from talentflow.claims.ledger import COLUMNS, load_claims
@@ -455,6 +517,40 @@ class StoreService:
             return Rows(json.loads(json.dumps(status, default=_default)))
 
         return Job(("status",), run)
+
+
+#: Board records of one kind (observed or simulated) by the month they were seen (fixed text; the kind is bound).
+MONTHS_SQL = (
+    "SELECT month, sum(n) FROM ("
+    "SELECT date_trunc('month', observed_at)::DATE AS month, count(*) AS n FROM vacancy_observation "
+    "WHERE provenance = ? GROUP BY 1 UNION ALL "
+    "SELECT date_trunc('month', observed_at)::DATE, count(*) FROM resume_observation "
+    "WHERE provenance = ? GROUP BY 1) WHERE month IS NOT NULL GROUP BY 1 ORDER BY 1"
+)
+#: A month is dense when it holds at least this share of the median month's records.
+DENSE_SHARE = 0.1
+
+
+def dense_months(counts: list[tuple[date, int]], data: str) -> dict[str, Any]:
+    """``{"data", "from", "to", "months", "dense_months", "rule"}``: the span from the first to the last dense
+    month (``DENSE_SHARE`` of the median month's records); ``from`` and ``to`` are None without records."""
+    rule = f"months holding at least {DENSE_SHARE:.0%} of the median month's records"
+    if not counts:
+        return {"data": data, "from": None, "to": None, "months": 0, "dense_months": 0, "rule": rule}
+    values = sorted(n for _, n in counts)
+    middle = len(values) // 2
+    median = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+    dense = [m for m, n in counts if n >= DENSE_SHARE * median]
+    last = dense[-1]
+    end = (date(last.year + last.month // 12, last.month % 12 + 1, 1) - date.resolution).isoformat()
+    return {
+        "data": data,
+        "from": dense[0].isoformat(),
+        "to": end,
+        "months": len(counts),
+        "dense_months": len(dense),
+        "rule": rule,
+    }
 
 
 def _default(value: Any) -> Any:
