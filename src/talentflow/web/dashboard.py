@@ -206,8 +206,10 @@ CSS = """  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #1d273
   th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; white-space: nowrap; }
   th { position: sticky; top: 0; background: #eef1f5; }
   td.text, th.text { text-align: left; }
-  td.status-within { color: #0a7a32; font-weight: 600; }
-  td.status-outside { color: #b00020; font-weight: 600; }
+  td.status-consistent { color: #0a7a32; font-weight: 600; }
+  td.status-contradicted { color: #b00020; font-weight: 600; }
+  td.status-inconclusive { color: #8a6100; }
+  td.status-calibration-target { color: #777; font-style: italic; }
 """
 
 #: The shared helpers (numbers, shocks, the banner, the views' switching) and the indicator view; the other views
