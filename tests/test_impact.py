@@ -270,6 +270,23 @@ def test_cli_changepoints_and_its_json(market, cli):
     assert all(r["low"] <= r["high"] for r in out)
 
 
+def test_cli_changepoints_table_reads_at_80_columns(market, cli, monkeypatch):
+    """The terminal table is one row per break in six columns that wrap, none cut short, at 80 columns; the
+    vacancy stock is analysed by the stock model, and JSON keeps every field."""
+    from talentflow.cli import _common
+
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(_common.out, "_width", None)  # rich reads COLUMNS at each print only when not pinned
+    args = ("impact", "changepoints", "vacancies_active", "--db", market, "--min-cell", "0", "--n-boot", "29")
+    table = cli(*args).stdout
+    lines = table.splitlines()
+    assert "…" not in table and max(len(line) for line in lines) <= 80, table
+    assert "stock model" in table and "nearest event" in table and "size" in table
+    rows = json.loads(cli(*args, "--format", "json").stdout)
+    assert {r["model"] for r in rows} == {"stock"} and len(rows[0]) == 18
+    assert len({r["break"] for r in rows}) == sum(line.startswith("│ all") for line in lines)
+
+
 def test_cli_names_the_option_at_fault(market, cli):
     result = cli("impact", "its", "vacancies_active", "--event", "2022-13-01", "--db", market, code=2)
     assert "--event" in result.output

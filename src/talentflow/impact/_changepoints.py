@@ -83,7 +83,7 @@ def penalty_rule(
     diffs = np.diff(y)
     sigma0 = float(np.median(np.abs(diffs - np.median(diffs)))) / 0.6745 / np.sqrt(2)
     first = _hinge.select(X, y, per * max(sigma0**2, 1e-12), min_size, cand)
-    fitted, _, _ = _hinge.fit(X, y, first)
+    fitted, _, _ = _hinge.fit(X, y, first, cand)
     sigma2 = max(_long_run_variance(y - fitted), 1e-12 * max(1.0, float(np.var(y))))
     return per * sigma2, sigma2
 
@@ -99,20 +99,26 @@ Tick = Callable[[], None]
 
 
 def segment(
-    X: np.ndarray, y: np.ndarray, request: ChangepointRequest, rng: np.random.Generator, tick: Tick | None = None
+    X: np.ndarray,
+    y: np.ndarray,
+    request: ChangepointRequest,
+    rng: np.random.Generator,
+    tick: Tick | None = None,
+    survival: float | None = None,
 ) -> Segmentation:
-    """Detection, tests and bootstrap for one series; ``tick()`` after each bootstrap re-segmentation."""
+    """Detection, tests and bootstrap for one series; ``tick()`` after each bootstrap re-segmentation. With
+    ``survival`` (a stock's weekly survival φ) the breaks are its inflow's, seen through φ (`_hinge.Candidates`)."""
     min_size = request.min_size
-    cand = _hinge.Candidates.of(len(y))
+    cand = _hinge.Candidates.of(len(y), survival)
     pen, sigma2 = penalty_rule(X, y, request.penalty, min_size, cand)
     added = _hinge.select(X, y, pen, min_size, cand)
     terms = sorted(added)
-    fitted, level, slope = _hinge.fit(X, y, terms)
+    fitted, level, slope = _hinge.fit(X, y, terms, cand)
     block = block_length(len(y), request.period)
     # Sequential tests in the order the breaks were added, each against the model with the breaks before it;
     # a break is no more significant than any added before it (p-values made monotone).
     sequential = np.maximum.accumulate(
-        [_test(X, y, added[:k], added[k], request, rng, block, cand) for k in range(len(added))] or [1.0]
+        [_test(X, y, added[:k], pen, request, rng, block, cand) for k in range(len(added))] or [1.0]
     )[: len(added)]
     p_values = np.array([sequential[added.index(term)] for term in terms])
     draws = _bootstrap(X, fitted, y - fitted, terms, pen, request, rng, block, cand, tick)
@@ -124,7 +130,7 @@ def _test(
     X: np.ndarray,
     y: np.ndarray,
     before: list[tuple[int, str]],
-    term: tuple[int, str],
+    pen: float,
     request: ChangepointRequest,
     rng: np.random.Generator,
     block: int,
@@ -134,26 +140,66 @@ def _test(
     resampled around its fit (`_ar_resample`) and the best gain of a break of the same shape anywhere the null
     leaves room for one compared with the observed best (module docstring, step 4)."""
     taus = _hinge.allowed(len(y), before, request.min_size)
-    B = _hinge.design(X, before)
+    B = _hinge.design(X, before, cand)
     null = B @ np.linalg.lstsq(B, y, rcond=None)[0]
     replicas = null[:, None] + _ar_resample(y - null, request.n_boot, rng, block).T
-    observed = _hinge.gains(B, y[:, None], cand, taus)[term[1]].max()
-    drawn = _hinge.gains(B, replicas, cand, taus)[term[1]].max(axis=0)
+    observed = _statistic(_hinge.gains(B, y[:, None], cand, taus), pen)[0]
+    drawn = _statistic(_hinge.gains(B, replicas, cand, taus), pen)
     return float((1 + np.sum(drawn >= observed)) / (1 + request.n_boot))
 
 
+def _statistic(gains: dict[str, np.ndarray], pen: float) -> np.ndarray:
+    """The selection's own criterion: the best penalised gain over every shape and date (per replicate), so the
+    test accounts for the choice of shape as well as of date."""
+    return np.max([g.max(axis=0) - pen * (_hinge.SHAPES[s] + 1) for s, g in gains.items()], axis=0)
+
+
+def ar_order_max(n: int) -> int:
+    """The highest order the sieve considers: ``10·log10 n`` (R's ``ar()``), at most a quarter of the series."""
+    return max(1, min(int(10 * np.log10(n)), n // 4))
+
+
+def ar_fit(e: np.ndarray, order_max: int) -> np.ndarray:
+    """Yule–Walker coefficients of the autoregression of ``e`` (mean 0) whose order, up to ``order_max``,
+    minimises AIC = n·log σ²_p + 2p; by the Levinson–Durbin recursion, so every order costs one pass. The fit
+    is always stationary."""
+    n = len(e)
+    r = np.array([np.dot(e[: n - k], e[k:]) / n for k in range(order_max + 1)])
+    if r[0] <= 0:
+        return np.zeros(0)
+    a, var = np.zeros(0), r[0]
+    best, best_aic = a, n * np.log(var)
+    for p in range(1, order_max + 1):
+        k = (r[p] - np.dot(a, r[p - 1 : 0 : -1])) / var
+        a = np.concatenate([a - k * a[::-1], [k]])
+        var *= 1 - k * k
+        if var <= 0:
+            break
+        aic = n * np.log(var) + 2 * p
+        if aic < best_aic:
+            best, best_aic = a, aic
+    return best
+
+
 def _ar_resample(residuals: np.ndarray, size: int, rng: np.random.Generator, block: int) -> np.ndarray:
-    """``size`` series like ``residuals`` by a sieve bootstrap: their lag-one autoregression (ρ clipped to
-    [0, 0.98]) driven by block-resampled innovations. A wandering stock's residuals keep their persistence,
-    which blocks a few weeks long cut short (the test would then take wander for a break)."""
+    """``size`` series like ``residuals`` by a sieve bootstrap (Bühlmann 1997): their autoregression, of the
+    order AIC picks up to `ar_order_max`, driven by block-resampled innovations and started from zero a
+    series' length before the first period kept (a burn-in). A wandering stock's residuals keep their
+    persistence — swings of months, which a lag-one autoregression or blocks a few weeks long cut short (the
+    test would then take wander for a break)."""
     e = residuals - residuals.mean()
-    rho = float(np.clip(np.sum(e[1:] * e[:-1]) / max(float(np.sum(e * e)), _TINY), 0.0, _AR_MAX))
-    shocks = _pelt.block_resample(e[1:] - rho * e[:-1], size, rng, block)
-    out = np.empty((size, len(e)))
-    out[:, 0] = e[rng.integers(0, len(e), size)]
-    for t in range(1, len(e)):
-        out[:, t] = rho * out[:, t - 1] + shocks[:, (t - 1) % shocks.shape[1]]
-    return out
+    n = len(e)
+    a = ar_fit(e, ar_order_max(n))
+    p = len(a)
+    lagged = np.column_stack([e[p - j - 1 : n - j - 1] for j in range(p)]) if p else np.zeros((n, 0))
+    u = e[p:] - lagged @ a
+    u = u - u.mean()
+    shocks = np.concatenate([_pelt.block_resample(u, size, rng, block) for _ in range(-(-2 * n // len(u)))], 1)
+    out = np.zeros((size, 2 * n))
+    for t in range(2 * n):
+        past = out[:, max(0, t - p) : t][:, ::-1]
+        out[:, t] = shocks[:, t] + past @ a[: past.shape[1]]
+    return out[:, n:]
 
 
 def _bootstrap(
@@ -185,7 +231,7 @@ def _bootstrap(
         found = _hinge.select(X, ys, pen, request.min_size, cand)
         if not found:
             continue
-        _, jumps, slopes = _hinge.fit(X, ys, found)
+        _, jumps, slopes = _hinge.fit(X, ys, found, cand)
         at = np.array([tau for tau, _ in found])
         for i, (b, (lo, hi)) in enumerate(zip(breaks, windows, strict=True)):
             inside = np.flatnonzero((at >= lo) & (at <= hi))
@@ -215,6 +261,9 @@ def changepoints(
             progress(done, total)
 
     seasonal = request.seasonal == "month-phase" or (request.seasonal == "auto" and request.period == "week")
+    model = request.resolved_model()
+    if model == "stock" and "inflow" not in frame.columns:
+        raise UsageError(f"the stock model needs the inflow of {request.indicator} beside it", param="model")
     rows, fits = [], []
     for key, group in frame.groupby("key", sort=True):
         group = group.sort_values("period", ignore_index=True)
@@ -222,8 +271,9 @@ def changepoints(
             raise UsageError(f"{key}: {len(group)} periods, too few to look for a break", param="min_size")
         X = design(group["period_end"], seasonal)
         y = group["value"].to_numpy(float)
-        seg = segment(X, y, request, rng, tick)
-        rows += _rows(str(key), group, seg, request)
+        life = mean_life(group) if model == "stock" else None
+        seg = segment(X, y, request, rng, tick, life and 1 - 1 / life)
+        rows += _rows(str(key), group, seg, request, life)
         fits.append(group.assign(fitted=seg.fitted, series=str(key))[["series", "period", "value", "fitted"]])
     table = pd.DataFrame(rows, columns=_COLUMNS)
     events = _events(table, request)
@@ -235,17 +285,38 @@ def changepoints(
         level=request.level,
         inputs={"series": f"{request.indicator} ({column}) by {request.period}, {request.data} data"},
         notes=(
-            f"{len(found)} breaks found by PELT, {reported} significant at the {request.level:.0%} level "
-            f"(bootstrap test against one line over the neighbouring segments)",
-            "break dates are the first period of the new segment",
+            _MODELS[model].format(name=request.indicator, period=request.period),
+            f"{len(found)} breaks found, {reported} significant at the {request.level:.0%} level (sieve-bootstrap "
+            "test of each break against the model with the breaks found before it)",
+            "a break's date is the first period off the old line",
         ),
         interval=f"block-bootstrap percentile ({request.n_boot} re-segmentations)",
-        stats={"breaks": float(len(found)), "significant": float(reported)},
+        stats={"model": model, "breaks": float(len(found)), "significant": float(reported)},
         tables={"fit": pd.concat(fits, ignore_index=True), "events": events},
     )
 
 
+#: What each model is, as the result's first note says it.
+_MODELS = {
+    "line": "model: line — kinks and level shifts of {name} itself",
+    "stock": "model: stock — breaks in the inflow of {name} (kinks, shifts), seen through the survival of its "
+    "entries: stock(t) = Σ inflow(s)·φ^(t−s), φ = 1 − 1/L, L = mean stock / mean inflow (the mean life in "
+    "{period}s, column mean_life); dates are the inflow's, sizes the stock's eventual change",
+}
+_LIFE_MAX = 50.0
+
+
+def mean_life(group: pd.DataFrame) -> float:
+    """A stock's mean life in periods by Little's law, its mean over its mean inflow (at least 1, at most 50:
+    a stock that barely turns over is a line)."""
+    inflow = float(group["inflow"].mean())
+    life = float(group["value"].mean()) / inflow if inflow > 0 else _LIFE_MAX
+    return float(np.clip(life, 1.0, _LIFE_MAX))
+
+
 _COLUMNS = [
+    "model",
+    "mean_life",
     "series",
     "break",
     "date",
@@ -265,7 +336,9 @@ _COLUMNS = [
 ]
 
 
-def _rows(key: str, group: pd.DataFrame, seg: Segmentation, request: ChangepointRequest) -> list[dict[str, object]]:
+def _rows(
+    key: str, group: pd.DataFrame, seg: Segmentation, request: ChangepointRequest, life: float | None
+) -> list[dict[str, object]]:
     q = ((1 - request.level) / 2 * 100, (1 + request.level) / 2 * 100)
     periods = group["period"].to_numpy()
     events = [pd.Timestamp(e) for e in request.all_events()]
@@ -281,6 +354,8 @@ def _rows(key: str, group: pd.DataFrame, seg: Segmentation, request: Changepoint
             date_lo = date_hi = date
         nearest = min(events, key=lambda e: abs((e - date).days))
         common = {
+            "model": "line" if life is None else "stock",
+            "mean_life": life,
             "series": key,
             "break": i + 1,
             "date": date.date(),
