@@ -4,7 +4,10 @@ For each series (one per group of ``by``):
 
 1. **Model.** A line plus nuisance terms (``x_t``: where period ``t`` ends within its month, for the board's
    month-end crawls; none for monthly data) plus one term per break at ``τ``: a continuous kink ``(t − τ + 1)₊``
-   (the slope changes, the level does not jump), a level shift ``1[t ≥ τ]``, or both (`_hinge`).
+   (the slope changes, the level does not jump), a level shift ``1[t ≥ τ]``, or both (`_hinge`). For a stock
+   (the request's model ``stock``) each break is its *inflow's*, entering the stock through the survival of its
+   entries, ``Σ_{s ≤ t} z(s)·φ^(t−s)`` with ``φ = 1 − 1/L`` and ``L`` the mean life by Little's law
+   (`mean_life`): the date is the inflow's, the size the stock's eventual change.
 2. **Penalty (BIC-type).** A break of ``k`` coefficients costs ``β (k + 1) log n σ²``, with ``σ²`` the long-run
    variance of the residuals: their variance times ``(1 + ρ)/(1 − ρ)`` for their lag-one autocorrelation ``ρ``
    (clipped to [0, 0.95]); the residuals come from a first pass whose ``σ`` is the first differences' MAD.
@@ -13,9 +16,9 @@ For each series (one per group of ``by``):
    its penalty by most is added, until none does; breaks at least ``min_size`` periods apart.
 4. **Sequential tests.** Each break, in the order added, against the model with the breaks added before it (the
    null): the null's own residuals are resampled (a lag-one autoregression driven by block-resampled
-   innovations, blocks of ``√n`` periods for weeks, ``n^(1/3)`` otherwise) around the null's fit, and the best
-   gain of a break of the same shape anywhere compared with the observed one; p-values are made monotone in
-   that order. A break is reported at the request's level when p ≤ 1 − level.
+   innovations, blocks of ``√n`` periods for weeks, ``n^(1/3)`` otherwise) around the null's fit, and the
+   selection's statistic (the best penalised gain over every shape and date) compared with the observed one;
+   p-values are made monotone in that order. A break is reported at the request's level when p ≤ 1 − level.
 5. **Intervals.** The fit plus block-bootstrapped residuals is selected again ``n_boot`` times; each break is
    matched with the nearest replicate break within half the distance to its neighbours; the percentile
    interval of the matched dates, and of the jump and slope change measured there, are the intervals.
