@@ -86,7 +86,7 @@ def _breaks_table(result: ImpactResult) -> pd.DataFrame:
     for (series, _), group in result.rows.groupby(["series", "break"], sort=False):
         first = group.iloc[0]
         sizes = [
-            f"{name} {number(row['estimate'], 3)} [{number(row['low'], 3)}, {number(row['high'], 3)}]"
+            f"{name} {number(row['estimate'], 3)}\n[{number(row['low'], 3)}, {number(row['high'], 3)}]"
             for _, row in group.iterrows()
             for name in [{"level": "jump", "slope": "slope"}[row["change"]]]
             if ("shift" if row["change"] == "level" else "kink") in first["shape"]
@@ -95,10 +95,10 @@ def _breaks_table(result: ImpactResult) -> pd.DataFrame:
             {
                 "series": series,
                 f"break [{level}]": f"{first['date']}\n{first['date_low']} to {first['date_high']}",
-                "shape": str(first["shape"]).replace("+", "+ "),
+                "shape": first["shape"],
                 "p": f"{first['p_value']:.3f}",
                 "size": "\n".join(sizes),
-                "nearest event": f"{first['event']} {first['days_from_event']:+d} d",
+                "nearest event": f"{first['event']}\n{first['days_from_event']:+d} d",
             }
         )
     return pd.DataFrame(rows, columns=["series", f"break [{level}]", "shape", "p", "size", "nearest event"])
