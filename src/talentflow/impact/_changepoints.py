@@ -162,8 +162,8 @@ def _ar_resample(residuals: np.ndarray, size: int, rng: np.random.Generator, blo
     """``size`` series like ``residuals`` by a sieve bootstrap: their lag-one autoregression (ρ clipped to
     [0, 0.98]) driven by block-resampled innovations. A wandering stock's residuals keep their persistence,
     which blocks a few weeks long cut short (the test would then take wander for a break). (An autoregression
-    of the order AIC picks, tried on development seeds, absorbed the shock of the resume stock into the null's
-    wander and lost the test's power, without fewer false breaks in the vacancy stock: docs/impact.md.)"""
+    of the order AIC picks, tried, took the resume stock's shock in the null's residuals for wander and lost the
+    test's power, without fewer false breaks in the vacancy stock: docs/impact.md, validation.)"""
     e = residuals - residuals.mean()
     rho = float(np.clip(np.sum(e[1:] * e[:-1]) / max(float(np.sum(e * e)), _TINY), 0.0, _AR_MAX))
     shocks = _pelt.block_resample(e[1:] - rho * e[:-1], size, rng, block)

@@ -13,6 +13,9 @@ and date ``τ`` whose drop in the residual sum of squares beats its penalty by m
 the penalty of a term with ``k`` coefficients is ``β·(k + 1)·log n·σ²`` (its coefficients and its date). The
 drop of every candidate is computed at once from the candidates' columns residualised on the current design
 (Frisch–Waugh–Lovell), so a pass costs a few products of n × n matrices.
+
+For a stock the candidates are the responses of the stock to a kink or step in its inflow (`Candidates.of` with
+a survival φ): the same selection then dates the inflow's breaks (docs/impact.md, "Stocks").
 """
 
 from __future__ import annotations
