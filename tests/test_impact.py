@@ -27,7 +27,8 @@ def _weekly(values: np.ndarray, start: str = "2021-01-04") -> pd.DataFrame:
 
 
 def _request(**kw) -> ChangepointRequest:
-    return ChangepointRequest(indicator="vacancies_active", seasonal="none", n_boot=99, **kw)
+    """The line model unless told (``auto`` takes the vacancy stock for a stock, which needs its inflow)."""
+    return ChangepointRequest(indicator="vacancies_active", seasonal="none", n_boot=99, **{"model": "line", **kw})
 
 
 def test_a_known_break_is_found_with_an_interval_that_holds_it():
@@ -71,6 +72,45 @@ def test_a_ramp_is_found_where_it_begins_and_progress_is_told():
     assert abs((pd.Timestamp(first["date"]) - start).days) <= 14 and first["significant"], level
     assert first["shape"] in ("kink", "kink+shift")
     assert seen[-1] == (99, 99) and [d for d, _ in seen] == list(range(1, 100))
+
+
+def _postings(inflow: np.ndarray, survival: float, rng: np.random.Generator) -> np.ndarray:
+    """The stock at each period's end of postings opened ``inflow[s]`` at a time, each open for a geometric
+    number of periods (still open at the end of period ``t`` with probability ``survival^(t − s)``)."""
+    stock = np.zeros(len(inflow))
+    for s, k in enumerate(inflow):
+        lives = rng.geometric(1 - survival, size=k)  # periods open: 1, 2, …
+        for life in lives:
+            stock[s : s + life] += 1
+    return stock
+
+
+def test_the_stock_model_dates_the_inflows_break():
+    """A stock of postings whose inflow drops from 200 to 140 a week at week 80 drains over the postings' lives
+    (4 weeks on average): the stock model dates the break at the inflow's, with an interval that holds it and
+    the stock's eventual fall (60 × 4) inside the size's interval, and measures the mean life by Little's law;
+    the line model of the stock itself puts its nearest break two weeks off."""
+    rng = np.random.default_rng(11)
+    t = np.arange(-20, 120)
+    inflow = rng.poisson(np.where(t >= 80, 140, 200))
+    stock = _postings(inflow, 0.75, rng)[20:]  # the first 20 weeks fill the stock up
+    frame = _weekly(stock).assign(inflow=inflow[20:].astype(float))
+    true_day = pd.Timestamp("2021-01-04") + pd.Timedelta(weeks=80)
+    found = changepoints(frame, _request(model="stock")).select(change="level")
+    assert set(found["model"]) == {"stock"} and found["mean_life"].iloc[0] == pytest.approx(4, rel=0.05)
+    days = (pd.to_datetime(found["date"]) - true_day).dt.days
+    first = found.iloc[int(np.argmin(days.abs()))]
+    assert abs((pd.Timestamp(first["date"]) - true_day).days) <= 7 and first["significant"], found
+    assert pd.Timestamp(first["date_low"]) <= true_day <= pd.Timestamp(first["date_high"]) + pd.Timedelta(days=6)
+    assert first["low"] <= -240 <= first["high"]
+    line = changepoints(frame, _request(model="line")).select(change="level")
+    assert (pd.to_datetime(line["date"]) - true_day).dt.days.abs().min() >= 14
+    with pytest.raises(UsageError) as info:
+        changepoints(frame.drop(columns="inflow"), _request(model="stock"))
+    assert info.value.param == "model"
+    with pytest.raises(UsageError) as info:
+        ChangepointRequest(indicator="resumes_active", model="stock")
+    assert info.value.param == "model"
 
 
 def test_pelt_finds_the_optimal_partition():
@@ -268,6 +308,23 @@ def test_cli_changepoints_and_its_json(market, cli):
     )
     assert {r["kind"] for r in out} == {"effect", "cumulative"}
     assert all(r["low"] <= r["high"] for r in out)
+
+
+def test_cli_changepoints_table_reads_at_80_columns(market, cli, monkeypatch):
+    """The terminal table is one row per break in six columns that wrap, none cut short, at 80 columns; the
+    vacancy stock is analysed by the stock model, and JSON keeps every field."""
+    from talentflow.cli import _common
+
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(_common.out, "_width", None)  # rich reads COLUMNS at each print only when not pinned
+    args = ("impact", "changepoints", "vacancies_active", "--db", market, "--min-cell", "0", "--n-boot", "29")
+    table = cli(*args).stdout
+    lines = table.splitlines()
+    assert "…" not in table and max(len(line) for line in lines) <= 80, table
+    assert "stock model" in table and "nearest event" in table and "size" in table
+    rows = json.loads(cli(*args, "--format", "json").stdout)
+    assert {r["model"] for r in rows} == {"stock"} and len(rows[0]) == 18
+    assert len({r["break"] for r in rows}) == sum(line.startswith("│ all") for line in lines)
 
 
 def test_cli_names_the_option_at_fault(market, cli):

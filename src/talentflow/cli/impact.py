@@ -24,6 +24,8 @@ from talentflow.impact import requests as rq
 from talentflow.store import Store
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from talentflow.impact.results import ImpactResult
 
 app = typer.Typer(
@@ -55,13 +57,51 @@ _SYNTH = rq.SynthRequest()
 
 def _write(result: ImpactResult, format: str, output: Path | None) -> None:
     title = f"impact: {result.method} ({result.level:.0%} intervals)"
-    write_rows(result.to_frame(), result.records(), format, output, title=title, text=result.summary())
+    if result.method == "changepoints" and format == "table" and output is None:
+        # Sixteen columns do not read at 80: the terminal gets one row per break, the files every field.
+        frame = _breaks_table(result)
+        title = f"impact: breaks, {result.stats.get('model', 'line')} model ({result.level:.0%} intervals)"
+        write_rows(
+            frame, [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")], format, output, title=title
+        )
+    else:
+        write_rows(result.to_frame(), result.records(), format, output, title=title, text=result.summary())
     if format == "table":
         for name, value in result.stats.items():
             shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
             err.print(f"{name}: {shown}", highlight=False)
     for text in result.notes:
         note(text)
+
+
+def _breaks_table(result: ImpactResult) -> pd.DataFrame:
+    """One row per break: the series, the date over its interval, the shape, p, each size over its interval and
+    the nearest event, each cell short enough to wrap into an 80-column terminal."""
+    import pandas as pd
+
+    from talentflow._format import number
+
+    level = f"{result.level:.0%}"
+    rows = []
+    for (series, _), group in result.rows.groupby(["series", "break"], sort=False):
+        first = group.iloc[0]
+        sizes = [
+            f"{name} {number(row['estimate'], 3)}\n[{number(row['low'], 3)}, {number(row['high'], 3)}]"
+            for _, row in group.iterrows()
+            for name in [{"level": "jump", "slope": "slope"}[row["change"]]]
+            if ("shift" if row["change"] == "level" else "kink") in first["shape"]
+        ]
+        rows.append(
+            {
+                "series": series,
+                f"break [{level}]": f"{first['date']}\n{first['date_low']} to {first['date_high']}",
+                "shape": first["shape"],
+                "p": f"{first['p_value']:.3f}",
+                "size": "\n".join(sizes),
+                "nearest event": f"{first['event']}\n{first['days_from_event']:+d} d",
+            }
+        )
+    return pd.DataFrame(rows, columns=["series", f"break [{level}]", "shape", "p", "size", "nearest event"])
 
 
 def _run(request: rq.Request, db: Path | None, format: str, output: Path | None) -> None:
@@ -85,6 +125,7 @@ def _run(request: rq.Request, db: Path | None, format: str, output: Path | None)
 **Examples**
 
     talentflow impact changepoints vacancies_active --data simulated --from 2021-03-01
+    talentflow impact changepoints vacancies_active --data simulated --model line --format csv
     talentflow impact changepoints resumes_active --data simulated --event 2022-03-05 --format json
     talentflow impact changepoints series --option metric=sector_job_postings_index --by country=US --period month
 """,
@@ -104,6 +145,9 @@ def changepoints_cmd(
     penalty: Annotated[float, typer.Option(help="Multiplier on the BIC-type penalty per break.")] = _CP.penalty,
     seasonal: Annotated[str, typer.Option(help="Nuisance term per segment: auto, none or month-phase.")] = _CP.seasonal,
     min_size: Annotated[int, typer.Option(help="Fewest periods in a segment.")] = _CP.min_size,
+    model: Annotated[
+        str, typer.Option(help="line (the series' own kinks and shifts), stock (its inflow's) or auto.")
+    ] = _CP.model,
     level: LevelOption = _CP.level,
     seed: SeedOption = _CP.seed,
     n_boot: Annotated[int, typer.Option(help="Bootstrap re-segmentations.")] = _CP.n_boot,
@@ -114,7 +158,8 @@ def changepoints_cmd(
     db: DbOption = None,
 ) -> None:
     """Breaks in the level and slope of an indicator, each with an interval on its date and size, beside the known
-    events (PELT under a BIC-type penalty; block-bootstrap intervals; docs/impact.md)."""
+    events (kinks and shifts under a BIC-type penalty, of a stock's inflow for vacancies_active; block-bootstrap
+    intervals; docs/impact.md)."""
     request = rq.ChangepointRequest(
         indicator=indicator,
         value=value,
@@ -127,6 +172,7 @@ def changepoints_cmd(
         penalty=penalty,
         seasonal=seasonal,
         min_size=min_size,
+        model=model,
         level=level,
         seed=seed,
         n_boot=n_boot,

@@ -4,7 +4,10 @@ For each series (one per group of ``by``):
 
 1. **Model.** A line plus nuisance terms (``x_t``: where period ``t`` ends within its month, for the board's
    month-end crawls; none for monthly data) plus one term per break at ``τ``: a continuous kink ``(t − τ + 1)₊``
-   (the slope changes, the level does not jump), a level shift ``1[t ≥ τ]``, or both (`_hinge`).
+   (the slope changes, the level does not jump), a level shift ``1[t ≥ τ]``, or both (`_hinge`). For a stock
+   (the request's model ``stock``) each break is its *inflow's*, entering the stock through the survival of its
+   entries, ``Σ_{s ≤ t} z(s)·φ^(t−s)`` with ``φ = 1 − 1/L`` and ``L`` the mean life by Little's law
+   (`mean_life`): the date is the inflow's, the size the stock's eventual change.
 2. **Penalty (BIC-type).** A break of ``k`` coefficients costs ``β (k + 1) log n σ²``, with ``σ²`` the long-run
    variance of the residuals: their variance times ``(1 + ρ)/(1 − ρ)`` for their lag-one autocorrelation ``ρ``
    (clipped to [0, 0.95]); the residuals come from a first pass whose ``σ`` is the first differences' MAD.
@@ -13,9 +16,9 @@ For each series (one per group of ``by``):
    its penalty by most is added, until none does; breaks at least ``min_size`` periods apart.
 4. **Sequential tests.** Each break, in the order added, against the model with the breaks added before it (the
    null): the null's own residuals are resampled (a lag-one autoregression driven by block-resampled
-   innovations, blocks of ``√n`` periods for weeks, ``n^(1/3)`` otherwise) around the null's fit, and the best
-   gain of a break of the same shape anywhere compared with the observed one; p-values are made monotone in
-   that order. A break is reported at the request's level when p ≤ 1 − level.
+   innovations, blocks of ``√n`` periods for weeks, ``n^(1/3)`` otherwise) around the null's fit, and the
+   selection's statistic (the best penalised gain over every shape and date) compared with the observed one;
+   p-values are made monotone in that order. A break is reported at the request's level when p ≤ 1 − level.
 5. **Intervals.** The fit plus block-bootstrapped residuals is selected again ``n_boot`` times; each break is
    matched with the nearest replicate break within half the distance to its neighbours; the percentile
    interval of the matched dates, and of the jump and slope change measured there, are the intervals.
@@ -83,7 +86,7 @@ def penalty_rule(
     diffs = np.diff(y)
     sigma0 = float(np.median(np.abs(diffs - np.median(diffs)))) / 0.6745 / np.sqrt(2)
     first = _hinge.select(X, y, per * max(sigma0**2, 1e-12), min_size, cand)
-    fitted, _, _ = _hinge.fit(X, y, first)
+    fitted, _, _ = _hinge.fit(X, y, first, cand)
     sigma2 = max(_long_run_variance(y - fitted), 1e-12 * max(1.0, float(np.var(y))))
     return per * sigma2, sigma2
 
@@ -99,20 +102,26 @@ Tick = Callable[[], None]
 
 
 def segment(
-    X: np.ndarray, y: np.ndarray, request: ChangepointRequest, rng: np.random.Generator, tick: Tick | None = None
+    X: np.ndarray,
+    y: np.ndarray,
+    request: ChangepointRequest,
+    rng: np.random.Generator,
+    tick: Tick | None = None,
+    survival: float | None = None,
 ) -> Segmentation:
-    """Detection, tests and bootstrap for one series; ``tick()`` after each bootstrap re-segmentation."""
+    """Detection, tests and bootstrap for one series; ``tick()`` after each bootstrap re-segmentation. With
+    ``survival`` (a stock's weekly survival φ) the breaks are its inflow's, seen through φ (`_hinge.Candidates`)."""
     min_size = request.min_size
-    cand = _hinge.Candidates.of(len(y))
+    cand = _hinge.Candidates.of(len(y), survival)
     pen, sigma2 = penalty_rule(X, y, request.penalty, min_size, cand)
     added = _hinge.select(X, y, pen, min_size, cand)
     terms = sorted(added)
-    fitted, level, slope = _hinge.fit(X, y, terms)
+    fitted, level, slope = _hinge.fit(X, y, terms, cand)
     block = block_length(len(y), request.period)
     # Sequential tests in the order the breaks were added, each against the model with the breaks before it;
     # a break is no more significant than any added before it (p-values made monotone).
     sequential = np.maximum.accumulate(
-        [_test(X, y, added[:k], added[k], request, rng, block, cand) for k in range(len(added))] or [1.0]
+        [_test(X, y, added[:k], pen, request, rng, block, cand) for k in range(len(added))] or [1.0]
     )[: len(added)]
     p_values = np.array([sequential[added.index(term)] for term in terms])
     draws = _bootstrap(X, fitted, y - fitted, terms, pen, request, rng, block, cand, tick)
@@ -124,28 +133,37 @@ def _test(
     X: np.ndarray,
     y: np.ndarray,
     before: list[tuple[int, str]],
-    term: tuple[int, str],
+    pen: float,
     request: ChangepointRequest,
     rng: np.random.Generator,
     block: int,
     cand: _hinge.Candidates,
 ) -> float:
-    """p-value of ``term`` against the model with the breaks added ``before`` it (the null): *its* residuals are
-    resampled around its fit (`_ar_resample`) and the best gain of a break of the same shape anywhere the null
-    leaves room for one compared with the observed best (module docstring, step 4)."""
+    """p-value of the next break against the model with the breaks added ``before`` it (the null): *its*
+    residuals are resampled around its fit (`_ar_resample`) and the selection's statistic, the best penalised
+    gain of a break of any shape anywhere the null leaves room for one, compared with the observed one (module
+    docstring, step 4)."""
     taus = _hinge.allowed(len(y), before, request.min_size)
-    B = _hinge.design(X, before)
+    B = _hinge.design(X, before, cand)
     null = B @ np.linalg.lstsq(B, y, rcond=None)[0]
     replicas = null[:, None] + _ar_resample(y - null, request.n_boot, rng, block).T
-    observed = _hinge.gains(B, y[:, None], cand, taus)[term[1]].max()
-    drawn = _hinge.gains(B, replicas, cand, taus)[term[1]].max(axis=0)
+    observed = _statistic(_hinge.gains(B, y[:, None], cand, taus), pen)[0]
+    drawn = _statistic(_hinge.gains(B, replicas, cand, taus), pen)
     return float((1 + np.sum(drawn >= observed)) / (1 + request.n_boot))
+
+
+def _statistic(gains: dict[str, np.ndarray], pen: float) -> np.ndarray:
+    """The selection's own criterion: the best penalised gain over every shape and date (per replicate), so the
+    test accounts for the choice of shape as well as of date."""
+    return np.max([g.max(axis=0) - pen * (_hinge.SHAPES[s] + 1) for s, g in gains.items()], axis=0)
 
 
 def _ar_resample(residuals: np.ndarray, size: int, rng: np.random.Generator, block: int) -> np.ndarray:
     """``size`` series like ``residuals`` by a sieve bootstrap: their lag-one autoregression (ρ clipped to
     [0, 0.98]) driven by block-resampled innovations. A wandering stock's residuals keep their persistence,
-    which blocks a few weeks long cut short (the test would then take wander for a break)."""
+    which blocks a few weeks long cut short (the test would then take wander for a break). (An autoregression
+    of the order AIC picks, tried, took the resume stock's shock in the null's residuals for wander and lost the
+    test's power, without fewer false breaks in the vacancy stock: docs/impact.md, validation.)"""
     e = residuals - residuals.mean()
     rho = float(np.clip(np.sum(e[1:] * e[:-1]) / max(float(np.sum(e * e)), _TINY), 0.0, _AR_MAX))
     shocks = _pelt.block_resample(e[1:] - rho * e[:-1], size, rng, block)
@@ -185,7 +203,7 @@ def _bootstrap(
         found = _hinge.select(X, ys, pen, request.min_size, cand)
         if not found:
             continue
-        _, jumps, slopes = _hinge.fit(X, ys, found)
+        _, jumps, slopes = _hinge.fit(X, ys, found, cand)
         at = np.array([tau for tau, _ in found])
         for i, (b, (lo, hi)) in enumerate(zip(breaks, windows, strict=True)):
             inside = np.flatnonzero((at >= lo) & (at <= hi))
@@ -215,6 +233,9 @@ def changepoints(
             progress(done, total)
 
     seasonal = request.seasonal == "month-phase" or (request.seasonal == "auto" and request.period == "week")
+    model = request.resolved_model()
+    if model == "stock" and "inflow" not in frame.columns:
+        raise UsageError(f"the stock model needs the inflow of {request.indicator} beside it", param="model")
     rows, fits = [], []
     for key, group in frame.groupby("key", sort=True):
         group = group.sort_values("period", ignore_index=True)
@@ -222,8 +243,9 @@ def changepoints(
             raise UsageError(f"{key}: {len(group)} periods, too few to look for a break", param="min_size")
         X = design(group["period_end"], seasonal)
         y = group["value"].to_numpy(float)
-        seg = segment(X, y, request, rng, tick)
-        rows += _rows(str(key), group, seg, request)
+        life = mean_life(group) if model == "stock" else None
+        seg = segment(X, y, request, rng, tick, life and 1 - 1 / life)
+        rows += _rows(str(key), group, seg, request, life)
         fits.append(group.assign(fitted=seg.fitted, series=str(key))[["series", "period", "value", "fitted"]])
     table = pd.DataFrame(rows, columns=_COLUMNS)
     events = _events(table, request)
@@ -235,17 +257,38 @@ def changepoints(
         level=request.level,
         inputs={"series": f"{request.indicator} ({column}) by {request.period}, {request.data} data"},
         notes=(
-            f"{len(found)} breaks found by PELT, {reported} significant at the {request.level:.0%} level "
-            f"(bootstrap test against one line over the neighbouring segments)",
-            "break dates are the first period of the new segment",
+            _MODELS[model].format(name=request.indicator, period=request.period),
+            f"{len(found)} breaks found, {reported} significant at the {request.level:.0%} level (sieve-bootstrap "
+            "test of each break against the model with the breaks found before it)",
+            "a break's date is the first period off the old line",
         ),
         interval=f"block-bootstrap percentile ({request.n_boot} re-segmentations)",
-        stats={"breaks": float(len(found)), "significant": float(reported)},
+        stats={"model": model, "breaks": float(len(found)), "significant": float(reported)},
         tables={"fit": pd.concat(fits, ignore_index=True), "events": events},
     )
 
 
+#: What each model is, as the result's first note says it.
+_MODELS = {
+    "line": "model: line — kinks and level shifts of {name} itself",
+    "stock": "model: stock — breaks in the inflow of {name} (kinks, shifts), seen through the survival of its "
+    "entries: stock(t) = Σ inflow(s)·φ^(t−s), φ = 1 − 1/L, L = mean stock / mean inflow (the mean life in "
+    "{period}s, column mean_life); dates are the inflow's, sizes the stock's eventual change",
+}
+_LIFE_MAX = 50.0
+
+
+def mean_life(group: pd.DataFrame) -> float:
+    """A stock's mean life in periods by Little's law, its mean over its mean inflow (at least 1, at most 50:
+    a stock that barely turns over is a line)."""
+    inflow = float(group["inflow"].mean())
+    life = float(group["value"].mean()) / inflow if inflow > 0 else _LIFE_MAX
+    return float(np.clip(life, 1.0, _LIFE_MAX))
+
+
 _COLUMNS = [
+    "model",
+    "mean_life",
     "series",
     "break",
     "date",
@@ -265,7 +308,9 @@ _COLUMNS = [
 ]
 
 
-def _rows(key: str, group: pd.DataFrame, seg: Segmentation, request: ChangepointRequest) -> list[dict[str, object]]:
+def _rows(
+    key: str, group: pd.DataFrame, seg: Segmentation, request: ChangepointRequest, life: float | None
+) -> list[dict[str, object]]:
     q = ((1 - request.level) / 2 * 100, (1 + request.level) / 2 * 100)
     periods = group["period"].to_numpy()
     events = [pd.Timestamp(e) for e in request.all_events()]
@@ -281,6 +326,8 @@ def _rows(key: str, group: pd.DataFrame, seg: Segmentation, request: Changepoint
             date_lo = date_hi = date
         nearest = min(events, key=lambda e: abs((e - date).days))
         common = {
+            "model": "line" if life is None else "stock",
+            "mean_life": life,
             "series": key,
             "break": i + 1,
             "date": date.date(),

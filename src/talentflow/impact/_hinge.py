@@ -13,6 +13,9 @@ and date ``τ`` whose drop in the residual sum of squares beats its penalty by m
 the penalty of a term with ``k`` coefficients is ``β·(k + 1)·log n·σ²`` (its coefficients and its date). The
 drop of every candidate is computed at once from the candidates' columns residualised on the current design
 (Frisch–Waugh–Lovell), so a pass costs a few products of n × n matrices.
+
+For a stock the candidates are the responses of the stock to a kink or step in its inflow (`Candidates.of` with
+a survival φ): the same selection then dates the inflow's breaks (docs/impact.md, "Stocks").
 """
 
 from __future__ import annotations
@@ -29,30 +32,39 @@ _TINY = 1e-12
 @dataclass(frozen=True)
 class Candidates:
     """Every candidate column over a series of ``n`` periods: ``hinge[:, τ]`` = (t − τ + 1)₊, ``step[:, τ]`` =
-    1[t ≥ τ]: both leave period ``τ − 1`` on the old line and move period ``τ``, the first of the new segment."""
+    1[t ≥ τ]: both leave period ``τ − 1`` on the old line and move period ``τ``, the first of the new segment.
+
+    For a stock (``survival`` φ given) each column is the response of the stock to that break in its *inflow*,
+    ``Σ_{s ≤ t} z(s)·φ^(t − s)`` (a posting opened in period ``s`` is still open at the end of period ``t`` with
+    probability ``φ^(t − s)``), and ``scale`` = ``1/(1 − φ)``, the mean lifetime in periods, turns the inflow's
+    change into the stock's eventual one."""
 
     hinge: np.ndarray
     step: np.ndarray
+    scale: float = 1.0
 
     @classmethod
-    def of(cls, n: int) -> Candidates:
+    def of(cls, n: int, survival: float | None = None) -> Candidates:
         t = np.arange(n, dtype=float)
-        return cls(np.maximum(t[:, None] - t[None, :] + 1, 0.0), (t[:, None] >= t[None, :]).astype(float))
+        hinge = np.maximum(t[:, None] - t[None, :] + 1, 0.0)
+        step = (t[:, None] >= t[None, :]).astype(float)
+        if survival is None:
+            return cls(hinge, step)
+        lag = t[:, None] - t[None, :]
+        response = np.where(lag >= 0, survival ** np.maximum(lag, 0), 0.0)
+        return cls(response @ hinge, response @ step, 1 / (1 - survival))
+
+    def columns(self, tau: int, shape: str) -> np.ndarray:
+        out = []
+        if "shift" in shape:
+            out.append(self.step[:, tau])
+        if "kink" in shape:
+            out.append(self.hinge[:, tau])
+        return np.column_stack(out)
 
 
-def columns(n: int, tau: int, shape: str) -> np.ndarray:
-    t = np.arange(n, dtype=float)
-    out = []
-    if "shift" in shape:
-        out.append((t >= tau).astype(float))
-    if "kink" in shape:
-        out.append(np.maximum(t - tau + 1, 0.0))
-    return np.column_stack(out)
-
-
-def design(X: np.ndarray, terms: list[tuple[int, str]]) -> np.ndarray:
-    n = X.shape[0]
-    return np.column_stack([X, *(columns(n, tau, shape) for tau, shape in terms)]) if terms else X
+def design(X: np.ndarray, terms: list[tuple[int, str]], cand: Candidates) -> np.ndarray:
+    return np.column_stack([X, *(cand.columns(tau, shape) for tau, shape in terms)]) if terms else X
 
 
 def _residualise(B: np.ndarray, M: np.ndarray) -> np.ndarray:
@@ -96,7 +108,7 @@ def select(X: np.ndarray, y: np.ndarray, penalty: float, min_size: int, cand: Ca
         taus = allowed(n, terms, min_size)
         if not len(taus):
             break
-        found = gains(design(X, terms), y[:, None], cand, taus)
+        found = gains(design(X, terms, cand), y[:, None], cand, taus)
         best = max(
             (
                 (float(g[:, 0].max() - penalty * (SHAPES[s] + 1)), s, int(taus[int(np.argmax(g[:, 0]))]))
@@ -109,9 +121,12 @@ def select(X: np.ndarray, y: np.ndarray, penalty: float, min_size: int, cand: Ca
     return terms
 
 
-def fit(X: np.ndarray, y: np.ndarray, terms: list[tuple[int, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fitted values, and each break's jump and slope change (0 where its shape has none)."""
-    D = design(X, terms)
+def fit(
+    X: np.ndarray, y: np.ndarray, terms: list[tuple[int, str]], cand: Candidates
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fitted values, and each break's jump and slope change (0 where its shape has none; for a stock, the
+    stock's eventual change: the inflow's times ``cand.scale``)."""
+    D = design(X, terms, cand)
     coef = np.linalg.lstsq(D, y, rcond=None)[0]
     jumps, slopes = np.zeros(len(terms)), np.zeros(len(terms))
     k = X.shape[1]
@@ -122,4 +137,4 @@ def fit(X: np.ndarray, y: np.ndarray, terms: list[tuple[int, str]]) -> tuple[np.
         if "kink" in shape:
             slopes[i] = coef[k]
             k += 1
-    return D @ coef, jumps, slopes
+    return D @ coef, jumps * cand.scale, slopes * cand.scale

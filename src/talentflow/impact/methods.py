@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 
@@ -11,7 +12,7 @@ from talentflow.impact import _series
 from talentflow.impact._changepoints import changepoints
 from talentflow.impact._its import its
 from talentflow.impact._synth import synth
-from talentflow.impact.requests import ChangepointRequest, ItsRequest, SynthRequest
+from talentflow.impact.requests import STOCK_INFLOWS, ChangepointRequest, ItsRequest, SynthRequest
 from talentflow.impact.results import ImpactResult
 from talentflow.migration.requests import Request
 from talentflow.store import Store
@@ -42,6 +43,12 @@ Progress = Callable[[int, int], None]
 
 def run_changepoints(request: ChangepointRequest, store: Store, progress: Progress | None = None) -> ImpactResult:
     frame, column = _load(store, request, request.by)
+    if request.resolved_model() == "stock":
+        inflow, _ = _load(store, replace(request, indicator=STOCK_INFLOWS[request.indicator], model="line"), request.by)
+        frame = frame.merge(
+            inflow[["key", "period", "value"]].rename(columns={"value": "inflow"}), on=["key", "period"], how="left"
+        )
+        frame["inflow"] = frame["inflow"].fillna(0.0)
     return changepoints(frame, request, column, progress)
 
 

@@ -27,6 +27,11 @@ from talentflow.migration.requests import DESTINATIONS, Request, country, parse_
 METHODS = ("changepoints", "its", "synth")
 #: The shocks every change-point result is set against: the invasion of Ukraine and Russia's mobilisation.
 KNOWN_EVENTS: dict[str, str] = {"2022-02-24": "invasion", "2022-09-21": "mobilisation"}
+#: The model of a break: ``line`` (kinks and shifts of the series itself), ``stock`` (breaks in the inflow of a
+#: stock seen through its entries' survival, docs/impact.md), ``auto`` (stock for the stocks of `STOCK_INFLOWS`).
+MODELS = ("auto", "line", "stock")
+#: Stocks whose inflow is an indicator too: the stock model reads it for the stock's mean life.
+STOCK_INFLOWS: dict[str, str] = {"vacancies_active": "vacancies_new"}
 #: Nuisance terms of each segment beside its level and slope: none, or the position within the calendar month
 #: (board stocks counted from month-end crawls rise through each month and drop at its start).
 SEASONAL = ("auto", "none", "month-phase")
@@ -75,7 +80,8 @@ class _Series(Request):
 
 @dataclass(frozen=True, kw_only=True)
 class ChangepointRequest(_Series):
-    """Breaks in level and slope found by PELT under a BIC-type penalty; intervals by a block bootstrap."""
+    """Breaks in level and slope (kinks and shifts) under a BIC-type penalty, of the series or, for a stock, of
+    its inflow; sequential sieve-bootstrap tests; intervals by a block bootstrap."""
 
     method: ClassVar[str] = "changepoints"
     #: Dates to set beside the breaks found, besides `KNOWN_EVENTS`.
@@ -86,6 +92,8 @@ class ChangepointRequest(_Series):
     #: Fewest periods in a segment.
     min_size: int = 4
     n_boot: int = 199
+    #: ``auto``, ``line`` or ``stock`` (`MODELS`).
+    model: str = "auto"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -94,6 +102,11 @@ class ChangepointRequest(_Series):
             raise UsageError(f"a penalty multiplier is positive, not {self.penalty}", param="penalty")
         if self.seasonal not in SEASONAL:
             raise UsageError(f"choose one of {', '.join(SEASONAL)}, not {self.seasonal!r}", param="seasonal")
+        if self.model not in MODELS:
+            raise UsageError(f"choose one of {', '.join(MODELS)}, not {self.model!r}", param="model")
+        if self.model == "stock" and (self.indicator not in STOCK_INFLOWS or self.value):
+            stocks = ", ".join(STOCK_INFLOWS)
+            raise UsageError(f"the stock model is for a stock with a known inflow ({stocks})", param="model")
         if self.min_size < 3:
             raise UsageError(
                 f"a segment needs at least 3 periods to fit its line, not {self.min_size}", param="min_size"
@@ -101,6 +114,12 @@ class ChangepointRequest(_Series):
 
     def all_events(self) -> tuple[str, ...]:
         return tuple(sorted({*KNOWN_EVENTS, *self.events}))
+
+    def resolved_model(self) -> str:
+        """``line`` or ``stock``: what ``auto`` means for this indicator (a stock's default value column)."""
+        if self.model == "auto":
+            return "stock" if self.indicator in STOCK_INFLOWS and not self.value else "line"
+        return self.model
 
 
 @dataclass(frozen=True, kw_only=True)
