@@ -70,12 +70,12 @@ class _Tables:
 class _Sums:
     """Expected counts of R replicates, summed over chunks of patterns (the fields of `_Counts`, one per replicate)."""
 
-    xi: np.ndarray  # (R, M-1, 5, 5)
-    first_old: np.ndarray  # (R, 5)
-    first_new: np.ndarray  # (R, 5)
-    seen: np.ndarray  # (R, 3, 5)
+    xi: np.ndarray  # (R, M-1, S, S)
+    first_old: np.ndarray  # (R, S)
+    first_new: np.ndarray  # (R, S)
+    seen: np.ndarray  # (R, 3, S)
     loglik: np.ndarray  # (R,)
-    occupancy: np.ndarray  # (R, M, 5)
+    occupancy: np.ndarray  # (R, M, S)
 
     @classmethod
     def zeros(cls, r: int, m: int) -> _Sums:
@@ -102,6 +102,15 @@ def _e_step(
     cohorts by ``ghosts.weight[k]``."""
     r, m = len(rows), codes.shape[1]
     acc = _Sums.zeros(r, m)
+    kernel = _compiled()
+    if kernel is not None:
+        first = np.zeros((r, 2, S))
+        for c, s, w in ((codes, start, weight[rows]), (ghosts.codes, ghosts.start, ghosts.weight)):
+            args = (np.ascontiguousarray(c, np.int8), np.ascontiguousarray(s, np.int64), np.asarray(w, np.float64))
+            kernel(*args, tab.t, tab.e, tab.initial, tab.entry, acc.xi, first, acc.seen, acc.loglik, acc.occupancy)
+        acc.first_old += first[:, 0]
+        acc.first_new += first[:, 1]
+        return [acc.replicate(k) for k in range(r)]
     step = _chunk_size(m, r)
     for lo in range(0, len(codes), step):
         hi = lo + step
@@ -110,6 +119,15 @@ def _e_step(
         _chunk(codes[lo:hi], start[lo:hi], weight[rows, lo:hi].astype(np.float64), tab, acc)
     _chunk(ghosts.codes, ghosts.start, ghosts.weight, tab, acc)
     return [acc.replicate(k) for k in range(r)]
+
+
+def _compiled() -> Callable[..., None] | None:
+    """The compiled forward-backward (`_kernel`), or None where numba is missing: the NumPy one then runs."""
+    try:
+        from talentflow.migration.panel._kernel import forward_backward
+    except ImportError:  # pragma: no cover - numba is a dependency; a platform without its wheels still works
+        return None
+    return forward_backward
 
 
 def _chunk(codes: np.ndarray, start: np.ndarray, w: np.ndarray, tab: _Tables, acc: _Sums) -> None:
