@@ -160,15 +160,16 @@ def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False))
 
 
-def progress_bar(label: str, count: str, *, enabled: bool) -> Progress:
-    """A progress bar on stderr, gone when done: ``label`` before the bar, ``count`` after it."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+def progress_bar(label: str, count: str, *, enabled: bool, remaining: bool = False) -> Progress:
+    """A progress bar on stderr, gone when done: ``label`` before the bar, ``count`` after it, the time taken
+    and, with ``remaining``, the time left."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+    columns = [TextColumn(label), BarColumn(), TextColumn(count), TimeElapsedColumn()]
+    if remaining:
+        columns.append(TimeRemainingColumn())
     return Progress(
-        TextColumn(label),
-        BarColumn(),
-        TextColumn(count),
-        TimeElapsedColumn(),
+        *columns,
         console=err,
         transient=True,
         disable=not enabled,

@@ -24,6 +24,7 @@ from talentflow.cli._common import (
     err,
     fail,
     note,
+    progress_bar,
     write_rows,
 )
 from talentflow.errors import TalentflowError, UsageError
@@ -64,11 +65,21 @@ def _run(request: rq.Request, db: Path | None, format: str, output: Path | None)
     from talentflow.migration import estimate
 
     check_output(format, output)
+    # Quiet with --format json or off a terminal, like the other long commands.
+    show = format != "json" and err.is_terminal
     if isinstance(request, rq.StocksRequest):  # stock tables come from files: no store to open
         result = estimate(request)
-    else:
-        with Store(db, read_only=True) as store, err.status(f"estimating ({request.method})…"):
-            result = estimate(request, store)
+        _write(result, format, output)
+        return
+    bar = progress_bar("[bold]{task.description}", "{task.fields[text]}", enabled=show, remaining=True)
+    with Store(db, read_only=True) as store, bar:
+        first = "reading resume sightings" if isinstance(request, rq.PanelRequest | rq.NowcastRequest) else "estimating"
+        task = bar.add_task(f"{request.method}: {first}", total=None, text="")
+
+        def progress(stage: str, done: float, total: float, text: str) -> None:
+            bar.update(task, description=f"{request.method}: {stage}", completed=done, total=total, text=text)
+
+        result = estimate(request, store, progress=progress)
     _write(result, format, output)
 
 

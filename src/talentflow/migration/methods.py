@@ -20,7 +20,7 @@ from talentflow.errors import UsageError
 from talentflow.indicators import provenance
 from talentflow.migration.excess import excess_growth
 from talentflow.migration.nowcast import NowcastInput, combine
-from talentflow.migration.panel import PanelFit, PanelOptions, fit_panel, load_panel
+from talentflow.migration.panel import PanelFit, PanelOptions, Progress, fit_panel, load_panel
 from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest, Request, StocksRequest
 from talentflow.migration.results import MigrationResult
 from talentflow.migration.stocks import (
@@ -43,28 +43,29 @@ STOCK_FUNCTIONS = {
 PANEL_EXTRA_CV = 0.05  # model error: mean errors of 1-2% in the simulator study, wider for one seed
 
 
-def estimate(request: Request, store: Store | None = None) -> MigrationResult:
-    """The estimate ``request`` asks for; ``store`` holds the records (stock tables come from files instead)."""
+def estimate(request: Request, store: Store | None = None, *, progress: Progress | None = None) -> MigrationResult:
+    """The estimate ``request`` asks for; ``store`` holds the records (stock tables come from files instead).
+    ``progress`` is told how a panel fit goes (`talentflow.migration.panel.Progress`)."""
     if isinstance(request, StocksRequest):
         return stocks(request)
     if store is None:
         raise UsageError(f"the {request.method} method reads a store; give one")
     if isinstance(request, PanelRequest):
-        return panel_fit(store, request).result(request.start, request.end)
+        return panel_fit(store, request, progress).result(request.start, request.end)
     if isinstance(request, ExcessRequest):
         return excess(store, request)
     if isinstance(request, NowcastRequest):
-        return nowcast(store, request)
+        return nowcast(store, request, progress)
     raise UsageError(f"no migration method takes a {type(request).__name__}")
 
 
-def panel_fit(store: Store, request: PanelRequest | NowcastRequest) -> PanelFit:
+def panel_fit(store: Store, request: PanelRequest | NowcastRequest, progress: Progress | None = None) -> PanelFit:
     """The panel fitted over every month of the store's resume sightings of the kind asked for (real or
     simulated): a window is cut from it by ``PanelFit.result``."""
     panel = load_panel(store, origin=request.origin, data=request.data)
     options = PanelOptions(level=request.level, n_boot=request.n_boot, seed=request.seed)
     naive = isinstance(request, PanelRequest) and request.naive
-    return fit_panel(panel, request.population, corrected=not naive, options=options)
+    return fit_panel(panel, request.population, corrected=not naive, options=options, progress=progress)
 
 
 def excess(store: Store, request: ExcessRequest) -> MigrationResult:
@@ -163,7 +164,7 @@ def _add_months(month: str, k: int) -> str:
     return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
 
 
-def nowcast(store: Store, request: NowcastRequest) -> MigrationResult:
+def nowcast(store: Store, request: NowcastRequest, progress: Progress | None = None) -> MigrationResult:
     """Net emigration (abroad, net of returns) and gross emigration over the window, each pooled from the panel,
     the developer-account shortfall (net only) and the claims in the ledger.
 
@@ -173,7 +174,9 @@ def nowcast(store: Store, request: NowcastRequest) -> MigrationResult:
     start, end = request.start, request.end
     real = request.data == "real"
     has_resumes = provenance.count(store, "resume_observation", request.data) > 0
-    fit = panel_fit(store, request) if has_resumes else None
+    fit = panel_fit(store, request, progress) if has_resumes else None
+    if progress is not None:
+        progress("pooling", 0, 1, "developer accounts and claims" if real else "the panel alone")
     parts = []
     for flow, metric in (("net", "it_abroad_net"), ("emigration", "it_emigrants")):
         inputs: list[NowcastInput] = []

@@ -13,7 +13,17 @@ people. The method, its assumptions and its validation on the simulator are in d
 """
 
 from talentflow.migration.panel._data import Panel, load_panel
-from talentflow.migration.panel._fit import PanelFit, PanelOptions, Population, fit_panel, panel_flows
+from talentflow.migration.panel._fit import PanelFit, PanelOptions, Population, Progress, fit_panel, panel_flows
 from talentflow.migration.panel._model import Params
 
-__all__ = ["Panel", "PanelFit", "PanelOptions", "Params", "Population", "fit_panel", "load_panel", "panel_flows"]
+__all__ = [
+    "Panel",
+    "PanelFit",
+    "PanelOptions",
+    "Params",
+    "Population",
+    "Progress",
+    "fit_panel",
+    "load_panel",
+    "panel_flows",
+]

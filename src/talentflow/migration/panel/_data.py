@@ -96,3 +96,28 @@ def _panel_from_columns(frame: Any, origin: str, data: str = DEFAULT_DATA) -> Pa
 
 def _column_sum(column: Any) -> int:
     return int(np.asarray(column.to_numpy(zero_copy_only=False)).sum())
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """People with the same observation history and start month, collapsed: one row per distinct history."""
+
+    codes: np.ndarray  # (patterns, months) int8 observation codes: 0 not seen, 1 at home, 2 abroad
+    start: np.ndarray  # (patterns,) int64
+    count: np.ndarray  # (patterns,) float64: people with this history
+
+
+def _patterns(panel: Panel) -> Patterns:
+    """Distinct (history, start) rows and how many people have each, in an order set by the data alone (by
+    start month, then history), not by the store's."""
+    m = panel.obs.shape[1]
+    key = np.empty((panel.people, m + 8), np.int8)
+    key[:, :m] = panel.obs + 1
+    key[:, m:] = panel.start.astype("<i8").view(np.int8).reshape(-1, 8)
+    rows = np.ascontiguousarray(key).view(np.dtype((np.void, m + 8))).ravel()
+    uniq, count = np.unique(rows, return_counts=True)
+    table = uniq.view(np.int8).reshape(-1, m + 8)
+    start = np.ascontiguousarray(table[:, m:]).view("<i8").ravel().astype(np.int64)
+    # By start month, so that a chunk of patterns holds few starts and skips the months before its first.
+    order = np.argsort(start, kind="stable")
+    return Patterns(np.ascontiguousarray(table[order, :m]), start[order], count[order].astype(np.float64))
