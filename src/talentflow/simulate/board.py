@@ -109,7 +109,7 @@ class Board:
         self.end_second = (market.start_day + 7 * market.sc.weeks()) * DAY
         # Per vacancy, drawn when it opens (`second`: the time of day it was published).
         self.v = Growable(
-            {"posted": "?", "dup": "?", "shown": "?", "gross": "?", "from_only": "?", "second": "i8"},
+            {"posted": "?", "dup": "?", "shown": "?", "gross": "?", "from_only": "?", "second": "i8", "covered": "?"},
             market.vac.capacity,
         )
         # Per worker, drawn when the worker appears.
@@ -236,9 +236,10 @@ class Board:
         if not k:
             return
         posted = rng.random(k) < p.vacancy_coverage
-        if p.coverage:
-            opened = self.m.vac["opened"][self.v.n :]
-            posted &= self._extra.random(k) < self._coverage(opened)
+        # Coverage over time hides a vacancy's rows as they are written (`_vacancy_rows`), not here: the draws
+        # made for the posted vacancies stay the same in number, so nothing else on the board moves.
+        opened = self.m.vac["opened"][self.v.n :]
+        covered = self._extra.random(k) < self._coverage(opened) if p.coverage else np.ones(k, bool)
         self.v.append(
             posted=posted,
             dup=posted & (rng.random(k) < p.duplicate_share),
@@ -246,6 +247,7 @@ class Board:
             gross=rng.random(k) < p.gross_share,
             from_only=rng.random(k) < 0.4,
             second=rng.integers(6 * 3600, 18 * 3600, k),
+            covered=covered,
         )
 
     def _draw_workers(self) -> None:
@@ -281,7 +283,7 @@ class Board:
 
     # -- rows -------------------------------------------------------------------------------------------
     def _vacancy_rows(self, idx: np.ndarray, observed: np.ndarray, published: np.ndarray, *, archived: bool) -> None:
-        keep = observed < self.end_second
+        keep = (observed < self.end_second) & self.v["covered"][idx]
         if not keep.any():
             return
         self._vs.append(
@@ -375,7 +377,7 @@ class Board:
                 "vac": np.arange(n, dtype=np.int64),
                 "vacancy_id": (VACANCY_ID_BASE + np.arange(n)).astype(str),
                 "duplicate_id": pa.array(duplicate_id),
-                "posted": self.v["posted"],
+                "posted": self.v["posted"] & self.v["covered"],
                 "employer_id": (EMPLOYER_ID_BASE + vac["employer"]).astype(str),
                 "foreign_owned": m.foreign[vac["employer"]],
                 "role_id": np.array(m.roles)[vac["role"]],
