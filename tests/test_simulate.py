@@ -219,7 +219,7 @@ def test_user_scenario_extends_a_builtin(tmp_path: Path) -> None:
 
 def test_cli_lists_and_runs(cli, tmp_path: Path) -> None:
     listed = json.loads(cli("simulate", "list", "--format", "json").stdout)
-    assert [s["name"] for s in listed] == ["baseline", "exodus-2022"]
+    assert [s["name"] for s in listed] == ["baseline", "exodus-2022", "exodus-2022-hard"]
     legacy = cli("simulate", "--list", "--json")  # the old spelling, for one release
     assert json.loads(legacy.stdout) == listed and "deprecated" in legacy.stderr and "simulate list" in legacy.stderr
     result = cli.json("simulate", "baseline", "--out", tmp_path / "b", "--scale", "0.002", "--end", "2021-06-30")

@@ -84,8 +84,15 @@ def simulate(
     truth_dir = out / "truth"
     # Independent streams for the market, the board and the AI work: changing what the board sees leaves the
     # market alone, and the AI work (a third child: the first two are those spawn(2) gives) leaves both alone.
-    market_seq, board_seq, ai_seq = np.random.SeedSequence(seed).spawn(3)
-    market = Market(scenario, scale=scale, rng=np.random.default_rng(market_seq), ai_rng=np.random.default_rng(ai_seq))
+    # The workers' search types (a fourth child) leave all three alone.
+    market_seq, board_seq, ai_seq, types_seq = np.random.SeedSequence(seed).spawn(4)
+    market = Market(
+        scenario,
+        scale=scale,
+        rng=np.random.default_rng(market_seq),
+        ai_rng=np.random.default_rng(ai_seq),
+        types_rng=np.random.default_rng(types_seq),
+    )
     observer = Board(market, scenario.board, np.random.default_rng(board_seq), out, seed=seed) if board else None
     truth = Truth(scale)
     weeks = scenario.weeks()
@@ -110,7 +117,7 @@ def simulate(
                 "seed": seed,
                 "scale": scale,
                 "counterfactual": counterfactual,
-                "scenario": scenario.model_dump(mode="json"),
+                "scenario": scenario.to_json(),
             },
             indent=1,
             ensure_ascii=False,

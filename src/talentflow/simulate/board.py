@@ -20,7 +20,17 @@ import pyarrow.parquet as pq
 
 from talentflow.reference.cities import CITY_AREAS
 from talentflow.reference.countries import COUNTRY_AREAS
-from talentflow.simulate.market import AI_DATA_SCIENTIST, AI_ML_ENGINEER, EPOCH, HOME, LEVELS, Growable, Market, Week
+from talentflow.simulate.market import (
+    AI_DATA_SCIENTIST,
+    AI_ML_ENGINEER,
+    EPOCH,
+    HOME,
+    LEVELS,
+    Growable,
+    Market,
+    Week,
+    day_number,
+)
 from talentflow.simulate.records import DAY, DUPLICATE_ID_BASE, EMPLOYER_ID_BASE, VACANCY_ID_BASE, RecordWriter
 from talentflow.simulate.scenario import Board as BoardParams
 
@@ -90,15 +100,29 @@ class Board:
         self.p = params
         self.rng = rng
         self._entropy = int(rng.integers(2**63))
+        # The behaviours of issue 18 (coverage over time, use of the board abroad) draw from a stream of their
+        # own per week, `_extra`: switched on, they leave every other draw of the board where it was.
+        self._extra = self.rng
+        self.coverage_days = np.array([day_number(d) for d, _ in params.coverage], np.int64)
+        self.coverage_values = np.array([v for _, v in params.coverage], float)
+        self.abroad_use = np.array([market.sc.abroad_use(a) for a in market.destinations])
         self.end_second = (market.start_day + 7 * market.sc.weeks()) * DAY
         # Per vacancy, drawn when it opens (`second`: the time of day it was published).
         self.v = Growable(
-            {"posted": "?", "dup": "?", "shown": "?", "gross": "?", "from_only": "?", "second": "i8"},
+            {"posted": "?", "dup": "?", "shown": "?", "gross": "?", "from_only": "?", "second": "i8", "covered": "?"},
             market.vac.capacity,
         )
         # Per worker, drawn when the worker appears.
         self.w = Growable(
-            {"profile": "?", "unspecified": "?", "desirable": "?", "noise": "f4", "shown_area": "i4", "created": "i8"},
+            {
+                "profile": "?",
+                "unspecified": "?",
+                "desirable": "?",
+                "noise": "f4",
+                "shown_area": "i4",
+                "created": "i8",
+                "rank": "f8",
+            },
             len(market.alive),
         )
         self.home_ids = np.array([int(a) for a in market.regions], np.int32)
@@ -125,6 +149,8 @@ class Board:
         # A stream per week, as the market's phases have (market.py): a week that shows more records shifts no
         # later week's draws, so a counterfactual run shows the same board until its market departs.
         self.rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(week.index,)))
+        if self.p.coverage or self.p.abroad_use:
+            self._extra = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(week.index, 1)))
         self._draw_vacancies()
         self._draw_workers()
         m, rng, p = self.m, self.rng, self.p
@@ -210,6 +236,10 @@ class Board:
         if not k:
             return
         posted = rng.random(k) < p.vacancy_coverage
+        # Coverage over time hides a vacancy's rows as they are written (`_vacancy_rows`), not here: the draws
+        # made for the posted vacancies stay the same in number, so nothing else on the board moves.
+        opened = self.m.vac["opened"][self.v.n :]
+        covered = self._extra.random(k) < self._coverage(opened) if p.coverage else np.ones(k, bool)
         self.v.append(
             posted=posted,
             dup=posted & (rng.random(k) < p.duplicate_share),
@@ -217,6 +247,7 @@ class Board:
             gross=rng.random(k) < p.gross_share,
             from_only=rng.random(k) < 0.4,
             second=rng.integers(6 * 3600, 18 * 3600, k),
+            covered=covered,
         )
 
     def _draw_workers(self) -> None:
@@ -231,11 +262,28 @@ class Board:
             noise=rng.lognormal(0, 0.25, k).astype(np.float32),
             shown_area=np.zeros(k, np.int32),
             created=self.m.joined_day[have:n].astype(np.int64) * DAY + rng.integers(0, DAY, k),
+            rank=self._extra.random(k) if p.coverage else np.zeros(k),
         )
+
+    def _coverage(self, days: np.ndarray) -> np.ndarray:
+        """The `coverage` curve on ``days``: 1 before its first point, linear between points, flat after."""
+        if not len(self.coverage_days):
+            return np.ones(len(days))
+        return np.interp(days, self.coverage_days, self.coverage_values, left=1.0)
+
+    def _shown(self, who: np.ndarray, observed: np.ndarray) -> np.ndarray:
+        """Which of these resume sightings the board shows: its coverage then above the resume's rank, and for
+        a worker abroad a draw against the destination's `abroad_use`."""
+        keep = self.w["rank"][who] < self._coverage(observed // DAY)
+        if self.p.abroad_use:
+            res = self.m.residence[who]
+            use = np.where(res == HOME, 1.0, self.abroad_use[np.maximum(res, 0)])
+            keep &= self._extra.random(len(who)) < use
+        return keep
 
     # -- rows -------------------------------------------------------------------------------------------
     def _vacancy_rows(self, idx: np.ndarray, observed: np.ndarray, published: np.ndarray, *, archived: bool) -> None:
-        keep = observed < self.end_second
+        keep = (observed < self.end_second) & self.v["covered"][idx]
         if not keep.any():
             return
         self._vs.append(
@@ -251,6 +299,9 @@ class Board:
     def _resume_rows(self, who: np.ndarray, observed: np.ndarray) -> None:
         keep = observed < self.end_second
         who, observed = who[keep], observed[keep]
+        if self.p.coverage or self.p.abroad_use:
+            shown = self._shown(who, observed)
+            who, observed = who[shown], observed[shown]
         if not len(who):
             return
         m, sc = self.m, self.m.sc
@@ -326,7 +377,7 @@ class Board:
                 "vac": np.arange(n, dtype=np.int64),
                 "vacancy_id": (VACANCY_ID_BASE + np.arange(n)).astype(str),
                 "duplicate_id": pa.array(duplicate_id),
-                "posted": self.v["posted"],
+                "posted": self.v["posted"] & self.v["covered"],
                 "employer_id": (EMPLOYER_ID_BASE + vac["employer"]).astype(str),
                 "foreign_owned": m.foreign[vac["employer"]],
                 "role_id": np.array(m.roles)[vac["role"]],

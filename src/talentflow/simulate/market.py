@@ -138,11 +138,20 @@ class Market:
         scale: float,
         rng: np.random.Generator,
         ai_rng: np.random.Generator | None = None,
+        types_rng: np.random.Generator | None = None,
     ) -> None:
         self.sc = scenario
         self.scale = scale
         self.rng = rng
         self.ai_rng = ai_rng if ai_rng is not None else rng.spawn(1)[0]
+        # The draws of the behaviours of issue 18 have streams of their own too (`types_rng` for the search
+        # types, see `_streams`): switched on, they move none of the draws the market made without them.
+        self.types_rng = types_rng if types_rng is not None else rng.spawn(1)[0]
+        search = scenario.search
+        self.type_shares = np.array([t.share for t in search.types])
+        self.type_factors = np.array(search.type_factors())
+        self.has_types = len(search.types) > 1
+        self.search_varies = self.has_types or search.intent_factor != 1
         self.week = 0
         self.start_day = day_number(scenario.start)
         pop = scenario.population
@@ -193,6 +202,7 @@ class Market:
         self.willing = np.zeros(capacity, np.int8)  # 0 no, 1 within the country, 2 abroad
         self.preference = np.zeros(capacity, np.int16)  # preferred destination index
         self.ai = np.zeros(capacity, np.int8)  # AI_NONE, AI_ML_ENGINEER or AI_DATA_SCIENTIST
+        self.search_type = np.zeros(capacity, np.int8)  # index into search.types
         self.joined_day = np.zeros(capacity, np.int32)  # entry into IT (before the run for the first cohort)
         self.left_day = np.full(capacity, -1, np.int32)  # last emigration day
 
@@ -257,6 +267,8 @@ class Market:
         self.alive[idx] = True
         self.role[idx] = rng.choice(len(self.roles), k, p=_weights(sc.population.roles))
         self.ai[idx] = self._ai_work(self.role[idx], self.ai_p["workers"])
+        if self.has_types:
+            self.search_type[idx] = self.types_rng.choice(len(self.type_shares), k, p=self.type_shares)
         self.level[idx] = rng.choice(4, k, p=LEVEL_WEIGHTS) if joined_before else 0
         self.region[idx] = rng.choice(len(self.regions), k, p=_weights(sc.population.regions))
         self.residence[idx] = HOME
@@ -288,6 +300,7 @@ class Market:
             "willing",
             "preference",
             "ai",
+            "search_type",
             "joined_day",
             "left_day",
         ):
@@ -400,8 +413,11 @@ class Market:
 
     def _streams(self, phase: int) -> None:
         """The random streams of ``phase`` in the current week (its own draws and its AI work's)."""
-        main, ai = np.random.SeedSequence(self._entropy, spawn_key=(self.week, phase)).spawn(2)
+        # A third child for the search types: the first two are those spawn(2) gave before there were types.
+        main, ai, types = np.random.SeedSequence(self._entropy, spawn_key=(self.week, phase)).spawn(3)
         self.rng, self.ai_rng = np.random.default_rng(main), np.random.default_rng(ai)
+        if self.has_types:
+            self.types_rng = np.random.default_rng(types)
 
     # -- phases of the week, in order -------------------------------------------------------------------
     def _begin_week(self) -> _Tally:
@@ -482,9 +498,14 @@ class Market:
         at_home = live & (self.residence[:n] == HOME)
         working = self.employer[:n] != NO_JOB
         u = self.rng.random(n)  # one draw per worker serves both groups: they are disjoint
-        groups = ((at_home, sc.search.on_the_job, intensity), (live & ~at_home, sc.search.abroad_on_the_job, 1.0))
-        for where, share, mult in groups:
-            start = stop * share / max(1e-9, 1 - share) * mult
+        groups = (
+            (at_home, sc.search.on_the_job, intensity, True),
+            (live & ~at_home, sc.search.abroad_on_the_job, 1.0, False),
+        )
+        for where, share, mult, intent in groups:
+            start: float | np.ndarray = stop * share / max(1e-9, 1 - share) * mult
+            if self.search_varies:
+                start = start * self._search_factor(where & working & ~self.seeking[:n], intent=intent)
             starting = np.flatnonzero(where & working & ~self.seeking[:n] & (u < start))
             stopping = np.flatnonzero(where & working & self.seeking[:n] & (u < stop))
             self.seeking[starting] = True
@@ -526,7 +547,7 @@ class Market:
         abroad = np.flatnonzero(self.alive[:n] & (self.residence[:n] != HOME))
         abroad = abroad[self.left_day[abroad] < first]  # not those who left this very week
         _, ret_mult = self._policy(first)
-        ret_p = 1 - np.exp(-self.sc.migration.return_per_year / 52 * ret_mult)
+        ret_p = 1 - np.exp(-self._return_hazard(first - self.left_day[abroad]) * ret_mult)
         back = abroad[self.rng.random(len(abroad)) < ret_p]
         self.residence[back] = HOME
         lost = back[self.employer[back] == JOB_ABROAD]
@@ -612,6 +633,29 @@ class Market:
         self.level[winners] = np.maximum(self.level[winners], self.vac.cols["level"][vacancies])
         self.vac_open = np.setdiff1d(self.vac_open, vacancies, assume_unique=True)
         return vacancies
+
+    def _search_factor(self, candidates: np.ndarray, *, intent: bool) -> np.ndarray:
+        """Per worker, the multiplier on the rate of starting to look: the search type's factor, times
+        `intent_factor` for those willing to move abroad (at home), the latter scaled so that the mean over the
+        ``candidates`` (those who could start) stays 1, as `_emigration` keeps its hazard."""
+        n, search = self.n, self.sc.search
+        factor = self.type_factors[self.search_type[:n]]
+        if intent and search.intent_factor != 1:
+            willing = self.willing[:n] == 2
+            share = float(np.mean(willing[candidates])) if candidates.any() else 0.0
+            r = search.intent_factor
+            factor = factor * np.where(willing, r, 1.0) / (share * r + 1 - share)
+        return factor
+
+    def _return_hazard(self, days_abroad: np.ndarray) -> float | np.ndarray:
+        """Weekly return hazard by days abroad: ``return_early.factor`` times the later hazard λ in the first
+        ``weeks`` W, with λ = r / (52 + (factor − 1)·W) so that the share back after a year, 1 − e^(−r), is the
+        constant hazard's (r = `return_per_year`)."""
+        r, early = self.sc.migration.return_per_year, self.sc.migration.return_early
+        if early.factor == 1:
+            return r / 52
+        late = r / (52 + (early.factor - 1) * early.weeks)
+        return np.where(days_abroad < 7 * early.weeks, early.factor * late, late)
 
     def _policy(self, day: int) -> tuple[float, float]:
         """Emigration and return multipliers of the policy levers in force on ``day``."""

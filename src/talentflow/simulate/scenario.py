@@ -8,6 +8,7 @@ and may start from a built-in one with ``extends = "exodus-2022"``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -130,6 +131,16 @@ class Wave(_Part):
     """Decay time: the wave's weekly hazard falls as exp(-t / weeks)."""
 
 
+class ReturnEarly(_Part):
+    """Returns likelier in the first weeks abroad, with the share back after a year unchanged (docs/simulator.md,
+    "Behaviours")."""
+
+    weeks: Annotated[float, Field(gt=0, le=52)] = 13
+    """Weeks abroad during which the return hazard is ``factor`` times the later one (at most 52)."""
+    factor: Positive = 1.0
+    """Early return hazard relative to the later one; 1 (the default) is a constant hazard."""
+
+
 class Migration(_Part):
     emigration_per_year: Rate = 0.004
     """Background emigration hazard outside waves, per worker and year."""
@@ -160,6 +171,10 @@ class Migration(_Part):
         "1002": 0.02,
     }
     """Destination area id (a city or a country) → weight."""
+    return_early: ReturnEarly = ReturnEarly()
+    """Return hazard depending on time abroad: ``{weeks = 13, factor = 4.0}`` makes returns 4 times likelier in
+    the first 13 weeks abroad, the later hazard lowered so that the share back after a year stays
+    1 - exp(-return_per_year)."""
 
 
 class Willingness(_Part):
@@ -169,6 +184,13 @@ class Willingness(_Part):
     """Share willing to move only within the country."""
     shift: Share = 0.0
     """Share of the rest who become willing to move abroad over each wave (same timing as the wave)."""
+
+
+class SearchType(_Part):
+    share: Annotated[float, Field(gt=0, le=1)]
+    """Share of the workers of this type (drawn when a worker appears)."""
+    factor: Positive
+    """Relative rate at which a worker of this type starts looking for a job (normalised: see ``types``)."""
 
 
 class Search(_Part):
@@ -186,6 +208,26 @@ class Search(_Part):
     """Equilibrium share of those abroad looking for another job (their resumes stay on the board)."""
     intensity: list[tuple[dt.date, Positive]] = []
     """Multiplier on the rate at which employed workers start looking, piecewise-linear between dated points."""
+    types: list[SearchType] = [SearchType(share=1.0, factor=1.0)]
+    """Latent search types: each worker draws one when they appear; an employed worker starts looking at the
+    type's ``factor`` ÷ Σ share·factor times the rate (the mean rate is kept). Shares must add up to 1."""
+    intent_factor: Positive = 1.0
+    """How many times as often employed workers at home willing to move abroad start looking as the others, the
+    rate of all kept on average."""
+
+    @model_validator(mode="after")
+    def _types_add_up(self) -> Search:
+        if not self.types:
+            raise ValueError("types: give at least one type (the default is [{share = 1, factor = 1}])")
+        total = sum(t.share for t in self.types)
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"types: the shares must add up to 1, not {total:g}")
+        return self
+
+    def type_factors(self) -> list[float]:
+        """Each type's multiplier on the rate of starting to look, scaled so that their mean over the shares is 1."""
+        mean = sum(t.share * t.factor for t in self.types)
+        return [t.factor / mean for t in self.types]
 
 
 class Salary(_Part):
@@ -250,6 +292,19 @@ class Board(_Part):
     """Chance that a resume keeps its old city after its owner moves, until the next search spell."""
     relocation_unspecified: Share = 0.15
     """Chance that a resume willing to move abroad names no destination (hh.ru's 1001 «Другие регионы»)."""
+    abroad_use: dict[str, Share] = {}
+    """Share of a resume's sightings the board still shows while its owner lives abroad, by destination (an area
+    id of ``migration.destinations`` or a country's ISO2 code); 1 where not given."""
+    coverage: list[tuple[dt.date, Share]] = []
+    """Multiplier on both coverages over time, piecewise-linear between dated points (1 before the first): a
+    resume is shown while its fixed rank is below it, a vacancy is posted if it was when the vacancy opened."""
+
+    @model_validator(mode="after")
+    def _coverage_in_order(self) -> Board:
+        days = [d for d, _ in self.coverage]
+        if any(b <= a for a, b in itertools.pairwise(days)):
+            raise ValueError(f"coverage: the dates must increase, got {[d.isoformat() for d in days]}")
+        return self
 
 
 class Scenario(_Part):
@@ -290,6 +345,7 @@ class Scenario(_Part):
             home = sorted(a for a in ids if _country(a) == self.origin)
             if home:
                 raise ValueError(f"{key}: {home} are in the origin country {self.origin}")
+        self._check_abroad_use(places)
         if self.willingness.abroad + self.willingness.domestic > 1:
             raise ValueError("willingness: abroad + domestic must not exceed 1")
         programmers = self.ai_role_share()
@@ -301,6 +357,32 @@ class Scenario(_Part):
                     f"of population.roles: {share} is more than that"
                 )
         return self
+
+    def _check_abroad_use(self, places: set[str]) -> None:
+        countries = set(COUNTRY_AREAS.values()) - {self.origin}
+        destinations = set(self.migration.destinations) | set(self.relocations.destinations)
+        unknown = sorted(k for k in self.board.abroad_use if k not in countries and k not in destinations)
+        if unknown:
+            raise ValueError(
+                f"board.abroad_use: {unknown} are neither destinations (area ids of migration.destinations) nor "
+                "ISO2 codes of countries other than the origin"
+            )
+
+    def abroad_use(self, area_id: str) -> float:
+        """Share of the sightings kept while living in ``area_id``: its own entry, else its country's, else 1."""
+        use = self.board.abroad_use
+        return use.get(area_id, use.get(_country(area_id) or "", 1.0))
+
+    def to_json(self) -> dict[str, Any]:
+        """The scenario as JSON data, for scenario.json. The behaviours of issue 18 appear only when set, so that a
+        run without them writes what it wrote before they existed."""
+        data = self.model_dump(mode="json")
+        for part, keys in BEHAVIOURS.items():
+            default = type(getattr(self, part))()
+            for key in keys:
+                if getattr(getattr(self, part), key) == getattr(default, key):
+                    del data[part][key]
+        return data
 
     def ai_role_share(self) -> float:
         """The programmers' (role 96) share of the roles' weights: the most AI work can be."""
@@ -331,6 +413,11 @@ class Scenario(_Part):
         days += [d for d in (self.exits.start, self.relocations.start) if d is not None]
         days += [w.start for w in self.migration.waves] + [p.start for p in self.policy]
         return sorted(set(days))
+
+
+#: The options that make the market and the board behave as the panel estimator does not assume
+#: (docs/simulator.md, "Behaviours"): section → keys. Their defaults leave a run as it was without them.
+BEHAVIOURS = {"migration": ("return_early",), "search": ("types", "intent_factor"), "board": ("abroad_use", "coverage")}
 
 
 def _country(area_id: str) -> str | None:

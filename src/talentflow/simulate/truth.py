@@ -139,6 +139,19 @@ class Truth:
             ),
             folder / "moves.parquet",
         )
+        if market.has_types:
+            # Each worker's latent search type (docs/simulator.md, "Behaviours"): only written when there are types.
+            kinds = market.search_type[: market.n]
+            pq.write_table(
+                pa.table(
+                    {
+                        "worker": np.arange(market.n, dtype=np.int64),
+                        "search_type": kinds.astype(np.int8),
+                        "search_factor": market.type_factors[kinds],
+                    }
+                ),
+                folder / "workers.parquet",
+            )
         return summary
 
 
