@@ -53,7 +53,7 @@ demo: setup
 SEED ?= $(shell date +%s)
 test: setup
 	@echo "tests in random order: make test SEED=$(SEED) repeats it"
-	$(BIN)/python -m pytest -q -p randomly --randomly-seed=$(SEED)
+	$(BIN)/python -m pytest -q -p randomly --randomly-seed=$(SEED) --durations=15
 	$(BIN)/python -m pytest -q -p no:randomly tests/test_claims.py
 	@echo "the tests marked cluster again, on a standalone Spark cluster (a master and two workers on loopback)"
 	TALENTFLOW_TEST_SPARK=cluster $(BIN)/python -m pytest -q -p no:randomly -m cluster
