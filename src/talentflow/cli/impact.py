@@ -4,7 +4,7 @@ without the shock — with intervals."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -104,6 +104,18 @@ def _breaks_table(result: ImpactResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["series", f"break [{level}]", "shape", "p", "size", "nearest event"])
 
 
+#: Repeatable options (lists, or None when not given) and the request field each fills (a tuple).
+_REPEATED = {"by": "by", "option": "options", "events": "events", "controls": "controls", "donors": "donors"}
+
+
+def _run_command(kind: type[rq.Request], params: dict[str, Any]) -> None:
+    """Run a request of ``kind`` built from a command's parameters: the output options apart, each repeatable
+    option as a tuple under its field's name, the others as given."""
+    db, format, output = params.pop("db"), params.pop("format"), params.pop("output")
+    fields: dict[str, Any] = {_REPEATED.get(k, k): tuple(v or ()) if k in _REPEATED else v for k, v in params.items()}
+    _run(kind(**fields), db, format, output)
+
+
 def _run(request: rq.Request, db: Path | None, format: str, output: Path | None) -> None:
     from talentflow.impact import estimate
 
@@ -160,26 +172,7 @@ def changepoints_cmd(
     """Breaks in the level and slope of an indicator, each with an interval on its date and size, beside the known
     events (kinks and shifts under a BIC-type penalty, of a stock's inflow for vacancies_active; block-bootstrap
     intervals; docs/impact.md)."""
-    request = rq.ChangepointRequest(
-        indicator=indicator,
-        value=value,
-        by=tuple(by or ()),
-        options=tuple(option or ()),
-        period=period,
-        start=start,
-        end=end,
-        events=tuple(events or ()),
-        penalty=penalty,
-        seasonal=seasonal,
-        min_size=min_size,
-        model=model,
-        level=level,
-        seed=seed,
-        n_boot=n_boot,
-        min_cell=min_cell,
-        data=data,
-    )
-    _run(request, db, format, output)
+    _run_command(rq.ChangepointRequest, dict(locals()))
 
 
 @app.command(
@@ -220,26 +213,7 @@ def its_cmd(
 ) -> None:
     """The effect of an event on one series: actual less a structural-series counterfactual fitted before the
     event, per period and cumulated, with intervals (docs/impact.md)."""
-    request = rq.ItsRequest(
-        indicator=indicator,
-        event=event,
-        value=value,
-        by=tuple(by or ()),
-        options=tuple(option or ()),
-        period=period,
-        start=start,
-        end=end,
-        trend=trend,
-        season=season,
-        controls=tuple(controls or ()),
-        seasonal=seasonal,
-        level=level,
-        seed=seed,
-        n_boot=n_boot,
-        min_cell=min_cell,
-        data=data,
-    )
-    _run(request, db, format, output)
+    _run_command(rq.ItsRequest, dict(locals()))
 
 
 @app.command(
@@ -276,17 +250,4 @@ def synth_cmd(
 ) -> None:
     """A synthetic control: the economy against a weighted mix of donor economies fitted before the event, the
     gap after it, placebos in space and in time (docs/impact.md)."""
-    request = rq.SynthRequest(
-        metric=metric,
-        unit=unit,
-        event=event,
-        start=start,
-        end=end,
-        donors=tuple(donors or ()),
-        n_donors=n_donors,
-        transform=transform,
-        segment=segment,
-        placebo_shift=placebo_shift,
-        level=level,
-    )
-    _run(request, db, format, output)
+    _run_command(rq.SynthRequest, dict(locals()))
