@@ -181,6 +181,46 @@ def test_claims_match_the_api(market: dict) -> None:
     assert "compared without being written into it" in html
 
 
+def test_one_default_number_of_replicates() -> None:
+    """The report, the command, the web API's request and the claims default to one number of replicates."""
+    from talentflow.claims.estimators import CLAIM_N_BOOT
+    from talentflow.migration.requests import DEFAULT_N_BOOT, NowcastRequest, PanelRequest
+
+    assert ReportOptions().n_boot == PanelRequest().n_boot == NowcastRequest().n_boot == CLAIM_N_BOOT == DEFAULT_N_BOOT
+
+
+def test_the_report_and_the_command_give_one_interval(cli, market: dict) -> None:
+    """One answer per question: `talentflow migration panel` on the report's store, window and seed gives the
+    report's 2022 intervals, both for the census the report is scaled to and (through the population's own error)
+    for the default population its claims are judged with."""
+    import json
+
+    from talentflow.migration.requests import DEFAULT_POPULATION
+
+    data = market["data"]
+    panel = data.parts["simulated-panel"].values
+    command = ("migration", "panel", "--data", "simulated", "--db", market["db"], "--from", "2022-01", "--to")
+    command += ("2022-12", "--n-boot", N_BOOT, "--seed", 0, "--format", "json")
+
+    def totals(*population: object) -> dict[str, tuple[float, float, float]]:
+        rows = json.loads(cli(*command, *population).stdout)
+        window = [r for r in rows if r["period"] == "2022-01/2022-12" and r["destination"] == "abroad"]
+        return {r["flow"]: (r["estimate"], r["low"], r["high"]) for r in window}
+
+    census_pop = panel["population"]
+    shown = totals("--population", repr(census_pop.count), "--population-month", census_pop.month)
+    assert {flow: shown[flow] for flow in ("emigration", "return", "net")} == {
+        flow: panel["totals"]["2022"][flow] for flow in ("emigration", "return", "net")
+    }
+    # The claims' fit is the census fit rescaled to the default population, whose 10% error widens the replicates:
+    # the command fitted at that population draws the same errors (equal up to rounding in the rescaling).
+    claims = data.parts["claims"].frames["claims"].set_index("claim_id")
+    net = totals()["net"]
+    assert DEFAULT_POPULATION.cv > 0 and net[2] - net[1] > shown["net"][2] - shown["net"][1]
+    claim = claims.loc["A5-abroad"]
+    assert (claim.estimate, claim.low, claim.high) == pytest.approx(net, rel=1e-9)
+
+
 def _summary(sim: Path) -> dict:
     import json
 

@@ -21,6 +21,7 @@ from talentflow.claims.ledger import Claim
 from talentflow.errors import UsageError
 from talentflow.indicators import provenance
 from talentflow.indicators.provenance import DEFAULT_DATA
+from talentflow.migration.requests import DEFAULT_N_BOOT
 from talentflow.store import Store
 
 if TYPE_CHECKING:
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 
     from talentflow.migration.panel import PanelFit
 
-#: Bootstrap replicates of the panel fitted for the migration claims: fewer than `talentflow migration panel`
-#: (100), since a comparison checks a dozen claims at once.
-CLAIM_N_BOOT = 50
+#: Bootstrap replicates of the panel fitted for the migration claims: the number `talentflow migration panel` uses,
+#: so that a claim is judged on the interval the command shows.
+CLAIM_N_BOOT = DEFAULT_N_BOOT
 #: Nominal coverage of the sampling interval put on board shares.
 SHARE_LEVEL = 0.90
 _Z = 1.6448536269514722  # standard normal quantile for a two-sided 90% interval

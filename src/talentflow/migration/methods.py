@@ -11,17 +11,27 @@ comparison call.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from talentflow.errors import UsageError
 from talentflow.indicators import provenance
 from talentflow.migration.excess import excess_growth
 from talentflow.migration.nowcast import NowcastInput, combine
-from talentflow.migration.panel import PanelFit, PanelOptions, Progress, fit_panel, load_panel
-from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest, Request, StocksRequest
+from talentflow.migration.panel import Panel, PanelFit, PanelOptions, Progress, fit_panel, load_panel
+from talentflow.migration.requests import (
+    ExcessRequest,
+    NowcastRequest,
+    PanelRequest,
+    Population,
+    Request,
+    StocksRequest,
+)
 from talentflow.migration.results import MigrationResult
 from talentflow.migration.stocks import (
     flows_beine_parsons,
@@ -63,9 +73,81 @@ def panel_fit(store: Store, request: PanelRequest | NowcastRequest, progress: Pr
     """The panel fitted over every month of the store's resume sightings of the kind asked for (real or
     simulated): a window is cut from it by ``PanelFit.result``."""
     panel = load_panel(store, origin=request.origin, data=request.data)
-    options = PanelOptions(level=request.level, n_boot=request.n_boot, seed=request.seed)
     naive = isinstance(request, PanelRequest) and request.naive
-    return fit_panel(panel, request.population, corrected=not naive, options=options, progress=progress)
+    return fit_for(
+        panel,
+        request.population,
+        level=request.level,
+        n_boot=request.n_boot,
+        seed=request.seed,
+        corrected=not naive,
+        progress=progress,
+    )
+
+
+#: Months at either end of the panel with fewer resumes seen than this are left out (as the report's cells).
+PANEL_MIN_PEOPLE = 50
+
+
+def fit_for(
+    panel: Panel,
+    population: Population,
+    *,
+    level: float,
+    n_boot: int,
+    seed: int,
+    corrected: bool = True,
+    progress: Progress | None = None,
+) -> PanelFit:
+    """The one path from a panel to a fit, for every caller (`talentflow migration`, the web API, the report, the
+    claims): the same months kept, the same bootstrap and the same population noise, so that the same sightings,
+    population and seed give the same interval wherever they are asked for.
+
+    The population's error is drawn by `PanelFit.rescaled` (from ``seed``), never inside the fit: a fit made for
+    a census and rescaled to another population then carries the very draws a fit made for that population
+    does."""
+    panel, trimmed = trim_panel(panel, PANEL_MIN_PEOPLE)
+    options = PanelOptions(level=level, n_boot=n_boot, seed=seed)
+    exact = dataclasses.replace(population, cv=0.0)
+    fit = fit_panel(panel, exact, corrected=corrected, options=options, progress=progress)
+    fit = fit.rescaled(population, seed)
+    return dataclasses.replace(fit, notes=(*fit.notes, trimmed)) if trimmed else fit
+
+
+def trim_panel(panel: Panel, min_people: int) -> tuple[Panel, str | None]:
+    """The panel cut to the months from the first to the last with at least ``min_people`` resumes seen.
+
+    A handful of resumes seen years before the rest (e.g. API examples ingested beside a simulated market)
+    would otherwise add empty months that the model must fit and the reader must scroll past."""
+    seen = (panel.obs >= 0).sum(axis=0)
+    dense = np.flatnonzero(seen >= min_people)
+    if not len(dense) or (dense[0] == 0 and dense[-1] == len(panel.months) - 1):
+        return panel, None
+    a, b = int(dense[0]), int(dense[-1])
+    obs = panel.obs[:, a : b + 1]
+    # cast: numpy's stubs type any(axis=...) as a scalar or an array; on the 2-D obs it is always an array.
+    keep = cast(npt.NDArray[np.bool_], (obs >= 0).any(axis=1))
+    new_index = np.cumsum(keep) - 1
+    dest = panel.destinations
+    if not dest.empty:
+        dest = dest[(dest.month >= a) & (dest.month <= b) & keep[dest.person.to_numpy()]].copy()
+        dest["person"] = new_index[dest.person.to_numpy()]
+        dest["month"] = dest.month - a
+    cut = Panel(
+        months=panel.months[a : b + 1],
+        obs=obs[keep],
+        start=np.clip(panel.start[keep] - a, 0, None),
+        origin=panel.origin,
+        destinations=dest.reset_index(drop=True),
+        sightings=panel.sightings,
+        data=panel.data,
+    )
+    dropped = panel.people - cut.people
+    note = (
+        f"months with fewer than {min_people} resumes seen are left out: the panel runs {cut.months[0]} to "
+        f"{cut.months[-1]} ({dropped:,} resumes seen only outside it dropped)"
+    )
+    return cut, note
 
 
 def excess(store: Store, request: ExcessRequest) -> MigrationResult:

@@ -29,6 +29,10 @@ from talentflow.indicators.provenance import DEFAULT_DATA, check_data
 METHODS = ("panel", "stocks", "excess", "nowcast")
 #: The estimators of flows from two stock tables (docs/migration.md, "Flows from stocks").
 STOCK_ESTIMATORS = ("demographic", "difference", "beine-parsons", "dennett")
+#: Bootstrap replicates of the panel (and the nowcast's panel) wherever it is fitted: `talentflow migration panel`,
+#: the web API, the report and the claims comparison all default to this one number, so that one store, window and
+#: seed give one interval everywhere (issue #18, "One answer per question").
+DEFAULT_N_BOOT = 100
 #: The destinations and the control economies of excess developer growth (docs/migration.md).
 DESTINATIONS = ("GE", "AM", "KZ", "CY", "AE", "ME", "RS", "TR", "IL")
 CONTROLS = ("DE", "US", "GB", "FR", "PL", "NL", "IN", "BR")
@@ -99,7 +103,7 @@ class Request:
     method: ClassVar[str]
     level: float = 0.9
     seed: int = 0
-    n_boot: int = 100
+    n_boot: int = DEFAULT_N_BOOT
 
     def __post_init__(self) -> None:
         if not 0 < self.level < 1:

@@ -14,10 +14,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from talentflow._version import __version__
@@ -28,7 +27,8 @@ from talentflow.indicators.engines import DuckDBEngine
 from talentflow.indicators.params import Params, Segment
 from talentflow.indicators.provenance import DATA
 from talentflow.indicators.salary import stale_note
-from talentflow.migration.panel import Panel, PanelFit, PanelOptions, Population, fit_panel, load_panel
+from talentflow.migration.methods import PANEL_MIN_PEOPLE, fit_for, trim_panel
+from talentflow.migration.panel import PanelFit, Population, load_panel
 from talentflow.migration.requests import DEFAULT_POPULATION
 from talentflow.report.options import KIND_SECTIONS, SHARED_SECTIONS, ReportOptions, Step, part_key
 from talentflow.store import Store
@@ -433,48 +433,13 @@ def _ai_tracker(store: Store) -> pd.DataFrame:
 
 
 # -- migration ---------------------------------------------------------------------------------------------
-def trim_panel(panel: Panel, min_people: int) -> tuple[Panel, str | None]:
-    """The panel cut to the months from the first to the last with at least ``min_people`` resumes seen.
-
-    A handful of resumes seen years before the rest (e.g. API examples ingested beside a simulated market)
-    would otherwise add empty months that the model must fit and the reader must scroll past."""
-    seen = (panel.obs >= 0).sum(axis=0)
-    dense = np.flatnonzero(seen >= min_people)
-    if not len(dense) or (dense[0] == 0 and dense[-1] == len(panel.months) - 1):
-        return panel, None
-    a, b = int(dense[0]), int(dense[-1])
-    obs = panel.obs[:, a : b + 1]
-    # cast: numpy's stubs type any(axis=...) as a scalar or an array; on the 2-D obs it is always an array.
-    keep = cast(npt.NDArray[np.bool_], (obs >= 0).any(axis=1))
-    new_index = np.cumsum(keep) - 1
-    dest = panel.destinations
-    if not dest.empty:
-        dest = dest[(dest.month >= a) & (dest.month <= b) & keep[dest.person.to_numpy()]].copy()
-        dest["person"] = new_index[dest.person.to_numpy()]
-        dest["month"] = dest.month - a
-    cut = Panel(
-        months=panel.months[a : b + 1],
-        obs=obs[keep],
-        start=np.clip(panel.start[keep] - a, 0, None),
-        origin=panel.origin,
-        destinations=dest.reset_index(drop=True),
-        sightings=panel.sightings,
-        data=panel.data,
-    )
-    dropped = panel.people - cut.people
-    note = (
-        f"months with fewer than {min_people} resumes seen are left out: the panel runs {cut.months[0]} to "
-        f"{cut.months[-1]} ({dropped:,} resumes seen only outside it dropped)"
-    )
-    return cut, note
-
-
 def _panel(store: Store, opt: ReportOptions, sim: dict[str, Any] | None, kind: Kind, fits: dict[str, PanelFit]) -> Part:
     """The panel of ``kind``'s resume sightings; ``sim`` (the simulator's output, for the simulated kind only)
     gives the census population and the truth drawn beside the estimates."""
     if absent := _need(kind, "panel"):
         return absent
-    panel, trimmed = trim_panel(load_panel(store, origin=opt.origin, data=kind.data), opt.min_cell)
+    full = load_panel(store, origin=opt.origin, data=kind.data)
+    panel, _ = trim_panel(full, PANEL_MIN_PEOPLE)
     if len(panel.months) < 3:
         n = kind.counts["resume_observation"]
         return Part(
@@ -483,8 +448,8 @@ def _panel(store: Store, opt: ReportOptions, sim: dict[str, Any] | None, kind: K
             lacks="resume_observation",
         )
     population = census(sim) if sim else DEFAULT_POPULATION
-    options = PanelOptions(level=opt.level, n_boot=opt.n_boot, seed=opt.seed)
-    fit = fit_panel(panel, population, options=options)
+    # The path `talentflow migration panel` takes (trim included): the same store and seed give the same interval.
+    fit = fit_for(full, population, level=opt.level, n_boot=opt.n_boot, seed=opt.seed)
     # The claims' migration metrics use the default population: with a census that is the same fit rescaled,
     # so the EM runs once.
     fits[kind.data] = fit.rescaled(DEFAULT_POPULATION, opt.seed) if sim else fit
@@ -517,8 +482,6 @@ def _panel(store: Store, opt: ReportOptions, sim: dict[str, Any] | None, kind: K
             tt[year] = (float(t.emigrated.sum()), float(t.returned.sum()))
         part.values["truth_totals"] = tt
     part.notes += list(result.notes)
-    if trimmed:
-        part.notes.append(trimmed)
     return part
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from talentflow.indicators.params import DEFAULT_MIN_CELL
 from talentflow.indicators.provenance import DATA
+from talentflow.migration.requests import DEFAULT_N_BOOT
 
-#: Bootstrap replicates of the panel fit in the report: fewer than `talentflow migration panel` (100), to keep
-#: `talentflow run` short; the report says so.
-REPORT_N_BOOT = 30
+#: Bootstrap replicates of the panel fit in the report: the number `talentflow migration panel` uses, so that the
+#: report and the command give the same interval for the same store, window and seed.
+REPORT_N_BOOT = DEFAULT_N_BOOT
 
 #: The sections drawn once for each kind of data the store holds (real, simulated), never summed: the section →
 #: what gathering it is called in the progress display. Their parts are keyed ``KIND-SECTION`` (``real-board``).
