@@ -244,6 +244,28 @@ def test_a_wide_interval_alone_cannot_make_a_claim_consistent(market: Path, inte
     assert row.status == status
 
 
+def test_no_verdict_on_a_claim_whose_figure_scaled_the_estimate(market: Path) -> None:
+    """The default population (about 1 million, from claims A4 and A5) scales the panel's flows: an estimate scaled
+    by it is no evidence about A4 or A5, however close it comes; other claims are judged as ever."""
+    from talentflow.claims import Estimate
+    from talentflow.migration.requests import DEFAULT_POPULATION
+
+    assert DEFAULT_POPULATION.claims == ("A4", "A5") and DEFAULT_POPULATION.source.startswith("assumed")
+
+    def scaled(store: Store, claim: object) -> Estimate:
+        return Estimate(170_000.0, 168_000.0, 172_000.0, "test", DEFAULT_POPULATION.claims)
+
+    mine = {**default_estimators(), "it_emigrants": scaled, "it_abroad_net": scaled}
+    chosen = [c for c in builtin_claims().claims if c.claim_id in ("A4", "A5-abroad", "S1")]
+    with Store(market, read_only=True) as store:
+        frame = compare(store, chosen, data="real", estimators=mine).set_index("claim_id")
+    for claim_id in ("A4", "A5-abroad"):
+        assert frame.loc[claim_id].status == "inconclusive"
+        assert "circular: the estimate is scaled by this claim's figure" in frame.loc[claim_id].note
+    # A4 is 170,000: without the circularity the same interval would make it consistent.
+    assert frame.loc["S1"].status == "contradicted" and "circular" not in frame.loc["S1"].note
+
+
 def test_a_lower_bound_is_met_only_by_an_interval_above_it() -> None:
     from talentflow.claims._compare import verdict
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from rich.console import Console
 
 from talentflow.errors import UsageError
 from talentflow.ingestion import ingest
-from talentflow.migration import PanelOptions, Population, fit_panel, load_panel
+from talentflow.migration import PanelOptions, PanelRequest, Population, estimate, fit_panel, load_panel
 from talentflow.migration.nowcast import NowcastInput, combine
 from talentflow.migration.panel import Panel, _em, _reference
 from talentflow.migration.panel._data import _patterns
@@ -152,7 +153,7 @@ def test_cli_panel_shows_progress_on_a_terminal_only(
     _, db = market
     args = ("migration", "panel", "--db", db, "--data", "simulated", "--from", "2022-03", "--to", "2022-05")
     quiet = cli(*args, "--n-boot", "2", "--format", "json")
-    assert json.loads(quiet.stdout) and "log-likelihood" not in quiet.stderr and "replicate" not in quiet.stderr
+    assert json.loads(quiet.stdout) and "log-likelihood" not in quiet.stderr and "replicate 2 of" not in quiet.stderr
     screen = io.StringIO()
     terminal = Console(file=screen, force_terminal=True, width=150)
     monkeypatch.setattr(_common, "err", terminal)
@@ -164,7 +165,7 @@ def test_cli_panel_shows_progress_on_a_terminal_only(
     json.loads(cli(*args, "--n-boot", "2", "--format", "json").stdout)
     # The notes still go to stderr; the progress does not.
     assert "EM: " in screen.getvalue() and "log-likelihood" not in screen.getvalue()
-    assert "replicate" not in screen.getvalue()
+    assert "replicate 2 of" not in screen.getvalue() and "replicates" in screen.getvalue()  # what the interval covers
 
 
 def test_panel_is_reproducible_by_seed(market: tuple[Path, Path]) -> None:
@@ -208,9 +209,15 @@ def test_nowcast_pools_by_precision_and_widens_when_inputs_disagree() -> None:
     far_rows = far.rows.set_index("input")
     assert far_rows.loc["nowcast"].high - far_rows.loc["nowcast"].low > 4 * agree_width
     assert "widened" in far.notes[0]
+    assert far.covers == (
+        "The 90% interval covers each of the 2 inputs' own intervals, the relative error added for what each leaves "
+        "out (the panel's model error, a claim's margins) and the inputs' disagreement (random effects, "
+        "Hartung-Knapp-Sidik-Jonkman); it leaves out any bias the inputs share and every input not pooled."
+    )
     # A known bias is taken out before pooling: reads 25% high, so 125 counts as 100.
     biased = combine([NowcastInput("d", 125.0, 115.0, 135.0, 0.9, "test", bias=0.25)])
     assert biased.rows.set_index("input").loc["nowcast"].estimate == pytest.approx(100.0)
+    assert biased.covers.startswith("The 90% interval is its one input's, widened by the relative error added")
     with pytest.raises(UsageError, match="without any spread"):
         combine([NowcastInput("e", 5.0, 5.0, 5.0, 0.9, "claim")])
     with pytest.raises(UsageError, match="lies outside"):
@@ -246,11 +253,83 @@ def test_cli_panel_json_rows(cli, market: tuple[Path, Path]) -> None:
     _, db = market
     args = ("migration", "panel", "--db", db, "--data", "simulated", "--from", "2022-03", "--to", "2022-05")
     rows = json.loads(cli(*args, "--n-boot", "5", "--naive", "--format", "json").stdout)
-    assert set(rows[0]) == {"flow", "origin", "destination", "group", "period", "estimate", "low", "high", "level"}
-    totals = {r["flow"]: r for r in rows if r["period"] == "2022-03/2022-05" and r["destination"] == "abroad"}
+    assert set(rows[0]) == {
+        *("flow", "origin", "destination", "group", "period", "scale", "estimate", "low", "high", "level")
+    }
+    window = [r for r in rows if r["period"] == "2022-03/2022-05" and r["destination"] == "abroad"]
+    totals = {r["flow"]: r for r in window if r["scale"] == "workforce"}
     assert set(totals) == {"emigration", "return", "net"}
     assert totals["net"]["estimate"] == pytest.approx(totals["emigration"]["estimate"] - totals["return"]["estimate"])
     assert all(r["level"] == 0.9 and r["low"] <= r["estimate"] <= r["high"] for r in totals.values())
+
+
+def test_panel_rows_are_workforce_or_board_visible_and_say_what_the_interval_covers(
+    cli, market: tuple[Path, Path]
+) -> None:
+    """Workforce flows are scaled to the population; the window's board-visible movers are the same flows among
+    the board's profiles (workforce × profiles / N), with the bootstrap over people alone; one sentence says what
+    each interval covers and leaves out."""
+    _, db = market
+    args = ("migration", "panel", "--db", db, "--data", "simulated", "--from", "2022-01", "--to", "2022-12")
+    result = cli(*args, "--n-boot", "10", "--format", "json")
+    rows = [r for r in json.loads(result.stdout) if r["period"] == "2022-01/2022-12" and r["destination"] == "abroad"]
+    work = {r["flow"]: r for r in rows if r["scale"] == "workforce"}
+    board = {r["flow"]: r for r in rows if r["scale"] == "board-visible"}
+    assert set(work) == set(board) == {"emigration", "return", "net"} and len(rows) == 6
+    profiles = float(
+        re.search(r"profiles on the board at the end of 2021-12: ([\d,]+)", result.stderr)[1].replace(",", "")
+    )
+    for flow in work:
+        assert board[flow]["estimate"] == pytest.approx(work[flow]["estimate"] * profiles / 1e6, rel=1e-12)
+        assert board[flow]["low"] <= board[flow]["estimate"] <= board[flow]["high"]
+    # The board-visible interval leaves out the population's 10% error: narrower relative to its estimate.
+    width = {
+        s: (r["emigration"]["high"] - r["emigration"]["low"]) / r["emigration"]["estimate"]
+        for s, r in (("work", work), ("board", board))
+    }
+    assert width["board"] < width["work"]
+    covers = (
+        "The 90% interval covers the sampling of people on the board (bootstrap over resumes, 10 replicates) and the "
+        "population figure's error (±10%); it leaves out the model's error (how people really search, move and "
+        "update their resumes) and the scenario's error. Board-visible rows carry the sampling alone: no "
+        "population figure."
+    )
+    assert covers in result.stderr
+    given = cli(
+        *args, "--n-boot", "0", "--naive", "--population", "1016000", "--population-month", "2021-12", "-f", "json"
+    )
+    assert "No interval: the bootstrap has no replicates (n_boot 0)." in given.stderr
+    with Store(db, read_only=True) as store:
+        request = PanelRequest(
+            start="2022-01",
+            end="2022-12",
+            n_boot=10,
+            data="simulated",
+            naive=True,
+            population=Population(1_016_000, "2021-12", "census"),
+        )
+        summary = estimate(request, store).summary()
+    assert (
+        "Covers: The 90% interval covers the sampling of people on the board (bootstrap over resumes, 10 replicates); "
+        "it leaves out the population figure's error (1,016,000 is taken as exact), the naive count's bias (it "
+        "misses every move made out of sight) and the scenario's error."
+    ) in summary
+
+
+def test_panel_sensitivity_to_the_population_and_the_boards_coverage(cli, market: tuple[Path, Path]) -> None:
+    _, db = market
+    args = ("migration", "panel", "--db", db, "--data", "simulated", "--from", "2022-01", "--to", "2022-12")
+    result = cli(*args, "--n-boot", "10", "--sensitivity", "--format", "json")
+    rows = json.loads(result.stdout)
+    assert len(rows) == 3 * 5 * 3
+    grid = {(r["flow"], r["population_factor"], r["coverage_change"]): r for r in rows}
+    base = grid["emigration", 1.0, 1.0]
+    assert base["population"] == 1e6
+    # One for one with N, inversely with the board's coverage in the window relative to the reference month.
+    assert grid["emigration", 1.2, 0.85]["estimate"] == pytest.approx(base["estimate"] * 1.2 / 0.85)
+    assert grid["emigration", 0.8, 1.15]["high"] == pytest.approx(base["high"] * 0.8 / 1.15)
+    assert grid["net", 1.0, 1.0]["estimate"] == pytest.approx(base["estimate"] - grid["return", 1.0, 1.0]["estimate"])
+    assert "leaves out the population figure's error (the rows show its effect instead)" in result.stderr
 
 
 def test_cli_nowcast_pools_the_panel_and_the_claims(cli, market: tuple[Path, Path], tmp_path: Path) -> None:

@@ -238,6 +238,26 @@ def test_long_dataframe_and_csv_inputs(tmp_path: Path):
     pd.testing.assert_frame_equal(same.rows, flows_stock_difference(ABEL_S0, ABEL_S1, labels=REGIONS, n_boot=0).rows)
 
 
+def test_the_interval_says_what_it_covers(tmp_path: Path):
+    from talentflow.migration import StocksRequest, estimate
+
+    paths = []
+    for t, stocks in enumerate((ABEL_S0, ABEL_S1)):
+        frame = pd.DataFrame(
+            [(b, r, stocks[i, j]) for i, b in enumerate(REGIONS) for j, r in enumerate(REGIONS)],
+            columns=["birthplace", "residence", "stock"],
+        )
+        paths.append(tmp_path / f"t{t}.csv")
+        frame.to_csv(paths[-1], index=False)
+    result = estimate(StocksRequest(stocks=tuple(paths), estimator="difference", n_boot=20))
+    assert result.covers == (
+        "The 90% interval covers counting noise in the stock tables (every cell redrawn, 20 replicates); it leaves "
+        "out the census's coverage, definitions and timing and the estimator's own assumptions (the stayers above "
+        "all), which move the flows far more."
+    )
+    assert result.to_dict()["covers"] == result.covers and "Covers: The 90% interval" in result.summary()
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

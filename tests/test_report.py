@@ -161,13 +161,14 @@ def test_no_two_series_share_a_colour_and_event_labels_do_not_overlap(market: di
 def test_claims_match_the_api(market: dict) -> None:
     """The report's comparison is the API's given the report's panel fit: the census fit of the simulated market
     with the report's replicates, rescaled to the default population (the fit is passed, never cached)."""
+    from talentflow.migration._scaling import rescale
     from talentflow.migration.requests import DEFAULT_POPULATION
 
     with Store(market["db"], read_only=True) as store:
         assert store.counts()["claim"] == 0  # the report did not write the built-in claims into the store
         panel, _ = trim_panel(load_panel(store, data="simulated"), 50)
         fit = fit_panel(panel, census(_summary(market["sim"])), options=PanelOptions(n_boot=N_BOOT, seed=0))
-        frame = compare(store, builtin_claims().claims, data="simulated", panel_fit=fit.rescaled(DEFAULT_POPULATION, 0))
+        frame = compare(store, builtin_claims().claims, data="simulated", panel_fit=rescale(fit, DEFAULT_POPULATION))
         real = compare(store, builtin_claims().claims)
     counts = summary(frame)
     html = market["html"]
@@ -205,6 +206,7 @@ def test_the_report_and_the_command_give_one_interval(cli, market: dict) -> None
     def totals(*population: object) -> dict[str, tuple[float, float, float]]:
         rows = json.loads(cli(*command, *population).stdout)
         window = [r for r in rows if r["period"] == "2022-01/2022-12" and r["destination"] == "abroad"]
+        window = [r for r in window if r["scale"] == "workforce"]
         return {r["flow"]: (r["estimate"], r["low"], r["high"]) for r in window}
 
     census_pop = panel["population"]
@@ -219,6 +221,26 @@ def test_the_report_and_the_command_give_one_interval(cli, market: dict) -> None
     assert DEFAULT_POPULATION.cv > 0 and net[2] - net[1] > shown["net"][2] - shown["net"][1]
     claim = claims.loc["A5-abroad"]
     assert (claim.estimate, claim.low, claim.high) == pytest.approx(net, rel=1e-9)
+
+
+def test_the_panel_section_says_what_its_interval_covers_and_how_it_rests_on_the_population(market: dict) -> None:
+    from html import escape
+
+    html = market["html"]
+    part = market["data"].parts["simulated-panel"]
+    result = part.values["result"]
+    assert result.covers.startswith("The 90% interval covers the sampling of people on the board (bootstrap over ")
+    assert "it leaves out the population figure's error (" in result.covers  # the census is taken as exact
+    assert escape(result.covers) in html
+    # Totals beside the board-visible movers, and the first year's totals over N and the board's coverage.
+    assert "<th>board-visible movers (interval)</th>" in html
+    emigration = part.values["totals"]["2022"]["emigration"][0]
+    board = part.values["totals"]["2022"]["board"]["emigration"]
+    assert 0 < board[0] < emigration and board[1] <= board[0] <= board[2]
+    sens = part.values["sensitivity"].rows.set_index(["flow", "population_factor", "coverage_change"])
+    assert sens.loc[("emigration", 1.0, 1.0)].estimate == pytest.approx(emigration)
+    assert sens.loc[("emigration", 0.8, 1.15)].estimate == pytest.approx(emigration * 0.8 / 1.15)
+    assert "Sensitivity, 2022-01 to 2022-12: the population N and the board" in html
 
 
 def _summary(sim: Path) -> dict:

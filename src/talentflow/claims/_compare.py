@@ -19,6 +19,7 @@ from talentflow.claims._margins import claim_range
 from talentflow.claims._terms import (
     BOARD_LEVELS,
     CALIBRATION,
+    CIRCULAR,
     CONSISTENT,
     CONTRADICTED,
     DEFAULT_TOLERANCE,
@@ -138,7 +139,8 @@ def _compare_one(
     if got is None:
         row["note"] = f"the {claim.metric} estimator has no estimate for {claim.geography} {claim.period_end}"
         return row
-    estimate, low, high, inputs = got
+    estimate, low, high, inputs = got[:4]
+    scaled_by = got[4] if len(got) > 4 else ()
     notes = []
     if claim.metric in BOARD_LEVELS:
         if coverage == 1:
@@ -149,6 +151,9 @@ def _compare_one(
             notes.append(f"board level divided by coverage {coverage:g}")
     lo, hi = claim_range(claim, tolerance)
     status = verdict(lo, hi, estimate, low, high)
+    if _calibrated_by(claim.claim_id, dict.fromkeys(scaled_by, "")) is not None:
+        status = INCONCLUSIVE
+        notes.append(f"{CIRCULAR} (the population figure the flows are scaled to; give another to judge it)")
     if claim.value is not None and claim.value_low is None and claim.value_high is None and tolerance:
         notes.append(f"claim taken as {number(lo)}–{number(hi)} (±{tolerance:.0%})")
     if low is None or high is None:
@@ -194,7 +199,11 @@ def calibration_targets(store: Store) -> dict[str, str]:
 
 
 def _calibrated_by(claim_id: str, targets: Mapping[str, str]) -> str | None:
-    return targets.get(claim_id) or targets.get(claim_id.split("-", 1)[0])
+    """The entry of ``targets`` for the claim or its prefix before ``-`` (``A5`` for ``A5-abroad``)."""
+    for key in (claim_id, claim_id.split("-", 1)[0]):
+        if key in targets:
+            return targets[key]
+    return None
 
 
 def summary(frame: pd.DataFrame) -> dict[str, int]:

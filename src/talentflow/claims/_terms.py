@@ -21,14 +21,19 @@ class Estimate(NamedTuple):
     high: float | None
     #: What the estimate was computed from, in words.
     inputs: str
+    #: The claims (ids, e.g. ``A4``) whose own figure scaled the estimate: no verdict on those (circular).
+    scaled_by: tuple[str, ...] = ()
 
 
 class NoEstimate(Exception):
     """Raised by an estimator that cannot estimate a claim; the message is shown as the reason."""
 
 
-#: ``(store, claim) -> Estimate``; it may raise :class:`NoEstimate`, and returning None gives a generic reason.
+#: ``(store, claim) -> Estimate`` (or a plain ``(estimate, low, high, inputs)``); it may raise :class:`NoEstimate`,
+#: and returning None gives a generic reason.
 Estimator = Callable[["Store", "Claim"], Estimate | tuple[float, float | None, float | None, str] | None]
+#: The note of a claim the estimate was scaled by (its status is inconclusive).
+CIRCULAR = "circular: the estimate is scaled by this claim's figure"
 
 #: A claim's verdict (docs/migration.md, "Claims ledger"): the estimate's interval inside the values the claim
 #: allows (consistent), wholly outside them (contradicted), or across a bound (inconclusive); on a simulated market

@@ -223,11 +223,19 @@ class _PanelFits:
 
     def it_emigrants(self, store: Store, claim: Claim) -> Estimate:
         fit, start, end = self.window(store, claim)
-        return Estimate(*fit.total("emigration", start, end), self.inputs(fit, start, end, "emigration", claim))
+        return Estimate(
+            *fit.total("emigration", start, end),
+            self.inputs(fit, start, end, "emigration", claim),
+            fit.population.claims,
+        )
 
     def it_abroad_net(self, store: Store, claim: Claim) -> Estimate:
         fit, start, end = self.window(store, claim)
-        return Estimate(*fit.total("net", start, end), self.inputs(fit, start, end, "emigration net of returns", claim))
+        return Estimate(
+            *fit.total("net", start, end),
+            self.inputs(fit, start, end, "emigration net of returns", claim),
+            fit.population.claims,
+        )
 
     def return_share(self, store: Store, claim: Claim) -> Estimate:
         """Returns over emigrations in the claim's window (a share of leavers back by its end)."""

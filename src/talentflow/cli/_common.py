@@ -200,10 +200,12 @@ def write_rows(
     styles: dict[str, dict[str, str]] | None = None,
     no_wrap: tuple[str, ...] = (),
     right: tuple[str, ...] = (),
+    caption: str = "",
 ) -> None:
     """``records`` (the JSON-ready rows of ``frame``) as ``format``. A table written to a file is ``text``, or
     the frame as plain text; on a terminal it is a rich table, where ``styles`` colours a column's values,
-    columns in ``no_wrap`` are never cut, and those in ``right`` (and numbers) are right-aligned."""
+    columns in ``no_wrap`` are never cut, and those in ``right`` (and numbers) are right-aligned; ``caption`` is
+    printed under it."""
     if format == "json":
         emit(json.dumps(records, ensure_ascii=False), output)
     elif format == "csv":
@@ -216,7 +218,7 @@ def write_rows(
     else:
         from rich.table import Table
 
-        table = Table(title=title, title_justify="left")
+        table = Table(title=title, title_justify="left", caption=caption or None, caption_justify="left")
         for column in frame.columns:
             numeric = frame[column].dtype.kind in "iuf" or column in right
             table.add_column(column, justify="right" if numeric else "left", no_wrap=column in no_wrap)

@@ -4,6 +4,7 @@ release and says what replaces it."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -52,7 +53,7 @@ def _population(count: float | None, month: str | None, source: str | None, cv: 
     """The population asked for. Without a count or a month, the default one (about a million, cv 10%); a count
     the user gives is exact unless a cv is given too."""
     if count is None and month is None:
-        return _POP if cv is None else rq.Population(_POP.count, _POP.month, _POP.source, cv)
+        return _POP if cv is None else dataclasses.replace(_POP, cv=cv)
     return rq.Population(
         count if count is not None else _POP.count,
         month if month is not None else _POP.month,
@@ -85,7 +86,11 @@ def _run(request: rq.Request, db: Path | None, format: str, output: Path | None)
 
 def _write(result: MigrationResult, format: str, output: Path | None) -> None:
     title = f"migration: {result.method} ({result.level:.0%} intervals)"
-    write_rows(result.to_frame(), result.records(), format, output, title=title, text=result.summary())
+    write_rows(
+        result.to_frame(), result.records(), format, output, title=title, text=result.summary(), caption=result.covers
+    )
+    if format != "table" and result.covers:
+        note(result.covers)
     for text in result.notes:
         note(text)
 
@@ -151,6 +156,19 @@ _NAIVE = inspect.Parameter(
     annotation=Annotated[bool, typer.Option(help="Count only the moves seen, without the model.")],
 )
 
+_SENSITIVITY = inspect.Parameter(
+    "sensitivity",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=False,
+    annotation=Annotated[
+        bool,
+        typer.Option(
+            help="Instead of the flows, the window's totals for populations 0.8-1.2 × N and board coverage "
+            "changes 0.85-1.15: how much the answer rests on the population figure."
+        ),
+    ],
+)
+
 app.command(
     "panel",
     cls=Command,
@@ -160,13 +178,16 @@ app.command(
     talentflow migration panel --from 2022-01 --to 2022-12 --population 1016000 --population-month 2021-12
     talentflow migration panel --naive --format json
     talentflow migration panel --data simulated --from 2022-01 --to 2022-12
+    talentflow migration panel --data simulated --sensitivity --format json
 """,
 )(
     _monthly_command(
         rq.PanelRequest,
         "Flows from resume sightings (real ones, or with --data simulated the simulator's): a hidden Markov model "
-        "of where each person lives, fitted by EM, scaled to the population, with a bootstrap over people.",
+        "of where each person lives, fitted by EM, scaled to the population, with a bootstrap over people. The "
+        "window's totals come twice: workforce (scaled to the population) and board-visible movers (no population).",
         _NAIVE,
+        _SENSITIVITY,
     )
 )
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from talentflow.errors import UsageError
 from talentflow.indicators import provenance
+from talentflow.migration._scaling import panel_result, rescale, sensitivity
 from talentflow.migration.excess import excess_growth
 from talentflow.migration.nowcast import NowcastInput, combine
 from talentflow.migration.panel import Panel, PanelFit, PanelOptions, Progress, fit_panel, load_panel
@@ -61,7 +62,10 @@ def estimate(request: Request, store: Store | None = None, *, progress: Progress
     if store is None:
         raise UsageError(f"the {request.method} method reads a store; give one")
     if isinstance(request, PanelRequest):
-        return panel_fit(store, request, progress).result(request.start, request.end)
+        fit = panel_fit(store, request, progress)
+        if request.sensitivity:
+            return sensitivity(fit, request.start, request.end)
+        return panel_result(fit, request.start, request.end)
     if isinstance(request, ExcessRequest):
         return excess(store, request)
     if isinstance(request, NowcastRequest):
@@ -103,14 +107,13 @@ def fit_for(
     claims): the same months kept, the same bootstrap and the same population noise, so that the same sightings,
     population and seed give the same interval wherever they are asked for.
 
-    The population's error is drawn by `PanelFit.rescaled` (from ``seed``), never inside the fit: a fit made for
-    a census and rescaled to another population then carries the very draws a fit made for that population
-    does."""
+    The population's error is drawn by `rescale` (from ``seed``), never inside the fit: a fit made for a census
+    and rescaled to another population then carries the very draws a fit made for that population does."""
     panel, trimmed = trim_panel(panel, PANEL_MIN_PEOPLE)
     options = PanelOptions(level=level, n_boot=n_boot, seed=seed)
     exact = dataclasses.replace(population, cv=0.0)
     fit = fit_panel(panel, exact, corrected=corrected, options=options, progress=progress)
-    fit = fit.rescaled(population, seed)
+    fit = rescale(fit, population)
     return dataclasses.replace(fit, notes=(*fit.notes, trimmed)) if trimmed else fit
 
 
@@ -171,6 +174,7 @@ def stocks(request: StocksRequest) -> MigrationResult:
     result: MigrationResult = fn(
         t0, t1, level=request.level, seed=request.seed, n_boot=request.n_boot, period=period, **extra
     )
+    result = dataclasses.replace(result, covers=stocks_covers(request.level, request.n_boot))
     if request.origin is None:
         return result
     rows = result.rows
@@ -187,6 +191,18 @@ def stocks(request: StocksRequest) -> MigrationResult:
         {**result.inputs, "origin": f"only flows out of or into {request.origin}"},
         result.notes,
         result.interval,
+        result.covers,
+    )
+
+
+def stocks_covers(level: float, n_boot: int) -> str:
+    """One plain sentence: what the stock methods' interval covers and what it leaves out."""
+    if n_boot == 0:
+        return "No interval: the bootstrap has no replicates (n_boot 0)."
+    return (
+        f"The {level:.0%} interval covers counting noise in the stock tables (every cell redrawn, {n_boot} "
+        "replicates); it leaves out the census's coverage, definitions and timing and the estimator's own "
+        "assumptions (the stayers above all), which move the flows far more."
     )
 
 
@@ -260,6 +276,7 @@ def nowcast(store: Store, request: NowcastRequest, progress: Progress | None = N
     if progress is not None:
         progress("pooling", 0, 1, "developer accounts and claims" if real else "the panel alone")
     parts = []
+    left_out: list[str] = []
     for flow, metric in (("net", "it_abroad_net"), ("emigration", "it_emigrants")):
         inputs: list[NowcastInput] = []
         if fit is not None:
@@ -280,7 +297,11 @@ def nowcast(store: Store, request: NowcastRequest, progress: Progress | None = N
             if ex is not None:
                 inputs.append(ex)
         if real:
-            inputs += claim_inputs(store, metric, request.origin, start, end)
+            claims = claim_inputs(store, metric, request.origin, start, end)
+            # A claim whose figure scaled the panel would be pooled with an estimate made from it.
+            circular = fit.population.claims if fit is not None else ()
+            left_out += [c.name for c in claims if c.name.removeprefix("claim ").split("-")[0] in circular]
+            inputs += [c for c in claims if c.name not in left_out]
         if inputs:
             labels = {"flow": flow, "origin": request.origin, "period": f"{start}/{end}"}
             parts.append(combine(inputs, level=request.level, labels=labels))
@@ -308,4 +329,10 @@ def nowcast(store: Store, request: NowcastRequest, progress: Progress | None = N
         )
     if real and fit is None:
         notes += ("no real resume sightings: the panel is missing; the other inputs are pooled without it",)
-    return MigrationResult("nowcast", rows, request.level, used, notes, parts[0].interval)
+    if left_out:
+        notes += (
+            f"left out: {', '.join(left_out)}, whose figure is the population the panel is scaled to (circular); give "
+            "--population to pool them",
+        )
+    covers = parts[0].covers if len(parts) == 1 else " ".join(f"{p.rows.flow.iloc[0]}: {p.covers}" for p in parts)
+    return MigrationResult("nowcast", rows, request.level, used, notes, parts[0].interval, covers)

@@ -160,4 +160,19 @@ def combine(
         {i.name: i.source for i in inputs},
         notes,
         "random-effects pool (DerSimonian-Laird weights, Hartung-Knapp-Sidik-Jonkman interval)",
+        _covers(level, k),
+    )
+
+
+def _covers(level: float, k: int) -> str:
+    """One plain sentence: what the pooled interval covers and what it leaves out."""
+    if k == 1:
+        return (
+            f"The {level:.0%} interval is its one input's, widened by the relative error added for what that input "
+            "leaves out; it leaves out any bias of that input beyond it and every input not pooled."
+        )
+    return (
+        f"The {level:.0%} interval covers each of the {k} inputs' own intervals, the relative error added for what "
+        "each leaves out (the panel's model error, a claim's margins) and the inputs' disagreement (random effects, "
+        "Hartung-Knapp-Sidik-Jonkman); it leaves out any bias the inputs share and every input not pooled."
     )

@@ -82,6 +82,9 @@ class Population:
     month: str
     source: str
     cv: float = 0.0  # relative standard error of the count, carried into the interval
+    #: The claims (ids in the ledger, e.g. ``A4``) the count was taken from: a flow scaled by it is no evidence
+    #: about those claims (the comparison calls it circular).
+    claims: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.count > 0:
@@ -92,8 +95,15 @@ class Population:
 
 
 #: Used when the user gives no population: "an industry employing about 1 million" (claims A4 and A5), with a
-#: 10% relative error because it is a round figure.
-DEFAULT_POPULATION = Population(1_000_000, "2021-12", "about 1 million IT workers (claims A4, A5)", cv=0.1)
+#: 10% relative error because it is a round figure. Assumed: no count independent of the claims was found among the
+#: shared data sources (docs/migration.md, "Scaling"), and flows scaled by it are no evidence about A4 or A5.
+DEFAULT_POPULATION = Population(
+    1_000_000, "2021-12", "assumed: about 1 million IT workers (claims A4, A5)", cv=0.1, claims=("A4", "A5")
+)
+#: The sensitivity table of the panel: the population as a multiple of the one given, and the board's coverage of
+#: the workforce in the window relative to the reference month.
+POPULATION_FACTORS = (0.8, 0.9, 1.0, 1.1, 1.2)
+COVERAGE_CHANGES = (0.85, 1.0, 1.15)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,6 +153,9 @@ class PanelRequest(_Monthly):
     method: ClassVar[str] = "panel"
     #: Count only the moves seen between consecutive sightings, without the model (to show what it corrects).
     naive: bool = False
+    #: Instead of the flows, the window's totals over a grid of populations and board coverage changes
+    #: (``POPULATION_FACTORS`` × ``COVERAGE_CHANGES``): how much the answer rests on the population figure.
+    sensitivity: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

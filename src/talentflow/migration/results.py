@@ -20,7 +20,11 @@ class MigrationResult:
     ``rows`` holds one row per estimate: the identifying columns (``flow``, ``origin``, ``destination``,
     ``economy``, ``period``, … as the method has them), then ``estimate``, ``low``, ``high`` and ``level`` (the
     interval's nominal coverage, e.g. 0.9). ``inputs`` names every input the estimate used and where it came from;
-    ``notes`` says what the method assumed and any caveat met on this data.
+    ``notes`` says what the method assumed and any caveat met on this data. ``covers`` says in one plain sentence
+    what the interval covers and what it leaves out (e.g. the sampling of people, but not the model's error).
+
+    Rows with a ``scale`` column say what they count: ``workforce`` (scaled to a population figure: they move
+    one for one with it) or ``board-visible`` (movers among the board's own profiles: no population figure).
     """
 
     method: str
@@ -29,6 +33,7 @@ class MigrationResult:
     inputs: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     interval: str = ""  # how the interval was made, in a few words
+    covers: str = ""  # one plain sentence: what the interval covers and what it leaves out
 
     #: The first line of ``summary``.
     heading: ClassVar[str] = "Migration estimate"
@@ -65,10 +70,26 @@ class MigrationResult:
         return [{str(k): _plain(v) for k, v in row.items()} for row in self.rows.to_dict("records")]
 
     def to_json(self) -> str:
+        """The rows as JSON (what `talentflow migration METHOD --format json` prints)."""
         return json.dumps(self.records(), ensure_ascii=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything the result says, JSON-ready: the method, the interval and what it covers, the inputs, the
+        notes and the rows."""
+        return {
+            "method": self.method,
+            "level": self.level,
+            "interval": self.interval,
+            "covers": self.covers,
+            "inputs": dict(self.inputs),
+            "notes": list(self.notes),
+            "rows": self.records(),
+        }
 
     def summary(self) -> str:
         lines = [f"{self.heading}: {self.method}", f"Interval: {self.level:.0%} {self.interval}".rstrip()]
+        if self.covers:
+            lines.append(f"Covers: {self.covers}")
         if self.inputs:
             lines.append("Inputs:")
             lines += [f"  {name}: {what}" for name, what in self.inputs.items()]

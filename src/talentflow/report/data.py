@@ -27,6 +27,7 @@ from talentflow.indicators.engines import DuckDBEngine
 from talentflow.indicators.params import Params, Segment
 from talentflow.indicators.provenance import DATA
 from talentflow.indicators.salary import stale_note
+from talentflow.migration._scaling import board_rows, panel_result, rescale, sensitivity
 from talentflow.migration.methods import PANEL_MIN_PEOPLE, fit_for, trim_panel
 from talentflow.migration.panel import PanelFit, Population, load_panel
 from talentflow.migration.requests import DEFAULT_POPULATION
@@ -452,9 +453,9 @@ def _panel(store: Store, opt: ReportOptions, sim: dict[str, Any] | None, kind: K
     fit = fit_for(full, population, level=opt.level, n_boot=opt.n_boot, seed=opt.seed)
     # The claims' migration metrics use the default population: with a census that is the same fit rescaled,
     # so the EM runs once.
-    fits[kind.data] = fit.rescaled(DEFAULT_POPULATION, opt.seed) if sim else fit
+    fits[kind.data] = rescale(fit, DEFAULT_POPULATION) if sim else fit
     start, end = panel.months[1], panel.months[-1]
-    result = fit.result(start, end)
+    result = panel_result(fit, start, end)
     rows = result.rows
     monthly = rows[(rows.destination == "abroad") & ~rows.period.str.contains("/")].copy()
     part = Part({"flows": monthly})
@@ -462,15 +463,20 @@ def _panel(store: Store, opt: ReportOptions, sim: dict[str, Any] | None, kind: K
     part.values["population"] = fit.population
     part.values["census"] = sim is not None
     windows: dict[str, tuple[str, str]] = {}
-    # Per year: (estimate, low, high) by flow, and the months summed under "window".
-    totals: dict[str, dict[str, tuple[float, float, float] | tuple[str, str]]] = {}
+    # Per year: (estimate, low, high) by flow, the months summed under "window" and the board-visible totals
+    # under "board".
+    totals: dict[str, dict[str, Any]] = {}
     for year in ("2022", "2023"):
         y0, y1 = max(f"{year}-01", panel.months[1]), min(f"{year}-12", panel.months[-1])
         if y0 <= y1 and y0.startswith(year):
             windows[year] = (y0, y1)
             totals[year] = {flow: fit.total(flow, y0, y1) for flow in ("emigration", "return", "net")}
             totals[year]["window"] = (y0, y1)
+            totals[year]["board"] = {r["flow"]: (r["estimate"], r["low"], r["high"]) for r in board_rows(fit, y0, y1)}
     part.values["totals"] = totals
+    if windows:
+        # How much the first year's flows rest on the population figure and on a board whose coverage is constant.
+        part.values["sensitivity"] = sensitivity(fit, *next(iter(windows.values())))
     window_dest = rows[(rows.destination != "abroad") & (rows.period == f"{start}/{end}")]
     part.frames["destinations"] = window_dest
     if sim:

@@ -159,9 +159,14 @@ def _panel(data: ReportData, part: Part, page: Page) -> str:
                 t = truth.get(year)
                 value = None if t is None else {"emigration": t[0], "return": t[1], "net": t[0] - t[1]}[flow]
                 row.append(value)
+            board = totals.get("board", {}).get(flow)
+            row.append("–" if board is None else f"{fmt(board[0])} ({fmt(board[1])} – {fmt(board[2])})")
             rows.append(row)
-    header = ["window", "flow", "estimate", "low", "high"] + (["simulator's truth"] if truth is not None else [])
+    header = ["window", "flow", "workforce", "low", "high"] + (["simulator's truth"] if truth is not None else [])
+    header.append("board-visible movers (interval)")
     html += f"<h4>Totals ({result.level:.0%} intervals)</h4>" + _table(header, rows)
+    html += f'<p class="covers">{escape(result.covers)}</p>' if result.covers else ""
+    html += _sensitivity(part)
     dest = part.frames["destinations"]
     if not dest.empty:
         dest = dest.sort_values("estimate", ascending=False).head(10)
@@ -179,14 +184,46 @@ def _panel(data: ReportData, part: Part, page: Page) -> str:
         f"Hidden Markov model over home/abroad × searching/quiet/stale, fitted by EM to the {part.label}'s resume "
         "sightings only, scaled to the population (docs/migration.md).",
         population,
-        f"Interval: {result.level:.0%} {result.interval}. The report uses {data.options.n_boot} bootstrap "
-        "replicates to stay fast; `talentflow migration panel` uses 100 by default.",
+        f"Interval: {result.level:.0%} {result.interval}: the interval `talentflow migration panel` gives for the "
+        "same store, population and seed.",
+        "Workforce flows are scaled to the population figure and move one for one with it; board-visible movers "
+        "are the moves among the board's own profiles, with no population figure.",
         *(f"{k}: {v}" for k, v in result.inputs.items()),
         *part.notes,
     ]
     if truth is not None:
         notes.insert(0, "Dashed lines: the simulator's true flows (truth/summary.json), at full population scale.")
     return html + _notes(notes)
+
+
+def _sensitivity(part: Part) -> str:
+    """The first year's workforce totals over populations (columns) and board coverage changes (rows)."""
+    sens = part.values.get("sensitivity")
+    if sens is None:
+        return ""
+    rows = sens.rows
+    factors = sorted(rows.population_factor.unique())
+    body = []
+    for (flow, change), group in rows.groupby(["flow", "coverage_change"], sort=False):
+        cells = group.set_index("population_factor")
+        body.append(
+            [
+                flow,
+                f"{change:g}",
+                *(f"{fmt(cells.estimate[f])} ({fmt(cells.low[f])} – {fmt(cells.high[f])})" for f in factors),
+            ]
+        )
+    period = str(rows.period.iloc[0]).replace("/", " to ")
+    header = [
+        "flow",
+        "coverage change",
+        *(f"N × {f:g} = {fmt(float(n))}" for f, n in zip(factors, sorted(rows.population.unique()), strict=True)),
+    ]
+    return (
+        f"<h4>Sensitivity, {escape(period)}: the population N and the board's coverage</h4>"
+        + _table(header, body)
+        + _notes([sens.notes[0], sens.covers])
+    )
 
 
 def _excess(data: ReportData, part: Part, page: Page) -> str:
@@ -223,6 +260,7 @@ def _excess(data: ReportData, part: Part, page: Page) -> str:
         ],
     )
     notes = [f"Interval: {result.level:.0%} {result.interval}.", *(f"{k}: {v}" for k, v in result.inputs.items())]
+    notes.insert(0, result.covers)
     notes += [n for n in result.notes if n.startswith("placebo in time") or n.startswith("no placebo")]
     return html + _notes(notes + part.notes)
 
