@@ -92,16 +92,32 @@ def test_real_controls_are_placebos(real):
 def test_real_rows_carry_their_placebo_in_time(real):
     """The same estimate a year before the shock, against the same quarters a year earlier still: how far an
     economy strays with no shock. GE's 2022 excess (+135%) dwarfs its placebo; Brazil's placebo alone leaves out
-    zero (+35%), the size of the effects claimed for Cyprus and Kazakhstan."""
+    zero (+35%), the size of the effects claimed for Cyprus and Kazakhstan, and Kazakhstan's (-21%) only just does
+    once the quarter of the year is modelled rather than resampled as noise."""
     frame = real.to_frame().set_index("economy")
     assert (frame.placebo_period == "2021Q2-2021Q4").all()
     ge, br = frame.loc["GE"], frame.loc["BR"]
     assert ge.relative > 1 and abs(ge.placebo_relative) < 0.1 and ge.placebo_low < 0 < ge.placebo_high
     assert br.placebo_relative == pytest.approx(0.35, abs=0.02) and br.placebo_low > 0
     strays = frame[(frame.placebo_low > 0) | (frame.placebo_high < 0)].index.tolist()
-    assert strays == ["BR"]
+    assert strays == ["KZ", "BR"]
+    kz = frame.loc["KZ"]
+    assert kz.placebo_relative == pytest.approx(-0.21, abs=0.01) and -1000 < kz.placebo_high < 0
     (note,) = [n for n in real.notes if n.startswith("placebo in time")]
-    assert "2021Q2-2021Q4 against 2020Q2-2020Q4" in note and "excludes zero for BR +35%" in note
+    assert "2021Q2-2021Q4 against 2020Q2-2020Q4" in note and "excludes zero for KZ -21%, BR +35%" in note
+
+
+def test_seasons_are_modelled_not_resampled(real) -> None:
+    """Quarter-of-year factors from the controls' 2021 additions: Q3 low, Q4 high, mean 1 over the baseline."""
+    from talentflow.migration.excess import seasonal_factors
+
+    assert real.inputs["seasons"] == (
+        "quarter-of-year factors from the controls' baseline: Q1 0.997, Q2 0.977, Q3 0.932, Q4 1.094"
+    )
+    # By hand: two economies, one year; each quarter's mean ratio to its economy's mean, scaled to mean 1.
+    base = np.array([[90.0, 100.0, 80.0, 130.0], [45.0, 50.0, 40.0, 65.0]])
+    np.testing.assert_allclose(seasonal_factors(base, np.array([1, 2, 3, 0])), [1.3, 0.9, 1.0, 0.8])
+    assert "around the quarter-of-year effects" in real.covers
 
 
 def test_placebo_spans_match_the_seasons() -> None:

@@ -4,11 +4,14 @@ The Innovation Graph ``developers`` metric is a cumulative stock of accounts (in
 shows up as faster additions where people arrive and slower additions where they left, never as a fall. For each
 economy the estimate is
 
-    excess = observed additions in the window − n × baseline mean additions × R
+    excess = observed additions in the window − B × Σ_window s_k × R
 
-where ``n`` is the number of window quarters and ``R`` the control economies' common post/pre growth ratio (the
-geometric mean of their window-over-baseline ratios). The interval is a seeded bootstrap over controls and
-quarters that also adds one economy's own deviation from the common ratio, drawn from the controls' spread.
+where ``s_k`` are quarter-of-year factors (the controls' additions in quarter-of-year k over their baseline mean,
+averaged, mean 1 over the baseline's quarters), ``B`` the economy's baseline additions over the baseline's summed
+factors (its level per unit of season) and ``R`` the control economies' common post/pre growth ratio (the
+geometric mean of their window-over-counterfactual ratios). The interval is a seeded bootstrap over controls and
+seasonally adjusted quarters that also adds one economy's own deviation from the common ratio, drawn from the
+controls' spread.
 docs/migration.md gives the reasoning and the results on the real data.
 """
 
@@ -44,11 +47,14 @@ def _span(bounds: Sequence[str], what: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class _Series:
-    """Quarterly net additions, one row per economy: baseline quarters and window quarters."""
+    """Quarterly net additions, one row per economy: baseline quarters and window quarters, and each quarter's
+    quarter of the year (0-3)."""
 
     economies: list[str]
     baseline: np.ndarray  # (economies, baseline quarters)
     window: np.ndarray  # (economies, window quarters)
+    base_season: np.ndarray  # (baseline quarters,) quarter of the year
+    win_season: np.ndarray  # (window quarters,)
 
 
 def _backend(source: Store | duckdb.DuckDBPyConnection | str | os.PathLike[str]) -> tuple[Any, Store | None]:
@@ -99,7 +105,13 @@ def _load(backend: Any, economies: list[str], baseline: tuple[int, int], window:
         raise UsageError(
             "net additions need each quarter and the one before it; missing for: " + ", ".join(missing[:12])
         )
-    return _Series(economies, grid[base_q].to_numpy(float), grid[win_q].to_numpy(float))
+    return _Series(
+        economies,
+        grid[base_q].to_numpy(float),
+        grid[win_q].to_numpy(float),
+        np.array(base_q) % 4,
+        np.array(win_q) % 4,
+    )
 
 
 def excess_growth(
@@ -133,7 +145,7 @@ def excess_growth(
     everyone = list(roles)
     series = _read(store_or_connection, everyone, base, win)
     levels = _levels(series, np.array([everyone.index(c) for c in ctrls]))
-    sims = _bootstrap(series, levels.ctrl_idx, np.random.default_rng(seed), n_boot)
+    sims = _bootstrap(levels, series, np.random.default_rng(seed), n_boot)
     rows = _rows(roles, levels, sims, f"{quarter_label(win[0])}-{quarter_label(win[1])}", level)
     spread = ", ".join(f"{c} {r:.2f}" for c, r in zip(ctrls, np.exp(levels.log_ratio), strict=True))
     said = _with_placebo(rows, store_or_connection, roles, ctrls, (win, base), (level, seed, n_boot)) if placebo else ()
@@ -145,6 +157,8 @@ def excess_growth(
             "population": f"{SOURCE} metric {METRIC}, net additions {quarter_label(base[0])}–{quarter_label(win[1])}",
             "baseline": f"mean quarterly additions {quarter_label(base[0])}–{quarter_label(base[1])}",
             "controls": f"window/baseline ratios: {spread}",
+            "seasons": "quarter-of-year factors from the controls' baseline: "
+            + ", ".join(f"Q{k + 1} {levels.factors[k]:.3f}" for k in sorted(set(series.base_season.tolist()))),
         },
         notes=(
             "developers is a cumulative stock of accounts: the excess counts accounts, not people",
@@ -160,9 +174,10 @@ def excess_growth(
 def covers(level: float, n_boot: int) -> str:
     """One plain sentence: what the excess's interval covers and what it leaves out."""
     return (
-        f"The {level:.0%} interval covers quarter-to-quarter noise (seasons included), the choice of control "
-        f"economies and an economy's own departure from their common growth (bootstrap, {n_boot} replicates); it "
-        "leaves out accounts located by VPN, movers into the controls, and that accounts are not people."
+        f"The {level:.0%} interval covers quarter-to-quarter noise around the quarter-of-year effects, the choice of "
+        f"control economies and an economy's own departure from their common growth (bootstrap, {n_boot} "
+        "replicates); it leaves out the seasonal factors' own error, accounts located by VPN, movers into the "
+        "controls, and that accounts are not people."
     )
 
 
@@ -194,7 +209,7 @@ def _with_placebo(
             row.update(placebo_period=period, placebo_estimate=None, placebo_low=None, placebo_high=None)
             row["placebo_relative"] = None
         return (f"no placebo in time ({period} against {quarter_label(base[0])}-{quarter_label(base[1])}): {exc}",)
-    sims = _bootstrap(series, levels.ctrl_idx, np.random.default_rng(seed + 1), n_boot)
+    sims = _bootstrap(levels, series, np.random.default_rng(seed + 1), n_boot)
     fake = {r["economy"]: r for r in _rows(roles, levels, sims, period, level)}
     strays = []
     for row in rows:
@@ -263,17 +278,36 @@ def _read(
 @dataclass(frozen=True)
 class _Levels:
     """What the estimate compares, per economy: additions in the window against the economy's own baseline level
-    over as many quarters, and the controls' window/baseline ratios (in logs)."""
+    over the window's seasons, the controls' window/baseline ratios (in logs), and the quarter-of-year factors."""
 
     observed: np.ndarray  # (economies,)
-    baseline: np.ndarray  # (economies,) mean baseline quarter × window quarters
+    baseline: np.ndarray  # (economies,) seasonally adjusted mean baseline quarter × the window's seasonal factors
     ctrl_idx: np.ndarray  # where the controls are among the economies
     log_ratio: np.ndarray  # (controls,)
+    factors: np.ndarray  # (4,) quarter-of-year factors, mean 1 over the baseline's quarters
+
+
+def seasonal_factors(baseline: np.ndarray, season: np.ndarray) -> np.ndarray:
+    """Quarter-of-year factors s_k common to ``baseline``'s economies (rows): the mean over economies and quarters
+    of quarter k of the additions over the economy's baseline mean, scaled to mean 1 over the baseline's quarters.
+    A quarter of the year the baseline lacks gets 1."""
+    means = baseline.mean(axis=1, keepdims=True)
+    ratio = baseline[(means[:, 0] > 0)] / means[(means[:, 0] > 0)]
+    factors = np.ones(4)
+    for k in np.unique(season):
+        factors[k] = ratio[:, season == k].mean()
+    return factors / factors[season].mean()
 
 
 def _levels(series: _Series, ctrl_idx: np.ndarray) -> _Levels:
-    n_win = series.window.shape[1]
-    baseline_total = series.baseline.mean(axis=1) * n_win  # the economy's own pre-shock level over the window
+    # Seasons from the controls, the economies that stand for "no shock": the same factors whichever destinations
+    # are asked for.
+    factors = seasonal_factors(series.baseline[ctrl_idx], series.base_season)
+    # The economy's own pre-shock level per unit of season (additions over the baseline's seasonal factors),
+    # carried over the window's seasons. With whole years on both sides the factors sum to as many quarters and
+    # the level is the plain baseline mean.
+    level = series.baseline.sum(axis=1) / factors[series.base_season].sum()
+    baseline_total = level * factors[series.win_season].sum()
     observed = series.window.sum(axis=1)
     # The ratio is taken in logs, so a control needs positive additions in both spans; a treated economy needs a
     # positive baseline for the counterfactual to mean anything.
@@ -282,7 +316,8 @@ def _levels(series: _Series, ctrl_idx: np.ndarray) -> _Levels:
     if not positive.all():
         bad = [e for e, ok in zip(series.economies, positive, strict=True) if not ok]
         raise UsageError(f"non-positive net additions for {', '.join(bad)}: no growth ratio to scale by")
-    return _Levels(observed, baseline_total, ctrl_idx, np.log(observed[ctrl_idx] / baseline_total[ctrl_idx]))
+    log_ratio = np.log(observed[ctrl_idx] / baseline_total[ctrl_idx])
+    return _Levels(observed, baseline_total, ctrl_idx, log_ratio, factors)
 
 
 def _rows(roles: dict[str, str], levels: _Levels, sims: np.ndarray, period: str, level: float) -> list[dict[str, Any]]:
@@ -314,21 +349,29 @@ def _rows(roles: dict[str, str], levels: _Levels, sims: np.ndarray, period: str,
     return rows
 
 
-def _bootstrap(series: _Series, ctrl_idx: np.ndarray, rng: np.random.Generator, n_boot: int) -> np.ndarray:
+def _bootstrap(levels: _Levels, series: _Series, rng: np.random.Generator, n_boot: int) -> np.ndarray:
     """Counterfactual window additions per economy and replicate, shape (economies, n_boot).
 
-    Each replicate resamples (1) every economy's baseline quarters and the controls' window quarters, for quarter-to-
-    quarter noise; (2) the controls, for the uncertainty of the common ratio; and (3) one control's deviation from
-    that ratio, added to the economy's own: an unaffected economy does not grow exactly like the average control,
-    and leaving this out would give intervals that hold only under exactly parallel growth.
+    Each replicate resamples (1) every economy's baseline quarters and the controls' window quarters, each with
+    its quarter-of-year factor, for quarter-to-quarter noise once the season is accounted for; (2) the controls,
+    for the uncertainty of the common ratio; and (3) one control's deviation from that ratio, added to the
+    economy's own: an unaffected economy does not grow exactly like the average control, and leaving this out
+    would give intervals that hold only under exactly parallel growth.
     """
-    n_econ, n_base = series.baseline.shape
-    n_win = series.window.shape[1]
-    pick_base = rng.integers(0, n_base, size=(n_boot, n_econ, n_base))
-    base_mean = np.take_along_axis(np.broadcast_to(series.baseline, (n_boot, n_econ, n_base)), pick_base, 2).mean(2)
-    pick_win = rng.integers(0, n_win, size=(n_boot, n_econ, n_win))
-    win_sum = np.take_along_axis(np.broadcast_to(series.window, (n_boot, n_econ, n_win)), pick_win, 2).sum(2)
-    base_total = base_mean * n_win
+    ctrl_idx = levels.ctrl_idx
+    n_econ = series.baseline.shape[0]
+    seasons = levels.factors[series.win_season].sum()
+
+    def resampled(values: np.ndarray, season: np.ndarray) -> np.ndarray:
+        """Additions per unit of season over quarters drawn with their quarter of the year: a draw of two
+        third quarters is two low quarters, not a slump."""
+        n = values.shape[1]
+        pick = rng.integers(0, n, size=(n_boot, n_econ, n))
+        drawn = np.take_along_axis(np.broadcast_to(values, (n_boot, n_econ, n)), pick, 2).sum(2)
+        return drawn / levels.factors[season][pick].sum(2)
+
+    base_total = resampled(series.baseline, series.base_season) * seasons
+    win_sum = resampled(series.window, series.win_season) * seasons
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.log(win_sum[:, ctrl_idx] / base_total[:, ctrl_idx])  # (n_boot, controls)
 
