@@ -412,3 +412,24 @@ def test_cli_excess_on_the_innovation_graph(cli, shared: Path, db: Path) -> None
     assert {"GE", "AM", "KZ", "CY", "AE", "ME", "RS", "TR", "IL", "RU"} <= set(by)
     assert by["GE"]["low"] > 0 and by["RU"]["high"] < 0
     assert all(r["period"] == "2022Q2-2023Q1" and r["level"] == 0.9 for r in rows)
+
+
+def test_cli_excess_table_reads_at_80_columns(cli, shared: Path, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The terminal gets one row per economy in five columns that wrap, none cut short, at 80 columns, and the
+    sentence saying what the interval covers; JSON and CSV keep every field."""
+    from talentflow.cli import _common
+
+    cli("ingest", shared / "innovationgraph", "--db", db)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(_common.out, "_width", None)  # rich reads COLUMNS at each print only when not pinned
+    args = ("migration", "excess", "--db", db, "--economy", "GE", "--economy", "KZ", "--n-boot", "200")
+    table = cli(*args).stdout
+    lines = table.splitlines()
+    assert "…" not in table and max(len(line) for line in lines) <= 80, table
+    assert "excess [90%]" in table and "placebo" in table and "2021Q2-2021Q4" in table
+    assert sum(line.startswith(("│ GE ", "│ KZ ", "│ RU ")) for line in lines) == 3
+    assert "The 90% interval covers quarter-to-quarter noise around the quarter-of-year" in table
+    rows = json.loads(cli(*args, "--format", "json").stdout)
+    assert len(rows[0]) == 17 and {"counterfactual", "placebo_low", "control_ratio"} <= set(rows[0])
+    header = cli(*args, "--format", "csv").stdout.splitlines()[0].split(",")
+    assert header == list(rows[0])

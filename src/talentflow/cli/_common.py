@@ -40,6 +40,8 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as one JSON object.")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")]
 SeedOption = Annotated[int, typer.Option(help="Random seed: the same seed gives the same answer.")]
+#: The nominal coverage of a command's intervals (`talentflow migration`, `talentflow impact`).
+LevelOption = Annotated[float, typer.Option(help="Coverage of the intervals.")]
 ScaleOption = Annotated[float, typer.Option(help="Share of the population simulated (counts are scaled back).")]
 ScenarioArgument = Annotated[
     str | None, typer.Argument(help="A built-in scenario name or a scenario TOML file.", show_default=False)

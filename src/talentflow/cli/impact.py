@@ -13,6 +13,7 @@ from talentflow.cli._common import (
     DataOption,
     DbOption,
     FormatOption,
+    LevelOption,
     OutputOption,
     check_output,
     err,
@@ -47,7 +48,6 @@ OptionOption = Annotated[
 ]
 StartOption = Annotated[str | None, typer.Option("--from", help="First day (ISO date).")]
 EndOption = Annotated[str | None, typer.Option("--to", help="Last day (ISO date).")]
-LevelOption = Annotated[float, typer.Option(help="Coverage of the intervals.")]
 SeedOption = Annotated[int, typer.Option(help="Seed of the bootstrap or of the simulated paths.")]
 MinCellOption = Annotated[int, typer.Option(help="Blank cells whose base count is below this.")]
 _CP = rq.ChangepointRequest(indicator="vacancies_active")

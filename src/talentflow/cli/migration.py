@@ -19,6 +19,7 @@ from talentflow.cli._common import (
     DataOption,
     DbOption,
     FormatOption,
+    LevelOption,
     OutputOption,
     check_output,
     deprecated,
@@ -33,6 +34,8 @@ from talentflow.migration import requests as rq
 from talentflow.store import ENV_DB, Store
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from talentflow.migration.results import MigrationResult
 
 app = typer.Typer(
@@ -42,7 +45,6 @@ app = typer.Typer(
 )
 
 OriginOption = Annotated[str, typer.Option(help="The country people leave (ISO2).")]
-LevelOption = Annotated[float, typer.Option(help="Coverage of the intervals.")]
 SeedOption = Annotated[int, typer.Option(help="Seed of the bootstrap.")]
 _PANEL = rq.PanelRequest()
 _EXCESS = rq.ExcessRequest()
@@ -86,13 +88,55 @@ def _run(request: rq.Request, db: Path | None, format: str, output: Path | None)
 
 def _write(result: MigrationResult, format: str, output: Path | None) -> None:
     title = f"migration: {result.method} ({result.level:.0%} intervals)"
-    write_rows(
-        result.to_frame(), result.records(), format, output, title=title, text=result.summary(), caption=result.covers
-    )
+    if format == "table" and output is None and "placebo_relative" in result.rows.columns:
+        # Seventeen columns do not read at 80: the terminal gets the excess and its placebo, the files every field.
+        frame = _excess_table(result)
+        records = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
+        write_rows(frame, records, format, output, title=title, caption=result.covers)
+    else:
+        write_rows(
+            result.to_frame(),
+            result.records(),
+            format,
+            output,
+            title=title,
+            text=result.summary(),
+            caption=result.covers,
+        )
     if format != "table" and result.covers:
         note(result.covers)
     for text in result.notes:
         note(text)
+
+
+def _excess_table(result: MigrationResult) -> pd.DataFrame:
+    """One row per economy: its role, the excess over its interval, the excess relative to the counterfactual and
+    the placebo in time over its interval, each cell short enough to wrap into an 80-column terminal."""
+    import pandas as pd
+
+    from talentflow._format import number
+
+    def signed(value: Any) -> str:
+        text = number(value, 3, missing="–")
+        return text if text.startswith(("-", "–")) else "+" + text
+
+    def percent(value: Any) -> str:
+        return "–" if value is None or pd.isna(value) else f"{value:+.0%}"
+
+    level = f"{result.level:.0%}"
+    rows = []
+    for r in result.rows.itertuples():
+        rows.append(
+            {
+                "economy": r.economy,
+                "role": r.role,
+                f"excess [{level}]": f"{signed(r.estimate)}\n[{signed(r.low)}, {signed(r.high)}]",
+                "relative": percent(r.relative),
+                f"placebo {r.placebo_period}": f"{percent(r.placebo_relative)}\n"
+                f"[{signed(r.placebo_low)}, {signed(r.placebo_high)}]",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 # -- panel and nowcast: a window of months and the population -------------------------------------------
