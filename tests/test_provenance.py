@@ -17,7 +17,7 @@ import pytest
 from talentflow import Store, StoreError, UsageError, ingest
 from talentflow.claims import builtin_claims, compare
 from talentflow.indicators import Params, Segment, SparkEngine, compute, compute_on, export_parquet
-from talentflow.migration import NowcastRequest, PanelRequest, estimate, load_panel
+from talentflow.migration import NowcastRequest, PanelRequest, Population, estimate, load_panel
 from talentflow.reference.ai import ai_sql
 from talentflow.simulate import load_scenario, simulate
 
@@ -188,8 +188,13 @@ def test_the_panel_reads_one_kind_and_real_by_default(kinds: kinds_fixture.Store
 def test_the_nowcast_pools_real_inputs_only_with_real_data(kinds: kinds_fixture.Stores) -> None:
     with Store(kinds.mixed, read_only=True) as store:
         real = estimate(NowcastRequest(n_boot=3), store)
+        census = Population(1_000_000, "2021-12", "a census")
+        given = estimate(NowcastRequest(n_boot=3, population=census), store)
         simulated = estimate(NowcastRequest(n_boot=3, data="simulated"), store)
-    assert {"panel net", "claim A5-abroad", "nowcast"} <= set(real.rows.input)
+    assert {"panel net", "claim A5-abroad", "nowcast"} <= set(given.rows.input)
+    # The default population is A5's own figure: a panel scaled by it is not pooled with A5 (circular).
+    assert {"panel net", "nowcast"} <= set(real.rows.input) and "claim A5-abroad" not in set(real.rows.input)
+    assert any(note.startswith("left out: claim A5-abroad") for note in real.notes)
     # Simulated data stands alone: the claims are about the real world.
     assert set(simulated.rows.input) == {"panel net", "panel emigration", "nowcast"}
     assert any("not pooled" in note for note in simulated.notes)

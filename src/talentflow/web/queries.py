@@ -415,6 +415,7 @@ class StoreService:
     def migration(self, request: PanelRequest | ExcessRequest | NowcastRequest) -> Job:
         def run(path: Path, deadline: float) -> Rows:
             from talentflow.migration import estimate, panel_fit
+            from talentflow.migration._scaling import panel_result
 
             with Store(path, read_only=True) as store:
                 if isinstance(request, PanelRequest):
@@ -422,7 +423,8 @@ class StoreService:
                     r = request
                     key = ("fit", r.data, r.origin, r.n_boot, r.seed, r.level, r.population, r.naive, str(path))
                     fit, _ = self._fits.get(key, lambda: panel_fit(store, r))
-                    result = fit.result(request.start, request.end)
+                    # The rows `talentflow migration panel` prints: workforce and board-visible, and what they cover.
+                    result = panel_result(fit, request.start, request.end)
                 else:
                     result = estimate(request, store)
             return Rows(result.records(), result.to_frame(), list(result.notes))
