@@ -94,14 +94,16 @@ def _write(result: MigrationResult, format: str, output: Path | None) -> None:
         records = [{str(k): v for k, v in r.items()} for r in frame.to_dict("records")]
         write_rows(frame, records, format, output, title=title, caption=result.covers)
     else:
+        frame = result.to_frame()
         write_rows(
-            result.to_frame(),
+            frame,
             result.records(),
             format,
             output,
             title=title,
             text=result.summary(),
             caption=result.covers,
+            no_wrap=tuple(c for c in ("period", "scale") if c in frame.columns),
         )
     if format != "table" and result.covers:
         note(result.covers)
