@@ -53,7 +53,7 @@ CELLS: dict[str, tuple[str, dict]] = {
     "all3": ("exodus-2022", _merge(_merge(EARLY, TYPES), INTENT)),
     "hard": ("exodus-2022-hard", {}),
 }
-MODELS = {"full": Structure(), "simple": SIMPLE}
+MODELS = {"full": Structure(), "durations": Structure(types=1, durations=2, intent=False), "simple": SIMPLE}
 QUANTITIES = ("emigration", "return", "emigration_3m", "emigration_12m", "return_share_12m")
 
 

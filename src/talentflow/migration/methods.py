@@ -63,7 +63,10 @@ def panel_fit(store: Store, request: PanelRequest | NowcastRequest, progress: Pr
     """The panel fitted over every month of the store's resume sightings of the kind asked for (real or
     simulated): a window is cut from it by ``PanelFit.result``."""
     panel = load_panel(store, origin=request.origin, data=request.data)
-    options = PanelOptions(level=request.level, n_boot=request.n_boot, seed=request.seed)
+    from talentflow.migration.panel._model import MODELS
+
+    structure = MODELS[request.model]
+    options = PanelOptions(level=request.level, n_boot=request.n_boot, seed=request.seed, structure=structure)
     naive = isinstance(request, PanelRequest) and request.naive
     return fit_panel(panel, request.population, corrected=not naive, options=options, progress=progress)
 

@@ -10,7 +10,7 @@ import numpy as np
 from talentflow.migration.panel._model import ABROAD, CODES, HOME, NO_CRAWL, QUIET, UNSEEN, Params, Structure
 
 _PRIOR = 1e-3  # pseudo person-months: keeps a month with nobody at risk at the pooled rate instead of 0/0
-HORIZON = 24  # months after a move over which the chance of still being abroad is kept (migrant definitions)
+HORIZON = 36  # months after a move over which the chance of still being abroad is kept (migrant definitions)
 
 
 @dataclass
@@ -232,8 +232,8 @@ class _EMFit:
     profiles: np.ndarray  # (M,) expected profiles not gone, seen or not
     loglik: float  # the objective: the seen people's log-likelihood given that they were seen
     iterations: int
-    #: (M-1, HORIZON + 1): emigrants into month j + 1 still abroad h months later (h = 0: every emigrant, those
-    #: back within the month included), among profiles
+    #: (M-1, HORIZON + 1): emigrants into month j + 1 still abroad h month-ends later (h = 0: abroad at the end
+    #: of the month they left; those back within it are in ``flows`` only), among profiles
     away: np.ndarray
 
 
@@ -319,19 +319,25 @@ def _vector(p: Params) -> np.ndarray:
 
 
 def _squarem(p0: Params, p1: Params, p2: Params) -> Params:
-    """SQUAREM's jump from p0 after two EM steps p1, p2, kept inside the parameter space."""
+    """SQUAREM's jump from p0 after two EM steps p1, p2. A jump that leaves the parameter space, or takes a
+    probability to less than a tenth of its value after the two steps (a history the data hold could become
+    impossible), is shortened, α → (α − 1)/2, down to α = −1, which is p2 itself."""
     x0, x1, x2 = _vector(p0), _vector(p1), _vector(p2)
     r, v = x1 - x0, x2 - 2 * x1 + x0
     norm_v = np.linalg.norm(v)
     if norm_v == 0:
         return p2
     alpha = min(-np.linalg.norm(r) / norm_v, -1.0)
-    x = x0 - 2 * alpha * r + alpha**2 * v
+    for _ in range(30):
+        x = x0 - 2 * alpha * r + alpha**2 * v
+        if np.all(x >= 0.1 * x2) and np.all(x[: p0.rates.size + 1] < 1):
+            break
+        alpha = (alpha - 1) / 2
+    else:
+        return p2
     k, live = p0.rates.size, len(p0.initial)
-    rates = np.clip(x[:k], 1e-10, 1 - 1e-10).reshape(p0.rates.shape)
-    miss = float(np.clip(x[k], 1e-10, 1 - 1e-10))
-    initial, entry = (np.clip(x[k + 1 + i * live : k + 1 + (i + 1) * live], 0, None) for i in (0, 1))
-    return Params(p0.structure, rates, miss, initial / initial.sum(), entry / entry.sum())
+    initial, entry = (x[k + 1 + i * live : k + 1 + (i + 1) * live] for i in (0, 1))
+    return Params(p0.structure, x[:k].reshape(p0.rates.shape), float(x[k]), initial / initial.sum(), entry / entry.sum())
 
 
 def _flows_of(p: Params, counts: _Counts, objective: float, iterations: int) -> _EMFit:
@@ -347,7 +353,6 @@ def _flows_of(p: Params, counts: _Counts, objective: float, iterations: int) -> 
     flows = np.stack([leave + round_trips, back + round_trips], axis=1)
     profiles = counts.occupancy[:, : st.live].sum(axis=1)
     away = leave[:, None] * _stay(p)
-    away[:, 0] = flows[:, 0]
     return _EMFit(p, flows, profiles, objective, iterations, away)
 
 

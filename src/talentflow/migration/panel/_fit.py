@@ -11,9 +11,9 @@ import pandas as pd
 from talentflow.errors import UsageError
 from talentflow.migration.panel._data import Panel, Patterns, _patterns
 from talentflow.migration.panel._em import _EMFit, _run_em
-from talentflow.migration.panel._model import Params, Structure
+from talentflow.migration.panel._model import MODELS, Params, Structure
 from talentflow.migration.panel._rows import _destination_rows, _flows, _interval, _rows, _still_abroad, _stay_rows
-from talentflow.migration.requests import Population
+from talentflow.migration.requests import PanelRequest, Population
 from talentflow.migration.results import MigrationResult
 
 #: ``progress(stage, done, total, text)``: called as a fit goes, with ``stage`` "EM" (done: iterations of at most
@@ -34,7 +34,7 @@ class PanelOptions:
     boot_iter: int = 500  # each replicate runs to convergence from the full-sample fit
     boot_tol: float = 1e-6  # its stopping rule (see docs/migration.md for what a looser one changes)
     #: The model (docs/migration.md): search types, classes of time abroad, searchers' own emigration rate.
-    structure: Structure = Structure()
+    structure: Structure = MODELS[PanelRequest.model]
     accelerate: bool = True  # SQUAREM (see `_em._run_em`)
 
 
@@ -105,21 +105,29 @@ class PanelFit:
         return float(est.sum()), float(low[0]), float(high[0])
 
 
-    def return_share(self, start: str, end: str, within: int) -> tuple[float, float, float]:
+    def return_share(self, start: str, end: str, within: int | None = None) -> tuple[float, float, float]:
         """(estimate, low, high): the share of the emigrants of ``start`` to ``end`` (YYYY-MM) back within
-        ``within`` months of leaving (a cohort's return share; those back within the month of leaving count)."""
+        ``within`` months of leaving, or, without ``within``, back by the end of ``end`` (a cohort's return
+        share; those back within the month they left count as back)."""
         if not self.away.size:
             raise UsageError("a cohort's return share needs the model's fit, not the naive count")
-        if not 1 <= within <= self.away.shape[1] - 1:
-            raise UsageError(f"must be between 1 and {self.away.shape[1] - 1} months, not {within}", param="within")
+        horizon = self.away.shape[-1] - 1
+        if within is not None and not 1 <= within <= horizon:
+            raise UsageError(f"must be between 1 and {horizon} months, not {within}", param="within")
         i0, i1 = self._window(start, end)
+        months = np.arange(i0 - 1, i1)
+        later = np.minimum(i1 - 1 - months, horizon)  # month-ends from the first one abroad to the window's end
 
-        def share(away: np.ndarray) -> np.ndarray:
-            cut = away[..., i0 - 1 : i1, :]
-            return 1 - _still_abroad(cut, within).sum(axis=-1) / cut[..., 0].sum(axis=-1)
+        def share(point: np.ndarray, away: np.ndarray) -> np.ndarray:
+            left = point[..., months, 0].sum(axis=-1)
+            if within is None:
+                still = away[..., months, later].sum(axis=-1)
+            else:
+                still = _still_abroad(away[..., months, :], within).sum(axis=-1)
+            return 1 - still / left
 
-        est = share(self.away)
-        low, high = _interval(np.atleast_1d(est), share(self.away_boot)[:, None], self.options.level)
+        est = share(self.point, self.away)
+        low, high = _interval(np.atleast_1d(est), share(self.boot, self.away_boot)[:, None], self.options.level)
         return float(est), float(low[0]), float(high[0])
 
 

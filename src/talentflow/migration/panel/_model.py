@@ -94,6 +94,8 @@ class Structure:
 
 #: The model of talentflow 0.1, before issue 18: one type, one class of time abroad, one emigration rate.
 SIMPLE = Structure(1, 1, False)
+#: The models a user picks by name (``talentflow migration panel --model``; docs/migration.md, "The model").
+MODELS = {"simple": SIMPLE, "durations": Structure(1, 2, False), "full": Structure(2, 2, True)}
 
 _FACTORS = 5  # decisions on the longest path: stay, move, search after, stale; or stay, move, settle, search
 

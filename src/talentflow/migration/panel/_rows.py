@@ -92,7 +92,8 @@ STAYS = {"emigration_3m": 3, "emigration_12m": 12}
 def _still_abroad(away: np.ndarray, months: int) -> np.ndarray:
     """Emigrants still abroad ``months`` after leaving (..., M-1, H + 1) -> (..., M-1). A move is seen at the
     first month's end, on average half a month after it, so h month-ends later it is h + 1/2 months old: the
-    value at ``months`` is the mean of h = months - 1 and h = months."""
+    value at ``months`` is the mean of h = months - 1 and h = months. (Trips back within the month of leaving
+    are not in ``away``: they are none of these.)"""
     return (away[..., months - 1] + away[..., months]) / 2
 
 
