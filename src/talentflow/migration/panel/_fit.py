@@ -174,7 +174,7 @@ def fit_panel(
         detail = "naive: only the changes seen between consecutive monthly sightings, none out of sight"
     if not len(replicates):
         replicates, away_boot = np.empty((0, *point.shape)), np.empty((0, *away.shape))
-    boot, away_boot = _population_noise((replicates, away_boot), population.cv, rng)
+    boot, away_boot = _population_noise((replicates, away_boot), population.cv, np.random.default_rng([opt.seed, 1]))
     notes = [
         f"profiles on the board at the end of {population.month}: {profiles:,.0f} "
         f"({profiles / population.count:.1%} of the population)",
@@ -281,7 +281,8 @@ def _population_noise(
     boots: tuple[np.ndarray, ...], cv: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, ...]:
     """Replicates times a mean-one lognormal draw each (the same draw for every array of a replicate): the
-    population count's own error."""
+    population count's own error, drawn from its own stream (``[seed, 1]``) so that it can be taken out again
+    (`talentflow.migration._scaling.sampling_boot`)."""
     n = len(boots[0])
     if cv <= 0 or not n:
         return boots
