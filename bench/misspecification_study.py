@@ -154,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--scale", type=float, default=0.005)
     ap.add_argument("--n-boot", type=int, default=50)
-    ap.add_argument("--csv", type=Path, help="Append the per-seed rows here (a run can be resumed: seeds done are skipped).")
+    ap.add_argument(
+        "--csv", type=Path, help="Append the per-seed rows here (a run can be resumed: seeds done are skipped)."
+    )
     ap.add_argument("--add", type=Path, nargs="*", default=[], help="Also summarise the rows of these CSV files.")
     args = ap.parse_args(argv)
     done = pd.read_csv(args.csv) if args.csv and args.csv.exists() else pd.DataFrame()

@@ -139,8 +139,8 @@ def _store_with(db: Path, tmp_path: Path, change: str) -> Path:
         if change == "stray":
             con.execute(
                 "INSERT INTO resume_observation SELECT * REPLACE ('stray-2013' AS resume_id, "
-                "TIMESTAMPTZ '2013-05-10 12:00:00+00' AS observed_at, TIMESTAMPTZ '2013-05-01 00:00:00+00' AS created_at) "
-                "FROM resume_observation LIMIT 1"
+                "TIMESTAMPTZ '2013-05-10 12:00:00+00' AS observed_at, "
+                "TIMESTAMPTZ '2013-05-01 00:00:00+00' AS created_at) FROM resume_observation LIMIT 1"
             )
         else:
             con.execute(
@@ -170,7 +170,7 @@ def test_a_stray_old_record_does_not_move_the_estimate(market: tuple[Path, Path]
 def test_a_month_without_a_crawl_is_missing_data_not_nobody_searching(
     market: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    sim, db = market
+    _sim, db = market
     with Store(_store_with(db, tmp_path, "gap"), read_only=True) as store:
         gap = load_panel(store, data="simulated")
     assert not gap.crawl_mask[gap.month_index("2022-06")] and gap.crawl_mask.sum() == 35

@@ -95,7 +95,10 @@ def _e_step(
     acc = _Sums.zeros(r, m, tab.structure)
     kernel = _compiled()
     ghost_ll = np.zeros(r)
-    for c, s, w, ll in ((codes, start, weight[rows], acc.loglik), (ghosts.codes, ghosts.start, ghosts.weight, ghost_ll)):
+    for c, s, w, ll in (
+        (codes, start, weight[rows], acc.loglik),
+        (ghosts.codes, ghosts.start, ghosts.weight, ghost_ll),
+    ):
         if kernel is not None:
             _kernel_pass(kernel, c, s, w, tab, acc, ll)
             continue
@@ -108,7 +111,13 @@ def _e_step(
 
 
 def _kernel_pass(
-    kernel: Callable[..., None], codes: np.ndarray, start: np.ndarray, w: np.ndarray, tab: _Tables, acc: _Sums, ll: np.ndarray
+    kernel: Callable[..., None],
+    codes: np.ndarray,
+    start: np.ndarray,
+    w: np.ndarray,
+    tab: _Tables,
+    acc: _Sums,
+    ll: np.ndarray,
 ) -> None:
     """The compiled pass, with replicates as the innermost axis of its arrays (see `_kernel`)."""
 
@@ -309,9 +318,7 @@ def _run_em(
         active = active[~done]
     everyone = np.arange(len(params))
     _, objective, final = em(everyone, params)
-    return [
-        _flows_of(p, c, float(o), int(i)) for p, c, o, i in zip(params, final, objective, iterations, strict=True)
-    ]
+    return [_flows_of(p, c, float(o), int(i)) for p, c, o, i in zip(params, final, objective, iterations, strict=True)]
 
 
 def _vector(p: Params) -> np.ndarray:
@@ -327,7 +334,7 @@ def _squarem(p0: Params, p1: Params, p2: Params) -> Params:
     norm_v = np.linalg.norm(v)
     if norm_v == 0:
         return p2
-    alpha = min(-np.linalg.norm(r) / norm_v, -1.0)
+    alpha = min(-float(np.linalg.norm(r)) / float(norm_v), -1.0)
     for _ in range(30):
         x = x0 - 2 * alpha * r + alpha**2 * v
         if np.all(x >= 0.1 * x2) and np.all(x[: p0.rates.size + 1] < 1):
@@ -337,7 +344,9 @@ def _squarem(p0: Params, p1: Params, p2: Params) -> Params:
         return p2
     k, live = p0.rates.size, len(p0.initial)
     initial, entry = (x[k + 1 + i * live : k + 1 + (i + 1) * live] for i in (0, 1))
-    return Params(p0.structure, x[:k].reshape(p0.rates.shape), float(x[k]), initial / initial.sum(), entry / entry.sum())
+    return Params(
+        p0.structure, x[:k].reshape(p0.rates.shape), float(x[k]), initial / initial.sum(), entry / entry.sum()
+    )
 
 
 def _flows_of(p: Params, counts: _Counts, objective: float, iterations: int) -> _EMFit:

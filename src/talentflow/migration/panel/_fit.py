@@ -12,7 +12,7 @@ from talentflow.errors import UsageError
 from talentflow.migration.panel._data import Panel, Patterns, _patterns
 from talentflow.migration.panel._em import _EMFit, _run_em
 from talentflow.migration.panel._model import MODELS, Params, Structure
-from talentflow.migration.panel._rows import _destination_rows, _flows, _interval, _rows, _still_abroad, _stay_rows
+from talentflow.migration.panel._rows import _destination_rows, _flows, _interval, _rows, _stay_rows, _still_abroad
 from talentflow.migration.requests import PanelRequest, Population
 from talentflow.migration.results import MigrationResult
 
@@ -103,7 +103,6 @@ class PanelFit:
         est, boot = _flows(self.point, self.boot, i0, i1)[flow]
         low, high = _interval(est.sum(keepdims=True), boot.sum(axis=1)[:, None], self.options.level)
         return float(est.sum()), float(low[0]), float(high[0])
-
 
     def return_share(self, start: str, end: str, within: int | None = None) -> tuple[float, float, float]:
         """(estimate, low, high): the share of the emigrants of ``start`` to ``end`` (YYYY-MM) back within
@@ -277,9 +276,7 @@ def _fit_em(
     return fit, boots
 
 
-def _population_noise(
-    boots: tuple[np.ndarray, ...], cv: float, rng: np.random.Generator
-) -> tuple[np.ndarray, ...]:
+def _population_noise(boots: tuple[np.ndarray, ...], cv: float, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
     """Replicates times a mean-one lognormal draw each (the same draw for every array of a replicate): the
     population count's own error, drawn from its own stream (``[seed, 1]``) so that it can be taken out again
     (`talentflow.migration._scaling.sampling_boot`)."""

@@ -132,11 +132,11 @@ def _arcs(st: Structure) -> Arcs:
         there = 1 - place
         after = st.slot("after", place, c)
         stale = st.slot("stale")
-        moved = stay + [(move, True)]
+        moved = [*stay, (move, True)]
         rows.append((src, st.index(k, there, SEEK), 1.0, [*moved, (after, True), (stale, False)]))
         rows.append((src, st.index(k, there, STALE), 1.0, [*moved, (after, True), (stale, True)]))
         rows.append((src, st.index(k, there, QUIET), 1.0, [*moved, (after, False)]))
-        kept = stay + [(move, False)]
+        kept = [*stay, (move, False)]
         durations = [(d, 1.0)]
         if place == ABROAD and d < st.durations - 1:
             durations = [(d, 1 - st.settle), (d + 1, st.settle)]

@@ -101,9 +101,7 @@ def _run_em(
     return _flows_of(p, counts, counts.loglik, it)
 
 
-def reference_fit(
-    panel: Panel, opt: PanelOptions, structure: Structure = SIMPLE
-) -> tuple[_EMFit, list[_EMFit]]:
+def reference_fit(panel: Panel, opt: PanelOptions, structure: Structure = SIMPLE) -> tuple[_EMFit, list[_EMFit]]:
     """The full-sample fit and the bootstrap fits as ``fit_panel`` ran them before (a Poisson(1) weight per
     person, one replicate after another)."""
     rng = np.random.default_rng(opt.seed)

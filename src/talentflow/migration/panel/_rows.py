@@ -97,9 +97,7 @@ def _still_abroad(away: np.ndarray, months: int) -> np.ndarray:
     return (away[..., months - 1] + away[..., months]) / 2
 
 
-def _stay_rows(
-    panel: Panel, away: np.ndarray, away_boot: np.ndarray, i0: int, i1: int, level: float
-) -> list[dict]:
+def _stay_rows(panel: Panel, away: np.ndarray, away_boot: np.ndarray, i0: int, i1: int, level: float) -> list[dict]:
     """Emigrants by month who stayed abroad at least 3 and at least 12 months, and the window's totals."""
     if not away.size:
         return []
