@@ -18,6 +18,7 @@ from talentflow.migration import PanelOptions, PanelRequest, Population, estimat
 from talentflow.migration.nowcast import NowcastInput, combine
 from talentflow.migration.panel import Panel, _em, _reference
 from talentflow.migration.panel._data import _patterns
+from talentflow.migration.panel._model import SIMPLE, Structure
 from talentflow.simulate import load_scenario, simulate
 from talentflow.store import Store
 
@@ -94,13 +95,16 @@ def test_patterns_and_batched_replicates_give_the_estimate_the_reference_gives(
     market: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     panel = _first_people(market[1], 1500)
-    opt = PanelOptions(n_boot=0, seed=1)
-    pop = Population(1_000_000, "2021-12", "round figure")
-    new = fit_panel(panel, pop, options=opt)
-    ref, _ = _reference.reference_fit(panel, opt)
-    ref_point = ref.flows * pop.count / ref.profiles[panel.month_index("2021-12")]
-    np.testing.assert_allclose(new.point, ref_point, rtol=1e-9, atol=0)
-    assert f"EM: {ref.iterations} iterations" in new.notes[1]
+    # Plain EM for a fixed number of steps, as the reference runs it (its stopping rule watched another
+    # objective, and it had no acceleration): the two computations must agree step by step.
+    for structure in (SIMPLE, Structure()):
+        opt = PanelOptions(n_boot=0, seed=1, structure=structure, accelerate=False, tol=0, max_iter=12, boot_iter=3)
+        pop = Population(1_000_000, "2021-12", "round figure")
+        new = fit_panel(panel, pop, options=opt)
+        ref, _ = _reference.reference_fit(panel, opt, structure)
+        ref_point = ref.flows * pop.count / ref.profiles[panel.month_index("2021-12")]
+        np.testing.assert_allclose(new.point, ref_point, rtol=1e-9, atol=0)
+        assert f"EM: {ref.iterations} iterations" in new.notes[1] and ref.iterations == 12
     # The bootstrap: Poisson(1) weights per person, summed over the people of each pattern, are one weight per
     # pattern; three replicates fitted in one batch equal three reference fits, with the compiled E-step and with
     # the NumPy one (where numba is missing) over many small chunks.
@@ -112,19 +116,76 @@ def test_patterns_and_batched_replicates_give_the_estimate_the_reference_gives(
     person = np.array([row_of[(obs_code[i].tobytes(), int(panel.start[i]))] for i in range(panel.people)])
     w = np.random.default_rng(5).poisson(1.0, (3, panel.people)).astype(float)
     per_pattern = np.stack([np.bincount(person, weights=row, minlength=len(pat.count)) for row in w])
-    batched = _em._run_em(
-        pat.codes, pat.start, per_pattern, [ref.params.copy() for _ in w], max_iter=opt.boot_iter, tol=opt.tol
-    )
+    kw = {"max_iter": opt.boot_iter, "tol": 0.0, "accelerate": False}
+    batched = _em._run_em(pat.codes, pat.start, per_pattern, [ref.params.copy() for _ in w], **kw)
     monkeypatch.setattr(_em, "_compiled", lambda: None)
-    batched_numpy = _em._run_em(
-        pat.codes, pat.start, per_pattern, [ref.params.copy() for _ in w], max_iter=opt.boot_iter, tol=opt.tol
-    )
+    batched_numpy = _em._run_em(pat.codes, pat.start, per_pattern, [ref.params.copy() for _ in w], **kw)
     for k, (fit, fit_numpy) in enumerate(zip(batched, batched_numpy, strict=True)):
         np.testing.assert_allclose(fit_numpy.flows, fit.flows, rtol=1e-9, atol=0)
-        one = _reference._run_em(obs_code, panel.start, w[k], ref.params.copy(), max_iter=opt.boot_iter, tol=opt.tol)
+        np.testing.assert_allclose(fit_numpy.away, fit.away, rtol=1e-9, atol=0)
+        one = _reference._run_em(obs_code, panel.start, w[k], ref.params.copy(), max_iter=opt.boot_iter, tol=0.0)
         np.testing.assert_allclose(fit.flows, one.flows, rtol=1e-9, atol=0)
         np.testing.assert_allclose(fit.profiles, one.profiles, rtol=1e-9, atol=0)
         assert fit.iterations == one.iterations
+
+
+def _store_with(db: Path, tmp_path: Path, change: str) -> Path:
+    """A copy of the store with one change to its resume sightings: a stray resume seen once in 2013, or every
+    sighting of 2022-06 gone (a month the crawler missed)."""
+    import duckdb
+
+    copy = tmp_path / f"{change}.duckdb"
+    copy.write_bytes(db.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        if change == "stray":
+            con.execute(
+                "INSERT INTO resume_observation SELECT * REPLACE ('stray-2013' AS resume_id, "
+                "TIMESTAMPTZ '2013-05-10 12:00:00+00' AS observed_at, "
+                "TIMESTAMPTZ '2013-05-01 00:00:00+00' AS created_at) FROM resume_observation LIMIT 1"
+            )
+        else:
+            con.execute(
+                "DELETE FROM resume_observation WHERE observed_at >= TIMESTAMPTZ '2022-06-01 00:00:00+00' "
+                "AND observed_at < TIMESTAMPTZ '2022-07-01 00:00:00+00'"
+            )
+    return copy
+
+
+def test_a_stray_old_record_does_not_move_the_estimate(market: tuple[Path, Path], tmp_path: Path) -> None:
+    _, db = market
+    panels = {}
+    for name, path in (("as is", db), ("stray", _store_with(db, tmp_path, "stray"))):
+        with Store(path, read_only=True) as store:
+            panels[name] = load_panel(store, data="simulated")
+    plain, stray = panels["as is"], panels["stray"]
+    # The 2013 sighting is outside the crawled months: the panel is the same, and says what it left out.
+    assert stray.months == plain.months == tuple(f"{y}-{m:02d}" for y in (2021, 2022, 2023) for m in range(1, 13))
+    assert stray.left_out == 1 and plain.left_out == 0 and stray.people == plain.people
+    pop = Population(1_000_000, "2021-12", "round figure")
+    opt = PanelOptions(n_boot=0, max_iter=9)
+    fits = [fit_panel(p, pop, options=opt) for p in (plain, stray)]
+    np.testing.assert_allclose(fits[1].point, fits[0].point, rtol=1e-9, atol=0)
+    assert "1 sightings outside the crawled months 2021-01 to 2023-12 left out" in fits[1].notes[2]
+
+
+def test_a_month_without_a_crawl_is_missing_data_not_nobody_searching(
+    market: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _sim, db = market
+    with Store(_store_with(db, tmp_path, "gap"), read_only=True) as store:
+        gap = load_panel(store, data="simulated")
+    assert not gap.crawl_mask[gap.month_index("2022-06")] and gap.crawl_mask.sum() == 35
+    with Store(db, read_only=True) as store:
+        full = load_panel(store, data="simulated")
+    pop = Population(1_000_000, "2021-12", "round figure")
+    opt = PanelOptions(n_boot=0, structure=SIMPLE)
+    with_gap, whole = (fit_panel(p, pop, options=opt) for p in (gap, full))
+    assert "months without a crawl, fitted as missing data: 2022-06" in with_gap.notes
+    # A month's sightings lost moves the year's flows by little: the moves into and out of June are still seen
+    # at the next month's end.
+    for flow in ("emigration", "return"):
+        a, b = with_gap.total(flow, "2022-01", "2022-12")[0], whole.total(flow, "2022-01", "2022-12")[0]
+        assert abs(a / b - 1) < 0.05, (flow, a, b)
 
 
 def test_a_panel_fit_says_how_it_goes(market: tuple[Path, Path]) -> None:
@@ -134,12 +195,13 @@ def test_a_panel_fit_says_how_it_goes(market: tuple[Path, Path]) -> None:
     fit = fit_panel(panel, pop, options=PanelOptions(n_boot=3, seed=2), progress=lambda *a: calls.append(a))
     em = [c for c in calls if c[0] == "EM"]
     iterations = int(fit.notes[1].split()[1])
-    assert [c[1] for c in em] == [*range(1, iterations + 1), iterations]
-    assert em[0][2] == 200 and "log-likelihood -" in em[0][3]
+    # SQUAREM: each cycle is three E-steps (two EM steps, one after the jump).
+    assert [c[1] for c in em] == [*range(3, iterations + 1, 3), iterations]
+    assert em[0][2] == 500 and "log-likelihood -" in em[0][3]
     assert em[-1][3] == f"fitted in {iterations} iterations"
     boot = [c for c in calls if c[0] == "bootstrap"]
     assert calls.index(boot[0]) > calls.index(em[-1])
-    assert boot[-1][1:] == (3, 3, "replicate 3 of 3") and all(0 < c[1] <= 3 and c[2] == 3 for c in boot)
+    assert boot[-1][1:] == (3, 3, "replicate 3 of 3") and all(0 <= c[1] <= 3 and c[2] == 3 for c in boot)
     naive: list[tuple] = []
     fit_panel(panel, pop, corrected=False, options=PanelOptions(n_boot=2), progress=lambda *a: naive.append(a))
     assert naive == [("bootstrap", 1, 2, "naive count"), ("bootstrap", 2, 2, "naive count")]
@@ -152,6 +214,7 @@ def test_cli_panel_shows_progress_on_a_terminal_only(
 
     _, db = market
     args = ("migration", "panel", "--db", db, "--data", "simulated", "--from", "2022-03", "--to", "2022-05")
+    args += ("--model", "simple")  # the progress is the same whatever the model; the simplest is the quickest
     quiet = cli(*args, "--n-boot", "2", "--format", "json")
     assert json.loads(quiet.stdout) and "log-likelihood" not in quiet.stderr and "replicate 2 of" not in quiet.stderr
     screen = io.StringIO()
@@ -363,6 +426,8 @@ def test_cli_errors(cli, market: tuple[Path, Path], tmp_path: Path) -> None:
     assert "no real resume sightings" in cli("migration", "panel", "--db", empty, code=2).stderr
     no_sim = cli("migration", "panel", "--db", empty, "--data", "simulated", code=2).stderr
     assert "no simulated resume sightings" in no_sim
+    bogus = cli("migration", "panel", "--db", db, "--model", "bogus", code=2).stderr
+    assert "--model: expected one of simple, durations, full, not 'bogus'" in bogus
 
 
 def test_an_option_of_another_method_is_an_error_naming_its_method(cli, market: tuple[Path, Path]) -> None:

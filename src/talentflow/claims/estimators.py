@@ -238,12 +238,13 @@ class _PanelFits:
         )
 
     def return_share(self, store: Store, claim: Claim) -> Estimate:
-        """Returns over emigrations in the claim's window (a share of leavers back by its end)."""
+        """The cohort's return share: of those who left in the claim's window, the share back by its end (not
+        returns over emigrations, which counts the returns of earlier leavers too)."""
         fit, start, end = self.window(store, claim)
-        out, back = fit.total("emigration", start, end)[0], fit.total("return", start, end)[0]
-        if out <= 0:
+        if fit.total("emigration", start, end)[0] <= 0:
             raise NoEstimate(f"no emigration estimated in {start} to {end}")
-        return Estimate(back / out, None, None, self.inputs(fit, start, end, "returns / emigrations", claim))
+        what = "cohort return share (of those who left in the window, the share back by its end)"
+        return Estimate(*fit.return_share(start, end), self.inputs(fit, start, end, what, claim))
 
     def leaver_share(self, store: Store, claim: Claim) -> Estimate:
         fit, start, end = self.window(store, claim)

@@ -16,7 +16,6 @@ public attributes only (``point``, ``boot``, ``population``, ``options``, ``note
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,6 @@ from talentflow.migration.results import MigrationResult
 
 WORKFORCE, BOARD = "workforce", "board-visible"
 FLOWS = ("emigration", "return", "net")
-_PROFILES = re.compile(r"profiles on the board at the end of \S+: ([\d,.]+)")
 
 
 def population_noise(n: int, cv: float, seed: int) -> np.ndarray:
@@ -41,31 +39,39 @@ def _per_replicate(values: np.ndarray, boot: np.ndarray) -> np.ndarray:
     return values.reshape(-1, *([1] * (boot.ndim - 1)))
 
 
-def sampling_boot(fit: PanelFit) -> np.ndarray:
-    """The fit's replicates without the population's error: the bootstrap over people alone."""
-    noise = population_noise(len(fit.boot), fit.population.cv, fit.options.seed)
-    return fit.boot / _per_replicate(noise, fit.boot)
+def sampling_boot(fit: PanelFit, boot: np.ndarray | None = None) -> np.ndarray:
+    """The fit's replicates (``boot``, or its flows') without the population's error: the bootstrap over people
+    alone."""
+    boot = fit.boot if boot is None else boot
+    if not len(boot):
+        return boot
+    noise = population_noise(len(boot), fit.population.cv, fit.options.seed)
+    return boot / _per_replicate(noise, boot)
 
 
 def rescale(fit: PanelFit, population: Population) -> PanelFit:
     """``fit`` scaled to ``population``: the flows among profiles scale by count / profiles, so another population
-    multiplies them by a factor, and its error replaces the fit's own in the replicates."""
+    multiplies them by a factor, and its error replaces the fit's own in the replicates (of the flows and of the
+    emigrants by time abroad alike)."""
     factor = population.count / fit.population.count
     noise = population_noise(len(fit.boot), population.cv, fit.options.seed)
-    boot = sampling_boot(fit) * factor * _per_replicate(noise, fit.boot)
-    return dataclasses.replace(fit, population=population, point=fit.point * factor, boot=boot)
+
+    def scaled(boot: np.ndarray) -> np.ndarray:
+        return sampling_boot(fit, boot) * factor * _per_replicate(noise, boot) if len(boot) else boot
+
+    return dataclasses.replace(
+        fit,
+        population=population,
+        point=fit.point * factor,
+        boot=scaled(fit.boot),
+        away=fit.away * factor,
+        away_boot=scaled(fit.away_boot),
+    )
 
 
 def profiles(fit: PanelFit) -> float | None:
-    """The board's profiles at the population's reference month (``PanelFit.profiles`` when the fit has it, else
-    the figure its notes give)."""
-    given = getattr(fit, "profiles", None)
-    if given is not None:
-        return float(given)
-    for note in fit.notes:
-        if m := _PROFILES.search(note):
-            return float(m[1].replace(",", ""))
-    return None
+    """The board's profiles at the population's reference month."""
+    return None if np.isnan(fit.profiles) else float(fit.profiles)
 
 
 def _window(fit: PanelFit, start: str, end: str) -> slice:

@@ -86,6 +86,7 @@ def panel_fit(store: Store, request: PanelRequest | NowcastRequest, progress: Pr
         seed=request.seed,
         corrected=not naive,
         progress=progress,
+        model=request.model,
     )
 
 
@@ -102,6 +103,7 @@ def fit_for(
     seed: int,
     corrected: bool = True,
     progress: Progress | None = None,
+    model: str = PanelRequest.model,
 ) -> PanelFit:
     """The one path from a panel to a fit, for every caller (`talentflow migration`, the web API, the report, the
     claims): the same months kept, the same bootstrap and the same population noise, so that the same sightings,
@@ -110,7 +112,9 @@ def fit_for(
     The population's error is drawn by `rescale` (from ``seed``), never inside the fit: a fit made for a census
     and rescaled to another population then carries the very draws a fit made for that population does."""
     panel, trimmed = trim_panel(panel, PANEL_MIN_PEOPLE)
-    options = PanelOptions(level=level, n_boot=n_boot, seed=seed)
+    from talentflow.migration.panel._model import MODELS
+
+    options = PanelOptions(level=level, n_boot=n_boot, seed=seed, structure=MODELS[model])
     exact = dataclasses.replace(population, cv=0.0)
     fit = fit_panel(panel, exact, corrected=corrected, options=options, progress=progress)
     fit = rescale(fit, population)
@@ -144,6 +148,8 @@ def trim_panel(panel: Panel, min_people: int) -> tuple[Panel, str | None]:
         destinations=dest.reset_index(drop=True),
         sightings=panel.sightings,
         data=panel.data,
+        crawled=panel.crawl_mask[a : b + 1],
+        left_out=panel.left_out,
     )
     dropped = panel.people - cut.people
     note = (

@@ -27,6 +27,8 @@ from talentflow.errors import UsageError
 from talentflow.indicators.provenance import DEFAULT_DATA, check_data
 
 METHODS = ("panel", "stocks", "excess", "nowcast")
+#: The panel's models, simplest first (talentflow.migration.panel._model.MODELS; docs/migration.md).
+PANEL_MODELS = ("simple", "durations", "full")
 #: The estimators of flows from two stock tables (docs/migration.md, "Flows from stocks").
 STOCK_ESTIMATORS = ("demographic", "difference", "beine-parsons", "dennett")
 #: Bootstrap replicates of the panel (and the nowcast's panel) wherever it is fitted: `talentflow migration panel`,
@@ -136,10 +138,15 @@ class _Monthly(Request):
     end: str = "2022-12"
     population: Population = DEFAULT_POPULATION
     data: str = DEFAULT_DATA
+    #: The panel's model: "simple" (talentflow 0.1's), "durations" (returns by time abroad) or "full" (also two
+    #: search types and searchers' own emigration rate; slower).
+    model: str = "durations"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         check_data(self.data)
+        if self.model not in PANEL_MODELS:
+            raise UsageError(f"expected one of {', '.join(PANEL_MODELS)}, not {self.model!r}", param="model")
         self._set(origin=country(self.origin, "origin"), start=month_of(self.start, "start"))
         self._set(end=month_of(self.end, "end"))
         if self.end < self.start:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from talentflow.errors import UsageError
 from talentflow.indicators.provenance import DEFAULT_DATA, of_kind
+from talentflow.migration.panel._model import NO_CRAWL
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,12 @@ class Panel:
     destinations: pd.DataFrame = field(default_factory=pd.DataFrame)  # person, month index, destination country
     sightings: int = 0
     data: str = DEFAULT_DATA  # the kind of resume sightings: real or simulated
+    crawled: np.ndarray | None = None  # (months,) bool: the board was crawled that month (None: every month)
+    left_out: int = 0  # sightings in months before or after the crawled span, not in the panel
+
+    @property
+    def crawl_mask(self) -> np.ndarray:
+        return np.ones(len(self.months), bool) if self.crawled is None else self.crawled
 
     @property
     def people(self) -> int:
@@ -75,23 +82,39 @@ def load_panel(
     return _panel_from_columns(frame, origin, data)
 
 
+#: A month is crawled when it holds at least this share of the median month's resume sightings. Months before
+#: the first and after the last crawled month are cut from the panel (a stray record from 2013 would otherwise
+#: stretch it over a decade of months fitted as "nobody searching"); a gap inside is a month without data.
+CRAWLED_SHARE = 0.1
+
+
 def _panel_from_columns(frame: Any, origin: str, data: str = DEFAULT_DATA) -> Panel:
     person = frame["person"].to_numpy().astype(np.int64)
     mon = frame["mon"].to_numpy().astype(np.int64)
-    first, last = int(mon.min()), int(mon.max())
+    n = frame["n"].to_numpy(zero_copy_only=False).astype(np.int64)
+    per_month = np.bincount(mon - mon.min())
+    crawled_at = np.flatnonzero(per_month >= CRAWLED_SHARE * np.median(per_month[per_month > 0]))
+    first, last = int(mon.min() + crawled_at[0]), int(mon.min() + crawled_at[-1])
+    inside = (mon >= first) & (mon <= last)
+    left_out = int(n[~inside].sum())
+    # People seen only outside the crawled span leave the panel; the rest are numbered again in resume order.
+    kept_people, person = np.unique(person[inside], return_inverse=True)
+    mon, n = mon[inside], n[inside]
     months = tuple(f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(first, last + 1))
     col = mon - first
-    people = int(person.max()) + 1
+    people = len(kept_people)
     obs = np.full((people, len(months)), -1, np.int8)
-    obs[person, col] = frame["abroad"].to_numpy(zero_copy_only=False).astype(np.int8)
+    obs[person, col] = frame["abroad"].to_numpy(zero_copy_only=False)[inside].astype(np.int8)
     # A resume starts in the month it was created (older ones in the first month); without a creation date, in
     # the month it was first seen.
-    created = frame["created"].to_numpy(zero_copy_only=False)
-    created = np.where(np.isnan(created.astype(float)), mon, created).astype(np.int64)
+    created = frame["created"].to_numpy(zero_copy_only=False).astype(float)[inside]
+    created = np.where(np.isnan(created), mon, created).astype(np.int64)
     start = np.full(people, len(months), np.int64)
     np.minimum.at(start, person, np.clip(np.minimum(created, mon) - first, 0, None))
-    dest = pd.DataFrame({"person": person, "month": col, "country": frame["country"].to_pandas()})
-    return Panel(months, obs, start, origin, dest, int(_column_sum(frame["n"])), data)
+    dest = pd.DataFrame({"person": person, "month": col, "country": frame["country"].to_pandas()[inside]})
+    crawled = np.zeros(len(months), bool)
+    crawled[crawled_at - crawled_at[0]] = True
+    return Panel(months, obs, start, origin, dest.reset_index(drop=True), int(n.sum()), data, crawled, left_out)
 
 
 def _column_sum(column: Any) -> int:
@@ -102,7 +125,7 @@ def _column_sum(column: Any) -> int:
 class Patterns:
     """People with the same observation history and start month, collapsed: one row per distinct history."""
 
-    codes: np.ndarray  # (patterns, months) int8 observation codes: 0 not seen, 1 at home, 2 abroad
+    codes: np.ndarray  # (patterns, months) int8 observation codes: 0 not seen, 1 at home, 2 abroad, 3 no crawl
     start: np.ndarray  # (patterns,) int64
     count: np.ndarray  # (patterns,) float64: people with this history
 
@@ -113,6 +136,7 @@ def _patterns(panel: Panel) -> Patterns:
     m = panel.obs.shape[1]
     key = np.empty((panel.people, m + 8), np.int8)
     key[:, :m] = panel.obs + 1
+    key[:, :m][:, ~panel.crawl_mask] = NO_CRAWL
     key[:, m:] = panel.start.astype("<i8").view(np.int8).reshape(-1, 8)
     rows = np.ascontiguousarray(key).view(np.dtype((np.void, m + 8))).ravel()
     uniq, count = np.unique(rows, return_counts=True)

@@ -7,34 +7,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from talentflow.migration.panel._model import (
-    A_QUIET,
-    A_SEEK,
-    A_STALE,
-    ABROAD_STATES,
-    GONE,
-    H_QUIET,
-    H_SEEK,
-    H_STALE,
-    HOME_STATES,
-    LIVE,
-    SEEKING,
-    Params,
-    S,
-    _start_vectors,
-)
+from talentflow.migration.panel._model import ABROAD, CODES, HOME, NO_CRAWL, QUIET, UNSEEN, Params, Structure
 
 _PRIOR = 1e-3  # pseudo person-months: keeps a month with nobody at risk at the pooled rate instead of 0/0
+HORIZON = 36  # months after a move over which the chance of still being abroad is kept (migrant definitions)
 
 
 @dataclass
 class _Counts:
-    xi: np.ndarray  # (M-1, 5, 5) expected transitions
-    first_old: np.ndarray  # (5,) expected first states of older resumes
-    first_new: np.ndarray  # (5,)
-    seen: np.ndarray  # (3, 5) expected observation codes by state
-    loglik: float
-    occupancy: np.ndarray  # (M, 5) expected people in each state
+    xi: np.ndarray  # (M-1, arcs) expected transitions along each arc
+    first_old: np.ndarray  # (S,) expected first states of older resumes
+    first_new: np.ndarray  # (S,)
+    seen: np.ndarray  # (4, S) expected observation codes by state
+    loglik: float  # log-likelihood of the people seen (the pseudo people left out)
+    occupancy: np.ndarray  # (M, S) expected people in each state
 
 
 #: Bytes of forward messages held at once: months × replicates × patterns × states float64. A chunk of patterns
@@ -42,27 +28,32 @@ class _Counts:
 CHUNK_BYTES = 8 * 2**20
 
 
-def _chunk_size(months: int, replicates: int) -> int:
-    return max(1, CHUNK_BYTES // (months * replicates * S * 8))
+def _chunk_size(months: int, replicates: int, states: int) -> int:
+    return max(1, CHUNK_BYTES // (months * replicates * states * 8))
 
 
 @dataclass(frozen=True)
 class _Tables:
-    """Each replicate's parameters as arrays: transitions (R, M-1, S, S), emissions (R, 3, S), first states."""
+    """Each replicate's parameters as arrays: transitions (R, M-1, S, S) and along each arc (R, M-1, arcs),
+    emissions (R, 4, S), first states."""
 
     t: np.ndarray
+    tv: np.ndarray
     e: np.ndarray
     initial: np.ndarray  # (R, S)
     entry: np.ndarray  # (R, S)
+    structure: Structure
 
     @classmethod
     def of(cls, params: list[Params]) -> _Tables:
-        first = [_start_vectors(p, np.array([0, 1])) for p in params]
+        first = [p.start_vectors() for p in params]
         return cls(
             np.stack([p.transitions() for p in params]),
+            np.stack([p.arc_values() for p in params]),
             np.stack([p.emissions() for p in params]),
             np.stack([f[0] for f in first]),
             np.stack([f[1] for f in first]),
+            params[0].structure,
         )
 
 
@@ -70,20 +61,20 @@ class _Tables:
 class _Sums:
     """Expected counts of R replicates, summed over chunks of patterns (the fields of `_Counts`, one per replicate)."""
 
-    xi: np.ndarray  # (R, M-1, S, S)
-    first_old: np.ndarray  # (R, S)
-    first_new: np.ndarray  # (R, S)
-    seen: np.ndarray  # (R, 3, S)
+    xi: np.ndarray  # (R, M-1, arcs)
+    first: np.ndarray  # (R, 2, S)
+    seen: np.ndarray  # (R, 4, S)
     loglik: np.ndarray  # (R,)
     occupancy: np.ndarray  # (R, M, S)
 
     @classmethod
-    def zeros(cls, r: int, m: int) -> _Sums:
-        return cls(*(np.zeros(shape) for shape in ((r, m - 1, S, S), (r, S), (r, S), (r, 3, S), (r,), (r, m, S))))
+    def zeros(cls, r: int, m: int, st: Structure) -> _Sums:
+        a, s = len(st.arcs.src), st.size
+        return cls(*(np.zeros(shape) for shape in ((r, m - 1, a), (r, 2, s), (r, CODES, s), (r,), (r, m, s))))
 
     def replicate(self, k: int) -> _Counts:
         return _Counts(
-            self.xi[k], self.first_old[k], self.first_new[k], self.seen[k], float(self.loglik[k]), self.occupancy[k]
+            self.xi[k], self.first[k, 0], self.first[k, 1], self.seen[k], float(self.loglik[k]), self.occupancy[k]
         )
 
 
@@ -97,28 +88,67 @@ class _Ghosts:
 def _e_step(
     codes: np.ndarray, start: np.ndarray, weight: np.ndarray, rows: np.ndarray, ghosts: _Ghosts, tab: _Tables
 ) -> list[_Counts]:
-    """Forward-backward over patterns × replicates, a chunk of patterns at a time, then the unseen cohorts.
-    Replicate k weighs the patterns by ``weight[rows[k]]`` (people sharing a pattern, a bootstrap draw) and the
-    cohorts by ``ghosts.weight[k]``."""
+    """Forward-backward over patterns × replicates, then the unseen cohorts. Replicate k weighs the patterns by
+    ``weight[rows[k]]`` (people sharing a pattern, a bootstrap draw) and the cohorts by ``ghosts.weight[k]``.
+    The log-likelihood kept is the seen patterns' alone."""
     r, m = len(rows), codes.shape[1]
-    acc = _Sums.zeros(r, m)
+    acc = _Sums.zeros(r, m, tab.structure)
     kernel = _compiled()
-    if kernel is not None:
-        first = np.zeros((r, 2, S))
-        for c, s, w in ((codes, start, weight[rows]), (ghosts.codes, ghosts.start, ghosts.weight)):
-            args = (np.ascontiguousarray(c, np.int8), np.ascontiguousarray(s, np.int64), np.asarray(w, np.float64))
-            kernel(*args, tab.t, tab.e, tab.initial, tab.entry, acc.xi, first, acc.seen, acc.loglik, acc.occupancy)
-        acc.first_old += first[:, 0]
-        acc.first_new += first[:, 1]
-        return [acc.replicate(k) for k in range(r)]
-    step = _chunk_size(m, r)
-    for lo in range(0, len(codes), step):
-        hi = lo + step
-        # Weights are copied a chunk at a time: a copy of all of them for a million people × 100 replicates would
-        # double the peak.
-        _chunk(codes[lo:hi], start[lo:hi], weight[rows, lo:hi].astype(np.float64), tab, acc)
-    _chunk(ghosts.codes, ghosts.start, ghosts.weight, tab, acc)
+    ghost_ll = np.zeros(r)
+    for c, s, w, ll in (
+        (codes, start, weight[rows], acc.loglik),
+        (ghosts.codes, ghosts.start, ghosts.weight, ghost_ll),
+    ):
+        if kernel is not None:
+            _kernel_pass(kernel, c, s, w, tab, acc, ll)
+            continue
+        step = _chunk_size(m, r, tab.structure.size)
+        for lo in range(0, len(c), step):
+            # Weights are copied a chunk at a time: a copy of all of them for a million people × 100 replicates
+            # would double the peak.
+            _chunk(c[lo : lo + step], s[lo : lo + step], w[:, lo : lo + step].astype(np.float64), tab, acc, ll)
     return [acc.replicate(k) for k in range(r)]
+
+
+def _kernel_pass(
+    kernel: Callable[..., None],
+    codes: np.ndarray,
+    start: np.ndarray,
+    w: np.ndarray,
+    tab: _Tables,
+    acc: _Sums,
+    ll: np.ndarray,
+) -> None:
+    """The compiled pass, with replicates as the innermost axis of its arrays (see `_kernel`)."""
+
+    def last(x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.moveaxis(x, 0, -1), dtype=np.float64)
+
+    r, m = w.shape[0], codes.shape[1]
+    s_count, a_count = tab.structure.size, len(tab.structure.arcs.src)
+    xi, first = np.zeros((m - 1, a_count, r)), np.zeros((2, s_count, r))
+    seen, occ = np.zeros((4, s_count, r)), np.zeros((m, s_count, r))
+    arcs = tab.structure.arcs
+    kernel(
+        np.ascontiguousarray(codes, np.int8),
+        np.ascontiguousarray(start, np.int64),
+        last(np.asarray(w)),
+        last(tab.tv),
+        arcs.src,
+        arcs.dst,
+        last(tab.e),
+        last(tab.initial),
+        last(tab.entry),
+        xi,
+        first,
+        seen,
+        ll,
+        occ,
+    )
+    acc.xi += np.moveaxis(xi, -1, 0)
+    acc.first += np.moveaxis(first, -1, 0)
+    acc.seen += np.moveaxis(seen, -1, 0)
+    acc.occupancy += np.moveaxis(occ, -1, 0)
 
 
 def _compiled() -> Callable[..., None] | None:
@@ -130,17 +160,19 @@ def _compiled() -> Callable[..., None] | None:
     return forward_backward
 
 
-def _chunk(codes: np.ndarray, start: np.ndarray, w: np.ndarray, tab: _Tables, acc: _Sums) -> None:
-    """One chunk's scaled forward-backward (Rabiner 1989), its expected counts added into ``acc``. Months before
-    the chunk's first start hold nothing (patterns come sorted by start), so they are skipped."""
+def _chunk(codes: np.ndarray, start: np.ndarray, w: np.ndarray, tab: _Tables, acc: _Sums, ll: np.ndarray) -> None:
+    """One chunk's scaled forward-backward (Rabiner 1989), its expected counts added into ``acc`` and its
+    log-likelihood into ``ll``. Months before the chunk's first start hold nothing (patterns come sorted by
+    start), so they are skipped."""
     n, m = codes.shape
     if n == 0:
         return
-    r, j0 = len(tab.t), int(start.min())
+    r, j0, s_count = len(tab.t), int(start.min()), tab.t.shape[-1]
     t, tt = tab.t, np.swapaxes(tab.t, 2, 3)
-    alpha = np.empty((m, r, n, S))
+    src, dst = tab.structure.arcs.src, tab.structure.arcs.dst
+    alpha = np.empty((m, r, n, s_count))
     scale = np.ones((m, r, n))
-    a = np.zeros((r, n, S))
+    a = np.zeros((r, n, s_count))
     for j in range(j0, m):
         if j > j0:
             a = a @ t[:, j - 1]
@@ -152,69 +184,54 @@ def _chunk(codes: np.ndarray, start: np.ndarray, w: np.ndarray, tab: _Tables, ac
         c[:, start > j] = 1.0
         a /= c[:, :, None]
         alpha[j], scale[j] = a, c
-    acc.loglik += (w * np.log(scale).sum(axis=0)).sum(axis=1)
-    beta = np.ones((r, n, S))
+    ll += (w * np.log(scale).sum(axis=0)).sum(axis=1)
+    beta = np.ones((r, n, s_count))
     wcol = w[:, :, None]
     for j in range(m - 1, j0 - 1, -1):
         weighted = alpha[j] * beta * wcol
         acc.occupancy[:, j] += weighted.sum(axis=1)
-        for code in range(3):
+        for code in range(CODES):
             acc.seen[:, code] += weighted[:, codes[:, j] == code].sum(axis=1)
         at = start == j
         if at.any():
-            target = acc.first_old if j == 0 else acc.first_new
-            target += weighted[:, at].sum(axis=1)
+            acc.first[:, 0 if j == 0 else 1] += weighted[:, at].sum(axis=1)
         if j > j0:
             eb = tab.e[:, codes[:, j]] * beta / scale[j][:, :, None]
-            acc.xi[:, j - 1] += (np.swapaxes(alpha[j - 1] * wcol, 1, 2) @ eb) * t[:, j - 1]
+            xi = (np.swapaxes(alpha[j - 1] * wcol, 1, 2) @ eb) * t[:, j - 1]
+            acc.xi[:, j - 1] += xi[:, src, dst]
             beta = eb @ tt[:, j - 1]
 
 
-def _ratio(num: np.ndarray, den: np.ndarray, pooled: float | None = None) -> np.ndarray:
-    if pooled is None:
-        pooled = float(num.sum() / max(den.sum(), 1e-12))
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    pooled = float(num.sum() / max(den.sum(), 1e-12))
     return (num + _PRIOR * pooled) / (den + _PRIOR)
 
 
-def _m_step(c: _Counts) -> Params:
-    xi = c.xi
-    home, abroad = HOME_STATES, ABROAD_STATES
-    out_home = xi[:, home][:, :, :LIVE].sum(axis=(1, 2))
-    out_abroad = xi[:, abroad][:, :, :LIVE].sum(axis=(1, 2))
-    leave = xi[:, home][:, :, abroad].sum(axis=(1, 2))
-    back = xi[:, abroad][:, :, home].sum(axis=(1, 2))
-    live_rows = xi[:, :LIVE, :].sum()
+def _m_step(c: _Counts, st: Structure) -> Params:
+    """Each decision's rate: expected "yes" over expected decisions, by month or pooled over the panel."""
+    yes_arcs, no_arcs = _incidence(st)
+    yes, no = c.xi @ yes_arcs, c.xi @ no_arcs
+    rates = np.empty_like(yes)
+    for j, (_, monthly) in enumerate(st.slots):
+        if monthly:
+            rates[:, j] = _ratio(yes[:, j], yes[:, j] + no[:, j])
+        else:
+            rates[:, j] = yes[:, j].sum() / max((yes[:, j] + no[:, j]).sum(), 1e-12)
+    searchers = [s for s, state in enumerate(st.states) if state[2] != QUIET]
+    shown = c.seen[:NO_CRAWL][:, searchers].sum(axis=1)
+    live = st.live
+    first_old = c.first_old[:live] / max(c.first_old[:live].sum(), 1e-12)
+    first_new = c.first_new[:live] / c.first_new[:live].sum() if c.first_new[:live].sum() > 0 else first_old
+    return Params(st, rates, float(shown[UNSEEN] / max(shown.sum(), 1e-12)), first_old, first_new)
 
-    def staying(srcs: list[int], dsts: list[int]) -> np.ndarray:
-        return xi[:, srcs][:, :, dsts].sum(axis=(1, 2))
 
-    def after_move(srcs: list[int], seek: list[int], there: list[int]) -> float:
-        return float(_ratio(staying(srcs, seek).sum(), staying(srcs, there).sum()))
+_INCIDENCE: dict[Structure, tuple[np.ndarray, np.ndarray]] = {}
 
-    h_seekers, a_seekers = [H_SEEK, H_STALE], [A_SEEK, A_STALE]
-    fresh = staying(home, [A_SEEK]).sum() + staying(abroad, [H_SEEK]).sum()
-    stale = staying(home, [A_STALE]).sum() + staying(abroad, [H_STALE]).sum()
-    seen = c.seen
-    searchers = seen[:, sorted(SEEKING)].sum(axis=1)
-    first_old = c.first_old[:LIVE] / max(c.first_old[:LIVE].sum(), 1e-12)
-    first_new = c.first_new[:LIVE] / c.first_new[:LIVE].sum() if c.first_new[:LIVE].sum() > 0 else first_old
-    stop_h, cont_h = staying(h_seekers, [H_QUIET]), xi[:, H_SEEK, H_SEEK] + xi[:, H_STALE, H_STALE]
-    stop_a, cont_a = staying(a_seekers, [A_QUIET]), xi[:, A_SEEK, A_SEEK] + xi[:, A_STALE, A_STALE]
-    return Params(
-        emigrate=_ratio(leave, out_home),
-        ret=_ratio(back, out_abroad),
-        start_home=_ratio(xi[:, H_QUIET, H_SEEK], xi[:, H_QUIET, H_SEEK] + xi[:, H_QUIET, H_QUIET]),
-        stop_home=_ratio(stop_h, stop_h + cont_h),
-        start_abroad=float(_ratio(xi[:, A_QUIET, A_SEEK].sum(), staying([A_QUIET], [A_SEEK, A_QUIET]).sum())),
-        stop_abroad=float(_ratio(stop_a.sum(), (stop_a + cont_a).sum())),
-        seek_after_leaving=np.array([after_move(src, [A_SEEK, A_STALE], abroad) for src in (h_seekers, [H_QUIET])]),
-        seek_after_return=np.array([after_move(src, [H_SEEK, H_STALE], home) for src in (a_seekers, [A_QUIET])]),
-        stale=float(stale / max(fresh + stale, 1e-12)),
-        gone=float(xi[:, :LIVE, GONE].sum() / max(live_rows, 1e-12)),
-        miss=float(searchers[0] / max(searchers.sum(), 1e-12)),
-        initial=first_old,
-        entry=first_new,
-    )
+
+def _incidence(st: Structure) -> tuple[np.ndarray, np.ndarray]:
+    if st not in _INCIDENCE:
+        _INCIDENCE[st] = st.arcs.incidence(len(st.slots))
+    return _INCIDENCE[st]
 
 
 @dataclass(frozen=True)
@@ -222,18 +239,22 @@ class _EMFit:
     params: Params
     flows: np.ndarray  # (M-1, 2): expected emigrations and returns into months 1..M-1, among profiles
     profiles: np.ndarray  # (M,) expected profiles not gone, seen or not
-    loglik: float
+    loglik: float  # the objective: the seen people's log-likelihood given that they were seen
     iterations: int
+    #: (M-1, HORIZON + 1): emigrants into month j + 1 still abroad h month-ends later (h = 0: abroad at the end
+    #: of the month they left; those back within it are in ``flows`` only), among profiles
+    away: np.ndarray
 
 
-def _unseen_cohorts(start: np.ndarray, months: int) -> tuple[np.ndarray, np.ndarray]:
-    """One all-unseen pseudo person per creation month present in the data."""
+def _unseen_cohorts(start: np.ndarray, crawled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One all-unseen pseudo person per creation month present in the data (months not crawled: no sighting)."""
     cohorts = np.unique(start)
-    return np.full((len(cohorts), months), 0, np.int8), cohorts
+    row = np.where(crawled, UNSEEN, NO_CRAWL).astype(np.int8)
+    return np.tile(row, (len(cohorts), 1)), cohorts
 
 
-#: Called as ``progress(replicates, step, loglik)`` after each EM step: the replicates still stepping, the step
-#: number and their log-likelihoods.
+#: Called as ``progress(replicates, step, objective)`` after each EM step: the replicates still stepping, the
+#: step number and their objectives.
 StepHook = Callable[[np.ndarray, int, np.ndarray], None]
 
 
@@ -245,67 +266,138 @@ def _run_em(
     *,
     max_iter: int,
     tol: float,
+    crawled: np.ndarray | None = None,
+    accelerate: bool = True,
     on_step: StepHook | None = None,
 ) -> list[_EMFit]:
     """EM for R replicates at once (``weight`` (R, patterns), one starting ``params`` each), each stopping on its
     own test, with people never seen counted in: each creation cohort gets a pseudo person standing for its unseen
-    members, weighted by seen × P(unseen) / P(seen) under the current parameters (EM for a truncated sample)."""
+    members, weighted by seen × P(unseen) / P(seen) under the current parameters (EM for a truncated sample,
+    Dempster, Laird and Rubin 1977, section 4.2). The stopping rule watches what this EM increases: the seen
+    people's log-likelihood conditional on being seen, Σ log P(history) − Σ_c n_c log(1 − P(never seen | c)).
+
+    ``accelerate`` runs SQUAREM (Varadhan and Roland 2008, scheme S3): two EM steps give the step r and its
+    change v; the parameters jump to θ − 2αr + α²v with α = −‖r‖/‖v‖ (at most −1), then one EM step from
+    there; a jump that lowers the objective falls back to the two plain steps. ``max_iter`` counts E-steps."""
     m = codes.shape[1]
-    ghost_codes, cohorts = _unseen_cohorts(start, m)
+    crawled = np.ones(m, bool) if crawled is None else crawled
+    ghost_codes, cohorts = _unseen_cohorts(start, crawled)
     seen_per_cohort = np.stack([np.bincount(start, weights=w, minlength=m)[cohorts] for w in weight])
     params = list(params)
+    st = params[0].structure
 
-    def counts(which: np.ndarray) -> list[_Counts]:
-        ps = [params[k] for k in which]
-        ghosts = np.stack([seen_per_cohort[k] * _odds_unseen(p, cohorts, m) for k, p in zip(which, ps, strict=True)])
-        return _e_step(codes, start, weight, which, _Ghosts(ghost_codes, cohorts, ghosts), _Tables.of(ps))
+    def em(which: np.ndarray, ps: list[Params]) -> tuple[list[Params], np.ndarray, list[_Counts]]:
+        never = np.stack([_never_seen(p, cohorts, crawled) for p in ps])
+        ghosts = seen_per_cohort[which] * never / np.maximum(1 - never, 1e-12)
+        got = _e_step(codes, start, weight, which, _Ghosts(ghost_codes, cohorts, ghosts), _Tables.of(ps))
+        objective = np.array([c.loglik for c in got]) - (seen_per_cohort[which] * np.log1p(-never)).sum(axis=1)
+        return [_m_step(c, st) for c in got], objective, got
 
     last = np.full(len(params), -np.inf)
     iterations = np.zeros(len(params), int)
     active = np.arange(len(params))
     while active.size:
+        p0 = [params[k] for k in active]
+        p1, objective, _ = em(active, p0)
         iterations[active] += 1
-        got = counts(active)
-        loglik = np.array([c.loglik for c in got])
-        for k, c in zip(active, got, strict=True):
-            params[k] = _m_step(c)
+        nxt = p1
+        if accelerate:
+            p2, _, _ = em(active, p1)
+            jumped = [_squarem(a, b, c) for a, b, c in zip(p0, p1, p2, strict=True)]
+            p3, obj_jump, _ = em(active, jumped)
+            iterations[active] += 2
+            nxt = [c if oj >= o else b for b, c, oj, o in zip(p2, p3, obj_jump, objective, strict=True)]
+        for k, p in zip(active, nxt, strict=True):
+            params[k] = p
         if on_step is not None:
-            on_step(active, int(iterations[active].max()), loglik)
-        done = (np.abs(loglik - last[active]) <= tol * np.maximum(1.0, np.abs(loglik))) | (
+            on_step(active, int(iterations[active].max()), objective)
+        done = (np.abs(objective - last[active]) <= tol * np.maximum(1.0, np.abs(objective))) | (
             iterations[active] >= max_iter
         )
-        last[active] = loglik
+        last[active] = objective
         active = active[~done]
-    return [_flows_of(p, c, int(i)) for p, c, i in zip(params, counts(np.arange(len(params))), iterations, strict=True)]
+    everyone = np.arange(len(params))
+    _, objective, final = em(everyone, params)
+    return [_flows_of(p, c, float(o), int(i)) for p, c, o, i in zip(params, final, objective, iterations, strict=True)]
 
 
-def _odds_unseen(p: Params, cohorts: np.ndarray, months: int) -> np.ndarray:
-    never = _never_seen(p, cohorts, months)
-    return never / np.maximum(1 - never, 1e-12)
+def _vector(p: Params) -> np.ndarray:
+    return np.concatenate([p.rates.ravel(), [p.miss], p.initial, p.entry])
 
 
-def _flows_of(p: Params, counts: _Counts, iterations: int) -> _EMFit:
-    xi = counts.xi
-    leave = xi[:, HOME_STATES][:, :, ABROAD_STATES].sum(axis=(1, 2))
-    back = xi[:, ABROAD_STATES][:, :, HOME_STATES].sum(axis=(1, 2))
+def _squarem(p0: Params, p1: Params, p2: Params) -> Params:
+    """SQUAREM's jump from p0 after two EM steps p1, p2. A jump that leaves the parameter space, or takes a
+    probability to less than a tenth of its value after the two steps (a history the data hold could become
+    impossible), is shortened, α → (α − 1)/2, down to α = −1, which is p2 itself."""
+    x0, x1, x2 = _vector(p0), _vector(p1), _vector(p2)
+    r, v = x1 - x0, x2 - 2 * x1 + x0
+    norm_v = np.linalg.norm(v)
+    if norm_v == 0:
+        return p2
+    alpha = min(-float(np.linalg.norm(r)) / float(norm_v), -1.0)
+    for _ in range(30):
+        x = x0 - 2 * alpha * r + alpha**2 * v
+        if np.all(x >= 0.1 * x2) and np.all(x[: p0.rates.size + 1] < 1):
+            break
+        alpha = (alpha - 1) / 2
+    else:
+        return p2
+    k, live = p0.rates.size, len(p0.initial)
+    initial, entry = (x[k + 1 + i * live : k + 1 + (i + 1) * live] for i in (0, 1))
+    return Params(
+        p0.structure, x[:k].reshape(p0.rates.shape), float(x[k]), initial / initial.sum(), entry / entry.sum()
+    )
+
+
+def _flows_of(p: Params, counts: _Counts, objective: float, iterations: int) -> _EMFit:
+    st = p.structure
+    home, abroad = st.where(HOME), st.where(ABROAD)
+    src, dst = st.arcs.src, st.arcs.dst
+    leave = counts.xi[:, home[src] & abroad[dst]].sum(axis=1)
+    back = counts.xi[:, abroad[src] & home[dst]].sum(axis=1)
     # Month-end states cannot show a trip out and back within one month. Someone leaving at a uniform time in
-    # the month and returning at the monthly rate ρ is back by its end with probability about ρ / 2: such
-    # trips add to both flows.
-    round_trips = leave * p.ret / 2
+    # the month and returning at the monthly rate ρ of the recently arrived is back by its end with probability
+    # about ρ / 2: such trips add to both flows.
+    round_trips = leave * p.rate("return", 0) / 2
     flows = np.stack([leave + round_trips, back + round_trips], axis=1)
-    return _EMFit(p, flows, counts.occupancy[:, :LIVE].sum(axis=1), counts.loglik, iterations)
+    profiles = counts.occupancy[:, : st.live].sum(axis=1)
+    away = leave[:, None] * _stay(p)
+    return _EMFit(p, flows, profiles, objective, iterations, away)
 
 
-def _never_seen(p: Params, cohorts: np.ndarray, months: int) -> np.ndarray:
+def _stay(p: Params) -> np.ndarray:
+    """P(no return within h = 0..HORIZON months of a move into each month): the fitted return rates by time
+    abroad, followed forward; past the panel's last month at the mean of its last six."""
+    st = p.structure
+    ret = np.stack([p.rate("return", d) for d in range(st.durations)], axis=1)  # (M-1, D)
+    k = len(ret)
+    tail = ret[-6:].mean(axis=0)
+    out = np.ones((k, HORIZON + 1))
+    for j in range(k):
+        v = np.zeros(st.durations)
+        v[0] = 1.0
+        for h in range(1, HORIZON + 1):
+            month = j + h
+            v = v * (1 - (ret[month] if month < k else tail))
+            if st.durations > 1:
+                moving = v[:-1] * st.settle
+                v[:-1] -= moving
+                v[1:] += moving
+            out[j, h] = v.sum()
+    return out
+
+
+def _never_seen(p: Params, cohorts: np.ndarray, crawled: np.ndarray) -> np.ndarray:
     """P(a profile created in each cohort month is never seen up to the last month)."""
     t = p.transitions()
-    e0 = p.emissions()[0]
+    e = p.emissions()
+    months = len(crawled)
+    rows = np.where(crawled, UNSEEN, NO_CRAWL)
+    first = p.start_vectors()
     out = np.empty(len(cohorts))
     for i, c in enumerate(cohorts):
-        a = np.zeros(S)
-        a[:LIVE] = p.initial if c == 0 else p.entry
-        a = a * e0
+        a = first[0 if c == 0 else 1] * e[rows[c]]
         for j in range(c + 1, months):
-            a = (a @ t[j - 1]) * e0
+            a = (a @ t[j - 1]) * e[rows[j]]
         out[i] = a.sum()
     return np.clip(out, 0.0, 0.999)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -11,9 +11,9 @@ import pandas as pd
 from talentflow.errors import UsageError
 from talentflow.migration.panel._data import Panel, Patterns, _patterns
 from talentflow.migration.panel._em import _EMFit, _run_em
-from talentflow.migration.panel._model import Params
-from talentflow.migration.panel._rows import _destination_rows, _flows, _interval, _rows
-from talentflow.migration.requests import Population
+from talentflow.migration.panel._model import MODELS, Params, Structure
+from talentflow.migration.panel._rows import _destination_rows, _flows, _interval, _rows, _stay_rows, _still_abroad
+from talentflow.migration.requests import PanelRequest, Population
 from talentflow.migration.results import MigrationResult
 
 #: ``progress(stage, done, total, text)``: called as a fit goes, with ``stage`` "EM" (done: iterations of at most
@@ -29,9 +29,13 @@ class PanelOptions:
     level: float = 0.9
     n_boot: int = 100
     seed: int = 0
-    max_iter: int = 200
-    tol: float = 1e-6  # relative change in log-likelihood; the flows then move by well under 0.5%
-    boot_iter: int = 5  # bootstrap fits start from the full-sample fit; more steps do not move them
+    max_iter: int = 500
+    tol: float = 1e-8  # relative change in the objective (see `_em._run_em`)
+    boot_iter: int = 500  # each replicate runs to convergence from the full-sample fit
+    boot_tol: float = 1e-6  # its stopping rule (see docs/migration.md for what a looser one changes)
+    #: The model (docs/migration.md): search types, classes of time abroad, searchers' own emigration rate.
+    structure: Structure = MODELS[PanelRequest.model]
+    accelerate: bool = True  # SQUAREM (see `_em._run_em`)
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,11 @@ class PanelFit:
     point: np.ndarray  # (M-1, 2): emigration and return into months 1..M-1
     boot: np.ndarray  # (B, M-1, 2)
     notes: tuple[str, ...]
+    #: (M-1, H + 1) emigrants of each month still abroad h = 0..H months later (h = 0: all of them), and the
+    #: replicates (B, M-1, H + 1); empty for the naive count.
+    away: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    away_boot: np.ndarray = field(default_factory=lambda: np.empty((0, 0, 0)))
+    profiles: float = float("nan")  # profiles on the board at the population's month (the scale's divisor)
 
     def _window(self, start: str, end: str) -> tuple[int, int]:
         panel = self.panel
@@ -64,6 +73,7 @@ class PanelFit:
         rng = np.random.default_rng([opt.seed, i0, i1])
         rows = _rows(panel, self.point, self.boot, i0, i1, opt.level)
         rows += _destination_rows(panel, self.point, self.boot, i0, i1, opt.level, rng)
+        rows += _stay_rows(panel, self.away, self.away_boot, i0, i1, opt.level)
         pop = self.population
         inputs = {
             "resume sightings": f"{panel.sightings:,} sightings of {panel.people:,} resumes ({panel.data} data), "
@@ -77,19 +87,37 @@ class PanelFit:
         method = "panel" if self.corrected else "panel-naive"
         return MigrationResult(method, pd.DataFrame(rows), opt.level, inputs, self.notes, interval)
 
-    def rescaled(self, population: Population, seed: int) -> PanelFit:
-        """The same fit scaled to another population. The flows among profiles scale by count / profiles, so
-        another population multiplies them by a factor; its cv widens the replicates as in `fit_panel`."""
-        factor = population.count / self.population.count
-        boot = _population_noise(self.boot * factor, population.cv, np.random.default_rng([seed, 1]))
-        return replace(self, population=population, point=self.point * factor, boot=boot)
-
     def total(self, flow: str, start: str, end: str) -> tuple[float, float, float]:
         """(estimate, low, high) of ``emigration``, ``return`` or ``net`` summed from ``start`` to ``end``."""
         i0, i1 = self._window(start, end)
         est, boot = _flows(self.point, self.boot, i0, i1)[flow]
         low, high = _interval(est.sum(keepdims=True), boot.sum(axis=1)[:, None], self.options.level)
         return float(est.sum()), float(low[0]), float(high[0])
+
+    def return_share(self, start: str, end: str, within: int | None = None) -> tuple[float, float, float]:
+        """(estimate, low, high): the share of the emigrants of ``start`` to ``end`` (YYYY-MM) back within
+        ``within`` months of leaving, or, without ``within``, back by the end of ``end`` (a cohort's return
+        share; those back within the month they left count as back)."""
+        if not self.away.size:
+            raise UsageError("a cohort's return share needs the model's fit, not the naive count")
+        horizon = self.away.shape[-1] - 1
+        if within is not None and not 1 <= within <= horizon:
+            raise UsageError(f"must be between 1 and {horizon} months, not {within}", param="within")
+        i0, i1 = self._window(start, end)
+        months = np.arange(i0 - 1, i1)
+        later = np.minimum(i1 - 1 - months, horizon)  # month-ends from the first one abroad to the window's end
+
+        def share(point: np.ndarray, away: np.ndarray) -> np.ndarray:
+            left = point[..., months, 0].sum(axis=-1)
+            if within is None:
+                still = away[..., months, later].sum(axis=-1)
+            else:
+                still = _still_abroad(away[..., months, :], within).sum(axis=-1)
+            return 1 - still / left
+
+        est = share(self.point, self.away)
+        low, high = _interval(np.atleast_1d(est), share(self.boot, self.away_boot)[:, None], self.options.level)
+        return float(est), float(low[0]), float(high[0])
 
 
 def fit_panel(
@@ -112,36 +140,62 @@ def fit_panel(
         raise UsageError(f"n_boot must not be negative, not {opt.n_boot}")
     ref = panel.month_index(population.month, "population_month")
     rng = np.random.default_rng(opt.seed)
-    replicates = []
     if corrected:
-        fit, boots = _fit_em(_patterns(panel), opt, rng, progress)
+        fit, boots = _fit_em(_patterns(panel), panel.crawl_mask, opt, rng, progress)
         profiles = fit.profiles[ref]
-        point = fit.flows * population.count / profiles
-        replicates = [b.flows * population.count / b.profiles[ref] for b in boots]
-        p = fit.params
-        detail = (
-            f"EM: {fit.iterations} iterations; searching right after leaving {p.seek_after_leaving[0]:.2f} "
-            f"(searchers) and {p.seek_after_leaving[1]:.2f} (others); resume keeps the old country after a move "
-            f"{p.stale:.2f}; month-end sighting missed {p.miss:.3f}; leaving the board {p.gone * 12:.3f} a year"
-        )
+        point, away = (x * population.count / profiles for x in (fit.flows, fit.away))
+        replicates = np.array([b.flows * population.count / b.profiles[ref] for b in boots])
+        away_boot = np.array([b.away * population.count / b.profiles[ref] for b in boots])
+        detail = _describe(fit)
     else:
         flows, seen = _naive(panel, np.ones(panel.people))
         profiles = seen[ref]
-        point = flows * population.count / profiles
+        point, away = flows * population.count / profiles, np.empty((0, 0))
+        reps = []
         for k in range(opt.n_boot):
             w = rng.poisson(1.0, panel.people).astype(float)
             f, s = _naive(panel, w)
-            replicates.append(f * population.count / s[ref])
+            reps.append(f * population.count / s[ref])
             if progress is not None:
                 progress("bootstrap", k + 1, opt.n_boot, "naive count")
+        replicates = np.array(reps) if reps else np.empty((0, *point.shape))
+        away_boot = np.empty((len(replicates), 0, 0))
         detail = "naive: only the changes seen between consecutive monthly sightings, none out of sight"
-    boot = _population_noise(np.array(replicates) if replicates else np.empty((0, *point.shape)), population.cv, rng)
-    notes = (
+    if not len(replicates):
+        replicates, away_boot = np.empty((0, *point.shape)), np.empty((0, *away.shape))
+    boot, away_boot = _population_noise((replicates, away_boot), population.cv, np.random.default_rng([opt.seed, 1]))
+    notes = [
         f"profiles on the board at the end of {population.month}: {profiles:,.0f} "
         f"({profiles / population.count:.1%} of the population)",
         detail,
+    ]
+    if panel.left_out:
+        notes.append(
+            f"{panel.left_out:,} sightings outside the crawled months {panel.months[0]} to {panel.months[-1]} "
+            "left out (a month is crawled when it holds at least 10% of the median month's sightings)"
+        )
+    gaps = [m for m, c in zip(panel.months, panel.crawl_mask, strict=True) if not c]
+    if gaps:
+        notes.append(f"months without a crawl, fitted as missing data: {', '.join(gaps)}")
+    return PanelFit(panel, population, corrected, opt, point, boot, tuple(notes), away, away_boot, float(profiles))
+
+
+def _describe(fit: _EMFit) -> str:
+    p = fit.params
+    st = p.structure
+    after = [float(p.rate("after", 0, c)[0]) for c in (0, 1)]
+    text = (
+        f"EM: {fit.iterations} iterations; searching right after leaving {after[0]:.2f} (searchers) and "
+        f"{after[1]:.2f} (others); resume keeps the old country after a move {p.rate('stale')[0]:.2f}; "
+        f"month-end sighting missed {p.miss:.3f}; leaving the board {p.rate('gone')[0] * 12:.3f} a year"
     )
-    return PanelFit(panel, population, corrected, opt, point, boot, notes)
+    if st.durations > 1:
+        ret = [float(np.mean(p.rate("return", d))) for d in range(st.durations)]
+        text += f"; returns a month, recently arrived {ret[0]:.3f}, settled {ret[-1]:.3f}"
+    if st.types > 1:
+        live = p.initial.reshape(st.types, -1).sum(axis=1)
+        text += f"; search types' shares {', '.join(f'{x:.2f}' for x in live)}"
+    return text
 
 
 def panel_flows(
@@ -159,19 +213,28 @@ def panel_flows(
 
 
 def _fit_em(
-    pat: Patterns, opt: PanelOptions, rng: np.random.Generator, progress: Progress | None
+    pat: Patterns, crawled: np.ndarray, opt: PanelOptions, rng: np.random.Generator, progress: Progress | None
 ) -> tuple[_EMFit, list[_EMFit]]:
     """The full-sample fit, then the bootstrap: a Poisson(1) weight per person is, summed over the people of a
     pattern, one Poisson(count) draw per pattern. Replicates run ``BOOT_GROUP`` at a time, each group one
-    batched EM warm-started from the full-sample fit."""
+    batched EM warm-started from the full-sample fit and run to convergence like it, so that every parameter's
+    uncertainty (the stale share's too) reaches the interval."""
 
-    def em_step(_: np.ndarray, it: int, loglik: np.ndarray) -> None:
+    def em_step(_: np.ndarray, it: int, objective: np.ndarray) -> None:
         if progress is not None:
-            progress("EM", it, opt.max_iter, f"iteration {it}, log-likelihood {loglik[0]:,.1f}")
+            progress("EM", it, opt.max_iter, f"iteration {it}, log-likelihood {objective[0]:,.1f}")
 
-    first = [Params.first_guess(pat.codes.shape[1])]
+    first = [Params.first_guess(pat.codes.shape[1], opt.structure)]
     (fit,) = _run_em(
-        pat.codes, pat.start, pat.count[None, :], first, max_iter=opt.max_iter, tol=opt.tol, on_step=em_step
+        pat.codes,
+        pat.start,
+        pat.count[None, :],
+        first,
+        max_iter=opt.max_iter,
+        tol=opt.tol,
+        crawled=crawled,
+        accelerate=opt.accelerate,
+        on_step=em_step,
     )
     if progress is not None:
         progress("EM", fit.iterations, fit.iterations, f"fitted in {fit.iterations} iterations")
@@ -181,23 +244,37 @@ def _fit_em(
     for lo in range(0, opt.n_boot, BOOT_GROUP):
         group = draws[lo : lo + BOOT_GROUP]
 
-        def boot_step(_: np.ndarray, it: int, __: np.ndarray, done: int = lo, size: int = len(group)) -> None:
+        def boot_step(active: np.ndarray, it: int, _: np.ndarray, done: int = lo, size: int = len(group)) -> None:
             if progress is not None:
-                text = f"replicates {done + 1}-{done + size}, EM step {it}"
-                progress("bootstrap", done + size * it / (opt.boot_iter + 1), opt.n_boot, text)
+                text = f"replicates {done + 1}-{done + size}, EM step {it}, {len(active)} still moving"
+                progress("bootstrap", done + size * (1 - len(active) / size), opt.n_boot, text)
 
         start = [fit.params.copy() for _ in group]
-        boots += _run_em(pat.codes, pat.start, group, start, max_iter=opt.boot_iter, tol=opt.tol, on_step=boot_step)
+        boots += _run_em(
+            pat.codes,
+            pat.start,
+            group,
+            start,
+            max_iter=opt.boot_iter,
+            tol=opt.boot_tol,
+            crawled=crawled,
+            accelerate=opt.accelerate,
+            on_step=boot_step,
+        )
         if progress is not None:
             progress("bootstrap", len(boots), opt.n_boot, f"replicate {len(boots)} of {opt.n_boot}")
     return fit, boots
 
 
-def _population_noise(boot: np.ndarray, cv: float, rng: np.random.Generator) -> np.ndarray:
-    """Replicates times a mean-one lognormal draw each: the population count's own error."""
-    if cv <= 0 or not len(boot):
-        return boot
-    return boot * rng.lognormal(-(cv**2) / 2, cv, len(boot))[:, None, None]
+def _population_noise(boots: tuple[np.ndarray, ...], cv: float, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Replicates times a mean-one lognormal draw each (the same draw for every array of a replicate): the
+    population count's own error, drawn from its own stream (``[seed, 1]``) so that it can be taken out again
+    (`talentflow.migration._scaling.sampling_boot`)."""
+    n = len(boots[0])
+    if cv <= 0 or not n:
+        return boots
+    factor = rng.lognormal(-(cv**2) / 2, cv, n)
+    return tuple(b * factor.reshape(-1, *([1] * (b.ndim - 1))) if len(b) else b for b in boots)
 
 
 def _naive(panel: Panel, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

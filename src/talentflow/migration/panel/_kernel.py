@@ -1,10 +1,11 @@
-"""The E-step's forward-backward compiled (numba): one pattern and one replicate at a time, 7 states in registers.
+"""The E-step's forward-backward compiled (numba): one pattern at a time, over the model's arcs, every replicate
+at once.
 
-The NumPy E-step (`_em._chunk`) runs at about 0.1 CPU seconds per replicate for 18,000 patterns, most of it in
-(patterns × 7) @ (7 × 7) products and their temporaries; this loop does the same sums in 0.04 s, skips the
-patterns a bootstrap replicate draws zero times (a third of them under Poisson(1)), and runs blocks of patterns on
-every core (bench/scale_panel.py, docs/performance.md). Each block sums into its own arrays, added up at the end,
-so no two threads write the same cell.
+The model's transition matrices are sparse (about 6 of 19 successors per state with two search types and two
+classes of time abroad), so the sums run over the arcs that can happen, not over every pair of states. The
+replicates of a bootstrap group share the patterns and differ in weights and parameters: they are the innermost
+axis of every array here, so that each arc's update is one contiguous loop over replicates, which the compiler
+vectorises. The NumPy E-step (`_em._chunk`) computes the same sums with dense matrix products.
 """
 
 from __future__ import annotations
@@ -12,75 +13,71 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-S = 7  # the model's states (_model.S); a constant here so that the loops over states are unrolled
-BLOCKS = 8  # blocks of patterns run in parallel; a few per core balances uneven blocks
 
-
-@njit(cache=True)
-def forward_backward(codes, start, w, t, e, initial, entry, xi, first, seen, loglik, occ):  # type: ignore[no-untyped-def]
-    """Add each replicate's expected counts over the patterns into ``xi`` (R, M-1, S, S), ``first`` (R, 2, S:
-    older and newer resumes' first states), ``seen`` (R, 3, S), ``loglik`` (R,) and ``occ`` (R, M, S)."""
+@njit(cache=True, fastmath=False)
+def forward_backward(codes, start, w, tv, src, dst, e, initial, entry, xi, first, seen, loglik, occ):  # type: ignore[no-untyped-def]
+    """Add each replicate's expected counts over the patterns into ``xi`` (M-1, arcs, R), ``first`` (2, S, R:
+    older and newer resumes' first states), ``seen`` (4, S, R), ``loglik`` (R,) and ``occ`` (M, S, R).
+    ``w`` is (patterns, R); ``tv`` (M-1, arcs, R) holds each arc's probability, from state ``src[a]`` to
+    ``dst[a]``; ``e`` is (4, S, R), ``initial`` and ``entry`` (S, R)."""
     n, m = codes.shape
-    r_count = w.shape[0]
-    size = (n + BLOCKS - 1) // BLOCKS
-    b_xi = np.zeros((BLOCKS, r_count, m - 1, S, S))
-    b_first = np.zeros((BLOCKS, r_count, 2, S))
-    b_seen = np.zeros((BLOCKS, r_count, 3, S))
-    b_ll = np.zeros((BLOCKS, r_count))
-    b_occ = np.zeros((BLOCKS, r_count, m, S))
-    for b in range(BLOCKS):
-        alpha = np.empty((m, S))
-        scale = np.empty(m)
-        beta = np.empty(S)
-        eb = np.empty(S)
-        nxt = np.empty(S)
+    r_count = w.shape[1]
+    s_count = e.shape[1]
+    a_count = src.shape[0]
+    alpha = np.empty((m, s_count, r_count))
+    scale = np.empty((m, r_count))
+    beta = np.empty((s_count, r_count))
+    eb = np.empty((s_count, r_count))
+    nxt = np.empty((s_count, r_count))
+    ll = np.empty(r_count)
+    for i in range(n):
+        s0 = start[i]
+        ll[:] = 0.0
+        for j in range(s0, m):
+            code = codes[i, j]
+            if j == s0:
+                for y in range(s_count):
+                    for r in range(r_count):
+                        alpha[j, y, r] = initial[y, r] if s0 == 0 else entry[y, r]
+            else:
+                alpha[j] = 0.0
+                for a in range(a_count):
+                    x, y = src[a], dst[a]
+                    for r in range(r_count):
+                        alpha[j, y, r] += alpha[j - 1, x, r] * tv[j - 1, a, r]
+            for r in range(r_count):
+                c = 0.0
+                for y in range(s_count):
+                    alpha[j, y, r] *= e[code, y, r]
+                    c += alpha[j, y, r]
+                for y in range(s_count):
+                    alpha[j, y, r] /= c
+                scale[j, r] = c
+                ll[r] += np.log(c)
         for r in range(r_count):
-            for i in range(b * size, min(n, (b + 1) * size)):
-                wi = w[r, i]
-                if wi == 0.0:
-                    continue
-                s0 = start[i]
-                ll = 0.0
-                for j in range(s0, m):
-                    code = codes[i, j]
-                    c = 0.0
-                    for y in range(S):
-                        if j == s0:
-                            v = initial[r, y] if s0 == 0 else entry[r, y]
-                        else:
-                            v = 0.0
-                            for x in range(S):
-                                v += alpha[j - 1, x] * t[r, j - 1, x, y]
-                        v *= e[r, code, y]
-                        alpha[j, y] = v
-                        c += v
-                    for y in range(S):
-                        alpha[j, y] /= c
-                    scale[j] = c
-                    ll += np.log(c)
-                b_ll[b, r] += wi * ll
-                beta[:] = 1.0
-                for j in range(m - 1, s0 - 1, -1):
-                    code = codes[i, j]
-                    for y in range(S):
-                        g = alpha[j, y] * beta[y] * wi
-                        b_occ[b, r, j, y] += g
-                        b_seen[b, r, code, y] += g
-                        if j == s0:
-                            b_first[b, r, 0 if s0 == 0 else 1, y] += g
-                    if j > s0:
-                        for y in range(S):
-                            eb[y] = e[r, code, y] * beta[y] / scale[j]
-                        for x in range(S):
-                            ax = alpha[j - 1, x] * wi
-                            acc = 0.0
-                            for y in range(S):
-                                b_xi[b, r, j - 1, x, y] += ax * eb[y] * t[r, j - 1, x, y]
-                                acc += t[r, j - 1, x, y] * eb[y]
-                            nxt[x] = acc
-                        beta[:] = nxt
-    xi += b_xi.sum(axis=0)
-    first += b_first.sum(axis=0)
-    seen += b_seen.sum(axis=0)
-    loglik += b_ll.sum(axis=0)
-    occ += b_occ.sum(axis=0)
+            loglik[r] += w[i, r] * ll[r]
+        beta[:] = 1.0
+        for j in range(m - 1, s0 - 1, -1):
+            code = codes[i, j]
+            for y in range(s_count):
+                for r in range(r_count):
+                    g = alpha[j, y, r] * beta[y, r] * w[i, r]
+                    occ[j, y, r] += g
+                    seen[code, y, r] += g
+            if j == s0:
+                slot = 0 if s0 == 0 else 1
+                for y in range(s_count):
+                    for r in range(r_count):
+                        first[slot, y, r] += alpha[j, y, r] * beta[y, r] * w[i, r]
+            else:
+                for y in range(s_count):
+                    for r in range(r_count):
+                        eb[y, r] = e[code, y, r] * beta[y, r] / scale[j, r]
+                nxt[:] = 0.0
+                for a in range(a_count):
+                    x, y = src[a], dst[a]
+                    for r in range(r_count):
+                        v = tv[j - 1, a, r] * eb[y, r]
+                        xi[j - 1, a, r] += alpha[j - 1, x, r] * w[i, r] * v
+                        nxt[x, r] += v
+                beta[:] = nxt

@@ -1,15 +1,16 @@
-"""Today's panel estimator as it was before patterns and batched replicates (commit 7527729): one E-step over
-every person, one replicate after another. Kept for the equality test (tests/test_migration.py) and the scaling
-benchmark (bench/scale_panel.py), which run it beside the new one on the same panel; nothing else calls it."""
+"""The panel estimator's computation as it was before patterns and batched replicates (commit 7527729): one
+E-step over every person with dense matrices, one replicate after another, plain EM. Kept for the equality test
+(tests/test_migration.py) and the scaling benchmark (bench/scale_panel.py), which run it beside the new one on the
+same panel; nothing else calls it. It fits the model of talentflow 0.1 (`SIMPLE`) unless given another."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from talentflow.migration.panel._data import Panel
-from talentflow.migration.panel._em import _Counts, _EMFit, _m_step, _never_seen, _unseen_cohorts
+from talentflow.migration.panel._em import _Counts, _EMFit, _flows_of, _m_step, _never_seen, _unseen_cohorts
 from talentflow.migration.panel._fit import PanelOptions
-from talentflow.migration.panel._model import ABROAD_STATES, HOME_STATES, LIVE, Params, S, _start_vectors
+from talentflow.migration.panel._model import CODES, SIMPLE, Params, Structure
 
 
 def _e_step(obs_code: np.ndarray, start: np.ndarray, weight: np.ndarray, p: Params) -> _Counts:
@@ -17,10 +18,11 @@ def _e_step(obs_code: np.ndarray, start: np.ndarray, weight: np.ndarray, p: Para
     n, m = obs_code.shape
     t = p.transitions()
     e = p.emissions()
-    first = _start_vectors(p, start)
-    alpha = np.zeros((m, n, S))
+    s = p.structure.size
+    first = p.start_vectors()[np.where(start == 0, 0, 1)]
+    alpha = np.zeros((m, n, s))
     scale = np.ones((m, n))
-    a = np.zeros((n, S))
+    a = np.zeros((n, s))
     for j in range(m):
         if j:
             a = a @ t[j - 1]
@@ -34,13 +36,13 @@ def _e_step(obs_code: np.ndarray, start: np.ndarray, weight: np.ndarray, p: Para
         alpha[j], scale[j] = a, c
     loglik = float(np.sum(weight * np.log(scale).sum(axis=0)))
 
-    xi = np.zeros((m - 1, S, S))
-    occupancy = np.zeros((m, S))
-    seen = np.zeros((3, S))
-    gamma0 = np.zeros((n, S))
-    beta = np.ones((n, S))
+    xi = np.zeros((m - 1, s, s))
+    occupancy = np.zeros((m, s))
+    seen = np.zeros((CODES, s))
+    gamma0 = np.zeros((n, s))
+    beta = np.ones((n, s))
     wcol = weight[:, None]
-    codes = np.eye(3)
+    codes = np.eye(CODES)
     for j in range(m - 1, -1, -1):
         gamma = alpha[j] * beta
         weighted = gamma * wcol
@@ -53,8 +55,9 @@ def _e_step(obs_code: np.ndarray, start: np.ndarray, weight: np.ndarray, p: Para
             xi[j - 1] = ((alpha[j - 1] * wcol).T @ eb) * t[j - 1]
             beta = eb @ t[j - 1].T
     old = start == 0
+    arcs = p.structure.arcs
     return _Counts(
-        xi=xi,
+        xi=xi[:, arcs.src, arcs.dst],
         first_old=(gamma0[old] * wcol[old]).sum(axis=0),
         first_new=(gamma0[~old] * wcol[~old]).sum(axis=0),
         seen=seen,
@@ -75,11 +78,12 @@ def _run_em(
     """EM with people never seen counted in: each creation cohort gets a pseudo person standing for its unseen
     members, weighted by seen × P(unseen) / P(seen) under the current parameters (EM for a truncated sample)."""
     m = obs_code.shape[1]
-    ghost_obs, cohorts = _unseen_cohorts(start, m)
+    crawled = np.ones(m, bool)
+    ghost_obs, cohorts = _unseen_cohorts(start, crawled)
     seen_per_cohort = np.bincount(start, weights=weight, minlength=m)[cohorts]
 
     def ghost_weights(p: Params) -> np.ndarray:
-        never = _never_seen(p, cohorts, m)
+        never = _never_seen(p, cohorts, crawled)
         return seen_per_cohort * never / np.maximum(1 - never, 1e-12)
 
     all_obs = np.vstack([obs_code, ghost_obs])
@@ -89,28 +93,20 @@ def _run_em(
     while it < max_iter:
         it += 1
         counts = _e_step(all_obs, all_start, np.concatenate([weight, ghost_weights(p)]), p)
-        p = _m_step(counts)
+        p = _m_step(counts, p.structure)
         if abs(counts.loglik - last) <= tol * max(1.0, abs(counts.loglik)):
             break
         last = counts.loglik
     counts = _e_step(all_obs, all_start, np.concatenate([weight, ghost_weights(p)]), p)
-    xi = counts.xi
-    leave = xi[:, HOME_STATES][:, :, ABROAD_STATES].sum(axis=(1, 2))
-    back = xi[:, ABROAD_STATES][:, :, HOME_STATES].sum(axis=(1, 2))
-    # Month-end states cannot show a trip out and back within one month. Someone leaving at a uniform time in
-    # the month and returning at the monthly rate ρ is back by its end with probability about ρ / 2: such
-    # trips add to both flows.
-    round_trips = leave * p.ret / 2
-    flows = np.stack([leave + round_trips, back + round_trips], axis=1)
-    return _EMFit(p, flows, counts.occupancy[:, :LIVE].sum(axis=1), counts.loglik, it)
+    return _flows_of(p, counts, counts.loglik, it)
 
 
-def reference_fit(panel: Panel, opt: PanelOptions) -> tuple[_EMFit, list[_EMFit]]:
+def reference_fit(panel: Panel, opt: PanelOptions, structure: Structure = SIMPLE) -> tuple[_EMFit, list[_EMFit]]:
     """The full-sample fit and the bootstrap fits as ``fit_panel`` ran them before (a Poisson(1) weight per
     person, one replicate after another)."""
     rng = np.random.default_rng(opt.seed)
     obs_code = (panel.obs + 1).astype(np.int8)
-    first = Params.first_guess(len(panel.months))
+    first = Params.first_guess(len(panel.months), structure)
     fit = _run_em(obs_code, panel.start, np.ones(panel.people), first, max_iter=opt.max_iter, tol=opt.tol)
     boots = []
     for _ in range(opt.n_boot):

@@ -83,3 +83,32 @@ def _destination_rows(
         _row("emigration", panel.origin, str(c), window, total * shares[k], low[k], high[k], level)
         for k, c in enumerate(counts.index)
     ]
+
+
+#: Emigrants counted by the time they stay abroad (the UN's long-term migrant stays 12 months or more).
+STAYS = {"emigration_3m": 3, "emigration_12m": 12}
+
+
+def _still_abroad(away: np.ndarray, months: int) -> np.ndarray:
+    """Emigrants still abroad ``months`` after leaving (..., M-1, H + 1) -> (..., M-1). A move is seen at the
+    first month's end, on average half a month after it, so h month-ends later it is h + 1/2 months old: the
+    value at ``months`` is the mean of h = months - 1 and h = months. (Trips back within the month of leaving
+    are not in ``away``: they are none of these.)"""
+    return (away[..., months - 1] + away[..., months]) / 2
+
+
+def _stay_rows(panel: Panel, away: np.ndarray, away_boot: np.ndarray, i0: int, i1: int, level: float) -> list[dict]:
+    """Emigrants by month who stayed abroad at least 3 and at least 12 months, and the window's totals."""
+    if not away.size:
+        return []
+    window = f"{panel.months[i0]}/{panel.months[i1]}"
+    rows = []
+    for flow, months in STAYS.items():
+        est = _still_abroad(away, months)[i0 - 1 : i1]
+        boot = _still_abroad(away_boot, months)[:, i0 - 1 : i1]
+        low, high = _interval(est, boot, level)
+        for k, month in enumerate(panel.months[i0 : i1 + 1]):
+            rows.append(_row(flow, panel.origin, "abroad", month, est[k], low[k], high[k], level))
+        tl, th = _interval(est.sum(keepdims=True), boot.sum(axis=1)[:, None], level)
+        rows.append(_row(flow, panel.origin, "abroad", window, est.sum(), tl[0], th[0], level))
+    return rows
