@@ -287,9 +287,10 @@ def _run_em(
     st = params[0].structure
 
     def em(which: np.ndarray, ps: list[Params]) -> tuple[list[Params], np.ndarray, list[_Counts]]:
-        never = np.stack([_never_seen(p, cohorts, crawled) for p in ps])
+        tables = _Tables.of(ps)
+        never = _never_seen_all(tables, cohorts, crawled)
         ghosts = seen_per_cohort[which] * never / np.maximum(1 - never, 1e-12)
-        got = _e_step(codes, start, weight, which, _Ghosts(ghost_codes, cohorts, ghosts), _Tables.of(ps))
+        got = _e_step(codes, start, weight, which, _Ghosts(ghost_codes, cohorts, ghosts), tables)
         objective = np.array([c.loglik for c in got]) - (seen_per_cohort[which] * np.log1p(-never)).sum(axis=1)
         return [_m_step(c, st) for c in got], objective, got
 
@@ -385,6 +386,22 @@ def _stay(p: Params) -> np.ndarray:
                 v[1:] += moving
             out[j, h] = v.sum()
     return out
+
+
+def _never_seen_all(tab: _Tables, cohorts: np.ndarray, crawled: np.ndarray) -> np.ndarray:
+    """(R, cohorts): P(a profile created in each cohort month is never seen up to the last month), for every
+    replicate's parameters at once: one pass over the months, each cohort joining in the month it starts."""
+    rows = np.where(crawled, UNSEEN, NO_CRAWL)
+    r, c, s = len(tab.t), len(cohorts), tab.t.shape[-1]
+    a = np.zeros((r, c, s))
+    for j in range(len(crawled)):
+        if j:
+            a = a @ tab.t[:, j - 1]
+        begins = cohorts == j
+        if begins.any():
+            a[:, begins] = (tab.initial if j == 0 else tab.entry)[:, None, :]
+        a *= tab.e[:, rows[j]][:, None, :]
+    return np.clip(a.sum(axis=2), 0.0, 0.999)
 
 
 def _never_seen(p: Params, cohorts: np.ndarray, crawled: np.ndarray) -> np.ndarray:

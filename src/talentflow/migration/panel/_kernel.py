@@ -5,22 +5,51 @@ The model's transition matrices are sparse (about 6 of 19 successors per state w
 classes of time abroad), so the sums run over the arcs that can happen, not over every pair of states. The
 replicates of a bootstrap group share the patterns and differ in weights and parameters: they are the innermost
 axis of every array here, so that each arc's update is one contiguous loop over replicates, which the compiler
-vectorises. The NumPy E-step (`_em._chunk`) computes the same sums with dense matrix products.
+vectorises. Blocks of patterns run on every core (``prange``), each summing into arrays of its own, added up
+at the end, so that no two threads write the same cell. The NumPy E-step (`_em._chunk`) computes the same sums
+with dense matrix products.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+BLOCKS = 8  # blocks of patterns run in parallel: a few per core balances blocks of uneven cost
 
 
-@njit(cache=True, fastmath=False)
+@njit(cache=True, parallel=True)
 def forward_backward(codes, start, w, tv, src, dst, e, initial, entry, xi, first, seen, loglik, occ):  # type: ignore[no-untyped-def]
     """Add each replicate's expected counts over the patterns into ``xi`` (M-1, arcs, R), ``first`` (2, S, R:
     older and newer resumes' first states), ``seen`` (4, S, R), ``loglik`` (R,) and ``occ`` (M, S, R).
     ``w`` is (patterns, R); ``tv`` (M-1, arcs, R) holds each arc's probability, from state ``src[a]`` to
     ``dst[a]``; ``e`` is (4, S, R), ``initial`` and ``entry`` (S, R)."""
     n, m = codes.shape
+    r_count = w.shape[1]
+    s_count = e.shape[1]
+    blocks = max(1, min(BLOCKS, n))
+    b_xi = np.zeros((blocks, m - 1, src.shape[0], r_count))
+    b_first = np.zeros((blocks, 2, s_count, r_count))
+    b_seen = np.zeros((blocks, 4, s_count, r_count))
+    b_ll = np.zeros((blocks, r_count))
+    b_occ = np.zeros((blocks, m, s_count, r_count))
+    for b in prange(blocks):
+        _block(
+            codes, start, w, tv, src, dst, e, initial, entry, b, blocks,
+            b_xi[b], b_first[b], b_seen[b], b_ll[b], b_occ[b],
+        )  # fmt: skip
+    xi += b_xi.sum(axis=0)
+    first += b_first.sum(axis=0)
+    seen += b_seen.sum(axis=0)
+    loglik += b_ll.sum(axis=0)
+    occ += b_occ.sum(axis=0)
+
+
+@njit(cache=True)
+def _block(codes, start, w, tv, src, dst, e, initial, entry, lo, step, xi, first, seen, loglik, occ):  # type: ignore[no-untyped-def]
+    """Patterns ``lo``, ``lo + step``, …: their expected counts added into this block's own arrays. (Patterns come
+    sorted by start month, and the early ones cost the most: every step-th pattern balances the blocks.)"""
+    m = codes.shape[1]
     r_count = w.shape[1]
     s_count = e.shape[1]
     a_count = src.shape[0]
@@ -30,7 +59,7 @@ def forward_backward(codes, start, w, tv, src, dst, e, initial, entry, xi, first
     eb = np.empty((s_count, r_count))
     nxt = np.empty((s_count, r_count))
     ll = np.empty(r_count)
-    for i in range(n):
+    for i in range(lo, codes.shape[0], step):
         s0 = start[i]
         ll[:] = 0.0
         for j in range(s0, m):
