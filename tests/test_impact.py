@@ -28,7 +28,7 @@ def _weekly(values: np.ndarray, start: str = "2021-01-04") -> pd.DataFrame:
 
 def _request(**kw) -> ChangepointRequest:
     """The line model unless told (``auto`` takes the vacancy stock for a stock, which needs its inflow)."""
-    return ChangepointRequest(indicator="vacancies_active", seasonal="none", n_boot=99, **{"model": "line", **kw})
+    return ChangepointRequest(indicator="vacancies_active", n_boot=99, **{"model": "line", "seasonal": "none", **kw})
 
 
 def test_a_known_break_is_found_with_an_interval_that_holds_it():
@@ -72,6 +72,26 @@ def test_a_ramp_is_found_where_it_begins_and_progress_is_told():
     assert abs((pd.Timestamp(first["date"]) - start).days) <= 14 and first["significant"], level
     assert first["shape"] in ("kink", "kink+shift")
     assert seen[-1] == (99, 99) and [d for d, _ in seen] == list(range(1, 100))
+
+
+def test_the_crawl_cycle_is_a_step_function_of_the_month_phase():
+    """A weekly series whose month-end crawl cycle is not linear in the month phase (high at both ends of the
+    month, low in its middle, as the board's resume stock is) has no break: the cycle is one level per fifth
+    of the month. A break beside the same cycle is still found where it is."""
+    from talentflow.impact._changepoints import design
+
+    rng = np.random.default_rng(11)
+    frame = _weekly(np.zeros(150))
+    X = design(frame["period_end"], seasonal=True)
+    part = np.minimum((frame["period_end"].dt.day - 1) / (frame["period_end"].dt.days_in_month - 1) * 5, 4)
+    assert X.shape == (150, 6) and (X[:, 2:].argmax(axis=1) + X[:, 2:].any(axis=1) == part.astype(int)).all()
+    cycle = np.array([33.0, -26, -30, -10, 24])[part.astype(int)]
+    t = np.arange(150)
+    flat = frame.assign(value=500 + 0.5 * t + cycle + rng.normal(0, 10, 150))
+    assert changepoints(flat, _request(seasonal="auto")).stats["significant"] == 0
+    broken = flat.assign(value=flat["value"] + np.where(t >= 80, 60.0, 0.0))
+    level = changepoints(broken, _request(seasonal="auto")).select(change="level")
+    assert len(level) == 1 and level["date"].iloc[0] == frame["period"].iloc[80].date(), level
 
 
 def _postings(inflow: np.ndarray, survival: float, rng: np.random.Generator) -> np.ndarray:
@@ -325,6 +345,21 @@ def test_cli_changepoints_table_reads_at_80_columns(market, cli, monkeypatch):
     rows = json.loads(cli(*args, "--format", "json").stdout)
     assert {r["model"] for r in rows} == {"stock"} and len(rows[0]) == 18
     assert len({r["break"] for r in rows}) == sum(line.startswith("│ all") for line in lines)
+
+
+def test_tension_is_analysed_as_the_ratio_not_its_resume_count(market):
+    """An indicator whose table has a column of its own name is analysed by that column (tension's first
+    column is its resume count)."""
+    from talentflow.impact._series import load
+    from talentflow.indicators import compute
+    from talentflow.indicators.params import Params
+
+    with Store(market, read_only=True) as store:
+        frame, column, _ = load(store, "tension", period="month")
+    assert column == "tension"
+    table = compute("tension", Params(period="month", min_cell=0), db=market).frame
+    expected = pd.to_numeric(table["tension"], errors="coerce").dropna().to_numpy()
+    assert len(frame) == len(expected) and np.allclose(frame["value"].to_numpy(), expected)
 
 
 def test_cli_names_the_option_at_fault(market, cli):
