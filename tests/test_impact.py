@@ -74,26 +74,6 @@ def test_a_ramp_is_found_where_it_begins_and_progress_is_told():
     assert seen[-1] == (99, 99) and [d for d, _ in seen] == list(range(1, 100))
 
 
-def test_the_crawl_cycle_is_a_step_function_of_the_month_phase():
-    """A weekly series whose month-end crawl cycle is not linear in the month phase (high at both ends of the
-    month, low in its middle, as the board's resume stock is) has no break: the cycle is one level per fifth
-    of the month. A break beside the same cycle is still found where it is."""
-    from talentflow.impact._changepoints import design
-
-    rng = np.random.default_rng(11)
-    frame = _weekly(np.zeros(150))
-    X = design(frame["period_end"], seasonal=True)
-    part = np.minimum((frame["period_end"].dt.day - 1) / (frame["period_end"].dt.days_in_month - 1) * 5, 4)
-    assert X.shape == (150, 6) and (X[:, 2:].argmax(axis=1) + X[:, 2:].any(axis=1) == part.astype(int)).all()
-    cycle = np.array([33.0, -26, -30, -10, 24])[part.astype(int)]
-    t = np.arange(150)
-    flat = frame.assign(value=500 + 0.5 * t + cycle + rng.normal(0, 10, 150))
-    assert changepoints(flat, _request(seasonal="auto")).stats["significant"] == 0
-    broken = flat.assign(value=flat["value"] + np.where(t >= 80, 60.0, 0.0))
-    level = changepoints(broken, _request(seasonal="auto")).select(change="level")
-    assert len(level) == 1 and level["date"].iloc[0] == frame["period"].iloc[80].date(), level
-
-
 def _postings(inflow: np.ndarray, survival: float, rng: np.random.Generator) -> np.ndarray:
     """The stock at each period's end of postings opened ``inflow[s]`` at a time, each open for a geometric
     number of periods (still open at the end of period ``t`` with probability ``survival^(t − s)``)."""

@@ -2,8 +2,8 @@
 
 For each series (one per group of ``by``):
 
-1. **Model.** A line plus nuisance terms (the crawl cycle: which fifth of its month period ``t`` ends in, for
-   the board's month-end crawls; none for monthly data) plus one term per break at ``τ``: a continuous kink
+1. **Model.** A line plus nuisance terms (``x_t``: where period ``t`` ends within its month, for the board's
+   month-end crawls; none for monthly data) plus one term per break at ``τ``: a continuous kink
    ``(t − τ + 1)₊`` (the slope changes, the level does not jump), a level shift ``1[t ≥ τ]``, or both (`_hinge`).
    For a stock (the request's model ``stock``) each break is its *inflow's*, entering the stock through the
    survival of its entries, ``Σ_{s ≤ t} z(s)·φ^(t−s)`` with ``φ = 1 − 1/L`` and ``L`` the mean life by Little's
@@ -60,18 +60,11 @@ class Segmentation:
     draws: np.ndarray  # (n_boot, breaks, 3): matched index, jump, slope change (NaN when unmatched)
 
 
-#: The crawl cycle is a step function of the month phase over this many equal parts of the month.
-CYCLE_PARTS = 5
-
-
 def design(ends: pd.Series, seasonal: bool) -> np.ndarray:
-    """The base regressors: a constant, the period index and, for the crawl cycle, one indicator per part of
-    the month in which a period ends but the first (parts no period ends in are left out)."""
     n = len(ends)
     columns = [np.ones(n), np.arange(n, dtype=float)]
     if seasonal:
-        part = np.minimum((month_phase(ends) * CYCLE_PARTS).astype(int), CYCLE_PARTS - 1)
-        columns += [(part == k).astype(float) for k in range(1, CYCLE_PARTS) if (part == k).any()]
+        columns.append(month_phase(ends))
     return np.column_stack(columns)
 
 
