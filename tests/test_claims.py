@@ -175,12 +175,12 @@ def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None
         as_counted = compare(store, data="simulated").set_index("claim_id")
     assert len(frame) == 27 and frame["status"].value_counts().to_dict() == {
         "no estimate": 9,
-        "calibration target": 12,
-        "contradicted": 4,
+        "calibration target": 13,
+        "contradicted": 3,
         "inconclusive": 2,
     }
-    # The scenario was set to reproduce A1, A3, A4, A5, A9, B1, B2 (and S3, B2's figure quoted again): on its
-    # market those claims get no verdict, whatever the estimate.
+    # The scenario was set to reproduce A1, A3, A4, A5, A9, B1, B2, S2 (its posting freeze) and S3 (B2's figure
+    # quoted again): on its market those claims get no verdict, whatever the estimate.
     jan = frame.loc["B1-tension-jan"]
     assert jan.estimate == pytest.approx(452 / 249) and jan.status == "calibration target"
     assert "(scenario exodus-2022) was calibrated to this claim: no evidence either way" in jan.note
@@ -188,12 +188,12 @@ def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None
     # Levels: 249 board vacancies at scale 0.002 are 124,500, within 10% of the claimed 114,000 …
     assert frame.loc["B1-vacancies-jan"].estimate == pytest.approx(249 / SCALE)
     assert frame.loc["B1-vacancies-jan"].status == "calibration target"
-    # … but the same board puts end-of-March 2022 at 112,500, not the 95,000 of S2: flagged, not hidden.
+    # … and end-of-March 2022 at 93,500, near the 95,000 of S2, which the posting freeze was set to reproduce.
     s2 = frame.loc["S2"]
-    assert (s2.claim, s2.estimate, s2.status) == ("95,000", pytest.approx(112_500), "contradicted")
+    assert (s2.claim, s2.estimate, s2.status) == ("95,000", pytest.approx(93_500), "calibration target")
     assert "the estimate has no interval: judged as a point" in s2.note
     # Counted as they are, board levels are far below national claims, and say why.
-    assert as_counted.loc["B1-vacancies-jan"].estimate == 249 and as_counted.loc["S2"].status == "contradicted"
+    assert as_counted.loc["B1-vacancies-jan"].estimate == 249 and as_counted.loc["S2"].estimate == 187
     assert "board holds a sample" in as_counted.loc["B1-vacancies-jan"].note
     # Shares compare directly, with a sampling interval; "over 40%" is a lower bound.
     mar = frame.loc["B2-mar"]
@@ -320,7 +320,7 @@ def test_cli_compare_prints_every_claim(cli, market: Path) -> None:
         "claims", "compare", "--db", market, "--data", "simulated", "--coverage", str(SCALE), "--format", "json"
     )
     rows = {r["claim_id"]: r for r in json.loads(result.stdout)}
-    summary = "0 consistent, 4 contradicted, 2 inconclusive, 12 calibration target, 9 no estimate"
+    summary = "0 consistent, 3 contradicted, 2 inconclusive, 13 calibration target, 9 no estimate"
     assert len(rows) == 27 and summary in " ".join(result.stderr.split())
     s3 = rows["S3"]
     assert set(s3) == {

@@ -28,7 +28,7 @@ def _weekly(values: np.ndarray, start: str = "2021-01-04") -> pd.DataFrame:
 
 def _request(**kw) -> ChangepointRequest:
     """The line model unless told (``auto`` takes the vacancy stock for a stock, which needs its inflow)."""
-    return ChangepointRequest(indicator="vacancies_active", seasonal="none", n_boot=99, **{"model": "line", **kw})
+    return ChangepointRequest(indicator="vacancies_active", n_boot=99, **{"model": "line", "seasonal": "none", **kw})
 
 
 def test_a_known_break_is_found_with_an_interval_that_holds_it():
@@ -325,6 +325,21 @@ def test_cli_changepoints_table_reads_at_80_columns(market, cli, monkeypatch):
     rows = json.loads(cli(*args, "--format", "json").stdout)
     assert {r["model"] for r in rows} == {"stock"} and len(rows[0]) == 18
     assert len({r["break"] for r in rows}) == sum(line.startswith("│ all") for line in lines)
+
+
+def test_tension_is_analysed_as_the_ratio_not_its_resume_count(market):
+    """An indicator whose table has a column of its own name is analysed by that column (tension's first
+    column is its resume count)."""
+    from talentflow.impact._series import load
+    from talentflow.indicators import compute
+    from talentflow.indicators.params import Params
+
+    with Store(market, read_only=True) as store:
+        frame, column, _ = load(store, "tension", period="month")
+    assert column == "tension"
+    table = compute("tension", Params(period="month", min_cell=0), db=market).frame
+    expected = pd.to_numeric(table["tension"], errors="coerce").dropna().to_numpy()
+    assert len(frame) == len(expected) and np.allclose(frame["value"].to_numpy(), expected)
 
 
 def test_cli_names_the_option_at_fault(market, cli):

@@ -7,9 +7,12 @@ import gzip
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from talentflow import Store, ingest
@@ -242,15 +245,25 @@ def test_board_indicators_track_the_truth(exodus: Path, tmp_path: Path) -> None:
         name: {str(p)[:7]: row for p, row in zip(f.period, f.itertuples(), strict=True)} for name, f in frames.items()
     }
     board = load_scenario("exodus-2022").board
+    frozen: dict[str, float] = {}
+    others: list[float] = []
     for month in months:
         t = truth[month]
         # Coverage, duplicates and update lag put the board's vacancy stock at 0.8-1.0 of the true one and its
-        # resume stock near the resume coverage (see docs/indicators.md).
-        assert 0.75 < seen["vacancies_active"][month].vacancies / (t["vacancies_active"] * SCALE) < 1.05, month
+        # resume stock near the resume coverage (see docs/indicators.md); the posting freeze of February 2022
+        # takes postings off the board, not out of the market, for about two months.
+        ratio = seen["vacancies_active"][month].vacancies / (t["vacancies_active"] * SCALE)
+        if month in ("2022-02", "2022-03"):
+            frozen[month] = ratio
+        else:
+            assert 0.75 < ratio < 1.05, month
+            others.append(ratio)
         assert (
             0.65 < seen["resumes_active"][month].resumes / (t["resumes_active"] * SCALE * board.resume_coverage) < 1.45
         )
         assert abs(seen["relocation_share"][month].abroad_share - t["relocation_abroad_share"]) < 0.06, month
+    # The freeze's months: 10-25% below the board's usual share of the true stock.
+    assert all(0.75 < r / np.mean(others) < 0.9 for r in frozen.values()), (frozen, np.mean(others))
 
 
 # -- AI work ---------------------------------------------------------------------------------------------------
@@ -345,3 +358,38 @@ def test_board_vacancies_are_ai_work_exactly_when_the_truth_says_so(ai_market: t
     assert [r[:3] for r in rows] == [(None, False, False), ("data_scientist", True, True), ("ml_engineer", True, True)]
     assert [r[4] for r in rows] == [False, True, False]
     assert rows[2][3] > 1000 and rows[1][3] > 500
+
+
+def test_the_posting_freeze_takes_postings_down_and_holds_new_ones_back_on_the_board_only(tmp_path: Path) -> None:
+    """The freeze (docs/simulator.md, "Posting freeze") changes what the board shows and nothing in the market:
+    about ``withdrawn`` of the postings open at its start are seen archived within the week (plus the crawl's
+    lag), and new postings are held back with probability ``paused·exp(-d / (7·weeks))``."""
+    start = pd.Timestamp("2022-03-02")
+    base = load_scenario("baseline")
+    frozen = validate(
+        base.model_dump() | {"freeze": {"start": start.date(), "withdrawn": 0.5, "paused": 0.6, "weeks": 2}}
+    )
+    kw: dict[str, Any] = {"scale": 0.006, "seed": 5, "start": dt.date(2022, 1, 3), "end": dt.date(2022, 4, 30)}
+    simulate(base, tmp_path / "plain", **kw)
+    simulate(frozen, tmp_path / "frozen", **kw)
+    plain, froz = (pq.read_table(tmp_path / n / "truth" / "vacancies.parquet").to_pandas() for n in ("plain", "frozen"))
+    assert plain.drop(columns="posted").equals(froz.drop(columns="posted"))  # the market is the same
+    days = (plain["opened"] - start).dt.total_seconds() / 86400
+    assert froz["posted"][days < 0].equals(plain["posted"][days < 0])
+    new = plain["posted"] & (days >= 0) & (days < 28)
+    expected = 1 - 0.6 * np.exp(-(days[new] // 1) / 14).mean()  # about 880 postings: a standard error of 0.016
+    assert froz["posted"][new].mean() == pytest.approx(expected, abs=0.05)
+    # Open at the start, still open in the market 11 days later: about half are seen archived by then.
+    late = start + pd.Timedelta(days=11)
+    was_open = plain["posted"] & (days < 0) & (plain["closed"].isna() | (plain["closed"] > late))
+    ids = set(plain["vacancy_id"][was_open])
+    with gzip.open(tmp_path / "frozen" / "vacancies.ndjson.gz", "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    down = {
+        r["id"]
+        for r in rows
+        if r["archived"] and r["id"] in ids and pd.Timestamp(r["observed_at"]).tz_convert(None) < late
+    }
+    assert len(ids) > 350 and len(down) / len(ids) == pytest.approx(0.5, abs=0.07)  # a standard error of 0.025
+    # The counterfactual switches it off; it is one of the shock dates.
+    assert frozen.without_shocks().freeze.start is None and start.date() in frozen.shock_dates()

@@ -3,11 +3,11 @@
 For each series (one per group of ``by``):
 
 1. **Model.** A line plus nuisance terms (``x_t``: where period ``t`` ends within its month, for the board's
-   month-end crawls; none for monthly data) plus one term per break at ``τ``: a continuous kink ``(t − τ + 1)₊``
-   (the slope changes, the level does not jump), a level shift ``1[t ≥ τ]``, or both (`_hinge`). For a stock
-   (the request's model ``stock``) each break is its *inflow's*, entering the stock through the survival of its
-   entries, ``Σ_{s ≤ t} z(s)·φ^(t−s)`` with ``φ = 1 − 1/L`` and ``L`` the mean life by Little's law
-   (`mean_life`): the date is the inflow's, the size the stock's eventual change.
+   month-end crawls; none for monthly data) plus one term per break at ``τ``: a continuous kink
+   ``(t − τ + 1)₊`` (the slope changes, the level does not jump), a level shift ``1[t ≥ τ]``, or both (`_hinge`).
+   For a stock (the request's model ``stock``) each break is its *inflow's*, entering the stock through the
+   survival of its entries, ``Σ_{s ≤ t} z(s)·φ^(t−s)`` with ``φ = 1 − 1/L`` and ``L`` the mean life by Little's
+   law (`mean_life`): the date is the inflow's, the size the stock's eventual change.
 2. **Penalty (BIC-type).** A break of ``k`` coefficients costs ``β (k + 1) log n σ²``, with ``σ²`` the long-run
    variance of the residuals: their variance times ``(1 + ρ)/(1 − ρ)`` for their lag-one autocorrelation ``ρ``
    (clipped to [0, 0.95]); the residuals come from a first pass whose ``σ`` is the first differences' MAD.

@@ -46,7 +46,7 @@ def load(
     )
     result = compute_on(DuckDBEngine(store), name, params)
     frame = result.frame
-    column = value or (ind.values[0] if ind.values else "value")
+    column = value or (name if name in ind.values else ind.values[0] if ind.values else "value")
     if column not in frame.columns:
         shown = ", ".join(c for c in frame.columns if frame[c].dtype.kind in "if")
         raise UsageError(f"{name} has no column {column!r}; its numeric columns are: {shown}", param="value")

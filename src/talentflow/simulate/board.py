@@ -103,13 +103,27 @@ class Board:
         # The behaviours of issue 18 (coverage over time, use of the board abroad) draw from a stream of their
         # own per week, `_extra`: switched on, they leave every other draw of the board where it was.
         self._extra = self.rng
+        # The posting freeze (`Freeze`) draws from a third stream per week, `_freeze`, for the same reason.
+        self._freeze = self.rng
+        freeze = market.sc.freeze
+        self.freeze_day = day_number(freeze.start) if freeze.start is not None else None
         self.coverage_days = np.array([day_number(d) for d, _ in params.coverage], np.int64)
         self.coverage_values = np.array([v for _, v in params.coverage], float)
         self.abroad_use = np.array([market.sc.abroad_use(a) for a in market.destinations])
         self.end_second = (market.start_day + 7 * market.sc.weeks()) * DAY
         # Per vacancy, drawn when it opens (`second`: the time of day it was published).
         self.v = Growable(
-            {"posted": "?", "dup": "?", "shown": "?", "gross": "?", "from_only": "?", "second": "i8", "covered": "?"},
+            {
+                "posted": "?",
+                "dup": "?",
+                "shown": "?",
+                "gross": "?",
+                "from_only": "?",
+                "second": "i8",
+                "covered": "?",
+                "held": "?",  # held back from the board by the posting freeze
+                "down": "i8",  # when the freeze took it off the board (seconds), -1 if it did not
+            },
             market.vac.capacity,
         )
         # Per worker, drawn when the worker appears.
@@ -151,9 +165,13 @@ class Board:
         self.rng = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(week.index,)))
         if self.p.coverage or self.p.abroad_use:
             self._extra = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(week.index, 1)))
+        if self.freeze_day is not None:
+            self._freeze = np.random.default_rng(np.random.SeedSequence(self._entropy, spawn_key=(week.index, 2)))
         self._draw_vacancies()
         self._draw_workers()
         m, rng, p = self.m, self.rng, self.p
+        if self.freeze_day is not None and week.first_day <= self.freeze_day < week.first_day + 7:
+            self._withdraw(self.freeze_day)
         posted = self.v["posted"]
         opened_s, closed_s = self._opened_s, self._closed_s
         run_start = m.start_day * DAY
@@ -240,6 +258,7 @@ class Board:
         # made for the posted vacancies stay the same in number, so nothing else on the board moves.
         opened = self.m.vac["opened"][self.v.n :]
         covered = self._extra.random(k) < self._coverage(opened) if p.coverage else np.ones(k, bool)
+        held = self._held(opened)
         self.v.append(
             posted=posted,
             dup=posted & (rng.random(k) < p.duplicate_share),
@@ -248,7 +267,40 @@ class Board:
             from_only=rng.random(k) < 0.4,
             second=rng.integers(6 * 3600, 18 * 3600, k),
             covered=covered,
+            held=held,
+            down=np.full(k, -1, np.int64),
         )
+
+    def _held(self, opened: np.ndarray) -> np.ndarray:
+        """Which new vacancies the posting freeze holds back: ``paused·exp(-d / (7·weeks))`` of those opened ``d ≥
+        0`` days after its start (docs/simulator.md, "Posting freeze")."""
+        if self.freeze_day is None:
+            return np.zeros(len(opened), bool)
+        freeze = self.m.sc.freeze
+        days = opened.astype(float) - self.freeze_day
+        p = np.where(days >= 0, freeze.paused * np.exp(-np.maximum(days, 0) / (7 * freeze.weeks)), 0.0)
+        return self._freeze.random(len(opened)) < p
+
+    def _withdraw(self, day: int) -> None:
+        """The freeze's withdrawals: each posting on the board at its start is taken down with probability
+        ``withdrawn``, at a time drawn uniformly in the next 7 days (unless the market closes it first); the
+        crawler sees it archived then. The board's other draws are left as they are: the rows after the
+        withdrawal are dropped as they are written (`_vacancy_rows`)."""
+        v, start = self.v, day * DAY
+        idx = np.arange(v.n)
+        closed = self._closed_s(idx)
+        on = (
+            v["posted"] & v["covered"] & ~v["held"] & (self._opened_s(idx) <= start) & ((closed < 0) | (closed > start))
+        )
+        cand = idx[on]
+        hit = self._freeze.random(len(cand)) < self.m.sc.freeze.withdrawn
+        down = start + self._freeze.integers(0, 7 * DAY, len(cand))
+        closed = closed[on]
+        hit &= (closed < 0) | (closed > down)
+        cand, down = cand[hit], down[hit]
+        v.cols["down"][cand] = down
+        seen = down + self._freeze.integers(0, (self.p.lag_days + 1) * DAY, len(cand))
+        self._vacancy_rows(cand, seen, self._published(self._opened_s(cand), down), archived=True, withdrawal=True)
 
     def _draw_workers(self) -> None:
         have, n = self.w.n, self.m.n
@@ -282,8 +334,13 @@ class Board:
         return keep
 
     # -- rows -------------------------------------------------------------------------------------------
-    def _vacancy_rows(self, idx: np.ndarray, observed: np.ndarray, published: np.ndarray, *, archived: bool) -> None:
-        keep = (observed < self.end_second) & self.v["covered"][idx]
+    def _vacancy_rows(
+        self, idx: np.ndarray, observed: np.ndarray, published: np.ndarray, *, archived: bool, withdrawal: bool = False
+    ) -> None:
+        keep = (observed < self.end_second) & self.v["covered"][idx] & ~self.v["held"][idx]
+        if not withdrawal:  # a posting the freeze took down is not seen again
+            down = self.v["down"][idx]
+            keep &= (down < 0) | (observed < down)
         if not keep.any():
             return
         self._vs.append(
@@ -377,7 +434,7 @@ class Board:
                 "vac": np.arange(n, dtype=np.int64),
                 "vacancy_id": (VACANCY_ID_BASE + np.arange(n)).astype(str),
                 "duplicate_id": pa.array(duplicate_id),
-                "posted": self.v["posted"] & self.v["covered"],
+                "posted": self.v["posted"] & self.v["covered"] & ~self.v["held"],
                 "employer_id": (EMPLOYER_ID_BASE + vac["employer"]).astype(str),
                 "foreign_owned": m.foreign[vac["employer"]],
                 "role_id": np.array(m.roles)[vac["role"]],

@@ -122,6 +122,23 @@ class Relocations(_Part):
     """Where they move: area id → weight; their new vacancies are posted there."""
 
 
+class Freeze(_Part):
+    """Employers' immediate response to a shock on the board, a posting freeze (docs/simulator.md, "Posting
+    freeze"): a share of the postings open at ``start`` is taken down within a week, and new postings are held
+    back with a probability that decays from ``paused``. What the board shows, not what the market does: the
+    market's vacancies and hiring are left as they are (its fall in demand is ``employers.demand``)."""
+
+    start: dt.date | None = None
+    """When employers freeze their postings (none when unset)."""
+    withdrawn: Share = 0.0
+    """Share of the postings open on the board at ``start`` taken down within the next 7 days."""
+    paused: Share = 0.0
+    """Share of the postings opened at ``start`` held back from the board; ``paused·exp(-d / (7·weeks))`` of those
+    opened ``d`` days later."""
+    weeks: Positive = 4
+    """Decay time of the pause, in weeks."""
+
+
 class Wave(_Part):
     start: dt.date
     """First day of the wave."""
@@ -320,6 +337,7 @@ class Scenario(_Part):
     employers: Employers = Employers()
     exits: Exits = Exits()
     relocations: Relocations = Relocations()
+    freeze: Freeze = Freeze()
     migration: Migration = Migration()
     willingness: Willingness = Willingness()
     search: Search = Search()
@@ -382,6 +400,8 @@ class Scenario(_Part):
             for key in keys:
                 if getattr(getattr(self, part), key) == getattr(default, key):
                     del data[part][key]
+        if self.freeze == Freeze():  # as for the behaviours: a run without a freeze writes what it wrote before
+            del data["freeze"]
         return data
 
     def ai_role_share(self) -> float:
@@ -393,13 +413,15 @@ class Scenario(_Part):
         return (self.end - self.start).days // 7 + 1
 
     def without_shocks(self) -> Scenario:
-        """The same market with every dated intervention switched off: no demand curve, no employer exits or
-        relocations, no emigration waves or willingness shift, no search-intensity curve, no policy levers.
-        Run with the same seed it is the shocked run's counterfactual (common random numbers, market.py)."""
+        """The same market with every dated intervention switched off: no demand curve, no employer exits,
+        relocations or posting freeze, no emigration waves or willingness shift, no search-intensity curve, no
+        policy levers. Run with the same seed it is the shocked run's counterfactual (common random numbers,
+        market.py)."""
         data = self.model_dump()
         data["employers"]["demand"] = []
         data["exits"]["start"] = None
         data["relocations"]["start"] = None
+        data["freeze"]["start"] = None
         data["migration"]["waves"] = []
         data["willingness"]["shift"] = 0.0
         data["search"]["intensity"] = []
@@ -410,7 +432,7 @@ class Scenario(_Part):
     def shock_dates(self) -> list[dt.date]:
         """The first day of every dated intervention, in order (what `without_shocks` switches off)."""
         days = [d for d, _ in self.employers.demand[:1]] + [d for d, _ in self.search.intensity[:1]]
-        days += [d for d in (self.exits.start, self.relocations.start) if d is not None]
+        days += [d for d in (self.exits.start, self.relocations.start, self.freeze.start) if d is not None]
         days += [w.start for w in self.migration.waves] + [p.start for p in self.policy]
         return sorted(set(days))
 
