@@ -200,7 +200,13 @@ def test_the_nowcast_pools_real_inputs_only_with_real_data(kinds: kinds_fixture.
     assert any("not pooled" in note for note in simulated.notes)
 
 
-def test_the_claims_comparison_reads_one_kind_and_says_which(kinds: kinds_fixture.Stores, cli) -> None:
+def test_the_claims_comparison_reads_one_kind_and_says_which(
+    kinds: kinds_fixture.Stores, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from talentflow.claims import estimators
+
+    # Five panel replicates instead of the default: the test is about which records are read, not the interval.
+    monkeypatch.setattr(estimators, "CLAIM_N_BOOT", 5)
     claims = [c for c in builtin_claims().claims if c.claim_id in ("B1-vacancies-jan", "B2-mar", "A1-forecast", "A6")]
     cols = ["claim_id", "estimate", "low", "high", "status", "data", "note", "inputs"]
     frames = {}

@@ -38,18 +38,18 @@ _Z = 1.6448536269514722  # standard normal quantile for a two-sided 90% interval
 
 
 def default_estimators(
-    *, panel_fit: PanelFit | None = None, n_boot: int = CLAIM_N_BOOT, seed: int = 0, data: str = DEFAULT_DATA
+    *, panel_fit: PanelFit | None = None, n_boot: int | None = None, seed: int = 0, data: str = DEFAULT_DATA
 ) -> dict[str, Estimator]:
     """metric → estimator, each reading the records of kind ``data`` only (real or simulated). The migration
     metrics use ``panel_fit`` (which must be of the same kind) for claims about its origin, and otherwise a panel
-    fitted on first use with ``n_boot`` replicates and ``seed``, at the default population."""
+    fitted on first use with ``n_boot`` replicates (default `CLAIM_N_BOOT`) and ``seed``, at the default population."""
     provenance.check_data(data)
     if panel_fit is not None and panel_fit.panel.data != data:
         raise UsageError(
             f"the fit is of {panel_fit.panel.data} data and the comparison of {data} data: one kind at a time",
             param="panel_fit",
         )
-    panel = _PanelFits(panel_fit, n_boot, seed, data)
+    panel = _PanelFits(panel_fit, CLAIM_N_BOOT if n_boot is None else n_boot, seed, data)
     return {
         "it_vacancies": partial(it_vacancies, data=data),
         "it_resumes": partial(it_resumes, data=data),

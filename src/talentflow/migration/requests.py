@@ -33,8 +33,9 @@ PANEL_MODELS = ("simple", "durations", "full")
 STOCK_ESTIMATORS = ("demographic", "difference", "beine-parsons", "dennett")
 #: Bootstrap replicates of the panel (and the nowcast's panel) wherever it is fitted: `talentflow migration panel`,
 #: the web API, the report and the claims comparison all default to this one number, so that one store, window and
-#: seed give one interval everywhere (issue #18, "One answer per question").
-DEFAULT_N_BOOT = 100
+#: seed give one interval everywhere (issue #18, "One answer per question"). Fifty, not more: each replicate is
+#: fitted to convergence (docs/migration.md, "Interval"), and the demo's report must stay a few minutes long.
+DEFAULT_N_BOOT = 50
 #: The destinations and the control economies of excess developer growth (docs/migration.md).
 DESTINATIONS = ("GE", "AM", "KZ", "CY", "AE", "ME", "RS", "TR", "IL")
 CONTROLS = ("DE", "US", "GB", "FR", "PL", "NL", "IN", "BR")
