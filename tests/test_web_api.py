@@ -287,6 +287,16 @@ def test_serve_command_is_registered(cli) -> None:
     assert "--allow-host" in help_text and "--time-limit" in help_text and "--cache-mb" in help_text
 
 
+@pytest.fixture
+def few_replicates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five panel replicates for the claims' migration rows instead of the default: these tests are about the API
+    giving what the command line gives, not about the intervals."""
+    from talentflow.claims import estimators
+
+    monkeypatch.setattr(estimators, "CLAIM_N_BOOT", 5)
+
+
+@pytest.mark.usefixtures("few_replicates")
 def test_claims_compare_is_the_cli_comparison(client: TestClient, cli, store: Path) -> None:
     rows = client.get("/api/claims/compare?coverage=0.002&data=simulated").json()
     args = ["--coverage", "0.002", "--data", "simulated", "--format", "json"]
@@ -334,6 +344,7 @@ def test_migration_of_one_kind_ignores_the_other(client: TestClient, cli, kinds)
     assert rows["real"] != rows["simulated"]
 
 
+@pytest.mark.usefixtures("few_replicates")
 def test_claims_compare_of_one_kind_says_which(client: TestClient, cli, kinds) -> None:
     for data, alone in (("real", kinds.real), ("simulated", kinds.simulated)):
         rows = client.get(f"/api/claims/compare?coverage=0.002&data={data}").json()

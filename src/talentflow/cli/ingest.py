@@ -111,13 +111,23 @@ def ingest_cmd(
                 wait, db, as_json, legacy_format)  # fmt: skip
 
 
+def _is_ctrl_c(exc: BaseException) -> bool:
+    """What Ctrl-C raises: Python's KeyboardInterrupt, or, when it lands inside a DuckDB query, DuckDB's own
+    exception (or a RuntimeError "Query interrupted" from its Arrow reader), which must not read as a failure."""
+    import duckdb
+
+    if isinstance(exc, KeyboardInterrupt | duckdb.InterruptException):
+        return True
+    return isinstance(exc, RuntimeError) and "Query interrupted" in str(exc)
+
+
 @contextlib.contextmanager
 def _nothing_stored_if_interrupted() -> Iterator[None]:
     """Ctrl-C before the ingest's transaction (importing, planning, reading) stored nothing, and says so."""
     try:
         yield
-    except KeyboardInterrupt as exc:
-        if isinstance(exc, Interrupted):
+    except (KeyboardInterrupt, Exception) as exc:
+        if isinstance(exc, Interrupted) or not _is_ctrl_c(exc):
             raise
         raise Interrupted("interrupted: nothing was stored (the store is as it was)", stored=False) from None
 
@@ -169,8 +179,8 @@ def _ingest(
             print_json(report.to_dict())
         else:
             _print_report(report)
-    except KeyboardInterrupt as exc:
-        if isinstance(exc, Interrupted) or report is None:
+    except (KeyboardInterrupt, Exception) as exc:
+        if isinstance(exc, Interrupted) or report is None or not _is_ctrl_c(exc):
             raise
         raise Interrupted(_stored(report), stored=True) from None
 

@@ -30,7 +30,7 @@ class PanelOptions:
     n_boot: int = 100
     seed: int = 0
     max_iter: int = 500
-    tol: float = 1e-8  # relative change in the objective (see `_em._run_em`)
+    tol: float = 1e-7  # relative change in the objective (see `_em._run_em`)
     boot_iter: int = 500  # each replicate runs to convergence from the full-sample fit
     boot_tol: float = 1e-6  # its stopping rule (see docs/migration.md for what a looser one changes)
     #: The model (docs/migration.md): search types, classes of time abroad, searchers' own emigration rate.
