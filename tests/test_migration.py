@@ -344,7 +344,7 @@ def test_panel_rows_are_workforce_or_board_visible_and_say_what_the_interval_cov
     profiles = float(
         re.search(r"profiles on the board at the end of 2021-12: ([\d,]+)", result.stderr)[1].replace(",", "")
     )
-    for flow in work:
+    for flow in board:
         # The note rounds the profiles to whole ones; the rows use the fitted figure.
         assert board[flow]["estimate"] == pytest.approx(work[flow]["estimate"] * profiles / 1e6, rel=1e-4)
         assert board[flow]["low"] <= board[flow]["estimate"] <= board[flow]["high"]
