@@ -224,18 +224,11 @@ def _fit_em(
         if progress is not None:
             progress("EM", it, opt.max_iter, f"iteration {it}, log-likelihood {objective[0]:,.1f}")
 
+    def em(weight: np.ndarray, start: list[Params], **kw: object) -> list[_EMFit]:
+        return _run_em(pat.codes, pat.start, weight, start, crawled=crawled, accelerate=opt.accelerate, **kw)  # type: ignore[arg-type]
+
     first = [Params.first_guess(pat.codes.shape[1], opt.structure)]
-    (fit,) = _run_em(
-        pat.codes,
-        pat.start,
-        pat.count[None, :],
-        first,
-        max_iter=opt.max_iter,
-        tol=opt.tol,
-        crawled=crawled,
-        accelerate=opt.accelerate,
-        on_step=em_step,
-    )
+    (fit,) = em(pat.count[None, :], first, max_iter=opt.max_iter, tol=opt.tol, on_step=em_step)
     if progress is not None:
         progress("EM", fit.iterations, fit.iterations, f"fitted in {fit.iterations} iterations")
     # Integers are exact in float32 up to 2^24: half the memory of float64 for a million patterns × 100 draws.
@@ -250,17 +243,7 @@ def _fit_em(
                 progress("bootstrap", done + size * (1 - len(active) / size), opt.n_boot, text)
 
         start = [fit.params.copy() for _ in group]
-        boots += _run_em(
-            pat.codes,
-            pat.start,
-            group,
-            start,
-            max_iter=opt.boot_iter,
-            tol=opt.boot_tol,
-            crawled=crawled,
-            accelerate=opt.accelerate,
-            on_step=boot_step,
-        )
+        boots += em(group, start, max_iter=opt.boot_iter, tol=opt.boot_tol, on_step=boot_step)
         if progress is not None:
             progress("bootstrap", len(boots), opt.n_boot, f"replicate {len(boots)} of {opt.n_boot}")
     return fit, boots

@@ -37,14 +37,25 @@ def _flows(point: np.ndarray, boot: np.ndarray, i0: int, i1: int) -> dict[str, t
 
 
 def _rows(panel: Panel, point: np.ndarray, boot: np.ndarray, i0: int, i1: int, level: float) -> list[dict]:
-    window = f"{panel.months[i0]}/{panel.months[i1]}"
     rows = []
     for flow, (est, b) in _flows(point, boot, i0, i1).items():
-        low, high = _interval(est, b, level)
-        for k, month in enumerate(panel.months[i0 : i1 + 1]):
-            rows.append(_row(flow, panel.origin, "abroad", month, est[k], low[k], high[k], level))
-        tl, th = _interval(est.sum(keepdims=True), b.sum(axis=1)[:, None], level)
-        rows.append(_row(flow, panel.origin, "abroad", window, est.sum(), tl[0], th[0], level))
+        rows += _series_rows(panel, flow, est, b, i0, i1, level)
+    return rows
+
+
+def _series_rows(
+    panel: Panel, flow: str, est: np.ndarray, boot: np.ndarray, i0: int, i1: int, level: float
+) -> list[dict]:
+    """One flow's rows: each month from ``i0`` to ``i1``, then the window's total, each with its interval."""
+    low, high = _interval(est, boot, level)
+    rows = [
+        _row(flow, panel.origin, "abroad", month, est[k], low[k], high[k], level)
+        for k, month in enumerate(panel.months[i0 : i1 + 1])
+    ]
+    tl, th = _interval(est.sum(keepdims=True), boot.sum(axis=1)[:, None], level)
+    rows.append(
+        _row(flow, panel.origin, "abroad", f"{panel.months[i0]}/{panel.months[i1]}", est.sum(), tl[0], th[0], level)
+    )
     return rows
 
 
@@ -101,14 +112,9 @@ def _stay_rows(panel: Panel, away: np.ndarray, away_boot: np.ndarray, i0: int, i
     """Emigrants by month who stayed abroad at least 3 and at least 12 months, and the window's totals."""
     if not away.size:
         return []
-    window = f"{panel.months[i0]}/{panel.months[i1]}"
     rows = []
     for flow, months in STAYS.items():
         est = _still_abroad(away, months)[i0 - 1 : i1]
         boot = _still_abroad(away_boot, months)[:, i0 - 1 : i1]
-        low, high = _interval(est, boot, level)
-        for k, month in enumerate(panel.months[i0 : i1 + 1]):
-            rows.append(_row(flow, panel.origin, "abroad", month, est[k], low[k], high[k], level))
-        tl, th = _interval(est.sum(keepdims=True), boot.sum(axis=1)[:, None], level)
-        rows.append(_row(flow, panel.origin, "abroad", window, est.sum(), tl[0], th[0], level))
+        rows += _series_rows(panel, flow, est, boot, i0, i1, level)
     return rows
