@@ -188,6 +188,10 @@ def test_one_default_number_of_replicates() -> None:
     from talentflow.migration.requests import DEFAULT_N_BOOT, NowcastRequest, PanelRequest
 
     assert ReportOptions().n_boot == PanelRequest().n_boot == NowcastRequest().n_boot == CLAIM_N_BOOT == DEFAULT_N_BOOT
+    # And to one model; a name the command would refuse, the report refuses too.
+    assert ReportOptions().model == PanelRequest().model == "durations"
+    with pytest.raises(UsageError, match="model: expected one of simple, durations, full, not 'fastest'"):
+        ReportOptions(model="fastest")
 
 
 def test_the_report_and_the_command_give_one_interval(cli, market: dict) -> None:
@@ -352,7 +356,8 @@ def _frames(data, prefix: str) -> dict[str, pd.DataFrame]:
 
 
 def test_each_kind_has_its_own_sections_never_summed(kinds: kinds_fixture.Stores, tmp_path: Path) -> None:
-    options = ReportOptions(n_boot=3)
+    # The simplest panel model is the quickest: the test is about which records each section reads.
+    options = ReportOptions(n_boot=3, model="simple")
     mixed = build_report(tmp_path / "mixed.html", db=kinds.mixed, options=options)
     real = build_report(tmp_path / "real.html", db=kinds.real, options=options)
     simulated = build_report(tmp_path / "simulated.html", db=kinds.simulated, options=options)

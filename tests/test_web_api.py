@@ -213,31 +213,27 @@ def test_cache_hits_return_the_same_rows_and_follow_the_store(client: TestClient
 
 
 def test_migration_rows_are_the_cli_rows(client: TestClient, cli, store: Path) -> None:
-    rows = client.get("/api/migration?method=panel&n_boot=10&seed=1&data=simulated").json()
-    args = ["--n-boot", "10", "--seed", "1", "--data", "simulated", "--format", "json"]
+    # The simplest model is the quickest; the default one is asked for once, below.
+    rows = client.get("/api/migration?method=panel&n_boot=10&seed=1&data=simulated&model=simple").json()
+    args = ["--n-boot", "10", "--seed", "1", "--data", "simulated", "--model", "simple", "--format", "json"]
     expected = cli_json(cli, "migration", "panel", *args, "--db", store)
     assert rows == expected
     assert {r["flow"] for r in rows} >= {"emigration", "return"}
     march = next(r for r in rows if r["flow"] == "emigration" and r["period"] == "2022-03")
     assert march["low"] < march["estimate"] < march["high"] and march["estimate"] > 10_000
     # Another window reuses the fitted panel and still equals the CLI.
-    window = client.get("/api/migration?n_boot=10&seed=1&from=2022-03&to=2022-06&data=simulated")
+    window = client.get("/api/migration?n_boot=10&seed=1&from=2022-03&to=2022-06&data=simulated&model=simple")
     assert window.headers["x-talentflow-cache"] == "miss"
-    args = [
-        "--from",
-        "2022-03",
-        "--to",
-        "2022-06",
-        "--n-boot",
-        "10",
-        "--seed",
-        "1",
-        "--data",
-        "simulated",
-        "-f",
-        "json",
-    ]
+    args = ["--from", "2022-03", "--to", "2022-06", "--n-boot", "10", "--seed", "1", "--data", "simulated"]
+    args += ["--model", "simple", "-f", "json"]
     assert window.json() == cli_json(cli, "migration", "panel", *args, "--db", store)
+    # The model is part of the fit kept for other windows: the default model is another fit, the CLI's default.
+    simple = client.get("/api/migration?n_boot=3&seed=1&from=2022-03&to=2022-06&data=simulated&model=simple")
+    default = client.get("/api/migration?n_boot=3&seed=1&from=2022-03&to=2022-06&data=simulated")
+    assert simple.json() != default.json()
+    args = ["--from", "2022-03", "--to", "2022-06", "--n-boot", "3", "--seed", "1", "--data", "simulated"]
+    assert default.json() == cli_json(cli, "migration", "panel", *args, "-f", "json", "--db", store)
+    assert client.get("/api/migration?method=excess&model=full").status_code == 422
     assert {r["period"] for r in window.json()} == {"2022-03", "2022-04", "2022-05", "2022-06", "2022-03/2022-06"}
 
 
@@ -335,12 +331,13 @@ def test_an_indicator_of_one_kind_ignores_the_other(client: TestClient, kinds, n
 
 
 def test_migration_of_one_kind_ignores_the_other(client: TestClient, cli, kinds) -> None:
-    args = ["--n-boot", "4", "--from", "2022-02", "--to", "2022-05", "--format", "json"]
+    args = ["--n-boot", "4", "--from", "2022-02", "--to", "2022-05", "--model", "simple", "--format", "json"]
     rows = {}
+    query = "/api/migration?n_boot=4&from=2022-02&to=2022-05&model=simple"
     for data, alone in (("real", kinds.real), ("simulated", kinds.simulated)):
-        rows[data] = client.get(f"/api/migration?n_boot=4&from=2022-02&to=2022-05&data={data}").json()
+        rows[data] = client.get(f"{query}&data={data}").json()
         assert rows[data] == cli_json(cli, "migration", "panel", *args, "--data", data, "--db", alone)
-    assert client.get("/api/migration?n_boot=4&from=2022-02&to=2022-05").json() == rows["real"]
+    assert client.get(query).json() == rows["real"]
     assert rows["real"] != rows["simulated"]
 
 

@@ -338,7 +338,7 @@ def test_the_shared_lock_is_duckdbs(store: Path, tmp_path: Path) -> None:
         with shared_lock(fd) as held:
             assert held
             with pytest.raises(Exception, match="lock"):
-                Store(db)
+                Store(db, wait=1.0)  # refused after a second of waiting, not the default minute
         with Store(db), shared_lock(fd) as held:
             assert not held
     finally:

@@ -42,6 +42,14 @@ OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write
 SeedOption = Annotated[int, typer.Option(help="Random seed: the same seed gives the same answer.")]
 #: The nominal coverage of a command's intervals (`talentflow migration`, `talentflow impact`).
 LevelOption = Annotated[float, typer.Option(help="Coverage of the intervals.")]
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        help="The panel's model: simple (one return rate), durations (returns by time abroad) or full (also two "
+        "search types and searchers' own emigration rate; about four times slower). See docs/migration.md, "
+        "'The model'."
+    ),
+]
 ScaleOption = Annotated[float, typer.Option(help="Share of the population simulated (counts are scaled back).")]
 ScenarioArgument = Annotated[
     str | None, typer.Argument(help="A built-in scenario name or a scenario TOML file.", show_default=False)

@@ -20,6 +20,7 @@ from talentflow.cli._common import (
     DbOption,
     FormatOption,
     LevelOption,
+    ModelOption,
     OutputOption,
     check_output,
     deprecated,
@@ -141,12 +142,6 @@ def _excess_table(result: MigrationResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-_MODEL_HELP = (
-    "The panel's model: simple (one return rate), durations (returns by time abroad) or full (also two search "
-    "types and searchers' own emigration rate; about four times slower). See docs/migration.md, 'The model'."
-)
-
-
 # -- panel and nowcast: a window of months and the population -------------------------------------------
 def _monthly_options(
     origin: OriginOption = _PANEL.origin,
@@ -176,7 +171,7 @@ def _monthly_options(
         ),
     ] = None,
     data: DataOption = "real",
-    model: Annotated[str, typer.Option(help=_MODEL_HELP)] = _PANEL.model,
+    model: ModelOption = _PANEL.model,
     format: FormatOption = "table",
     output: OutputOption = None,
     db: DbOption = None,

@@ -11,6 +11,7 @@ import typer
 from talentflow.cli._common import (
     Command,
     DbOption,
+    ModelOption,
     OutDirOption,
     ScaleOption,
     ScenarioArgument,
@@ -77,6 +78,7 @@ class StageProgress(Progress):
 
     talentflow report --out report.html
     talentflow report --out report.html --db demo/talentflow.duckdb --sim demo/sim
+    talentflow report --out report.html --model full   # search types too: slower
 """,
 )
 def report_cmd(
@@ -92,12 +94,13 @@ def report_cmd(
     origin: Annotated[str, typer.Option(help="The country people leave (ISO2).")] = "RU",
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
     n_boot: NBootOption = REPORT_N_BOOT,
+    model: ModelOption = ReportOptions.model,
     db: DbOption = None,
 ) -> None:
     """Write one self-contained HTML report (charts with plotly.js inline; opens with no network)."""
     from talentflow.report import build_report
 
-    options = ReportOptions(sim=sim, origin=origin.upper(), seed=seed, n_boot=n_boot)
+    options = ReportOptions(sim=sim, origin=origin.upper(), seed=seed, n_boot=n_boot, model=model)
     started = time.perf_counter()
     with StageProgress(err.is_terminal) as progress:
         data = build_report(out_file, db=db, options=options, step=lambda k: progress.stage(STEPS[k]))
@@ -140,6 +143,7 @@ def run_cmd(
     scale: ScaleOption = 0.01,
     seed: Annotated[int, typer.Option(help="Seed of the simulation and of the bootstrap intervals.")] = 0,
     n_boot: NBootOption = REPORT_N_BOOT,
+    model: ModelOption = ReportOptions.model,
 ) -> None:
     """The main job: simulate (or take data), ingest, import the built-in claims, estimate, write the report."""
     from talentflow.report.run import run
@@ -160,6 +164,7 @@ def run_cmd(
             scale=scale,
             seed=seed,
             n_boot=n_boot,
+            model=model,
             progress=progress,
         )
     _summary(result, time.perf_counter() - started)

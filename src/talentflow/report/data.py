@@ -450,7 +450,7 @@ def _panel(store: Store, opt: ReportOptions, sim: dict[str, Any] | None, kind: K
         )
     population = census(sim) if sim else DEFAULT_POPULATION
     # The path `talentflow migration panel` takes (trim included): the same store and seed give the same interval.
-    fit = fit_for(full, population, level=opt.level, n_boot=opt.n_boot, seed=opt.seed)
+    fit = fit_for(full, population, level=opt.level, n_boot=opt.n_boot, seed=opt.seed, model=opt.model)
     # The claims' migration metrics use the default population: with a census that is the same fit rescaled,
     # so the EM runs once.
     fits[kind.data] = rescale(fit, DEFAULT_POPULATION) if sim else fit

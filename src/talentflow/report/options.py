@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from talentflow.errors import UsageError
 from talentflow.indicators.params import DEFAULT_MIN_CELL
 from talentflow.indicators.provenance import DATA
-from talentflow.migration.requests import DEFAULT_N_BOOT
+from talentflow.migration.requests import DEFAULT_N_BOOT, PANEL_MODELS, PanelRequest
 
 #: Bootstrap replicates of the panel fit in the report: the number `talentflow migration panel` uses, so that the
 #: report and the command give the same interval for the same store, window and seed.
@@ -54,11 +55,17 @@ class ReportOptions:
     sim: Path | None = None  # the simulator's output directory (truth/summary.json, scenario.json)
     origin: str = "RU"
     n_boot: int = REPORT_N_BOOT
+    #: The panel's model (`talentflow migration panel --model`; docs/migration.md, "The model").
+    model: str = PanelRequest.model
     seed: int = 0
     level: float = 0.9
     min_cell: int = DEFAULT_MIN_CELL
     #: Re-segmentations behind each change point's interval (fewer than `talentflow impact changepoints`'s 199).
     impact_n_boot: int = 99
+
+    def __post_init__(self) -> None:
+        if self.model not in PANEL_MODELS:
+            raise UsageError(f"expected one of {', '.join(PANEL_MODELS)}, not {self.model!r}", param="model")
 
 
 class Progress:

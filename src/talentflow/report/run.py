@@ -52,6 +52,7 @@ def run(
     scale: float = 0.01,
     seed: int = 0,
     n_boot: int = REPORT_N_BOOT,
+    model: str = ReportOptions.model,
     progress: Progress | None = None,
     data: Sequence[str | os.PathLike[str]] = (),
 ) -> RunResult:
@@ -122,7 +123,7 @@ def run(
         def step(key: str) -> None:
             progress.stage(f"report: {STEPS[key]}")
 
-        options = ReportOptions(sim=sim_dir, seed=seed, n_boot=n_boot)
+        options = ReportOptions(sim=sim_dir, seed=seed, n_boot=n_boot, model=model)
         report_path = out / REPORT_NAME
         gathered = build_report(report_path, store=store, options=options, step=step)
         done("estimates and report")

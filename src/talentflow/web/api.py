@@ -15,7 +15,7 @@ from talentflow.indicators._compute import request as indicator_request
 from talentflow.indicators.params import DEFAULT_MIN_CELL, PERIODS
 from talentflow.indicators.provenance import DEFAULT_DATA, check_data
 from talentflow.indicators.registry import REGISTRY, catalog
-from talentflow.migration.requests import ExcessRequest, NowcastRequest, PanelRequest
+from talentflow.migration.requests import PANEL_MODELS, ExcessRequest, NowcastRequest, PanelRequest
 from talentflow.web.queries import Answer, Job, Limits, StoreService, TooLarge
 
 FORMATS = ("json", "csv")
@@ -123,7 +123,14 @@ async def get_migration(
     from_: Annotated[str | None, Query(alias="from", description="First month (YYYY-MM), or quarter")] = None,
     to: Annotated[str | None, Query(description="Last month (YYYY-MM), or quarter for excess (2023Q1)")] = None,
     n_boot: Annotated[
-        int | None, Query(description="Bootstrap replicates [default: the method's, 100 or 2000 for excess]")
+        int | None, Query(description="Bootstrap replicates [default: the method's, 50 or 2000 for excess]")
+    ] = None,
+    model: Annotated[
+        str | None,
+        Query(
+            description="The panel's model (panel and nowcast) [default: durations]",
+            json_schema_extra=_one_of(PANEL_MODELS),
+        ),
     ] = None,
     seed: Annotated[int, Query(description="Seed of the bootstrap")] = 0,
     level: Annotated[float, Query(description="Coverage of the intervals")] = 0.9,
@@ -133,7 +140,7 @@ async def get_migration(
     format: Annotated[str, Query(description="json (rows) or csv", json_schema_extra=_one_of(FORMATS))] = "json",
 ) -> Response:
     """The same rows as `talentflow migration METHOD --format json` (the population is the CLI's default)."""
-    _only(request, "method", "origin", "from", "to", "n_boot", "seed", "level", "data", "format")
+    _only(request, "method", "origin", "from", "to", "n_boot", "seed", "level", "data", "model", "format")
     kind = MIGRATION.get(method)
     if kind is None:
         extra = " (stocks reads stock-table files: use the CLI)" if method == "stocks" else ""
@@ -146,8 +153,10 @@ async def get_migration(
     if kind is ExcessRequest:
         if check_data(data) != "real":
             raise UsageError("excess reads the GitHub Innovation Graph, published real data only", param="data")
+        if model is not None:
+            raise UsageError("excess fits no panel: the model is for panel and nowcast", param="model")
     else:
-        given["data"] = data
+        given.update(data=data, model=model)
     wanted = kind(origin=origin, level=level, seed=seed, **{k: v for k, v in given.items() if v is not None})
     shown = str(getattr(wanted, "data", "real"))
     return await _answer(request, service(request).migration(wanted), format, f"migration-{method}", shown)

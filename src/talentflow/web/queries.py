@@ -421,7 +421,18 @@ class StoreService:
                 if isinstance(request, PanelRequest):
                     # The fit is the slow part and does not depend on the window: keep it for other windows.
                     r = request
-                    key = ("fit", r.data, r.origin, r.n_boot, r.seed, r.level, r.population, r.naive, str(path))
+                    key = (
+                        "fit",
+                        r.data,
+                        r.origin,
+                        r.model,
+                        r.n_boot,
+                        r.seed,
+                        r.level,
+                        r.population,
+                        r.naive,
+                        str(path),
+                    )
                     fit, _ = self._fits.get(key, lambda: panel_fit(store, r))
                     # The rows `talentflow migration panel` prints: workforce and board-visible, and what they cover.
                     result = panel_result(fit, request.start, request.end)

@@ -258,6 +258,41 @@ def _unseen_cohorts(start: np.ndarray, crawled: np.ndarray) -> tuple[np.ndarray,
 StepHook = Callable[[np.ndarray, int, np.ndarray], None]
 
 
+@dataclass(frozen=True)
+class _Map:
+    """One EM step for R replicates at once (``weight`` (R, patterns)), with people never seen counted in: each
+    creation cohort gets a pseudo person standing for its unseen members, weighted by seen × P(unseen) / P(seen)
+    under the current parameters (EM for a truncated sample, Dempster, Laird and Rubin 1977, section 4.2)."""
+
+    codes: np.ndarray
+    start: np.ndarray
+    weight: np.ndarray
+    crawled: np.ndarray
+    ghost_codes: np.ndarray
+    cohorts: np.ndarray
+    seen_per_cohort: np.ndarray  # (R, cohorts)
+
+    @classmethod
+    def of(cls, codes: np.ndarray, start: np.ndarray, weight: np.ndarray, crawled: np.ndarray | None) -> _Map:
+        m = codes.shape[1]
+        crawled = np.ones(m, bool) if crawled is None else crawled
+        ghost_codes, cohorts = _unseen_cohorts(start, crawled)
+        seen = np.stack([np.bincount(start, weights=w, minlength=m)[cohorts] for w in weight])
+        return cls(codes, start, weight, crawled, ghost_codes, cohorts, seen)
+
+    def __call__(self, which: np.ndarray, ps: list[Params]) -> tuple[list[Params], np.ndarray, list[_Counts]]:
+        """The M-step after an E-step at ``ps`` (replicate ``which[k]`` at ``ps[k]``), the objective at ``ps`` (the
+        seen people's log-likelihood given that they were seen) and the expected counts."""
+        tables = _Tables.of(ps)
+        never = _never_seen_all(tables, self.cohorts, self.crawled)
+        seen = self.seen_per_cohort[which]
+        ghosts = _Ghosts(self.ghost_codes, self.cohorts, seen * never / np.maximum(1 - never, 1e-12))
+        got = _e_step(self.codes, self.start, self.weight, which, ghosts, tables)
+        objective = np.array([c.loglik for c in got]) - (seen * np.log1p(-never)).sum(axis=1)
+        st = ps[0].structure
+        return [_m_step(c, st) for c in got], objective, got
+
+
 def _run_em(
     codes: np.ndarray,
     start: np.ndarray,
@@ -270,41 +305,37 @@ def _run_em(
     accelerate: bool = True,
     on_step: StepHook | None = None,
 ) -> list[_EMFit]:
-    """EM for R replicates at once (``weight`` (R, patterns), one starting ``params`` each), each stopping on its
-    own test, with people never seen counted in: each creation cohort gets a pseudo person standing for its unseen
-    members, weighted by seen × P(unseen) / P(seen) under the current parameters (EM for a truncated sample,
-    Dempster, Laird and Rubin 1977, section 4.2). The stopping rule watches what this EM increases: the seen
-    people's log-likelihood conditional on being seen, Σ log P(history) − Σ_c n_c log(1 − P(never seen | c)).
+    """EM for R replicates at once (``weight`` (R, patterns), one starting ``params`` each, see `_Map`), each
+    stopping on its own test. The stopping rule watches what this EM increases: the seen people's log-likelihood
+    conditional on being seen, Σ log P(history) − Σ_c n_c log(1 − P(never seen | c)). It is checked at the start
+    of each cycle: a replicate whose objective moved by at most ``tol`` (relative) since the last cycle stops
+    there, with the counts that check computed.
 
     ``accelerate`` runs SQUAREM (Varadhan and Roland 2008, scheme S3): two EM steps give the step r and its
     change v; the parameters jump to θ − 2αr + α²v with α = −‖r‖/‖v‖ (at most −1), then one EM step from
     there; a jump that lowers the objective falls back to the two plain steps. ``max_iter`` counts E-steps."""
-    m = codes.shape[1]
-    crawled = np.ones(m, bool) if crawled is None else crawled
-    ghost_codes, cohorts = _unseen_cohorts(start, crawled)
-    seen_per_cohort = np.stack([np.bincount(start, weights=w, minlength=m)[cohorts] for w in weight])
+    em = _Map.of(codes, start, weight, crawled)
     params = list(params)
-    st = params[0].structure
-
-    def em(which: np.ndarray, ps: list[Params]) -> tuple[list[Params], np.ndarray, list[_Counts]]:
-        tables = _Tables.of(ps)
-        never = _never_seen_all(tables, cohorts, crawled)
-        ghosts = seen_per_cohort[which] * never / np.maximum(1 - never, 1e-12)
-        got = _e_step(codes, start, weight, which, _Ghosts(ghost_codes, cohorts, ghosts), tables)
-        objective = np.array([c.loglik for c in got]) - (seen_per_cohort[which] * np.log1p(-never)).sum(axis=1)
-        return [_m_step(c, st) for c in got], objective, got
-
+    final: dict[int, tuple[_Counts, float]] = {}
     last = np.full(len(params), -np.inf)
     iterations = np.zeros(len(params), int)
     active = np.arange(len(params))
     while active.size:
         p0 = [params[k] for k in active]
-        p1, objective, _ = em(active, p0)
+        p1, objective, got = em(active, p0)
         iterations[active] += 1
-        nxt = p1
+        converged = np.abs(objective - last[active]) <= tol * np.maximum(1.0, np.abs(objective))
+        for i in np.flatnonzero(converged):
+            final[int(active[i])] = (got[i], float(objective[i]))
+        last[active] = objective
+        moving = ~converged
+        active, p0, objective = active[moving], [p0[i] for i in np.flatnonzero(moving)], objective[moving]
+        nxt = [p1[i] for i in np.flatnonzero(moving)]
+        if not active.size:
+            break
         if accelerate:
-            p2, _, _ = em(active, p1)
-            jumped = [_squarem(a, b, c) for a, b, c in zip(p0, p1, p2, strict=True)]
+            p2, _, _ = em(active, nxt)
+            jumped = [_squarem(a, b, c) for a, b, c in zip(p0, nxt, p2, strict=True)]
             p3, obj_jump, _ = em(active, jumped)
             iterations[active] += 2
             nxt = [c if oj >= o else b for b, c, oj, o in zip(p2, p3, obj_jump, objective, strict=True)]
@@ -312,14 +343,12 @@ def _run_em(
             params[k] = p
         if on_step is not None:
             on_step(active, int(iterations[active].max()), objective)
-        done = (np.abs(objective - last[active]) <= tol * np.maximum(1.0, np.abs(objective))) | (
-            iterations[active] >= max_iter
-        )
-        last[active] = objective
-        active = active[~done]
-    everyone = np.arange(len(params))
-    _, objective, final = em(everyone, params)
-    return [_flows_of(p, c, float(o), int(i)) for p, c, o, i in zip(params, final, objective, iterations, strict=True)]
+        active = active[iterations[active] < max_iter]
+    rest = np.array([k for k in range(len(params)) if k not in final], int)
+    if rest.size:
+        _, objective, got = em(rest, [params[k] for k in rest])
+        final.update({int(k): (c, float(o)) for k, c, o in zip(rest, got, objective, strict=True)})
+    return [_flows_of(p, *final[k], int(iterations[k])) for k, p in enumerate(params)]
 
 
 def _vector(p: Params) -> np.ndarray:

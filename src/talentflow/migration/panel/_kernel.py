@@ -70,10 +70,14 @@ def _block(codes, start, w, tv, src, dst, e, initial, entry, lo, step, xi, first
                         alpha[j, y, r] = initial[y, r] if s0 == 0 else entry[y, r]
             else:
                 alpha[j] = 0.0
-                for a in range(a_count):
-                    x, y = src[a], dst[a]
-                    for r in range(r_count):
-                        alpha[j, y, r] += alpha[j - 1, x, r] * tv[j - 1, a, r]
+                if r_count == 1:  # a fit's point estimate: no loop of one replicate inside each arc
+                    for a in range(a_count):
+                        alpha[j, dst[a], 0] += alpha[j - 1, src[a], 0] * tv[j - 1, a, 0]
+                else:
+                    for a in range(a_count):
+                        x, y = src[a], dst[a]
+                        for r in range(r_count):
+                            alpha[j, y, r] += alpha[j - 1, x, r] * tv[j - 1, a, r]
             for r in range(r_count):
                 c = 0.0
                 for y in range(s_count):
@@ -103,10 +107,18 @@ def _block(codes, start, w, tv, src, dst, e, initial, entry, lo, step, xi, first
                     for r in range(r_count):
                         eb[y, r] = e[code, y, r] * beta[y, r] / scale[j, r]
                 nxt[:] = 0.0
-                for a in range(a_count):
-                    x, y = src[a], dst[a]
-                    for r in range(r_count):
-                        v = tv[j - 1, a, r] * eb[y, r]
-                        xi[j - 1, a, r] += alpha[j - 1, x, r] * w[i, r] * v
-                        nxt[x, r] += v
+                if r_count == 1:
+                    wi = w[i, 0]
+                    for a in range(a_count):
+                        x = src[a]
+                        v = tv[j - 1, a, 0] * eb[dst[a], 0]
+                        xi[j - 1, a, 0] += alpha[j - 1, x, 0] * wi * v
+                        nxt[x, 0] += v
+                else:
+                    for a in range(a_count):
+                        x, y = src[a], dst[a]
+                        for r in range(r_count):
+                            v = tv[j - 1, a, r] * eb[y, r]
+                            xi[j - 1, a, r] += alpha[j - 1, x, r] * w[i, r] * v
+                            nxt[x, r] += v
                 beta[:] = nxt
