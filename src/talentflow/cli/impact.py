@@ -37,7 +37,12 @@ app = typer.Typer(
 
 IndicatorArgument = Annotated[str, typer.Argument(help="An indicator name (talentflow indicators list).")]
 ValueOption = Annotated[
-    str | None, typer.Option("--value", help="The indicator's column to analyse [default: its first value].")
+    str | None,
+    typer.Option(
+        "--value",
+        help="The indicator's column to analyse [default: the one named as the indicator (tension's ratio), else "
+        "its first value column].",
+    ),
 ]
 ByOption = Annotated[
     list[str] | None,

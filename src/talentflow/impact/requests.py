@@ -56,7 +56,8 @@ class _Series(Request):
     """One indicator's series: which value column, which period, which filter, which records."""
 
     indicator: str
-    #: The column of the indicator's rows to analyse [default: its first value column, or ``value``].
+    #: The column of the indicator's rows to analyse [default: the one named as the indicator, else its first value
+    #: column, or ``value``].
     value: str | None = None
     by: tuple[str, ...] = ()
     options: tuple[str, ...] = ()

@@ -5,9 +5,9 @@ The panel's flows are movers among the board's profiles, scaled to the workforce
 reference month: workforce = board-visible × N / profiles. This module works on a fitted `PanelFit` through its
 public attributes only (``point``, ``boot``, ``population``, ``options``, ``notes``, ``result``):
 
-- the population's error is drawn here, from the seed alone (`population_noise`), so that a fit made for one
-  population and rescaled to another (`rescale`) carries the draws a fit made for that population does, and the
-  replicates without it (`sampling_boot`) can always be had back;
+- the population's error is drawn from the seed alone (`population_noise`, the fit's own draws), so that a fit
+  made for one population and rescaled to another (`rescale`) carries the draws a fit made for that population
+  does, and the replicates without it (`sampling_boot`) can always be had back;
 - `panel_result` labels every row ``workforce`` and adds the window's ``board-visible`` totals, and says what
   the interval covers (`panel_covers`);
 - `sensitivity` gives the window's totals over a grid of populations and board coverage changes.
@@ -21,18 +21,12 @@ import numpy as np
 import pandas as pd
 
 from talentflow.migration.panel import PanelFit
+from talentflow.migration.panel._fit import population_noise
 from talentflow.migration.requests import COVERAGE_CHANGES, POPULATION_FACTORS, Population
 from talentflow.migration.results import MigrationResult
 
 WORKFORCE, BOARD = "workforce", "board-visible"
 FLOWS = ("emigration", "return", "net")
-
-
-def population_noise(n: int, cv: float, seed: int) -> np.ndarray:
-    """One mean-one lognormal factor per replicate, the population count's error, drawn from ``seed`` alone."""
-    if cv <= 0:
-        return np.ones(n)
-    return np.random.default_rng([seed, 1]).lognormal(-(cv**2) / 2, cv, n)
 
 
 def _per_replicate(values: np.ndarray, boot: np.ndarray) -> np.ndarray:

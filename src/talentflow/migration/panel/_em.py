@@ -209,7 +209,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def _m_step(c: _Counts, st: Structure) -> Params:
     """Each decision's rate: expected "yes" over expected decisions, by month or pooled over the panel."""
-    yes_arcs, no_arcs = _incidence(st)
+    yes_arcs, no_arcs = st.incidence
     yes, no = c.xi @ yes_arcs, c.xi @ no_arcs
     rates = np.empty_like(yes)
     for j, (_, monthly) in enumerate(st.slots):
@@ -223,15 +223,6 @@ def _m_step(c: _Counts, st: Structure) -> Params:
     first_old = c.first_old[:live] / max(c.first_old[:live].sum(), 1e-12)
     first_new = c.first_new[:live] / c.first_new[:live].sum() if c.first_new[:live].sum() > 0 else first_old
     return Params(st, rates, float(shown[UNSEEN] / max(shown.sum(), 1e-12)), first_old, first_new)
-
-
-_INCIDENCE: dict[Structure, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def _incidence(st: Structure) -> tuple[np.ndarray, np.ndarray]:
-    if st not in _INCIDENCE:
-        _INCIDENCE[st] = st.arcs.incidence(len(st.slots))
-    return _INCIDENCE[st]
 
 
 @dataclass(frozen=True)
@@ -431,19 +422,3 @@ def _never_seen_all(tab: _Tables, cohorts: np.ndarray, crawled: np.ndarray) -> n
             a[:, begins] = (tab.initial if j == 0 else tab.entry)[:, None, :]
         a *= tab.e[:, rows[j]][:, None, :]
     return np.clip(a.sum(axis=2), 0.0, 0.999)
-
-
-def _never_seen(p: Params, cohorts: np.ndarray, crawled: np.ndarray) -> np.ndarray:
-    """P(a profile created in each cohort month is never seen up to the last month)."""
-    t = p.transitions()
-    e = p.emissions()
-    months = len(crawled)
-    rows = np.where(crawled, UNSEEN, NO_CRAWL)
-    first = p.start_vectors()
-    out = np.empty(len(cohorts))
-    for i, c in enumerate(cohorts):
-        a = first[0 if c == 0 else 1] * e[rows[c]]
-        for j in range(c + 1, months):
-            a = (a @ t[j - 1]) * e[rows[j]]
-        out[i] = a.sum()
-    return np.clip(out, 0.0, 0.999)

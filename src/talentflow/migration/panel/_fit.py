@@ -163,7 +163,7 @@ def fit_panel(
         detail = "naive: only the changes seen between consecutive monthly sightings, none out of sight"
     if not len(replicates):
         replicates, away_boot = np.empty((0, *point.shape)), np.empty((0, *away.shape))
-    boot, away_boot = _population_noise((replicates, away_boot), population.cv, np.random.default_rng([opt.seed, 1]))
+    boot, away_boot = _population_noise((replicates, away_boot), population.cv, opt.seed)
     notes = [
         f"profiles on the board at the end of {population.month}: {profiles:,.0f} "
         f"({profiles / population.count:.1%} of the population)",
@@ -249,14 +249,20 @@ def _fit_em(
     return fit, boots
 
 
-def _population_noise(boots: tuple[np.ndarray, ...], cv: float, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """Replicates times a mean-one lognormal draw each (the same draw for every array of a replicate): the
-    population count's own error, drawn from its own stream (``[seed, 1]``) so that it can be taken out again
-    (`talentflow.migration._scaling.sampling_boot`)."""
+def population_noise(n: int, cv: float, seed: int) -> np.ndarray:
+    """One mean-one lognormal factor per replicate, the population count's error, drawn from its own stream
+    (``[seed, 1]``) so that it can be taken out again (`talentflow.migration._scaling.sampling_boot`)."""
+    if cv <= 0:
+        return np.ones(n)
+    return np.random.default_rng([seed, 1]).lognormal(-(cv**2) / 2, cv, n)
+
+
+def _population_noise(boots: tuple[np.ndarray, ...], cv: float, seed: int) -> tuple[np.ndarray, ...]:
+    """Replicates times their `population_noise` factor (the same for every array of a replicate)."""
     n = len(boots[0])
     if cv <= 0 or not n:
         return boots
-    factor = rng.lognormal(-(cv**2) / 2, cv, n)
+    factor = population_noise(n, cv, seed)
     return tuple(b * factor.reshape(-1, *([1] * (b.ndim - 1))) if len(b) else b for b in boots)
 
 

@@ -91,6 +91,11 @@ class Structure:
     def arcs(self) -> Arcs:
         return _arcs(self)
 
+    @cached_property
+    def incidence(self) -> tuple[np.ndarray, np.ndarray]:
+        """(arcs, slots) counts of each decision's "yes" and "no" on each arc (the M-step's products)."""
+        return self.arcs.incidence(len(self.slots))
+
 
 #: The model of talentflow 0.1, before issue 18: one type, one class of time abroad, one emigration rate.
 SIMPLE = Structure(1, 1, False)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from talentflow.migration.panel._data import Panel
-from talentflow.migration.panel._em import _Counts, _EMFit, _flows_of, _m_step, _never_seen, _unseen_cohorts
+from talentflow.migration.panel._em import _Counts, _EMFit, _flows_of, _m_step, _unseen_cohorts
 from talentflow.migration.panel._fit import PanelOptions
-from talentflow.migration.panel._model import CODES, SIMPLE, Params, Structure
+from talentflow.migration.panel._model import CODES, NO_CRAWL, SIMPLE, UNSEEN, Params, Structure
 
 
 def _e_step(obs_code: np.ndarray, start: np.ndarray, weight: np.ndarray, p: Params) -> _Counts:
@@ -113,3 +113,19 @@ def reference_fit(panel: Panel, opt: PanelOptions, structure: Structure = SIMPLE
         w = rng.poisson(1.0, panel.people).astype(float)
         boots.append(_run_em(obs_code, panel.start, w, fit.params.copy(), max_iter=opt.boot_iter, tol=opt.tol))
     return fit, boots
+
+
+def _never_seen(p: Params, cohorts: np.ndarray, crawled: np.ndarray) -> np.ndarray:
+    """P(a profile created in each cohort month is never seen up to the last month)."""
+    t = p.transitions()
+    e = p.emissions()
+    months = len(crawled)
+    rows = np.where(crawled, UNSEEN, NO_CRAWL)
+    first = p.start_vectors()
+    out = np.empty(len(cohorts))
+    for i, c in enumerate(cohorts):
+        a = first[0 if c == 0 else 1] * e[rows[c]]
+        for j in range(c + 1, months):
+            a = (a @ t[j - 1]) * e[rows[j]]
+        out[i] = a.sum()
+    return np.clip(out, 0.0, 0.999)
