@@ -12,6 +12,7 @@ from talentflow import Store, ingest
 from talentflow.claims import METRICS, builtin_claims, compare, default_estimators, read_claims, store_claims
 from talentflow.claims.ledger import COLUMNS
 from talentflow.errors import InputError, UsageError
+from talentflow.migration import PanelRequest, panel_fit
 from talentflow.simulate import load_scenario, simulate
 
 HEADER = ",".join(COLUMNS)
@@ -171,8 +172,10 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_compare_sets_each_claim_beside_the_board_estimate(market: Path) -> None:
     with Store(market, read_only=True) as store:
-        frame = compare(store, data="simulated", coverage=SCALE).set_index("claim_id")
-        as_counted = compare(store, data="simulated").set_index("claim_id")
+        # The fit each comparison would make for itself (the default request on simulated data), made once.
+        fit = panel_fit(store, PanelRequest(data="simulated"))
+        frame = compare(store, data="simulated", coverage=SCALE, panel_fit=fit).set_index("claim_id")
+        as_counted = compare(store, data="simulated", panel_fit=fit).set_index("claim_id")
     assert len(frame) == 27 and frame["status"].value_counts().to_dict() == {
         "no estimate": 9,
         "calibration target": 13,
