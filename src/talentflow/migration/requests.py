@@ -40,6 +40,14 @@ DEFAULT_N_BOOT = 50
 DESTINATIONS = ("GE", "AM", "KZ", "CY", "AE", "ME", "RS", "TR", "IL")
 CONTROLS = ("DE", "US", "GB", "FR", "PL", "NL", "IN", "BR")
 
+
+def check_model(name: str) -> str:
+    """``name`` if it is one of the panel's models, else a `UsageError` naming them."""
+    if name not in PANEL_MODELS:
+        raise UsageError(f"expected one of {', '.join(PANEL_MODELS)}, not {name!r}", param="model")
+    return name
+
+
 _QUARTER = re.compile(r"(\d{4})Q([1-4])")
 _MONTH = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _COUNTRY = re.compile(r"[A-Z]{2}")
@@ -146,8 +154,7 @@ class _Monthly(Request):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_data(self.data)
-        if self.model not in PANEL_MODELS:
-            raise UsageError(f"expected one of {', '.join(PANEL_MODELS)}, not {self.model!r}", param="model")
+        check_model(self.model)
         self._set(origin=country(self.origin, "origin"), start=month_of(self.start, "start"))
         self._set(end=month_of(self.end, "end"))
         if self.end < self.start:

@@ -7,10 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from talentflow.errors import UsageError
 from talentflow.indicators.params import DEFAULT_MIN_CELL
 from talentflow.indicators.provenance import DATA
-from talentflow.migration.requests import DEFAULT_N_BOOT, PANEL_MODELS, PanelRequest
+from talentflow.migration.requests import DEFAULT_N_BOOT, PanelRequest, check_model
 
 #: Bootstrap replicates of the panel fit in the report: the number `talentflow migration panel` uses, so that the
 #: report and the command give the same interval for the same store, window and seed.
@@ -64,8 +63,7 @@ class ReportOptions:
     impact_n_boot: int = 99
 
     def __post_init__(self) -> None:
-        if self.model not in PANEL_MODELS:
-            raise UsageError(f"expected one of {', '.join(PANEL_MODELS)}, not {self.model!r}", param="model")
+        check_model(self.model)
 
 
 class Progress:
