@@ -268,6 +268,41 @@ def market(tmp_path_factory):
     return market_fixture.build(tmp_path_factory.mktemp("impact") / "market.duckdb")
 
 
+def _frozen_board(seed: int) -> pd.DataFrame:
+    """Weekly means of a daily stock of postings (28 new a day, 25 days open on average) in which, on Thursday
+    2022-02-24, a quarter of the open postings are taken down at once and new ones fall to 21 a day."""
+    rng = np.random.default_rng(seed)
+    start, days = pd.Timestamp("2020-11-02"), 7 * 160  # a Monday; the first 20 weeks fill the stock up
+    day0 = (pd.Timestamp("2022-02-24") - start).days
+    opened = rng.poisson(np.where(np.arange(days) >= day0, 21.0, 28.0))
+    starts = np.repeat(np.arange(days), opened)
+    ends = np.minimum(starts + rng.geometric(1 / 25, size=len(starts)), days)
+    taken = (starts <= day0) & (ends > day0) & (rng.random(len(starts)) < 0.25)
+    ends[taken] = day0
+    change = np.zeros(days + 1)
+    np.add.at(change, starts, 1)
+    np.add.at(change, ends, -1)
+    weeks = np.cumsum(change)[:days].reshape(-1, 7).mean(axis=1)[20:]
+    frame = _weekly(weeks, start=str((start + pd.Timedelta(weeks=20)).date()))
+    return frame.assign(inflow=opened.reshape(-1, 7).sum(axis=1)[20:].astype(float))
+
+
+def test_a_withdrawal_of_open_postings_is_dated_in_its_week():
+    """A hiring freeze takes open postings down at once, which a fall of new postings alone cannot do (it
+    drains the stock over the postings' lives): the stock model's pulse dates the freeze in the week it began,
+    the interval holding the day, with postings removed (a negative pulse)."""
+    day = pd.Timestamp("2022-02-24")
+    found = changepoints(_frozen_board(2), _request(model="stock"))
+    rows = found.rows[(pd.to_datetime(found.rows["date"]) - day).dt.days.abs() <= 14]
+    assert len(rows) == 3 and set(rows["change"]) == {"level", "slope", "pulse"}, found.rows
+    first = rows.iloc[0]
+    assert first["date"] == pd.Timestamp("2022-02-21").date() and first["shape"] == "pulse+shift"
+    assert pd.Timestamp(first["date_low"]) <= day < pd.Timestamp(first["date_high"]) + pd.Timedelta(days=7)
+    pulse = rows[rows["change"] == "pulse"].iloc[0]
+    level = rows[rows["change"] == "level"].iloc[0]
+    assert pulse["estimate"] < 0 and level["estimate"] < 0 and first["significant"]
+
+
 def test_cli_changepoints_and_its_json(market, cli):
     rows = json.loads(
         cli(
@@ -287,7 +322,8 @@ def test_cli_changepoints_and_its_json(market, cli):
         ).stdout
     )
     assert rows and {"date", "date_low", "date_high", "change", "estimate", "low", "high"} <= set(rows[0])
-    assert {r["change"] for r in rows} == {"level", "slope"}
+    # The vacancy stock takes the stock model, whose breaks may also remove postings at once (a pulse).
+    assert {r["change"] for r in rows} == {"level", "slope", "pulse"}
     # The fixture's shock (ten employers moving, ten stopping, from March 2022) is followed by a found break.
     near = [r for r in rows if 0 <= (pd.Timestamp(r["date"]) - pd.Timestamp("2022-03-01")).days <= 90]
     assert near

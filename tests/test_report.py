@@ -135,6 +135,9 @@ def test_did_the_market_break_matches_the_api(market: dict) -> None:
     row = re.search(rf"<td>effect</td><td>{six.period}</td>(.*?)</tr>", html)
     assert row and f">{fmt(six.estimate)}<" in row.group(1) and f"{fmt(six.low)} – {fmt(six.high)}" in row.group(1)
     assert "Did the market break? Change points and the effect of the invasion" in html
+    # The vacancy stock's breaks (the stock model) have pulses, postings taken down at once: their own column.
+    vacancies = part.frames["breaks"].query("series == 'vacancies_active'")
+    assert set(vacancies["change"]) == {"level", "slope", "pulse"} and ">pulse (entries at once)<" in html
 
 
 def test_no_two_series_share_a_colour_and_event_labels_do_not_overlap(market: dict) -> None:

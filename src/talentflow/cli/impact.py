@@ -93,8 +93,8 @@ def _breaks_table(result: ImpactResult) -> pd.DataFrame:
         sizes = [
             f"{name} {number(row['estimate'], 3)}\n[{number(row['low'], 3)}, {number(row['high'], 3)}]"
             for _, row in group.iterrows()
-            for name in [{"level": "jump", "slope": "slope"}[row["change"]]]
-            if ("shift" if row["change"] == "level" else "kink") in first["shape"]
+            for name in [{"level": "jump", "slope": "slope", "pulse": "pulse"}[row["change"]]]
+            if {"level": "shift", "slope": "kink", "pulse": "pulse"}[row["change"]] in first["shape"]
         ]
         rows.append(
             {

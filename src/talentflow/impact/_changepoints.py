@@ -7,7 +7,9 @@ For each series (one per group of ``by``):
    ``(t − τ + 1)₊`` (the slope changes, the level does not jump), a level shift ``1[t ≥ τ]``, or both (`_hinge`).
    For a stock (the request's model ``stock``) each break is its *inflow's*, entering the stock through the
    survival of its entries, ``Σ_{s ≤ t} z(s)·φ^(t−s)`` with ``φ = 1 − 1/L`` and ``L`` the mean life by Little's
-   law (`mean_life`): the date is the inflow's, the size the stock's eventual change.
+   law (`mean_life`): the date is the inflow's, the size the stock's eventual change. A stock's break may also
+   remove (or add) entries at once with a step of the same sign (``pulse+shift``: a hiring freeze's withdrawn
+   postings), its ``pulse`` row the entries removed.
 2. **Penalty (BIC-type).** A break of ``k`` coefficients costs ``β (k + 1) log n σ²``, with ``σ²`` the long-run
    variance of the residuals: their variance times ``(1 + ρ)/(1 − ρ)`` for their lag-one autocorrelation ``ρ``
    (clipped to [0, 0.95]); the residuals come from a first pass whose ``σ`` is the first differences' MAD.
@@ -50,14 +52,13 @@ class Segmentation:
     """One series' breaks with their tests and bootstrap draws."""
 
     breaks: list[int]
-    shapes: list[str]  # each break's shape: kink, shift or kink+shift (`_hinge.SHAPES`)
+    shapes: list[str]  # each break's shape: kink, shift, kink+shift (`_hinge.SHAPES`), a stock's pulses too
     penalty: float
     sigma2: float
     fitted: np.ndarray
-    level: np.ndarray  # jump at each break
-    slope: np.ndarray  # slope change at each break, per period
+    sizes: np.ndarray  # (breaks, 3): jump, slope change per period, pulse (`_hinge.SIZES`)
     p_values: np.ndarray
-    draws: np.ndarray  # (n_boot, breaks, 3): matched index, jump, slope change (NaN when unmatched)
+    draws: np.ndarray  # (n_boot, breaks, 4): matched index, then the sizes (NaN when unmatched)
 
 
 def design(ends: pd.Series, seasonal: bool) -> np.ndarray:
@@ -86,7 +87,7 @@ def penalty_rule(
     diffs = np.diff(y)
     sigma0 = float(np.median(np.abs(diffs - np.median(diffs)))) / 0.6745 / np.sqrt(2)
     first = _hinge.select(X, y, per * max(sigma0**2, 1e-12), min_size, cand)
-    fitted, _, _ = _hinge.fit(X, y, first, cand)
+    fitted, _ = _hinge.fit(X, y, first, cand)
     sigma2 = max(_long_run_variance(y - fitted), 1e-12 * max(1.0, float(np.var(y))))
     return per * sigma2, sigma2
 
@@ -116,7 +117,7 @@ def segment(
     pen, sigma2 = penalty_rule(X, y, request.penalty, min_size, cand)
     added = _hinge.select(X, y, pen, min_size, cand)
     terms = sorted(added)
-    fitted, level, slope = _hinge.fit(X, y, terms, cand)
+    fitted, sizes = _hinge.fit(X, y, terms, cand)
     block = block_length(len(y), request.period)
     # Sequential tests in the order the breaks were added, each against the model with the breaks before it;
     # a break is no more significant than any added before it (p-values made monotone).
@@ -126,7 +127,7 @@ def segment(
     p_values = np.array([sequential[added.index(term)] for term in terms])
     draws = _bootstrap(X, fitted, y - fitted, terms, pen, request, rng, block, cand, tick)
     breaks = [tau for tau, _ in terms]
-    return Segmentation(breaks, [s for _, s in terms], pen, sigma2, fitted, level, slope, p_values, draws)
+    return Segmentation(breaks, [s for _, s in terms], pen, sigma2, fitted, sizes, p_values, draws)
 
 
 def _test(
@@ -147,15 +148,15 @@ def _test(
     B = _hinge.design(X, before, cand)
     null = B @ np.linalg.lstsq(B, y, rcond=None)[0]
     replicas = null[:, None] + _ar_resample(y - null, request.n_boot, rng, block).T
-    observed = _statistic(_hinge.gains(B, y[:, None], cand, taus), pen)[0]
-    drawn = _statistic(_hinge.gains(B, replicas, cand, taus), pen)
+    observed = _statistic(_hinge.gains(B, y[:, None], cand, taus), pen, cand)[0]
+    drawn = _statistic(_hinge.gains(B, replicas, cand, taus), pen, cand)
     return float((1 + np.sum(drawn >= observed)) / (1 + request.n_boot))
 
 
-def _statistic(gains: dict[str, np.ndarray], pen: float) -> np.ndarray:
+def _statistic(gains: dict[str, np.ndarray], pen: float, cand: _hinge.Candidates) -> np.ndarray:
     """The selection's own criterion: the best penalised gain over every shape and date (per replicate), so the
     test accounts for the choice of shape as well as of date."""
-    return np.max([g.max(axis=0) - pen * (_hinge.SHAPES[s] + 1) for s, g in gains.items()], axis=0)
+    return np.max([g.max(axis=0) - pen * (cand.shapes[s] + 1) for s, g in gains.items()], axis=0)
 
 
 def _ar_resample(residuals: np.ndarray, size: int, rng: np.random.Generator, block: int) -> np.ndarray:
@@ -186,8 +187,8 @@ def _bootstrap(
     cand: _hinge.Candidates,
     tick: Tick | None = None,
 ) -> np.ndarray:
-    """Each break's matched index, jump and slope change in ``n_boot`` re-segmented replicates."""
-    draws = np.full((request.n_boot, len(terms), 3), np.nan)
+    """Each break's matched index and sizes (`_hinge.fit`) in ``n_boot`` re-segmented replicates."""
+    draws = np.full((request.n_boot, len(terms), 1 + len(_hinge.SIZES)), np.nan)
     if not terms:
         if tick:
             for _ in range(request.n_boot):
@@ -203,13 +204,13 @@ def _bootstrap(
         found = _hinge.select(X, ys, pen, request.min_size, cand)
         if not found:
             continue
-        _, jumps, slopes = _hinge.fit(X, ys, found, cand)
+        _, sizes = _hinge.fit(X, ys, found, cand)
         at = np.array([tau for tau, _ in found])
         for i, (b, (lo, hi)) in enumerate(zip(breaks, windows, strict=True)):
             inside = np.flatnonzero((at >= lo) & (at <= hi))
             if len(inside):
                 k = inside[np.argmin(np.abs(at[inside] - b))]
-                draws[r, i] = (at[k], jumps[k], slopes[k])
+                draws[r, i] = (at[k], *sizes[k])
     return draws
 
 
@@ -340,7 +341,9 @@ def _rows(
             "days_from_event": int((date - nearest).days),
             "shape": seg.shapes[i],
         }
-        for j, (change, value) in enumerate((("level", seg.level[i]), ("slope", seg.slope[i]))):
+        # A line's breaks have no pulse: its row is left out rather than shown as 0.
+        for j, change in enumerate(_hinge.SIZES if life is not None else _hinge.SIZES[:2]):
+            value = seg.sizes[i, j]
             values = matched[ok, j + 1]
             low, high = np.percentile(values, q) if len(values) else (np.nan, np.nan)
             rows.append({**common, "change": change, "estimate": float(value), "low": low, "high": high})

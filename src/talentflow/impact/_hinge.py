@@ -15,7 +15,9 @@ drop of every candidate is computed at once from the candidates' columns residua
 (Frisch–Waugh–Lovell), so a pass costs a few products of n × n matrices.
 
 For a stock the candidates are the responses of the stock to a kink or step in its inflow (`Candidates.of` with
-a survival φ): the same selection then dates the inflow's breaks (docs/impact.md, "Stocks").
+a survival φ): the same selection then dates the inflow's breaks (docs/impact.md, "Stocks"). A stock's breaks
+may also be ``pulse+shift``: entries removed (or added) at once with a step of the inflow of the same sign, as
+when a hiring freeze withdraws open postings (docs/impact.md, "Withdrawals").
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ import numpy as np
 
 #: Each shape of break and its number of coefficients.
 SHAPES = {"kink": 1, "shift": 1, "kink+shift": 2}
+#: The shapes a stock's breaks may also take: entries removed (or added) at once, alone or with a lasting step
+#: of the inflow (a hiring freeze: open postings withdrawn and fewer new ones).
+PULSES = {"pulse+shift": 2}
 _TINY = 1e-12
+
+
+def terms_of(shape: str) -> list[str]:
+    """The terms of a shape, in the design's column order (the shift first)."""
+    return sorted(shape.split("+"), key=lambda term: term != "shift")
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,19 @@ class Candidates:
     hinge: np.ndarray
     step: np.ndarray
     scale: float = 1.0
+    pulse: np.ndarray | None = None
+
+    @property
+    def shapes(self) -> dict[str, int]:
+        """Each shape of break these candidates offer and its number of coefficients (a stock's also pulses)."""
+        return SHAPES if self.pulse is None else SHAPES | PULSES
+
+    def term(self, name: str) -> np.ndarray:
+        """The candidate columns of one term (``kink``, ``shift`` or ``pulse``), one per date."""
+        out = {"kink": self.hinge, "shift": self.step, "pulse": self.pulse}[name]
+        if out is None:
+            raise ValueError(f"no {name} candidates for a series that is not a stock")
+        return out
 
     @classmethod
     def of(cls, n: int, survival: float | None = None) -> Candidates:
@@ -52,41 +75,44 @@ class Candidates:
             return cls(hinge, step)
         lag = t[:, None] - t[None, :]
         response = np.where(lag >= 0, survival ** np.maximum(lag, 0), 0.0)
-        return cls(response @ hinge, response @ step, 1 / (1 - survival))
+        # A pulse of one entry, half in period τ and half in the next: a period's value is the mean of its days,
+        # and entries taken down from a day within period τ (over about a period, as a freeze's withdrawals
+        # were) lower that period by about half of them and the next by all.
+        pulse = 0.5 * (np.eye(n) + np.eye(n, k=-1))
+        return cls(response @ hinge, response @ step, 1 / (1 - survival), response @ pulse)
 
     def columns(self, tau: int, shape: str) -> np.ndarray:
-        out = []
-        if "shift" in shape:
-            out.append(self.step[:, tau])
-        if "kink" in shape:
-            out.append(self.hinge[:, tau])
-        return np.column_stack(out)
+        return np.column_stack([self.term(name)[:, tau] for name in terms_of(shape)])
 
 
 def design(X: np.ndarray, terms: list[tuple[int, str]], cand: Candidates) -> np.ndarray:
     return np.column_stack([X, *(cand.columns(tau, shape) for tau, shape in terms)]) if terms else X
 
 
-def _residualise(B: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """``M`` less its projection on the columns of ``B`` (by a thin QR: an SVD-based solve with hundreds of
-    right-hand sides costs fifty times more)."""
-    Q = np.linalg.qr(B)[0]
-    return M - Q @ (Q.T @ M)
-
-
 def gains(B: np.ndarray, Y: np.ndarray, cand: Candidates, taus: np.ndarray) -> dict[str, np.ndarray]:
     """For each shape, the drop in the residual sum of squares from adding its term at each of ``taus`` to the
     design ``B``: arrays (taus, replicates) for ``Y`` (n, replicates)."""
-    H = _residualise(B, cand.hinge[:, taus])
-    S = _residualise(B, cand.step[:, taus])
-    hy, sy = H.T @ Y, S.T @ Y
-    hh, ss, hs = np.sum(H * H, axis=0), np.sum(S * S, axis=0), np.sum(H * S, axis=0)
-    out = {
-        "kink": hy**2 / np.maximum(hh, _TINY)[:, None],
-        "shift": sy**2 / np.maximum(ss, _TINY)[:, None],
-    }
-    det = np.maximum(hh * ss - hs**2, _TINY)[:, None]
-    out["kink+shift"] = (ss[:, None] * hy**2 - 2 * hs[:, None] * hy * sy + hh[:, None] * sy**2) / det
+    # Residualised on B by a thin QR (an SVD-based solve with hundreds of right-hand sides costs fifty times more).
+    Q = np.linalg.qr(B)[0]
+    names = sorted({name for shape in cand.shapes for name in terms_of(shape)})
+    R = {name: cand.term(name)[:, taus] - Q @ (Q.T @ cand.term(name)[:, taus]) for name in names}
+    ry = {name: R[name].T @ Y for name in names}
+    rr = {name: np.sum(R[name] * R[name], axis=0) for name in names}
+    out = {}
+    for shape in cand.shapes:
+        match terms_of(shape):
+            case [a]:
+                out[shape] = ry[a] ** 2 / np.maximum(rr[a], _TINY)[:, None]
+            case [a, b]:
+                ab = np.sum(R[a] * R[b], axis=0)[:, None]
+                det = np.maximum(rr[a] * rr[b] - ab[:, 0] ** 2, _TINY)[:, None]
+                out[shape] = (rr[b][:, None] * ry[a] ** 2 - 2 * ab * ry[a] * ry[b] + rr[a][:, None] * ry[b] ** 2) / det
+                if shape in PULSES:
+                    # A withdrawal with a lasting fall of the inflow (or additions with a rise): a pulse against
+                    # the step's sign is noise fitted around a step, so that pair gains nothing.
+                    ca = rr[b][:, None] * ry[a] - ab * ry[b]
+                    cb = rr[a][:, None] * ry[b] - ab * ry[a]
+                    out[shape] = np.where(ca * cb > 0, out[shape], 0.0)
     return out
 
 
@@ -111,7 +137,7 @@ def select(X: np.ndarray, y: np.ndarray, penalty: float, min_size: int, cand: Ca
         found = gains(design(X, terms, cand), y[:, None], cand, taus)
         best = max(
             (
-                (float(g[:, 0].max() - penalty * (SHAPES[s] + 1)), s, int(taus[int(np.argmax(g[:, 0]))]))
+                (float(g[:, 0].max() - penalty * (cand.shapes[s] + 1)), s, int(taus[int(np.argmax(g[:, 0]))]))
                 for s, g in found.items()
             ),
         )
@@ -121,20 +147,21 @@ def select(X: np.ndarray, y: np.ndarray, penalty: float, min_size: int, cand: Ca
     return terms
 
 
-def fit(
-    X: np.ndarray, y: np.ndarray, terms: list[tuple[int, str]], cand: Candidates
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fitted values, and each break's jump and slope change (0 where its shape has none; for a stock, the
-    stock's eventual change: the inflow's times ``cand.scale``)."""
+def fit(X: np.ndarray, y: np.ndarray, terms: list[tuple[int, str]], cand: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """Fitted values, and each break's sizes (breaks × `SIZES`: jump, slope change and pulse; 0 where its shape
+    has no such term). For a stock the jump and slope change are the stock's eventual ones (the inflow's times
+    ``cand.scale``) and the pulse is the number of entries removed (−) or added at once."""
     D = design(X, terms, cand)
     coef = np.linalg.lstsq(D, y, rcond=None)[0]
-    jumps, slopes = np.zeros(len(terms)), np.zeros(len(terms))
+    sizes = np.zeros((len(terms), len(SIZES)))
     k = X.shape[1]
     for i, (_, shape) in enumerate(terms):
-        if "shift" in shape:
-            jumps[i] = coef[k]
+        for name in terms_of(shape):
+            sizes[i, _SIZE_OF[name]] = coef[k] * (1.0 if name == "pulse" else cand.scale)
             k += 1
-        if "kink" in shape:
-            slopes[i] = coef[k]
-            k += 1
-    return D @ coef, jumps * cand.scale, slopes * cand.scale
+    return D @ coef, sizes
+
+
+#: The sizes `fit` measures at each break, as the result's ``change`` column names them.
+SIZES = ("level", "slope", "pulse")
+_SIZE_OF = {"shift": 0, "kink": 1, "pulse": 2}

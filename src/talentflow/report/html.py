@@ -367,24 +367,31 @@ def _breaks(part: Part) -> str:
     frame = part.frames["breaks"]
     level = frame[frame["change"] == "level"].reset_index(drop=True)
     slope = frame[frame["change"] == "slope"].reset_index(drop=True)
+    # Only a stock's breaks have pulses (entries removed at once): their columns appear when one does.
+    pulses = {(r.series, r.date): r for r in frame[frame["change"] == "pulse"].itertuples()}
     rows = []
     for r, s in zip(level.itertuples(), slope.itertuples(), strict=True):
-        rows.append(
-            [
-                r.series,
-                str(r.date),
-                f"{r.date_low} – {r.date_high}",
-                r.found_share,
-                r.p_value,
-                "yes" if r.significant else "no",
-                f"{r.event} ({r.days_from_event:+d} days)",
-                r.estimate,
-                _interval(r.low, r.high),
-                s.estimate,
-                _interval(s.low, s.high),
-            ]
-        )
+        row = [
+            r.series,
+            str(r.date),
+            f"{r.date_low} – {r.date_high}",
+            r.found_share,
+            r.p_value,
+            "yes" if r.significant else "no",
+            f"{r.event} ({r.days_from_event:+d} days)",
+            r.estimate,
+            _interval(r.low, r.high),
+            s.estimate,
+            _interval(s.low, s.high),
+        ]
+        if pulses:
+            p = pulses.get((r.series, r.date))
+            row += ["–", "–"] if p is None or "pulse" not in str(p.shape) else [p.estimate, _interval(p.low, p.high)]
+        rows.append(row)
     lvl = float(frame["level"].iloc[0]) if len(frame) else 0.9
+    heads = ["jump", "interval", "slope change per week", "interval"]
+    if pulses:
+        heads += ["pulse (entries at once)", "interval"]
     html = f"<h4>Breaks found ({lvl:.0%} intervals)</h4>" + _table(
         [
             "series",
@@ -394,10 +401,7 @@ def _breaks(part: Part) -> str:
             "p",
             f"significant at {lvl:.0%}",
             "nearest event",
-            "jump",
-            "interval",
-            "slope change per week",
-            "interval",
+            *heads,
         ],
         rows,
     )
