@@ -15,7 +15,9 @@ For each series (one per group of ``by``):
    (clipped to [0, 0.95]); the residuals come from a first pass whose ``σ`` is the first differences' MAD.
    ``β`` is the request's ``penalty`` (1 by default).
 3. **Detection.** Forward selection: the break (shape and date) whose drop in the residual sum of squares beats
-   its penalty by most is added, until none does; breaks at least ``min_size`` periods apart.
+   its penalty by most is added, until none does; breaks at least ``min_size`` periods apart. Then each
+   ``kink+shift`` is tried as two one-term breaks at two nearby dates (a ramp, then a step), and forward
+   selection resumes while that lowers the criterion (`_hinge.select`).
 4. **Sequential tests.** Each break, in the order added, against the model with the breaks added before it (the
    null): the null's own residuals are resampled (a lag-one autoregression driven by block-resampled
    innovations, blocks of ``√n`` periods for weeks, ``n^(1/3)`` otherwise) around the null's fit, and the

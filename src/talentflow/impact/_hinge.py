@@ -126,14 +126,28 @@ def allowed(n: int, terms: list[tuple[int, str]], min_size: int, lo: int = 0, hi
 
 
 def select(X: np.ndarray, y: np.ndarray, penalty: float, min_size: int, cand: Candidates) -> list[tuple[int, str]]:
-    """Forward selection of breaks (date, shape) under ``penalty`` per coefficient-and-date (module docstring),
-    in the order they were added (the sequential test follows it)."""
-    n = len(y)
+    """Breaks (date, shape) under ``penalty`` per coefficient-and-date (module docstring), in the order they were
+    added (the sequential test follows it): forward selection, then a ``kink+shift`` split into a kink and a
+    shift (or two of either) at two dates where that lowers the criterion (`_split`), then forward selection
+    again, until neither changes the breaks."""
     terms: list[tuple[int, str]] = []
+    while True:
+        terms = _forward(X, y, penalty, min_size, cand, terms)
+        split = _split(X, y, penalty, min_size, cand, terms)
+        if split is None:
+            return terms
+        terms = split
+
+
+def _forward(
+    X: np.ndarray, y: np.ndarray, penalty: float, min_size: int, cand: Candidates, terms: list[tuple[int, str]]
+) -> list[tuple[int, str]]:
+    n = len(y)
+    terms = list(terms)
     while True:
         taus = allowed(n, terms, min_size)
         if not len(taus):
-            break
+            return terms
         found = gains(design(X, terms, cand), y[:, None], cand, taus)
         best = max(
             (
@@ -142,9 +156,54 @@ def select(X: np.ndarray, y: np.ndarray, penalty: float, min_size: int, cand: Ca
             ),
         )
         if best[0] <= 0:
-            break
+            return terms
         terms.append((best[2], best[1]))
-    return terms
+
+
+def _split(
+    X: np.ndarray, y: np.ndarray, penalty: float, min_size: int, cand: Candidates, terms: list[tuple[int, str]]
+) -> list[tuple[int, str]] | None:
+    """The breaks with one ``kink+shift`` replaced by two one-term breaks within ``2·min_size`` periods of it, the
+    pair that lowers the criterion most (one date more to pay for), or None when no pair lowers it.
+
+    Forward selection adds one break at a time: a ramp that begins at one date and steps up at another is first
+    taken as both at the step's date, and a break at the ramp's start then no longer pays its penalty on its own
+    (the simulated resume stock after the invasion). Every pair's gain comes from one residualisation of the
+    window's candidate columns on the other breaks' design and their Gram matrix."""
+    n = len(y)
+    singles = [shape for shape, k in cand.shapes.items() if k == 1]
+    full = design(X, terms, cand)
+    now = float(np.sum((y - full @ np.linalg.lstsq(full, y, rcond=None)[0]) ** 2))
+    best: tuple[float, list[tuple[int, str]]] | None = None
+    for i, (b, shape) in enumerate(terms):
+        if shape != "kink+shift":
+            continue
+        others = terms[:i] + terms[i + 1 :]
+        taus = allowed(n, others, min_size, b - 2 * min_size, b + 2 * min_size + 1)
+        if len(taus) < 2:
+            continue
+        Q = np.linalg.qr(design(X, others, cand))[0]
+        C = np.column_stack([cand.term(s)[:, taus] for s in singles])
+        R = C - Q @ (Q.T @ C)
+        G, r = R.T @ R, R.T @ y
+        d = np.diag(G)
+        det = np.outer(d, d) - G**2
+        apart = np.abs(np.subtract.outer(np.tile(taus, len(singles)), np.tile(taus, len(singles)))) >= min_size
+        ok = apart & (det > _TINY * np.maximum(np.outer(d, d), _TINY))
+        pair = np.where(
+            ok,
+            (d[None, :] * r[:, None] ** 2 - 2 * G * np.outer(r, r) + d[:, None] * r[None, :] ** 2)
+            / np.where(ok, det, 1.0),
+            -np.inf,
+        )
+        j, k = np.unravel_index(int(np.argmax(pair)), pair.shape)
+        base = float(y @ y - np.sum((Q.T @ y) ** 2))
+        cost = base - float(pair[j, k]) + penalty
+        if cost < now and (best is None or cost < best[0]):
+            m = len(taus)
+            two = sorted([(int(taus[j % m]), singles[j // m]), (int(taus[k % m]), singles[k // m])])
+            best = (cost, terms[:i] + two + terms[i + 1 :])
+    return None if best is None else best[1]
 
 
 def fit(X: np.ndarray, y: np.ndarray, terms: list[tuple[int, str]], cand: Candidates) -> tuple[np.ndarray, np.ndarray]:
