@@ -207,8 +207,10 @@ def test_the_claims_comparison_reads_one_kind_and_says_which(
 ) -> None:
     from talentflow.claims import estimators
 
-    # Five panel replicates instead of the default: the test is about which records are read, not the interval.
+    # Five replicates of the simple model instead of the defaults: the test is about which records are read, not
+    # the interval.
     monkeypatch.setattr(estimators, "CLAIM_N_BOOT", 5)
+    monkeypatch.setattr(estimators, "CLAIM_MODEL", "simple")
     claims = [c for c in builtin_claims().claims if c.claim_id in ("B1-vacancies-jan", "B2-mar", "A1-forecast", "A6")]
     cols = ["claim_id", "estimate", "low", "high", "status", "data", "note", "inputs"]
     frames = {}

@@ -186,13 +186,14 @@ def test_claims_match_the_api(market: dict) -> None:
 
 
 def test_one_default_number_of_replicates() -> None:
-    """The report, the command, the web API's request and the claims default to one number of replicates."""
-    from talentflow.claims.estimators import CLAIM_N_BOOT
+    """The report, the command, the web API's request and the claims default to one number of replicates and one
+    model."""
+    from talentflow.claims.estimators import CLAIM_MODEL, CLAIM_N_BOOT
     from talentflow.migration.requests import DEFAULT_N_BOOT, NowcastRequest, PanelRequest
 
     assert ReportOptions().n_boot == PanelRequest().n_boot == NowcastRequest().n_boot == CLAIM_N_BOOT == DEFAULT_N_BOOT
     # And to one model; a name the command would refuse, the report refuses too.
-    assert ReportOptions().model == PanelRequest().model == "durations"
+    assert ReportOptions().model == PanelRequest().model == CLAIM_MODEL == "durations"
     with pytest.raises(UsageError, match="model: expected one of simple, durations, full, not 'fastest'"):
         ReportOptions(model="fastest")
 

@@ -285,11 +285,12 @@ def test_serve_command_is_registered(cli) -> None:
 
 @pytest.fixture
 def few_replicates(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Five panel replicates for the claims' migration rows instead of the default: these tests are about the API
-    giving what the command line gives, not about the intervals."""
+    """Five replicates of the simple panel model for the claims' migration rows instead of the defaults: these
+    tests are about the API giving what the command line gives, not about the intervals."""
     from talentflow.claims import estimators
 
     monkeypatch.setattr(estimators, "CLAIM_N_BOOT", 5)
+    monkeypatch.setattr(estimators, "CLAIM_MODEL", "simple")
 
 
 @pytest.mark.usefixtures("few_replicates")

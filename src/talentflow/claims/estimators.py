@@ -21,7 +21,7 @@ from talentflow.claims.ledger import Claim
 from talentflow.errors import UsageError
 from talentflow.indicators import provenance
 from talentflow.indicators.provenance import DEFAULT_DATA
-from talentflow.migration.requests import DEFAULT_N_BOOT
+from talentflow.migration.requests import DEFAULT_N_BOOT, PanelRequest
 from talentflow.store import Store
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 #: Bootstrap replicates of the panel fitted for the migration claims: the number `talentflow migration panel` uses,
 #: so that a claim is judged on the interval the command shows.
 CLAIM_N_BOOT = DEFAULT_N_BOOT
+#: The panel model of those fits: the command's default, for the same reason.
+CLAIM_MODEL = PanelRequest.model
 #: Nominal coverage of the sampling interval put on board shares.
 SHARE_LEVEL = 0.90
 _Z = 1.6448536269514722  # standard normal quantile for a two-sided 90% interval
@@ -184,14 +186,15 @@ class _PanelFits:
 
     def fit(self, store: Store, claim: Claim) -> PanelFit:
         from talentflow.migration.methods import panel_fit
-        from talentflow.migration.requests import PanelRequest
 
         origin = claim.geography
         if origin not in self.fits:
             if not provenance.count(store, "resume_observation", self.data):
                 raise NoEstimate(f"no {self.data} resume sightings in the store")
             try:
-                request = PanelRequest(origin=origin, n_boot=self.n_boot, seed=self.seed, data=self.data)
+                request = PanelRequest(
+                    origin=origin, n_boot=self.n_boot, seed=self.seed, data=self.data, model=CLAIM_MODEL
+                )
                 self.fits[origin] = panel_fit(store, request)
             except UsageError as exc:
                 raise NoEstimate(str(exc)) from None
