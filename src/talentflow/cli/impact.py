@@ -163,7 +163,10 @@ def changepoints_cmd(
     seasonal: Annotated[str, typer.Option(help="Nuisance term per segment: auto, none or month-phase.")] = _CP.seasonal,
     min_size: Annotated[int, typer.Option(help="Fewest periods in a segment.")] = _CP.min_size,
     model: Annotated[
-        str, typer.Option(help="line (the series' own kinks and shifts), stock (its inflow's) or auto.")
+        str,
+        typer.Option(
+            help="line (the series' own kinks and shifts), stock (its inflow's, and entries withdrawn at once) or auto."
+        ),
     ] = _CP.model,
     level: LevelOption = _CP.level,
     seed: SeedOption = _CP.seed,
@@ -175,8 +178,8 @@ def changepoints_cmd(
     db: DbOption = None,
 ) -> None:
     """Breaks in the level and slope of an indicator, each with an interval on its date and size, beside the known
-    events (kinks and shifts under a BIC-type penalty, of a stock's inflow for vacancies_active; block-bootstrap
-    intervals; docs/impact.md)."""
+    events (kinks and shifts under a BIC-type penalty, of a stock's inflow for vacancies_active, whose breaks may
+    also withdraw postings at once; block-bootstrap intervals; docs/impact.md)."""
     _run_command(rq.ChangepointRequest, dict(locals()))
 
 

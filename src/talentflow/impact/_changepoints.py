@@ -274,7 +274,8 @@ def changepoints(
 #: What each model is, as the result's first note says it.
 _MODELS = {
     "line": "model: line — kinks and level shifts of {name} itself",
-    "stock": "model: stock — breaks in the inflow of {name} (kinks, shifts), seen through the survival of its "
+    "stock": "model: stock — breaks in the inflow of {name} (kinks, shifts; pulses: entries removed or added at "
+    "once, with a shift of the same sign), seen through the survival of its "
     "entries: stock(t) = Σ inflow(s)·φ^(t−s), φ = 1 − 1/L, L = mean stock / mean inflow (the mean life in "
     "{period}s, column mean_life); dates are the inflow's, sizes the stock's eventual change",
 }
