@@ -28,8 +28,8 @@ import numpy as np
 
 #: Each shape of break and its number of coefficients.
 SHAPES = {"kink": 1, "shift": 1, "kink+shift": 2}
-#: The shapes a stock's breaks may also take: entries removed (or added) at once, alone or with a lasting step
-#: of the inflow (a hiring freeze: open postings withdrawn and fewer new ones).
+#: The shape a stock's breaks may also take: entries removed (or added) at once with a lasting step of the inflow
+#: of the same sign (a hiring freeze: open postings withdrawn and fewer new ones). No pulse alone: it fits spikes.
 PULSES = {"pulse+shift": 2}
 _TINY = 1e-12
 
@@ -47,7 +47,7 @@ class Candidates:
     For a stock (``survival`` φ given) each column is the response of the stock to that break in its *inflow*,
     ``Σ_{s ≤ t} z(s)·φ^(t − s)`` (a posting opened in period ``s`` is still open at the end of period ``t`` with
     probability ``φ^(t − s)``), and ``scale`` = ``1/(1 − φ)``, the mean lifetime in periods, turns the inflow's
-    change into the stock's eventual one."""
+    change into the stock's eventual one; ``pulse[:, τ]`` is the response to one entry added at ``τ``."""
 
     hinge: np.ndarray
     step: np.ndarray
