@@ -85,6 +85,7 @@ def _breaks_table(result: ImpactResult) -> pd.DataFrame:
     import pandas as pd
 
     from talentflow._format import number
+    from talentflow.impact.results import has_size
 
     level = f"{result.level:.0%}"
     rows = []
@@ -93,8 +94,8 @@ def _breaks_table(result: ImpactResult) -> pd.DataFrame:
         sizes = [
             f"{name} {number(row['estimate'], 3)}\n[{number(row['low'], 3)}, {number(row['high'], 3)}]"
             for _, row in group.iterrows()
-            for name in [{"level": "jump", "slope": "slope", "pulse": "pulse"}[row["change"]]]
-            if {"level": "shift", "slope": "kink", "pulse": "pulse"}[row["change"]] in first["shape"]
+            for name in [{"level": "jump"}.get(row["change"], row["change"])]
+            if has_size(first["shape"], row["change"])
         ]
         rows.append(
             {

@@ -23,6 +23,7 @@ when a hiring freeze withdraws open postings (docs/impact.md, "Withdrawals").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -54,7 +55,7 @@ class Candidates:
     scale: float = 1.0
     pulse: np.ndarray | None = None
 
-    @property
+    @cached_property
     def shapes(self) -> dict[str, int]:
         """Each shape of break these candidates offer and its number of coefficients (a stock's also pulses)."""
         return SHAPES if self.pulse is None else SHAPES | PULSES
@@ -106,7 +107,7 @@ def gains(B: np.ndarray, Y: np.ndarray, cand: Candidates, taus: np.ndarray) -> d
             case [a, b]:
                 ab = np.sum(R[a] * R[b], axis=0)[:, None]
                 det = np.maximum(rr[a] * rr[b] - ab[:, 0] ** 2, _TINY)[:, None]
-                out[shape] = (rr[b][:, None] * ry[a] ** 2 - 2 * ab * ry[a] * ry[b] + rr[a][:, None] * ry[b] ** 2) / det
+                out[shape] = _pair_gain(rr[a][:, None], rr[b][:, None], ab, ry[a], ry[b], det)
                 if shape in PULSES:
                     # A withdrawal with a lasting fall of the inflow (or additions with a rise): a pulse against
                     # the step's sign is noise fitted around a step, so that pair gains nothing.
@@ -114,6 +115,14 @@ def gains(B: np.ndarray, Y: np.ndarray, cand: Candidates, taus: np.ndarray) -> d
                     cb = rr[a][:, None] * ry[b] - ab * ry[a]
                     out[shape] = np.where(ca * cb > 0, out[shape], 0.0)
     return out
+
+
+def _pair_gain(
+    aa: np.ndarray, bb: np.ndarray, ab: np.ndarray, ay: np.ndarray, by: np.ndarray, det: np.ndarray
+) -> np.ndarray:
+    """The drop in the residual sum of squares from two residualised columns a and b together, from their inner
+    products (aa = a·a, ab = a·b, ay = a·y…) and ``det`` = aa·bb − ab² (broadcast)."""
+    return (bb * ay**2 - 2 * ab * ay * by + aa * by**2) / det
 
 
 def allowed(n: int, terms: list[tuple[int, str]], min_size: int, lo: int = 0, hi: int | None = None) -> np.ndarray:
@@ -191,10 +200,7 @@ def _split(
         apart = np.abs(np.subtract.outer(np.tile(taus, len(singles)), np.tile(taus, len(singles)))) >= min_size
         ok = apart & (det > _TINY * np.maximum(np.outer(d, d), _TINY))
         pair = np.where(
-            ok,
-            (d[None, :] * r[:, None] ** 2 - 2 * G * np.outer(r, r) + d[:, None] * r[None, :] ** 2)
-            / np.where(ok, det, 1.0),
-            -np.inf,
+            ok, _pair_gain(d[:, None], d[None, :], G, r[:, None], r[None, :], np.where(ok, det, 1.0)), -np.inf
         )
         j, k = np.unravel_index(int(np.argmax(pair)), pair.shape)
         base = float(y @ y - np.sum((Q.T @ y) ** 2))
@@ -216,11 +222,13 @@ def fit(X: np.ndarray, y: np.ndarray, terms: list[tuple[int, str]], cand: Candid
     k = X.shape[1]
     for i, (_, shape) in enumerate(terms):
         for name in terms_of(shape):
-            sizes[i, _SIZE_OF[name]] = coef[k] * (1.0 if name == "pulse" else cand.scale)
+            sizes[i, SIZES.index(SIZE_OF[name])] = coef[k] * (1.0 if name == "pulse" else cand.scale)
             k += 1
     return D @ coef, sizes
 
 
 #: The sizes `fit` measures at each break, as the result's ``change`` column names them.
 SIZES = ("level", "slope", "pulse")
-_SIZE_OF = {"shift": 0, "kink": 1, "pulse": 2}
+#: The size each term of a shape measures: a break has a size where its shape has the term.
+SIZE_OF = {"shift": "level", "kink": "slope", "pulse": "pulse"}
+TERM_OF = {size: term for term, size in SIZE_OF.items()}

@@ -10,7 +10,14 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from talentflow.impact._hinge import TERM_OF, terms_of
 from talentflow.migration.results import MigrationResult
+
+
+def has_size(shape: str, change: str) -> bool:
+    """Whether a change-point break of ``shape`` (``kink+shift``…) measures the size ``change`` (a row's
+    ``change``: ``level`` for a shift's jump, ``slope`` for a kink's, ``pulse`` for a stock's withdrawal)."""
+    return TERM_OF[change] in terms_of(shape)
 
 
 @dataclass(frozen=True)

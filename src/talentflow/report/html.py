@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import plotly.offline
 
 from talentflow._format import number
+from talentflow.impact.results import has_size
 from talentflow.migration.requests import DEFAULT_POPULATION
 from talentflow.report import figures
 from talentflow.report.data import SHOCKS, WHAT, Kind, Part, ReportData
@@ -386,7 +387,10 @@ def _breaks(part: Part) -> str:
         ]
         if pulses:
             p = pulses.get((r.series, r.date))
-            row += ["–", "–"] if p is None or "pulse" not in str(p.shape) else [p.estimate, _interval(p.low, p.high)]
+            if p is not None and has_size(str(p.shape), "pulse"):
+                row += [p.estimate, _interval(p.low, p.high)]
+            else:
+                row += ["–", "–"]
         rows.append(row)
     lvl = float(frame["level"].iloc[0]) if len(frame) else 0.9
     heads = ["jump", "interval", "slope change per week", "interval"]
