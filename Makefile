@@ -49,11 +49,14 @@ demo: setup
 	$(BIN)/talentflow status --db $(DEMO)/talentflow.duckdb
 
 # The tests run in a random order (pytest-randomly), whose seed is printed: `make test SEED=N` repeats an order.
+# They run in JOBS processes (pytest-xdist; one per core by default), a test file to a process (tests/conftest.py
+# keeps the files sharing the Spark session or the browser in one); `make test JOBS=0` runs them in this one.
 # The claims tests run once more alone and in file order, since an order-dependent answer broke them once.
 SEED ?= $(shell date +%s)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 test: setup
 	@echo "tests in random order: make test SEED=$(SEED) repeats it"
-	$(BIN)/python -m pytest -q -p randomly --randomly-seed=$(SEED) --durations=15
+	$(BIN)/python -m pytest -q -p randomly --randomly-seed=$(SEED) --durations=15 -n $(JOBS) --dist loadgroup
 	$(BIN)/python -m pytest -q -p no:randomly tests/test_claims.py
 	@echo "the tests marked cluster again, on a standalone Spark cluster (a master and two workers on loopback)"
 	TALENTFLOW_TEST_SPARK=cluster $(BIN)/python -m pytest -q -p no:randomly -m cluster
