@@ -25,15 +25,15 @@ def shared() -> Path:
     return SHARED
 
 
-#: `make test` runs the tests in two processes (pytest-xdist, --dist loadgroup), a test file to one process, so that
-#: a module's fixtures are built once. Files whose tests share a run-wide fixture go to one process together, so that
-#: it too is built once: the run's one Spark session, the browser and the dashboard's store.
+#: `make test` runs the tests in one process per core (pytest-xdist, --dist loadgroup), a test file to one process,
+#: so that a module's fixtures are built once. Files whose tests share a run-wide fixture go to one process
+#: together, so that it too is built once: the run's one Spark session, the browser and the dashboard's store.
 RUN_WIDE = {"spark": {"spark_local"}, "browser": {"browser", "dashboard_store"}}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the tests' ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    group = {item.path: item.path.stem for item in items}
+    group = {item.path: str(item.path) for item in items}  # the whole path: two folders may hold one file name
     for item in items:
         uses = set(getattr(item, "fixturenames", ()))
         for name, fixtures in RUN_WIDE.items():
