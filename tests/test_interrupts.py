@@ -121,3 +121,35 @@ def test_sigkill_at_random_moments_leaves_the_store_as_it_was_or_committed(setti
         # A kill after the commit leaves it committed; before, nothing of it.
         outcomes.append(which)
     assert "before" in outcomes  # the trials did reach the ingest before its end
+
+
+# Ctrl-C at the one moment a timed trial rarely hits: while pandas is being imported. DuckDB imports it from C++ on
+# a store's first query with parameters, where an interrupt was swallowed and pandas left half imported.
+_CTRL_C_IN_PANDAS = """
+import os, signal, sys
+class _CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas.core":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, _CtrlC())
+from talentflow.cli import main
+main()
+"""
+
+
+def test_ctrl_c_while_pandas_is_imported_is_an_interrupt(setting, tmp_path):
+    db = tmp_path / "store.duckdb"
+    shutil.copy(setting["db"], db)
+    done = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_IN_PANDAS, "ingest", str(setting["data"]), "--db", str(db), "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(SRC)},
+        timeout=120,
+    )
+    assert done.returncode == 130, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1] in NOTHING_STORED
+    assert "Traceback" not in done.stderr
+    assert _state(db) == setting["before"]

@@ -122,6 +122,11 @@ class Store:
             raise
 
     def _open(self) -> None:
+        # DuckDB imports pandas from C++ on the first query with parameters, and a Ctrl-C landing in that import is
+        # swallowed there: pandas is left half imported, and the next use of it fails with an AttributeError in
+        # place of the interrupt. Imported here, in Python, a Ctrl-C raises KeyboardInterrupt as anywhere else.
+        import pandas  # noqa: F401
+
         try:
             self.con.execute("SET TimeZone = 'UTC'")
             # query_progress() needs the progress bar on; talentflow draws its own, so DuckDB must not print one.
