@@ -46,7 +46,9 @@ def store(kinds: kinds_fixture.Stores) -> Path:
 
 @pytest.fixture(scope="module")
 def client(store: Path) -> TestClient:
-    return TestClient(create_app(store), base_url="http://localhost")
+    # These tests compare answers with the command line's. The time limit has tests of its own
+    # (test_web_hardening); here a fit slowed by a busy machine must not turn into a 503.
+    return TestClient(create_app(store, limits=Limits(seconds=900)), base_url="http://localhost")
 
 
 def cli_json(cli, *args: str | Path):

@@ -6,8 +6,8 @@ classes of time abroad), so the sums run over the arcs that can happen, not over
 replicates of a bootstrap group share the patterns and differ in weights and parameters: they are the innermost
 axis of every array here, so that each arc's update is one contiguous loop over replicates, which the compiler
 vectorises. Blocks of patterns run on every core (``prange``), each summing into arrays of its own, added up
-at the end, so that no two threads write the same cell. The NumPy E-step (`_em._chunk`) computes the same sums
-with dense matrix products.
+at the end, so that no two threads write the same cell; a small pass runs on one core (`PARALLEL_FROM`). The
+NumPy E-step (`_em._chunk`) computes the same sums with dense matrix products.
 """
 
 from __future__ import annotations
@@ -16,10 +16,27 @@ import numpy as np
 from numba import njit, prange
 
 BLOCKS = 8  # blocks of patterns run in parallel: a few per core balances blocks of uneven cost
+#: Below this many cells (patterns × months × replicates) a pass runs on one core. On a small pass the threads
+#: save little on an idle machine and cost up to five times the pass beside another process running parallel
+#: work: each thread then waits for a time slice (docs/performance.md, "The E-step on one core or all cores").
+PARALLEL_FROM = 200_000
+
+
+def forward_backward(codes, start, w, tv, src, dst, e, initial, entry, xi, first, seen, loglik, occ):  # type: ignore[no-untyped-def]
+    """Add each replicate's expected counts over the patterns into the sums (see `_parallel`): on every core when
+    the pass is large enough to pay for starting the threads, else on this one."""
+    run = _parallel if codes.shape[0] * codes.shape[1] * w.shape[1] >= PARALLEL_FROM else _serial
+    run(codes, start, w, tv, src, dst, e, initial, entry, xi, first, seen, loglik, occ)
+
+
+@njit(cache=True)
+def _serial(codes, start, w, tv, src, dst, e, initial, entry, xi, first, seen, loglik, occ):  # type: ignore[no-untyped-def]
+    # `_block` adds into the arrays it is given: with one block, they are the sums themselves.
+    _block(codes, start, w, tv, src, dst, e, initial, entry, 0, 1, xi, first, seen, loglik, occ)
 
 
 @njit(cache=True, parallel=True)
-def forward_backward(codes, start, w, tv, src, dst, e, initial, entry, xi, first, seen, loglik, occ):  # type: ignore[no-untyped-def]
+def _parallel(codes, start, w, tv, src, dst, e, initial, entry, xi, first, seen, loglik, occ):  # type: ignore[no-untyped-def]
     """Add each replicate's expected counts over the patterns into ``xi`` (M-1, arcs, R), ``first`` (2, S, R:
     older and newer resumes' first states), ``seen`` (4, S, R), ``loglik`` (R,) and ``occ`` (M, S, R).
     ``w`` is (patterns, R); ``tv`` (M-1, arcs, R) holds each arc's probability, from state ``src[a]`` to
