@@ -20,6 +20,7 @@ from talentflow import Store, ingest
 from talentflow.testing import vacancy, write_vacancies
 
 SRC = Path(__file__).resolve().parents[1] / "src"
+
 # The command line itself, started from a script that says when its imports are done: an interrupt before that
 # is Python's, not talentflow's.
 NOTHING_STORED = (
@@ -27,6 +28,11 @@ NOTHING_STORED = (
     "interrupted before the command began: nothing was done",  # while its options were still being parsed
 )
 _RUNNER = "import sys; from talentflow.cli import main; print('ready', flush=True); main()"
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a child command line: this one, importing talentflow from the source tree."""
+    return {**os.environ, "PYTHONPATH": str(SRC)}
 
 
 def _state(db: Path) -> dict[str, Any]:
@@ -39,13 +45,12 @@ def _state(db: Path) -> dict[str, Any]:
 
 
 def _start(data: Path, db: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
     proc = subprocess.Popen(
         [sys.executable, "-c", _RUNNER, "ingest", str(data), "--db", str(db), "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env=_child_env(),
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
@@ -146,7 +151,7 @@ def test_ctrl_c_while_pandas_is_imported_is_an_interrupt(setting, tmp_path):
         [sys.executable, "-c", _CTRL_C_IN_PANDAS, "ingest", str(setting["data"]), "--db", str(db), "--json"],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(SRC)},
+        env=_child_env(),
         timeout=120,
     )
     assert done.returncode == 130, done.stderr[-2000:]

@@ -21,7 +21,7 @@ from talentflow.reference.ai import ai_sql
 from talentflow.simulate import load_scenario, simulate, validate
 from talentflow.simulate import records as board_records
 from talentflow.simulate.board import AI_WORK, TITLES
-from talentflow.simulate.market import Market
+from talentflow.simulate.market import Market, workforce_growth
 
 SCALE = 0.005  # 5,000 workers: seconds per run
 
@@ -86,6 +86,26 @@ def test_baseline_has_no_exodus(baseline: Path) -> None:
     jan, aug = rows["2022-01"], rows["2022-08"]
     assert aug["vacancies_active"] / jan["vacancies_active"] == pytest.approx(1, abs=0.1)
     assert aug["resumes_active"] / jan["resumes_active"] == pytest.approx(1, abs=0.1)
+
+
+def test_the_workforce_grows_as_employers_expect() -> None:
+    # Employers' wanted headcount grows by `workforce_growth`; grown any other way (it once grew exponentially at
+    # entry - exit), the no-shock vacancy stock bends, and change points rightly call the bend a break.
+    baseline = load_scenario("baseline")
+    e, x = baseline.population.entry_per_year, baseline.population.exit_per_year
+    years = np.linspace(0, 3, 7)
+    h = 1e-6
+    slope = (np.array([workforce_growth(e, x, t + h) for t in years]) - [workforce_growth(e, x, t) for t in years]) / h
+    assert slope == pytest.approx(e - x * np.array([workforce_growth(e, x, t) for t in years]), rel=1e-4)
+    assert workforce_growth(e, x, 0) == 1 and workforce_growth(e, 0, 2) == pytest.approx(1 + 2 * e)
+    # The simulated workforce (home and abroad) follows it: at scale 0.05, 50,000 workers, a month's sd is
+    # under 0.3% of the start by the end.
+    market = Market(baseline, scale=0.05, rng=np.random.default_rng(5))
+    for week in range(1, 157):
+        market.step()
+        if week % 26 == 0:
+            size = market.alive[: market.n].sum() / market.n0
+            assert size == pytest.approx(workforce_growth(e, x, 7 * week / 365.25), abs=0.008), week
 
 
 def test_exodus_has_two_waves_returns_and_a_tighter_market(exodus: Path) -> None:

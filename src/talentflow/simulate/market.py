@@ -573,9 +573,9 @@ class Market:
         emp = self.employer[:n]
         headcount = np.bincount(emp[live & (emp >= 0)], minlength=self.m)
         open_count = np.bincount(self.vac.cols["employer"][self.vac_open], minlength=self.m)
-        # Headcount grows with the workforce (entry minus exit); the open demand above it moves with `demand`.
-        years = 7 * self.week / 365.25
-        growth = np.exp((sc.population.entry_per_year - sc.population.exit_per_year) * years)
+        # Headcount grows as the workforce is expected to (`workforce_growth`); the open demand above it moves
+        # with `demand`.
+        growth = workforce_growth(sc.population.entry_per_year, sc.population.exit_per_year, 7 * self.week / 365.25)
         margin = sc.employers.vacancy_margin * _curve(sc.employers.demand, self.first_day)
         desired = np.where(self.gone, 0.0, self.base_headcount * growth * (1 + margin))
         return desired - headcount - open_count
@@ -666,6 +666,16 @@ class Market:
                 emig *= lever.emigration
                 ret *= lever.returns
         return emig, ret
+
+
+def workforce_growth(entry: float, exit: float, years: float) -> float:
+    """The workforce's expected size after ``years`` relative to its start: entry is a fixed count a year
+    (``entry`` times the starting workforce), exit a rate per worker, so N' = entry·N₀ − exit·N and
+    N(t)/N₀ = e/x + (1 − e/x)·e^(−x·t), which bends towards e/x (1 + e·t without exit)."""
+    if exit <= 0:
+        return 1.0 + entry * years
+    ratio = entry / exit
+    return float(ratio + (1.0 - ratio) * np.exp(-exit * years))
 
 
 def _wave_terms(waves: list[Wave], day: int) -> Iterator[tuple[Wave, float]]:
