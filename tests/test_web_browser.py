@@ -83,9 +83,9 @@ def page(browser, server: ServerThread):
     page.close()
 
 
-def wait_ready(page) -> None:
+def wait_ready(page, timeout_ms: float = 30_000) -> None:
     # A selector, not wait_for_function: that evaluates a string in the page, which its CSP forbids.
-    page.wait_for_selector("body[data-state='ready']", state="attached", timeout=30_000)
+    page.wait_for_selector("body[data-state='ready']", state="attached", timeout=timeout_ms)
 
 
 def traces(page) -> list[dict]:
