@@ -95,8 +95,9 @@ def test_the_workforce_grows_as_employers_expect() -> None:
     e, x = baseline.population.entry_per_year, baseline.population.exit_per_year
     years = np.linspace(0, 3, 7)
     h = 1e-6
-    slope = (np.array([workforce_growth(e, x, t + h) for t in years]) - [workforce_growth(e, x, t) for t in years]) / h
-    assert slope == pytest.approx(e - x * np.array([workforce_growth(e, x, t) for t in years]), rel=1e-4)
+    level = np.array([workforce_growth(e, x, t) for t in years])
+    slope = (np.array([workforce_growth(e, x, t + h) for t in years]) - level) / h
+    assert slope == pytest.approx(e - x * level, rel=1e-4)
     assert workforce_growth(e, x, 0) == 1 and workforce_growth(e, 0, 2) == pytest.approx(1 + 2 * e)
     # The simulated workforce (home and abroad) follows it: at scale 0.05, 50,000 workers, a month's sd is
     # under 0.3% of the start by the end.

@@ -668,14 +668,14 @@ class Market:
         return emig, ret
 
 
-def workforce_growth(entry: float, exit: float, years: float) -> float:
+def workforce_growth(entry: float, exit_rate: float, years: float) -> float:
     """The workforce's expected size after ``years`` relative to its start: entry is a fixed count a year
     (``entry`` times the starting workforce), exit a rate per worker, so N' = entry·N₀ − exit·N and
     N(t)/N₀ = e/x + (1 − e/x)·e^(−x·t), which bends towards e/x (1 + e·t without exit)."""
-    if exit <= 0:
+    if exit_rate <= 0:
         return 1.0 + entry * years
-    ratio = entry / exit
-    return float(ratio + (1.0 - ratio) * np.exp(-exit * years))
+    ratio = entry / exit_rate
+    return float(ratio + (1.0 - ratio) * np.exp(-exit_rate * years))
 
 
 def _wave_terms(waves: list[Wave], day: int) -> Iterator[tuple[Wave, float]]:
