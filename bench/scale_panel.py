@@ -9,8 +9,10 @@ batched); "reference" is the estimator as it was before (``talentflow.migration.
 over every person, one replicate after another), run on the same panel. The reference runs with fewer
 replicates where asked (``--reference-replicates``) and its time is extrapolated to the full count from its
 measured time per replicate; above ``--reference-up-to`` it is not run and its time is extrapolated from the
-smaller scales by the fitted growth exponent (both are marked in the output). The point estimates of the two
-are checked equal (1e-9 relative) wherever both ran.
+smaller scales by the fitted growth exponent (both are marked in the output). Since issue #18 the two no longer
+fit the same thing (the new one: the default model, accelerated EM, replicates to convergence; the reference: the
+simple model, plain EM), so the output gives the largest relative difference of their total flows rather than
+checking them equal; tests/test_migration.py checks the two equal to 1e-9, step by step, on the same model.
 
     python bench/scale_panel.py --scales 0.02 0.1 --replicates 100
     python bench/scale_panel.py --scales 0.02 0.1 0.3 1 --replicates 100 --reference-up-to 0.1
@@ -96,9 +98,18 @@ def measure(db: Path, which: str, replicates: int) -> dict:
         "fit_cpu_s": fit[1],
         "boot_s": boot[0],
         "boot_cpu_s": boot[1],
-        "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "peak_gb": _peak_gb(),
         "point": point.tolist(),
     }
+
+
+def _peak_gb() -> float:
+    """This process's peak resident memory since its exec (VmHWM). Not ``ru_maxrss``: Linux carries that across
+    fork and exec, so a child reports at least its parent's resident size (which holds a simulated store)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # no /proc: the upper bound
 
 
 def _in_subprocess(db: Path, which: str, replicates: int) -> dict:
@@ -133,7 +144,11 @@ def run(
             row["ref_peak_gb"] = old["peak_gb"]
             scaled = f"{old['replicates']} replicates measured, scaled to {replicates}"
             row["ref_how"] = "measured" if per == 1 else scaled
-            row["equal_1e-9"] = bool(np.allclose(new["point"], old["point"], rtol=1e-9, atol=0))
+            # Since issue #18 the two differ in model, stopping rule and acceleration: the bench reports how far
+            # apart their points are; tests/test_migration.py checks them equal step by step on one model.
+            # Totals over every month, per flow: a month with a handful of moves makes any per-month ratio huge.
+            a, b = np.asarray(new["point"]).sum(axis=0), np.asarray(old["point"]).sum(axis=0)
+            row["point_max_rel_diff"] = float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12)))
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     _extrapolate(rows)
@@ -172,8 +187,8 @@ def report(rows: list[dict], replicates: int) -> None:
         if "ref_s" in r:
             gb = f"{r['ref_peak_gb']:>7.2f}" if "ref_peak_gb" in r else f"{'':>7}"
             line += f" {r['ref_s']:>9.1f} {r['ref_cpu_s']:>9.1f} {gb} {r['ratio_cpu']:>9.2f}  {r['ref_how']}"
-            if "equal_1e-9" in r:
-                line += f"; point estimates equal: {r['equal_1e-9']}"
+            if "point_max_rel_diff" in r:
+                line += f"; total flows differ by {r['point_max_rel_diff']:.1%} at most (not the same model)"
         print(line)
     for key, name in (("new_cpu_s", "new"), ("ref_cpu_s", "reference")):
         got = _exponent(rows, key)
