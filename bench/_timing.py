@@ -1,9 +1,10 @@
-"""Timing shared by the benchmarks."""
+"""Timing and memory measures shared by the benchmarks."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -15,3 +16,12 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
         out = fn()
         times.append(time.perf_counter() - start)
     return min(times), out
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """A process's peak resident memory so far (Linux VmHWM), MB; NaN without /proc. VmHWM starts afresh at
+    exec, unlike ``ru_maxrss``, which Linux carries across fork and exec (a child would report its parent's)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")

@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
+from _timing import peak_rss_mb
 from serve import QUERIES, free_port, make_store, pct, start_server
 
 #: Computed on each request: a min_cell never asked before makes a new cache key.
@@ -56,14 +57,6 @@ def vacancies(path: Path, n: int, first_id: int) -> Path:
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident memory so far (Linux VmHWM), MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class Ingests(threading.Thread):

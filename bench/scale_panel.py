@@ -2,7 +2,7 @@
 
 For each scale of the simulated exodus (``exodus-2022``, seed 1; 0.02 is 20,000 workers, 1 is a million) the
 store is simulated and ingested once and cached under ``--work``. Each measurement then runs in its own
-subprocess, so that its peak memory (``resource.getrusage`` maxrss) is its own: it reads the panel, fits it
+subprocess, so that its peak memory (VmHWM, `_timing.peak_rss_mb`) is its own: it reads the panel, fits it
 (EM to convergence) and bootstraps it, timing each part in wall-clock and CPU seconds (CPU seconds are the
 steadier figure on a shared machine). "new" is ``fit_panel`` (people collapsed into patterns, replicates
 batched); "reference" is the estimator as it was before (``talentflow.migration.panel._reference``: one E-step
@@ -23,13 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _timing import peak_rss_mb
 
 WORK = Path("/tmp/talentflow-scale")
 WINDOW = ("2022-01", "2022-12")
@@ -98,18 +98,9 @@ def measure(db: Path, which: str, replicates: int) -> dict:
         "fit_cpu_s": fit[1],
         "boot_s": boot[0],
         "boot_cpu_s": boot[1],
-        "peak_gb": _peak_gb(),
+        "peak_gb": peak_rss_mb() / 1024,
         "point": point.tolist(),
     }
-
-
-def _peak_gb() -> float:
-    """This process's peak resident memory since its exec (VmHWM). Not ``ru_maxrss``: Linux carries that across
-    fork and exec, so a child reports at least its parent's resident size (which holds a simulated store)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # no /proc: the upper bound
 
 
 def _in_subprocess(db: Path, which: str, replicates: int) -> dict:
@@ -144,11 +135,10 @@ def run(
             row["ref_peak_gb"] = old["peak_gb"]
             scaled = f"{old['replicates']} replicates measured, scaled to {replicates}"
             row["ref_how"] = "measured" if per == 1 else scaled
-            # Since issue #18 the two differ in model, stopping rule and acceleration: the bench reports how far
-            # apart their points are; tests/test_migration.py checks them equal step by step on one model.
-            # Totals over every month, per flow: a month with a handful of moves makes any per-month ratio huge.
+            # Totals per flow (a month with a handful of moves makes any per-month ratio huge); not an equality
+            # check, the two being different models since #18 (module docstring).
             a, b = np.asarray(new["point"]).sum(axis=0), np.asarray(old["point"]).sum(axis=0)
-            row["point_max_rel_diff"] = float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12)))
+            row["total_max_rel_diff"] = float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12)))
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     _extrapolate(rows)
@@ -187,8 +177,8 @@ def report(rows: list[dict], replicates: int) -> None:
         if "ref_s" in r:
             gb = f"{r['ref_peak_gb']:>7.2f}" if "ref_peak_gb" in r else f"{'':>7}"
             line += f" {r['ref_s']:>9.1f} {r['ref_cpu_s']:>9.1f} {gb} {r['ratio_cpu']:>9.2f}  {r['ref_how']}"
-            if "point_max_rel_diff" in r:
-                line += f"; total flows differ by {r['point_max_rel_diff']:.1%} at most (not the same model)"
+            if "total_max_rel_diff" in r:
+                line += f"; total flows differ by {r['total_max_rel_diff']:.1%} at most (not the same model)"
         print(line)
     for key, name in (("new_cpu_s", "new"), ("ref_cpu_s", "reference")):
         got = _exponent(rows, key)
