@@ -60,8 +60,10 @@ def test_panel_recovers_the_simulated_flows_and_beats_the_naive_count(market: tu
         est, low, high = model.total(flow, "2022-01", "2022-12")
         naive_est = naive.total(flow, "2022-01", "2022-12")[0]
         # Returns are the noisier flow (docs/migration.md: 10.2% RMSE over 20 seeds, one seed 20% off at this
-        # scale); this seed's is 10.2% off since the simulator draws a stream per week and phase.
-        assert abs(est / truth[flow] - 1) < (0.10 if flow == "emigration" else 0.15), (flow, est, truth[flow])
+        # scale): one seed's may be off by up to about twice that RMSE. This seed's was 10.2% off until the
+        # simulator's vacancy openings changed (docs/simulator.md, step 8) and is 18% off since: another draw of
+        # the same market, as another seed would be.
+        assert abs(est / truth[flow] - 1) < (0.10 if flow == "emigration" else 0.21), (flow, est, truth[flow])
         assert low <= truth[flow] <= high, (flow, low, high, truth[flow])
         # The naive count misses the moves made out of the board's sight: far too low.
         assert naive_est < 0.75 * truth[flow]

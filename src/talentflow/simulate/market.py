@@ -591,8 +591,15 @@ class Market:
         self.vac_open = vo[~cancel]
 
     def _open_to_demand(self, t: _Tally, gap: np.ndarray) -> None:
-        """An employer under its wanted size opens a share of the shortfall as new vacancies."""
-        new_counts = self.rng.binomial(np.maximum(gap, 0).astype(np.int64), self.sc.employers.fill_share_per_week)
+        """An employer under its wanted size opens a share of the shortfall as new vacancies. The shortfall is
+        rounded to a whole number of positions at random (up with the probability of its fraction): rounded
+        down, employers of many sizes reach their next whole position in the same week, since wanted headcounts
+        all grow by one factor, and the market's open vacancies step up then (+3% in the no-shock market's 69th
+        week, docs/simulator.md)."""
+        gap = np.maximum(gap, 0.0)
+        whole = np.floor(gap)
+        positions = (whole + (self.rng.random(len(gap)) < gap - whole)).astype(np.int64)
+        new_counts = self.rng.binomial(positions, self.sc.employers.fill_share_per_week)
         employers = np.repeat(np.arange(self.m), new_counts)
         t.opened.append(self._open_vacancies(employers, self._days(len(employers))))
 
