@@ -112,18 +112,18 @@ def test_indicator_rows_are_the_cli_rows(client: TestClient, cli, store: Path, n
 def test_indicator_values(client: TestClient) -> None:
     active = client.get("/api/indicators/vacancies_active?from=2022-01-01&to=2022-04-30&data=simulated").json()
     assert [(r["period"], r["period_end"], r["vacancies"]) for r in active] == [
-        ("2022-01-01", "2022-01-31", 262),
-        ("2022-02-01", "2022-02-28", 225),  # exodus-2022's posting freeze (docs/simulator.md)
-        ("2022-03-01", "2022-03-31", 203),
-        ("2022-04-01", "2022-04-30", 200),
+        ("2022-01-01", "2022-01-31", 288),
+        ("2022-02-01", "2022-02-28", 251),  # exodus-2022's posting freeze (docs/simulator.md)
+        ("2022-03-01", "2022-03-31", 201),
+        ("2022-04-01", "2022-04-30", 220),
     ]
     tension = client.get("/api/indicators/tension?by=is_it=true&from=2022-01-01&to=2022-03-31&data=simulated").json()
     assert [(r["is_it"], r["resumes"], r["vacancies"], r["band"]) for r in tension] == [
-        ("true", 422, 262, "acute shortage"),
-        ("true", 451, 225, "shortage"),  # 2.004 resumes a vacancy: just over the band's edge of 2
-        ("true", 518, 203, "shortage"),
+        ("true", 465, 288, "acute shortage"),
+        ("true", 476, 251, "acute shortage"),  # 1.90 resumes a vacancy: just under the band's edge of 2
+        ("true", 502, 201, "shortage"),
     ]
-    assert tension[0]["tension"] == pytest.approx(422 / 262)
+    assert tension[0]["tension"] == pytest.approx(465 / 288)
     # min_cell blanks small cells and flags them, as the CLI does.
     split = client.get(
         "/api/indicators/relocation_share?by=country&from=2022-02-01&to=2022-02-28&data=simulated"
@@ -147,9 +147,9 @@ def test_csv_has_the_json_rows(client: TestClient) -> None:
         return "" if v is None else str(v)
 
     assert [{k: text(v) for k, v in r.items()} for r in rows] == parsed
-    # One month with 240+ vacancies; the others blanked, empty in the CSV too.
-    assert [r["suppressed"] for r in rows] == [False, True, True, True, True, True]
-    assert parsed[0]["resumes"] == "422" and parsed[1]["resumes"] == ""
+    # Four months with 240+ vacancies; March and April blanked, empty in the CSV too.
+    assert [r["suppressed"] for r in rows] == [False, False, True, True, False, False]
+    assert parsed[0]["resumes"] == "465" and parsed[2]["resumes"] == ""
 
 
 BAD = [
@@ -270,7 +270,7 @@ def test_store_is_never_written(tmp_path: Path, store: Path) -> None:
 
 def test_status_docs_and_missing_store(client: TestClient, store: Path, tmp_path: Path) -> None:
     status = client.get("/api/status").json()
-    assert status["tables"]["vacancy_observation"] == 28_944 + 30_383 and status["tables"]["claim"] == 27
+    assert status["tables"]["vacancy_observation"] == 30_290 + 31_770 and status["tables"]["claim"] == 27
     docs = client.get("/docs")
     assert docs.status_code == 200 and "https://" not in docs.text  # Swagger UI from this server, not a CDN
     assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
@@ -302,7 +302,7 @@ def test_claims_compare_is_the_cli_comparison(client: TestClient, cli, store: Pa
     assert rows == cli_json(cli, "claims", "compare", *args, "--db", store)
     assert len(rows) == 27 and {r["status"] for r in rows} <= set(STATUSES)
     jan = next(r for r in rows if r["claim_id"] == "B1-vacancies-jan")
-    assert jan["estimate"] == pytest.approx(262 / 0.002)  # 262 IT vacancies active at the end of January 2022
+    assert jan["estimate"] == pytest.approx(288 / 0.002)  # 288 IT vacancies active at the end of January 2022
 
 
 # -- one kind at a time --------------------------------------------------------------------------------------
