@@ -26,8 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from talentflow.impact import ChangepointRequest, ItsRequest, estimate
-from talentflow.impact._changepoints import changepoints
+from talentflow.impact import ChangepointRequest, ItsRequest, changepoints, estimate
 from talentflow.indicators._compute import compute_on
 from talentflow.indicators.engines import DuckDBEngine
 from talentflow.indicators.params import Params
@@ -48,9 +47,10 @@ TOLERANCE = 14
 
 
 def _store(work: Path, name: str, scenario: str, seed: int, scale: float, counterfactual: bool = False) -> Path:
+    """The ingested store of one simulation; the simulation's folder is the store's path without its suffix."""
     sim = work / f"{name}-{seed}"
     simulate(load_scenario(scenario), sim, seed=seed, scale=scale, counterfactual=counterfactual)
-    db = work / f"{name}-{seed}.duckdb"
+    db = sim.with_suffix(".duckdb")
     with Store(db) as store:
         ingest(sim, store=store)
     return db
@@ -147,7 +147,7 @@ def one_seed(seed: int, scale: float, work: Path) -> tuple[list[dict], dict, dic
     truth = float(_monthly(shocked, "resumes_active")[when] - _monthly(counter, "resumes_active")[when])
     breaks = _breaks(shocked, seed, "exodus-2022") + _breaks(base, seed, "baseline")
     effect = _its(shocked, seed, truth)
-    null = _its(base, seed, 0.0) | {"truth_vacancy_breaks": _truth_breaks(work / f"baseline-{seed}", seed, scale)}
+    null = _its(base, seed, 0.0) | {"truth_vacancy_breaks": _truth_breaks(base.with_suffix(""), seed, scale)}
     return breaks, effect, null
 
 
